@@ -1,0 +1,117 @@
+import { Transform } from 'class-transformer';
+import {
+  IsBooleanString,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+} from 'class-validator';
+
+/**
+ * The environment as SPEC §4 defines it, plus a few operational knobs. Every property is validated at boot;
+ * the messages say what each variable accepts, because they are all an operator sees.
+ */
+export class Environment {
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    value === undefined || value === '' ? undefined : Number(value),
+  )
+  @IsInt({ message: 'PORT must be an integer from 1 to 65535' })
+  @Min(1, { message: 'PORT must be an integer from 1 to 65535' })
+  @Max(65535, { message: 'PORT must be an integer from 1 to 65535' })
+  PORT?: number;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(1, { message: 'HOST must be a host name or an address to listen on, e.g. 0.0.0.0' })
+  HOST?: string;
+
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, {
+    message: 'DATABASE_URL must be a PostgreSQL connection string, e.g. postgres://user@host:5432/db',
+  })
+  DATABASE_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(1, { message: 'DATA_DIR must be a directory path' })
+  DATA_DIR?: string;
+
+  @IsOptional()
+  @Matches(/^2088\d{12}$/, { message: 'ALIPAY_PARTNER must be a partner id: 2088 followed by 12 digits' })
+  ALIPAY_PARTNER?: string;
+
+  @IsOptional()
+  @Matches(/^[0-9A-Za-z]{16,64}(,[0-9A-Za-z]{16,64})*$/, {
+    message:
+      'ALIPAY_KEY must be the MD5 key (letters and digits, usually 32); during a rotation, several keys ' +
+      'separated by commas, the first one signing',
+  })
+  ALIPAY_KEY?: string;
+
+  @IsOptional()
+  @IsIn(['MD5', 'RSA'], { message: 'ALIPAY_SIGN_TYPE must be MD5 or RSA' })
+  ALIPAY_SIGN_TYPE?: 'MD5' | 'RSA';
+
+  @IsOptional()
+  @IsString()
+  ALIPAY_PRIVATE_KEY_FILE?: string;
+
+  @IsOptional()
+  @IsString()
+  ALIPAY_PUBLIC_KEY_FILE?: string;
+
+  @IsOptional()
+  @Matches(/^2088\d{12}$/, { message: 'ALIPAY_SELLER_ID must be a user id: 2088 followed by 12 digits' })
+  ALIPAY_SELLER_ID?: string;
+
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: 'ALIPAY_GATEWAY must be an http(s) URL, e.g. https://mapi.alipay.com/gateway.do' },
+  )
+  ALIPAY_GATEWAY?: string;
+
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value))
+  @IsIn(['utf-8', 'gbk'], { message: 'ALIPAY_INPUT_CHARSET must be utf-8 or gbk' })
+  ALIPAY_INPUT_CHARSET?: 'utf-8' | 'gbk';
+
+  @IsOptional()
+  @IsBooleanString({ message: 'ALIPAY_VERIFY_NOTIFY_ID must be true or false' })
+  ALIPAY_VERIFY_NOTIFY_ID?: string;
+
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    {
+      message: 'PUBLIC_BASE_URL must be an http(s) URL that Alipay can reach, e.g. https://shop.example.com',
+    },
+  )
+  PUBLIC_BASE_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters' })
+  ADMIN_TOKEN?: string;
+
+  @IsOptional()
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+  })
+  LOG_LEVEL?: string;
+
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    value === undefined || value === '' ? undefined : Number(value),
+  )
+  @IsInt({ message: 'DATABASE_POOL_SIZE must be an integer from 1 to 100' })
+  @Min(1, { message: 'DATABASE_POOL_SIZE must be an integer from 1 to 100' })
+  @Max(100, { message: 'DATABASE_POOL_SIZE must be an integer from 1 to 100' })
+  DATABASE_POOL_SIZE?: number;
+}
