@@ -1,0 +1,293 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { checkStreamId, toAppendRequest, type AppendRequest } from './append-request';
+import { appendQuery, DIAGNOSE_REFUSAL, type AppendRow, type RefusalRow } from './append-statement';
+import type { ExpectedVersion, GlobalCheckpoint, NewEvent, RecordedEvent } from './event-envelope';
+import { EventStoreError } from './event-store-error';
+import { UpcasterChain, type EventUpcaster } from './upcasting';
+
+/** What `append` wrote. */
+export interface AppendResult {
+  streamId: string;
+  /** The stream's version after the append: the expected version of the next one. */
+  nextExpectedVersion: number;
+  firstPosition: number;
+  lastPosition: number;
+  /** The writing transaction's id (xid8 as text), the first half of the events' global checkpoint. */
+  transactionId: string;
+}
+
+/** Run inside the caller's transaction: its other rows and the events commit or roll back together. */
+export interface InTransaction {
+  manager?: EntityManager;
+}
+
+export interface ReadStreamOptions extends InTransaction {
+  /** At most this many events, from `fromVersion` on. */
+  maxCount?: number;
+}
+
+export interface EventStoreOptions {
+  /** Applied at read time, chained up to each type's current schema version. */
+  upcasters?: readonly EventUpcaster[];
+}
+
+/** The largest page `readAll` returns in one call. */
+export const MAX_READ_ALL_LIMIT = 100_000;
+
+const COLUMNS = `global_position, transaction_id::text AS transaction_id, stream_id, version, type, schema_version,
+  data, metadata, recorded_at`;
+
+interface EventRowFromDb {
+  global_position: number | string;
+  transaction_id: string;
+  stream_id: string;
+  version: number;
+  type: string;
+  schema_version: number;
+  data: unknown;
+  metadata: Record<string, unknown>;
+  recorded_at: Date | string;
+}
+
+interface DriverError {
+  code?: unknown;
+  constraint?: unknown;
+}
+
+function isPositiveInteger(value: unknown, max = Number.MAX_SAFE_INTEGER): value is number {
+  return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= max;
+}
+
+/**
+ * The PostgreSQL event store (docs/event-store.md): append with optimistic concurrency claimed in SQL,
+ * reads by stream and by global position, upcasting at read time. The same SQL runs on PostgreSQL and on
+ * the embedded PGlite.
+ */
+export class EventStore {
+  private readonly upcasters: UpcasterChain;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    options: EventStoreOptions = {},
+  ) {
+    this.upcasters = new UpcasterChain(options.upcasters);
+  }
+
+  /**
+   * Appends `events` to `streamId` atomically if the stream is at `expectedVersion` (`no_stream` or 0: it
+   * must not exist; `any`: no check). The version is claimed in `streams` before any global position is
+   * taken, so a refused append leaves no trace. With `options.manager` it runs in the caller's
+   * transaction and commits with it; otherwise the single statement is its own transaction.
+   *
+   * @throws EventStoreError `WRONG_EXPECTED_VERSION` (names the stream, expected and actual version),
+   *   `STREAM_ORDER_CONFLICT` (an older transaction tried to write after a newer one; retry in a new
+   *   transaction), `INVALID_APPEND` (empty batch, bad stream id, bad version or event, data that
+   *   PostgreSQL refuses).
+   */
+  async append(
+    streamId: string,
+    expectedVersion: ExpectedVersion,
+    events: readonly NewEvent[],
+    options: InTransaction = {},
+  ): Promise<AppendResult> {
+    const request = toAppendRequest(streamId, expectedVersion, events);
+    const runner = options.manager ?? this.dataSource;
+    const { sql, parameters } = appendQuery(request);
+    let row: AppendRow;
+    try {
+      [row] = await runner.query<AppendRow[]>(sql, parameters);
+    } catch (error) {
+      throw this.translateFailure(error, request, expectedVersion);
+    }
+    if (row.version === null || row.first_position === null || row.last_position === null) {
+      throw await this.diagnoseRefusal(runner, request, expectedVersion, row.transaction_id);
+    }
+    return {
+      streamId,
+      nextExpectedVersion: Number(row.version),
+      firstPosition: Number(row.first_position),
+      lastPosition: Number(row.last_position),
+      transactionId: row.transaction_id,
+    };
+  }
+
+  /** The events of `streamId` from `fromVersion` (1-based) on, in stream order, upcast. */
+  async readStream(
+    streamId: string,
+    fromVersion = 1,
+    options: ReadStreamOptions = {},
+  ): Promise<RecordedEvent[]> {
+    checkStreamId(streamId, 'INVALID_READ');
+    if (!isPositiveInteger(fromVersion)) {
+      throw new EventStoreError('INVALID_READ', `fromVersion ${String(fromVersion)} is not an integer >= 1`);
+    }
+    if (options.maxCount !== undefined && !isPositiveInteger(options.maxCount)) {
+      throw new EventStoreError(
+        'INVALID_READ',
+        `maxCount ${String(options.maxCount)} is not an integer >= 1`,
+      );
+    }
+    const rows = await (options.manager ?? this.dataSource).query<EventRowFromDb[]>(
+      `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 AND version >= $2 ORDER BY version
+       ${options.maxCount === undefined ? '' : 'LIMIT $3'}`,
+      options.maxCount === undefined ? [streamId, fromVersion] : [streamId, fromVersion, options.maxCount],
+    );
+    return rows.map((row) => this.toRecordedEvent(row));
+  }
+
+  /**
+   * Up to `limit` events after `from`, for audits and exports.
+   *
+   * With a position (a number) the order is the global position's, which is handed out at insert but
+   * visible only at commit: a later read may find an event *below* a position already passed. Consumers
+   * must therefore use the consumer API, which reads in (transaction id, position) order.
+   *
+   * With a `GlobalCheckpoint` the order is (transaction id, position), and only events of transactions
+   * below the oldest one still running are returned, so nothing can later appear before what was read;
+   * a stuck transaction holds the read back rather than being skipped.
+   */
+  async readAll(
+    from: GlobalCheckpoint | number,
+    limit: number,
+    options: InTransaction = {},
+  ): Promise<RecordedEvent[]> {
+    if (!isPositiveInteger(limit, MAX_READ_ALL_LIMIT)) {
+      throw new EventStoreError(
+        'INVALID_READ',
+        `limit ${String(limit)} is not an integer from 1 to ${MAX_READ_ALL_LIMIT}`,
+      );
+    }
+    const runner = options.manager ?? this.dataSource;
+    let rows: EventRowFromDb[];
+    if (typeof from === 'number') {
+      if (!Number.isSafeInteger(from) || from < 0) {
+        throw new EventStoreError('INVALID_READ', `position ${from} is not an integer >= 0`);
+      }
+      rows = await runner.query<EventRowFromDb[]>(
+        `SELECT ${COLUMNS} FROM events WHERE global_position > $1 ORDER BY global_position LIMIT $2`,
+        [from, limit],
+      );
+    } else {
+      if (
+        !/^\d{1,20}$/.test(from.transactionId) ||
+        !Number.isSafeInteger(from.position) ||
+        from.position < 0
+      ) {
+        throw new EventStoreError(
+          'INVALID_READ',
+          `checkpoint ${JSON.stringify(from)} is not a valid checkpoint`,
+        );
+      }
+      rows = await runner.query<EventRowFromDb[]>(
+        `SELECT ${COLUMNS} FROM events
+         WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
+           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+         ORDER BY transaction_id, global_position LIMIT $3`,
+        [from.transactionId, from.position, limit],
+      );
+    }
+    return rows.map((row) => this.toRecordedEvent(row));
+  }
+
+  /** The stream's current version: the number of its events, 0 when it does not exist. */
+  async streamVersion(streamId: string, options: InTransaction = {}): Promise<number> {
+    checkStreamId(streamId, 'INVALID_READ');
+    const rows = await (options.manager ?? this.dataSource).query<{ version: number }[]>(
+      `SELECT version FROM streams WHERE stream_id = $1`,
+      [streamId],
+    );
+    return rows.length === 0 ? 0 : Number(rows[0].version);
+  }
+
+  private toRecordedEvent(row: EventRowFromDb): RecordedEvent {
+    const globalPosition = Number(row.global_position);
+    const recordedAt = row.recorded_at instanceof Date ? row.recorded_at : new Date(row.recorded_at);
+    const { schemaVersion, data } = this.upcasters.upcast({
+      type: row.type,
+      schemaVersion: row.schema_version,
+      data: row.data,
+      globalPosition,
+    });
+    return {
+      globalPosition,
+      transactionId: row.transaction_id,
+      streamId: row.stream_id,
+      version: row.version,
+      type: row.type,
+      schemaVersion,
+      data,
+      metadata: { ...row.metadata, recordedAt: recordedAt.toISOString() },
+      recordedAt,
+    };
+  }
+
+  /**
+   * The claim returned no row: either the version moved, or a newer transaction wrote the stream last.
+   * Read in a fresh snapshot (READ COMMITTED), compared with the refused statement's transaction id.
+   */
+  private async diagnoseRefusal(
+    runner: DataSource | EntityManager,
+    request: AppendRequest,
+    expectedVersion: ExpectedVersion,
+    transactionId: string,
+  ): Promise<EventStoreError> {
+    const [state] = await runner.query<RefusalRow[]>(DIAGNOSE_REFUSAL, [request.streamId, transactionId]);
+    const actualVersion = state === undefined ? 0 : Number(state.version);
+    const versionMatches =
+      request.claim.kind === 'any' ||
+      (request.claim.kind === 'advance' ? actualVersion === request.claim.from : actualVersion === 0);
+    if (versionMatches && state?.newer_writer === true) {
+      return new EventStoreError(
+        'STREAM_ORDER_CONFLICT',
+        `stream ${request.streamId} was last written by a transaction newer than this one; ` +
+          'retry the append in a new transaction',
+        { streamId: request.streamId, expectedVersion, actualVersion },
+      );
+    }
+    return this.wrongExpectedVersion(request.streamId, expectedVersion, actualVersion);
+  }
+
+  /** `actualVersion` undefined: another writer took the same version and the stream was not re-read. */
+  private wrongExpectedVersion(
+    streamId: string,
+    expectedVersion: ExpectedVersion,
+    actualVersion: number | undefined,
+    cause?: unknown,
+  ): EventStoreError {
+    const expected = expectedVersion === 0 ? 'no_stream' : String(expectedVersion);
+    const actual =
+      actualVersion === undefined
+        ? 'another writer took the same version'
+        : actualVersion === 0
+          ? 'it does not exist'
+          : `it is at version ${actualVersion}`;
+    return new EventStoreError(
+      'WRONG_EXPECTED_VERSION',
+      `stream ${streamId} was expected at version ${expected} but ${actual}`,
+      { streamId, expectedVersion, actualVersion },
+      cause === undefined ? undefined : { cause },
+    );
+  }
+
+  private translateFailure(
+    error: unknown,
+    request: AppendRequest,
+    expectedVersion: ExpectedVersion,
+  ): unknown {
+    const driverError = error as DriverError;
+    // The UNIQUE (stream_id, version) backstop: only reachable if `streams` and `events` ever disagreed.
+    if (driverError.code === '23505' && driverError.constraint === 'events_stream_version_unique') {
+      return this.wrongExpectedVersion(request.streamId, expectedVersion, undefined, error);
+    }
+    // Class 22, data exception: e.g. a \u0000 that jsonb cannot store.
+    if (typeof driverError.code === 'string' && driverError.code.startsWith('22')) {
+      return new EventStoreError(
+        'INVALID_APPEND',
+        `PostgreSQL refused the batch for ${request.streamId}: ${(error as Error).message}`,
+        { streamId: request.streamId },
+        { cause: error },
+      );
+    }
+    return error;
+  }
+}
