@@ -16,3 +16,21 @@ export type { ProtocolError, ProtocolErrorCode, Result, Failure } from './errors
 export { MAX_AMOUNT_FEN, parseYuan, formatYuan, isRequestAmount } from './money';
 export type { ParseYuanOptions } from './money';
 export { parseBeijingTime, formatBeijingTime, formatBeijingCompactDate, isCompactDate } from './beijing-time';
+export { CHARSETS, charsetFromLabel, decodeBytes, decodesCleanly, encodeText } from './charset';
+export type { Charset } from './charset';
+export {
+  parseForm,
+  detectCharset,
+  contentTypeCharsetLabel,
+  decodePairs,
+  encodeForm,
+  percentEncodeBytes,
+} from './form-encoding';
+export type {
+  FormPair,
+  FormIssue,
+  ParsedForm,
+  CharsetSource,
+  CharsetChoice,
+  TextParam,
+} from './form-encoding';
