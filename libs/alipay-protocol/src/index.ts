@@ -34,3 +34,29 @@ export type {
   CharsetChoice,
   TextParam,
 } from './form-encoding';
+export {
+  isSignType,
+  isMd5Key,
+  preSignFromBytes,
+  preSignFromText,
+  preSignString,
+  md5Sign,
+  verifyMd5,
+  rsaSign,
+  verifyRsa,
+  parseRsaPublicKey,
+  parseRsaPrivateKey,
+  signBytes,
+  signParams,
+} from './signing';
+export type {
+  SignType,
+  ExclusionReason,
+  ExcludedParam,
+  PreSign,
+  ByteParam,
+  KeyAttempt,
+  SignatureCheck,
+  SigningKey,
+  SignedParams,
+} from './signing';
