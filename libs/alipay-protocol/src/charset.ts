@@ -31,9 +31,10 @@ export function charsetFromLabel(label: string): Charset | undefined {
 
 /** Decodes bytes as text; invalid sequences become U+FFFD (see `decodesCleanly`). */
 export function decodeBytes(bytes: Uint8Array, charset: Charset): string {
-  if (charset === 'utf-8')
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  return decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'gbk', { stripBOM: false });
+  const buffer = Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return charset === 'utf-8' ? buffer.toString('utf8') : decode(buffer, 'gbk', { stripBOM: false });
 }
 
 /** Whether the bytes are a valid sequence in the charset (decoding loses nothing). */

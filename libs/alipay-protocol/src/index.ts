@@ -60,3 +60,11 @@ export type {
   SigningKey,
   SignedParams,
 } from './signing';
+export { verifyNotification } from './verification';
+export type {
+  VerificationSource,
+  VerificationOptions,
+  VerificationReason,
+  VerificationExplanation,
+  VerificationResult,
+} from './verification';

@@ -87,6 +87,13 @@ describe('the pre-sign string', () => {
     expect(text).toBe('1=5&B=2&_x=3&a=4&a_b=6&ab=7&b=1');
   });
 
+  it('sorts non-ASCII names by their bytes, not by UTF-16 code units', () => {
+    // UTF-16 puts U+1F600 (a surrogate pair, 0xD83D…) before U+FF21; UTF-8 bytes put F0… after EF….
+    const result = unwrap(preSignFromText(params({ '😀': '1', Ａ: '2', z: '3' }), 'utf-8'));
+    expect(result.bytes.toString()).toBe('z=3&Ａ=2&😀=1');
+    expect(result.included).toEqual(['z', 'Ａ', '😀']);
+  });
+
   it('leaves out sign, sign_type and empty values, but keeps "0" and spaces', () => {
     const result = unwrap(
       preSignFromText(

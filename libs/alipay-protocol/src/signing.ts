@@ -49,29 +49,47 @@ function isSignatureParameter(name: string): boolean {
   return name === 'sign' || name === 'sign_type';
 }
 
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) >= 0x80) return false;
+  }
+  return true;
+}
+
 const AMPERSAND = Buffer.from('&');
 const EQUALS = Buffer.from('=');
 
 /**
  * Builds the pre-sign bytes from parameters in the sender's bytes: byte-order sort of the names
  * (`_input_charset` first), `name=value` joined by `&`, nothing encoded. Duplicate names are the
- * caller's to refuse (a verification does, see `verifyNotification`).
+ * caller's to refuse (a verification does, see `verifyNotification`). `keepEmpty` keeps empty values, as
+ * some non-demo senders do (reference §1.1 rule 3); it serves diagnostics only.
  */
-export function preSignFromBytes(params: readonly ByteParam[]): PreSign {
+export function preSignFromBytes(
+  params: readonly ByteParam[],
+  options: { keepEmpty?: boolean } = {},
+): PreSign {
   const kept: ByteParam[] = [];
   const excluded: ExcludedParam[] = [];
   for (const param of params) {
     if (isSignatureParameter(param.name)) excluded.push({ name: param.name, reason: 'SIGNATURE_PARAMETER' });
-    else if (param.valueBytes.length === 0) excluded.push({ name: param.name, reason: 'EMPTY_VALUE' });
-    else kept.push(param);
+    else if (param.valueBytes.length === 0 && options.keepEmpty !== true) {
+      excluded.push({ name: param.name, reason: 'EMPTY_VALUE' });
+    } else kept.push(param);
   }
-  kept.sort((a, b) => Buffer.compare(a.nameBytes, b.nameBytes));
+  // Comparing strings whose characters are the bytes is a byte-order sort, and much cheaper than
+  // Buffer.compare; an ASCII name is its own bytes in both charsets.
+  const keyed = kept.map((param) => ({
+    param,
+    key: isAscii(param.name) ? param.name : param.nameBytes.toString('latin1'),
+  }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const chunks: Buffer[] = [];
-  for (const param of kept) {
+  for (const { param } of keyed) {
     if (chunks.length > 0) chunks.push(AMPERSAND);
     chunks.push(param.nameBytes, EQUALS, param.valueBytes);
   }
-  return { bytes: Buffer.concat(chunks), included: kept.map((p) => p.name), excluded };
+  return { bytes: Buffer.concat(chunks), included: keyed.map(({ param }) => param.name), excluded };
 }
 
 /**

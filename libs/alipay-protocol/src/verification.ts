@@ -1,0 +1,282 @@
+import type { KeyObject } from 'node:crypto';
+import { decodeBytes, decodesCleanly, type Charset } from './charset';
+import {
+  detectCharset,
+  parseForm,
+  type CharsetSource,
+  type FormIssue,
+  type TextParam,
+} from './form-encoding';
+import {
+  isSignType,
+  preSignFromBytes,
+  verifyMd5,
+  verifyRsa,
+  type ExcludedParam,
+  type KeyAttempt,
+  type SignType,
+  type SignatureCheck,
+} from './signing';
+
+// Reference §1.4–§1.6, SPEC §2 "Raw bytes first": the signature is checked over the percent-decoded bytes of
+// exactly the parameters the sender put in the body or query (nothing a framework added, nothing
+// re-encoded), and text is decoded only afterwards. Every outcome comes with an explanation an operator
+// can read, because "ILLEGAL_SIGN"-style failures are the most reported problem of every Alipay library.
+
+/**
+ * `notify`: a notify_url POST body. `return`: a return_url query string (without `?`), whose `notify_id`
+ * arrives double-encoded and is signed in its once-decoded form (reference §1.5). `request`: a merchant
+ * request received by a gateway of our own (the sandbox), checked with the same rules.
+ */
+export type VerificationSource = 'notify' | 'return' | 'request';
+
+export interface VerificationOptions {
+  /** The configured sign type; a notification that says otherwise is refused (SPEC §2: configuration). */
+  readonly signType: SignType;
+  /** MD5 keys, current first; several during a rotation window. */
+  readonly md5Keys?: readonly string[];
+  /** Alipay's MAPI public key(s) for `RSA` (PEM, bare base64 or KeyObject), current first. */
+  readonly alipayPublicKeyPem?: string | KeyObject | readonly (string | KeyObject)[];
+  /** The merchant's `_input_charset`, used when neither the body nor the Content-Type names one. */
+  readonly defaultCharset: Charset;
+  /** The request's Content-Type header as received (malformed is fine). */
+  readonly contentType?: string;
+  readonly source: VerificationSource;
+}
+
+export type VerificationReason =
+  | 'VERIFIED'
+  | 'EMPTY_INPUT'
+  | 'DUPLICATE_PARAMETER'
+  | 'MISSING_SIGN'
+  | 'MISSING_SIGN_TYPE'
+  /** `DSA`, a lower-case spelling, or anything else that is not `MD5`/`RSA` (reference §1.3). */
+  | 'UNSUPPORTED_SIGN_TYPE'
+  /** The input names a supported sign type other than the configured one. */
+  | 'SIGN_TYPE_MISMATCH'
+  /** No key configured for the sign type, or none of them readable. */
+  | 'NO_USABLE_KEY'
+  | 'MALFORMED_SIGNATURE'
+  | 'SIGNATURE_MISMATCH';
+
+/**
+ * Everything needed to understand a verification, for any input. It never holds a key nor an expected
+ * signature (that would make the explanation a signing oracle for whoever can read it).
+ */
+export interface VerificationExplanation {
+  readonly source: VerificationSource;
+  readonly byteLength: number;
+  /** Parameter names in received order. */
+  readonly parameterNames: readonly string[];
+  readonly formIssues: readonly FormIssue[];
+  readonly duplicateNames: readonly string[];
+  readonly charset: Charset;
+  readonly charsetSource: CharsetSource;
+  /** Charset labels not used, and parameters whose bytes are not valid in the chosen charset. */
+  readonly charsetNotes: readonly string[];
+  /** `sign_type` as received (absent when missing). */
+  readonly receivedSignType?: string;
+  readonly configuredSignType: SignType;
+  /** The canonical pre-sign string, decoded in the charset for reading (the bytes are what is verified). */
+  readonly preSign: string;
+  /** What was hashed or verified, key redacted: `preSign` + `<MD5 key>` for MD5, `preSign` for RSA. */
+  readonly signedString: string;
+  /** Names that went into the pre-sign string, in signing order. */
+  readonly included: readonly string[];
+  readonly excluded: readonly ExcludedParam[];
+  /** One entry per configured key (by index), or empty when no key was tried. */
+  readonly keys: readonly KeyAttempt[];
+  readonly matchedKeyIndex?: number;
+  readonly malformedSignature?: string;
+  /** Diagnostics for a failure (e.g. "would verify if empty values were signed"); never a reason to accept. */
+  readonly hints: readonly string[];
+  readonly outcome: VerificationReason;
+  /** One line for logs. */
+  readonly summary: string;
+}
+
+export interface VerificationResult {
+  readonly ok: boolean;
+  readonly reason: VerificationReason;
+  /** Every parameter as received (sign and sign_type included), decoded in `explanation.charset`. */
+  readonly params: readonly TextParam[];
+  readonly explanation: VerificationExplanation;
+}
+
+function isKeyList(
+  option: string | KeyObject | readonly (string | KeyObject)[],
+): option is readonly (string | KeyObject)[] {
+  return Array.isArray(option);
+}
+
+function publicKeysOf(option: VerificationOptions['alipayPublicKeyPem']): readonly (string | KeyObject)[] {
+  if (option === undefined) return [];
+  return isKeyList(option) ? option : [option];
+}
+
+/**
+ * Verifies a notification (or return_url query) from its raw bytes. Never throws: a garbage input gives
+ * `ok: false` with a reason and an explanation. `ok: true` says only that the sender holds the key; the
+ * caller still asks `notify_verify` and checks seller and amount (reference §1.6).
+ */
+export function verifyNotification(
+  raw: Uint8Array | string,
+  options: VerificationOptions,
+): VerificationResult {
+  const input = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
+  const { pairs, issues } = parseForm(input);
+  const choice = detectCharset(pairs, options.contentType, options.defaultCharset);
+  const { charset } = choice;
+
+  const params: TextParam[] = [];
+  const charsetNotes = [...choice.notes];
+  const seen = new Set<string>();
+  const duplicateNames: string[] = [];
+  let sign: Buffer | undefined;
+  let receivedSignType: string | undefined;
+  for (const pair of pairs) {
+    const value = decodeBytes(pair.valueBytes, charset);
+    if (value.includes('\uFFFD') && !decodesCleanly(pair.valueBytes, charset)) {
+      charsetNotes.push(`${pair.name} is not valid ${charset}`);
+    }
+    params.push({ name: charset === 'utf-8' ? pair.name : decodeBytes(pair.nameBytes, charset), value });
+    if (seen.has(pair.name)) {
+      if (!duplicateNames.includes(pair.name)) duplicateNames.push(pair.name);
+    } else {
+      seen.add(pair.name);
+      if (pair.name === 'sign') sign = pair.valueBytes;
+      else if (pair.name === 'sign_type') receivedSignType = pair.valueBytes.toString('latin1');
+    }
+  }
+
+  const preSign = preSignFromBytes(pairs);
+  const preSignText = decodeBytes(preSign.bytes, charset);
+  const configured = options.signType;
+
+  let reason: VerificationReason;
+  let check: SignatureCheck | undefined;
+  if (pairs.length === 0) reason = 'EMPTY_INPUT';
+  else if (duplicateNames.length > 0) reason = 'DUPLICATE_PARAMETER';
+  else if (sign === undefined || sign.length === 0) reason = 'MISSING_SIGN';
+  else if (receivedSignType === undefined || receivedSignType === '') reason = 'MISSING_SIGN_TYPE';
+  else if (!isSignType(receivedSignType)) reason = 'UNSUPPORTED_SIGN_TYPE';
+  else if (receivedSignType !== configured) reason = 'SIGN_TYPE_MISMATCH';
+  else {
+    check =
+      configured === 'MD5'
+        ? verifyMd5(preSign.bytes, sign, options.md5Keys ?? [])
+        : verifyRsa(preSign.bytes, sign.toString('latin1'), publicKeysOf(options.alipayPublicKeyPem));
+    if (check.ok) reason = 'VERIFIED';
+    else if (!check.attempts.some((a) => a.outcome !== 'invalid-key')) reason = 'NO_USABLE_KEY';
+    else if (check.malformedSignature !== undefined) reason = 'MALFORMED_SIGNATURE';
+    else reason = 'SIGNATURE_MISMATCH';
+  }
+
+  const hints = reason === 'SIGNATURE_MISMATCH' ? diagnose(pairs, sign, configured, options) : [];
+  if (options.source === 'return') {
+    const notifyId = params.find((p) => p.name === 'notify_id');
+    if (notifyId?.value.includes('%') === true) {
+      hints.push('notify_id kept in its once-decoded form (with its %XX), as Alipay signs it');
+    }
+  }
+
+  const explanation: VerificationExplanation = {
+    source: options.source,
+    byteLength: input.length,
+    parameterNames: pairs.map((p) => p.name),
+    formIssues: issues,
+    duplicateNames,
+    charset,
+    charsetSource: choice.source,
+    charsetNotes,
+    ...(receivedSignType === undefined ? {} : { receivedSignType }),
+    configuredSignType: configured,
+    preSign: preSignText,
+    signedString: configured === 'MD5' ? `${preSignText}<MD5 key>` : preSignText,
+    included: preSign.included,
+    excluded: preSign.excluded,
+    keys: check?.attempts ?? [],
+    ...(check?.matchedKeyIndex === undefined ? {} : { matchedKeyIndex: check.matchedKeyIndex }),
+    ...(check?.malformedSignature === undefined ? {} : { malformedSignature: check.malformedSignature }),
+    hints,
+    outcome: reason,
+    summary: summarise(reason, {
+      configured,
+      receivedSignType,
+      charset,
+      charsetSource: choice.source,
+      included: preSign.included.length,
+      check,
+      duplicateNames,
+    }),
+  };
+  return { ok: reason === 'VERIFIED', reason, params, explanation };
+}
+
+// Reference §1.1 rule 3 [INF]: some senders sign empty values. Re-checking with them kept tells an operator
+// what went wrong; it is never a second chance to be accepted.
+function diagnose(
+  pairs: ReturnType<typeof parseForm>['pairs'],
+  sign: Buffer | undefined,
+  signType: SignType,
+  options: VerificationOptions,
+): string[] {
+  const hints: string[] = [];
+  const empties = pairs.filter(
+    (p) => p.valueBytes.length === 0 && p.name !== 'sign' && p.name !== 'sign_type',
+  );
+  if (empties.length > 0 && sign !== undefined) {
+    const bytes = preSignFromBytes(pairs, { keepEmpty: true }).bytes;
+    const again =
+      signType === 'MD5'
+        ? verifyMd5(bytes, sign, options.md5Keys ?? [])
+        : verifyRsa(bytes, sign.toString('latin1'), publicKeysOf(options.alipayPublicKeyPem));
+    if (again.ok)
+      hints.push(`would verify if the empty values (${empties.map((p) => p.name).join(', ')}) were signed`);
+  }
+  if (hints.length === 0) {
+    hints.push(
+      signType === 'MD5'
+        ? 'check the MD5 key of this partner and that nothing re-encoded the body'
+        : "check that the key is Alipay's MAPI public key (not the merchant's, not the OpenAPI key)",
+    );
+  }
+  return hints;
+}
+
+function summarise(
+  reason: VerificationReason,
+  facts: {
+    configured: SignType;
+    receivedSignType: string | undefined;
+    charset: Charset;
+    charsetSource: CharsetSource;
+    included: number;
+    check: SignatureCheck | undefined;
+    duplicateNames: readonly string[];
+  },
+): string {
+  const over = `${facts.included} parameters read as ${facts.charset} (${facts.charsetSource})`;
+  switch (reason) {
+    case 'VERIFIED':
+      return `${facts.configured} signature verified with key #${facts.check?.matchedKeyIndex ?? 0} over ${over}`;
+    case 'EMPTY_INPUT':
+      return 'no parameters in the input';
+    case 'DUPLICATE_PARAMETER':
+      return `parameters sent more than once: ${facts.duplicateNames.join(', ')}`;
+    case 'MISSING_SIGN':
+      return 'no sign parameter';
+    case 'MISSING_SIGN_TYPE':
+      return 'no sign_type parameter';
+    case 'UNSUPPORTED_SIGN_TYPE':
+      return `unsupported sign_type ${JSON.stringify(facts.receivedSignType)}`;
+    case 'SIGN_TYPE_MISMATCH':
+      return `sign_type ${facts.receivedSignType} but ${facts.configured} is configured`;
+    case 'NO_USABLE_KEY':
+      return `no usable ${facts.configured} key configured`;
+    case 'MALFORMED_SIGNATURE':
+      return `malformed ${facts.configured} sign: ${facts.check?.malformedSignature ?? ''}`;
+    case 'SIGNATURE_MISMATCH':
+      return `${facts.configured} signature matches none of ${facts.check?.attempts.length ?? 0} keys over ${over}`;
+  }
+}
