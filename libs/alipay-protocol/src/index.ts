@@ -68,3 +68,27 @@ export type {
   VerificationExplanation,
   VerificationResult,
 } from './verification';
+export {
+  MAX_BATCH_RECORDS,
+  formatBatchNo,
+  parseBatchNo,
+  buildDetailData,
+  parseDetailData,
+  parseResultDetails,
+  formatResultDetails,
+  refundResultOutcome,
+} from './batch-refund';
+export type {
+  BatchNo,
+  RefundService,
+  RefundDetail,
+  RoyaltyRefund,
+  SubTradeRefund,
+  DetailDataOptions,
+  DetailData,
+  DbackResult,
+  RefundResult,
+  FeeRefundResult,
+  RoyaltyRefundResult,
+  SubTradeRefundResult,
+} from './batch-refund';
