@@ -1,0 +1,96 @@
+import type { Notification, PoolClient } from 'pg';
+import type { DataSource, QueryRunner } from 'typeorm';
+
+// Two-key advisory locks live apart from the one-key locks of the migration runner.
+const LOCK = `hashtext('ledger.projector'), hashtext($1)`;
+
+/**
+ * The projector's own session: it holds one advisory lock per projection this instance runs, and
+ * LISTENs for the append hint. When it dies (process gone, connection killed) PostgreSQL ends the session
+ * and frees the locks, so another instance takes over; this instance learns it through `lost`.
+ */
+export class ControlConnection {
+  /** Resolves when the session is gone: every lock taken through it is lost. */
+  readonly lost: Promise<void>;
+  private readonly held = new Set<string>();
+  private detach: () => void = () => undefined;
+  private closed = false;
+  private isAlive = true;
+
+  private constructor(
+    private readonly runner: QueryRunner,
+    client: PoolClient,
+    channel: string,
+    onHint: () => void,
+  ) {
+    const hint = (notification: Notification) => {
+      if (notification.channel === channel) onHint();
+    };
+    client.on('notification', hint);
+    this.lost = new Promise<void>((resolve) => {
+      const end = () => {
+        this.isAlive = false;
+        resolve();
+      };
+      client.on('error', end);
+      client.on('end', end);
+      this.detach = () => {
+        client.off('notification', hint);
+        client.off('error', end);
+        client.off('end', end);
+      };
+    });
+  }
+
+  /**
+   * Opens the session and LISTENs on `channel`; `onHint` runs for each notification on it. (The embedded
+   * database's server passes notifications to every connection, so this works there too.)
+   */
+  static async open(dataSource: DataSource, channel: string, onHint: () => void): Promise<ControlConnection> {
+    const runner = dataSource.createQueryRunner();
+    try {
+      const client = (await runner.connect()) as PoolClient;
+      const connection = new ControlConnection(runner, client, channel, onHint);
+      await runner.query(`LISTEN ${channel}`);
+      return connection;
+    } catch (error) {
+      await runner.release();
+      throw error;
+    }
+  }
+
+  get alive(): boolean {
+    return this.isAlive && !this.closed;
+  }
+
+  /** Takes the projection's lock unless another session holds it. */
+  async tryLock(projection: string): Promise<boolean> {
+    const [{ locked }] = (await this.runner.query(`SELECT pg_try_advisory_lock(${LOCK}) AS locked`, [
+      projection,
+    ])) as { locked: boolean }[];
+    if (locked) this.held.add(projection);
+    return locked;
+  }
+
+  /** Gives the projection's lock back, so that another instance may take over at once. */
+  async unlock(projection: string): Promise<void> {
+    if (!this.held.delete(projection) || !this.alive) return;
+    await this.runner.query(`SELECT pg_advisory_unlock(${LOCK})`, [projection]);
+  }
+
+  /** Releases every lock and the session. Safe on a lost connection. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      if (this.isAlive) {
+        for (const projection of [...this.held]) await this.unlock(projection);
+        await this.runner.query('UNLISTEN *');
+      }
+    } finally {
+      this.closed = true;
+      this.held.clear();
+      this.detach();
+      await this.runner.release();
+    }
+  }
+}

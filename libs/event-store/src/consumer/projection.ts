@@ -1,0 +1,89 @@
+import type { EntityManager } from 'typeorm';
+import type { RecordedEvent } from '../event-envelope';
+import { ProjectorError } from './projector-error';
+
+/** What `apply` is handed with each batch. */
+export interface ProjectionContext<Table extends string = string> {
+  /** The batch's transaction: the projection's rows commit with the checkpoint, or not at all. */
+  manager: EntityManager;
+  /**
+   * The quoted SQL identifier to write `table` to: the live table, or its shadow while the projection is
+   * being rebuilt. Projections never spell their own table names in SQL, so one `apply` serves both.
+   */
+  table(table: Table): string;
+}
+
+/**
+ * A read model fed by the checkpointed projector (STYLE habits 3 and 4). `apply` receives events in global
+ * order, several at a time: load the affected rows once, evolve them in memory, write them back in bulk.
+ * It runs inside the transaction that moves the checkpoint, so each event is applied exactly once.
+ */
+export interface Projection<Table extends string = string> {
+  /** Unique; names the checkpoint, the advisory lock and the parked events. `[a-z][a-z0-9_]*`. */
+  name: string;
+  /** Event types it applies; the others are skipped (the checkpoint still moves past them). All if absent. */
+  handles?: readonly string[];
+  /** The tables it owns and writes through `context.table(...)`; a rebuild builds shadows of exactly these. */
+  tables: readonly Table[];
+  /**
+   * Applies `events` (at least one, in global order, each stream in version order). Throwing rolls the
+   * batch back; the projector then applies its events one at a time and parks the streams of those that
+   * still fail.
+   */
+  apply(events: readonly RecordedEvent[], context: ProjectionContext<Table>): Promise<void>;
+}
+
+/** Appended to a projection's name for its rebuild's checkpoint and parked events, and to table names. */
+export const REBUILD_SUFFIX = '__rebuild';
+
+const NAME = /^[a-z][a-z0-9_]*$/;
+// PostgreSQL truncates identifiers at 63 bytes; the shadow and the retired table need room for a suffix.
+const MAX_TABLE_NAME_LENGTH = 63 - '__rebuild'.length;
+
+/** Quotes an SQL identifier. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Refuses a projection that could not be checkpointed, locked or rebuilt safely, before it runs. */
+export function checkProjection(projection: Projection): void {
+  const refuse = (problem: string) =>
+    new ProjectorError('INVALID_PROJECTION', `projection ${JSON.stringify(projection.name)} ${problem}`, {
+      projection: projection.name,
+    });
+  if (!NAME.test(projection.name) || projection.name.endsWith(REBUILD_SUFFIX)) {
+    throw refuse(`must be named [a-z][a-z0-9_]* and not end with ${REBUILD_SUFFIX}`);
+  }
+  if (projection.handles !== undefined && projection.handles.length === 0) {
+    throw refuse('handles no event type; leave `handles` out to receive every type');
+  }
+  for (const table of projection.tables) {
+    if (!NAME.test(table) || table.length > MAX_TABLE_NAME_LENGTH || table.endsWith(REBUILD_SUFFIX)) {
+      throw refuse(
+        `owns table ${JSON.stringify(table)}: table names are [a-z][a-z0-9_]*, at most ` +
+          `${MAX_TABLE_NAME_LENGTH} characters, and do not end with ${REBUILD_SUFFIX}`,
+      );
+    }
+  }
+  if (new Set(projection.tables).size !== projection.tables.length) {
+    throw refuse('lists a table twice');
+  }
+}
+
+/** Resolves the projection's tables to the live ones or to their rebuild shadows. */
+export function tableResolver<Table extends string>(
+  projection: Projection<Table>,
+  target: 'live' | 'shadow',
+): (table: Table) => string {
+  const owned = new Set<string>(projection.tables);
+  return (table) => {
+    if (!owned.has(table)) {
+      throw new ProjectorError(
+        'INVALID_PROJECTION',
+        `projection ${projection.name} wrote to ${JSON.stringify(table)}, which is not in its tables`,
+        { projection: projection.name },
+      );
+    }
+    return quoteIdentifier(target === 'live' ? table : `${table}${REBUILD_SUFFIX}`);
+  };
+}

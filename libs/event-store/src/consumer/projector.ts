@@ -1,0 +1,380 @@
+import type { LoggerService } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { EVENTS_NOTIFY_CHANNEL } from '../append-statement';
+import type { GlobalCheckpoint } from '../event-envelope';
+import type { EventStore } from '../event-store';
+import {
+  compareCheckpoints,
+  ensureCheckpoint,
+  readCheckpoint,
+  toCheckpoint,
+  type AppendedPosition,
+} from './checkpoint';
+import { ControlConnection } from './control-connection';
+import {
+  listParkedEvents,
+  parkedStreams,
+  retryParkedStream,
+  type ParkedEvent,
+  type RetryOutcome,
+} from './parked-events';
+import { projectNextBatch, type ProjectionRun } from './project-batch';
+import { checkProjection, tableResolver, type Projection } from './projection';
+import { ProjectorError } from './projector-error';
+import { rebuildProjection, type RebuildOutcome } from './rebuild';
+import { WakeSignal } from './wake-signal';
+
+export interface ProjectorOptions {
+  /** Events per live batch (one transaction). Default 500. */
+  batchSize?: number;
+  /** Events per rebuild batch. Default 5,000. */
+  rebuildBatchSize?: number;
+  /** How long an idle consumer sleeps when no append hint arrives: the fallback to LISTEN. Default 500 ms. */
+  idlePollMs?: number;
+  /** How often an instance that does not hold a projection's lock tries to take it. Default 1,000 ms. */
+  lockRetryMs?: number;
+  /** The longest pause after failures (batches, lost connections); it doubles from 100 ms. Default 5,000 ms. */
+  maxBackoffMs?: number;
+  /** How often `waitFor` re-reads a checkpoint that another process may be moving. Default 100 ms. */
+  waitPollMs?: number;
+  logger?: Pick<LoggerService, 'log' | 'warn' | 'error'>;
+}
+
+/** How far a projection is behind the event store. */
+export interface ProjectionLag {
+  projection: string;
+  checkpoint: GlobalCheckpoint;
+  /** Committed events after the checkpoint, handled or not. */
+  events: number;
+  /** Age of the oldest of them; 0 when there is none. */
+  seconds: number;
+}
+
+/** Whether this instance is the one projecting (it holds the projection's lock). */
+export interface ProjectionStatus {
+  projection: string;
+  active: boolean;
+}
+
+interface Consumer {
+  run: ProjectionRun;
+  wake: WakeSignal;
+  active: boolean;
+}
+
+type ProgressListener = (projection: string, checkpoint: GlobalCheckpoint) => void;
+
+const CONTEXT = 'Projector';
+
+/**
+ * The checkpointed projector (STYLE habit 3; docs/event-store.md, "Consumers"). Each projection is run
+ * by one instance at a time, the holder of its advisory lock, in batches that commit the projection's rows
+ * with the checkpoint. Instances that do not hold a lock keep trying and take over when the holder's
+ * session ends. Appends wake consumers through LISTEN; polling covers lost hints.
+ *
+ * `waitFor`, `lag`, the parked events and `rebuild` work from any instance, started or not: they read
+ * and lock the database, not this instance's memory.
+ */
+export class Projector {
+  private readonly consumers = new Map<string, Consumer>();
+  private readonly progressListeners = new Set<ProgressListener>();
+  private readonly sleepers = new Set<() => void>();
+  private readonly options: Required<Omit<ProjectorOptions, 'logger'>>;
+  private readonly logger?: ProjectorOptions['logger'];
+  private running = false;
+  private supervision?: Promise<void>;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: EventStore,
+    projections: readonly Projection[],
+    options: ProjectorOptions = {},
+  ) {
+    for (const projection of projections) {
+      checkProjection(projection);
+      if (this.consumers.has(projection.name)) {
+        throw new ProjectorError('INVALID_PROJECTION', `projection ${projection.name} is registered twice`, {
+          projection: projection.name,
+        });
+      }
+      this.consumers.set(projection.name, {
+        run: { projection, key: projection.name, table: tableResolver(projection, 'live') },
+        wake: new WakeSignal(),
+        active: false,
+      });
+    }
+    const { logger, ...rest } = options;
+    this.logger = logger;
+    this.options = {
+      batchSize: 500,
+      rebuildBatchSize: 5_000,
+      idlePollMs: 500,
+      lockRetryMs: 1_000,
+      maxBackoffMs: 5_000,
+      waitPollMs: 100,
+      ...rest,
+    };
+  }
+
+  /** Starts projecting in the background; resolves once every projection has a checkpoint row. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    for (const name of this.consumers.keys()) await ensureCheckpoint(this.dataSource, name);
+    this.running = true;
+    this.supervision = this.supervise();
+  }
+
+  /** Stops after the batches in flight, and gives the projections' locks back for another instance. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.sleepers.forEach((wake) => wake());
+    for (const consumer of this.consumers.values()) consumer.wake.notify();
+    await this.supervision;
+    this.supervision = undefined;
+  }
+
+  /** Which projections this instance is running now. */
+  status(): ProjectionStatus[] {
+    return [...this.consumers.values()].map(({ run, active }) => ({ projection: run.key, active }));
+  }
+
+  /**
+   * Resolves once `projection` has passed `target` (read-your-writes: pass what `append` returned).
+   * Rejects with `WAIT_TIMEOUT` after `timeoutMs`, and with `EVENT_PARKED` when the projection passed
+   * the target but parked events of the target's transaction, whose effects will therefore not be seen.
+   */
+  waitFor(projection: string, target: GlobalCheckpoint | AppendedPosition, timeoutMs: number): Promise<void> {
+    this.consumer(projection);
+    const goal = toCheckpoint(target);
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      let checking = false;
+      const settle = (error?: ProjectorError) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        clearInterval(poll);
+        this.progressListeners.delete(onProgress);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const check = async () => {
+        if (settled || checking) return;
+        checking = true;
+        try {
+          const checkpoint = await readCheckpoint(this.dataSource, projection);
+          if (compareCheckpoints(checkpoint, goal) >= 0) settle(await this.parkedFrom(projection, goal));
+        } catch (error) {
+          this.logger?.warn(
+            `waitFor could not read the checkpoint of ${projection}: ${String(error)}`,
+            CONTEXT,
+          );
+        } finally {
+          checking = false;
+        }
+      };
+      const onProgress: ProgressListener = (name, checkpoint) => {
+        if (name === projection && compareCheckpoints(checkpoint, goal) >= 0) void check();
+      };
+      const timer = setTimeout(
+        () =>
+          settle(
+            new ProjectorError(
+              'WAIT_TIMEOUT',
+              `projection ${projection} did not reach ${goal.transactionId}/${goal.position} within ${timeoutMs} ms`,
+              { projection },
+            ),
+          ),
+        timeoutMs,
+      );
+      const poll = setInterval(() => void check(), this.options.waitPollMs);
+      this.progressListeners.add(onProgress);
+      void check();
+    });
+  }
+
+  /** How far `projection` is behind: committed events after its checkpoint, and the oldest one's age. */
+  async lag(projection: string): Promise<ProjectionLag> {
+    this.consumer(projection);
+    const checkpoint = await readCheckpoint(this.dataSource, projection);
+    const [row] = await this.dataSource.query<{ events: string; seconds: number }[]>(
+      `SELECT count(*) AS events,
+              COALESCE(GREATEST(EXTRACT(EPOCH FROM now() - min(recorded_at)), 0), 0)::float8 AS seconds
+       FROM events WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)`,
+      [checkpoint.transactionId, checkpoint.position],
+    );
+    return { projection, checkpoint, events: Number(row.events), seconds: row.seconds };
+  }
+
+  /** The projection's parked events, each stream in version order; one stream's when given. */
+  listParked(projection: string, options: { streamId?: string } = {}): Promise<ParkedEvent[]> {
+    this.consumer(projection);
+    return listParkedEvents(this.dataSource, projection, options.streamId);
+  }
+
+  /**
+   * Applies parked events again, stream by stream, in version order: after a fix has been deployed, or
+   * once whatever the failure depended on is there. A stream whose events all apply flows again.
+   */
+  async retryParked(projection: string, options: { streamId?: string } = {}): Promise<RetryOutcome[]> {
+    const { run } = this.consumer(projection);
+    const streams =
+      options.streamId === undefined ? await parkedStreams(this.dataSource, projection) : [options.streamId];
+    const outcomes: RetryOutcome[] = [];
+    for (const streamId of streams)
+      outcomes.push(await retryParkedStream(this.dataSource, this.store, run, streamId));
+    return outcomes;
+  }
+
+  /**
+   * Rebuilds the projection from the origin into shadow tables and swaps them in atomically; the live
+   * projection serves until the swap (see rebuildProjection).
+   */
+  async rebuild(projection: string): Promise<RebuildOutcome> {
+    const { run } = this.consumer(projection);
+    this.logger?.log(`rebuilding ${projection} from the origin`, CONTEXT);
+    const outcome = await rebuildProjection(this.dataSource, this.store, run.projection, {
+      batchSize: this.options.rebuildBatchSize,
+    });
+    this.logger?.log(
+      `rebuilt ${projection}: ${outcome.events} events, ${outcome.parked} parked, swapped in`,
+      CONTEXT,
+    );
+    this.progress(projection, outcome.checkpoint);
+    return outcome;
+  }
+
+  private consumer(projection: string): Consumer {
+    const consumer = this.consumers.get(projection);
+    if (consumer === undefined) {
+      throw new ProjectorError('UNKNOWN_PROJECTION', `no projection named ${projection} is registered`, {
+        projection,
+      });
+    }
+    return consumer;
+  }
+
+  private async parkedFrom(projection: string, goal: GlobalCheckpoint): Promise<ProjectorError | undefined> {
+    const rows = await this.dataSource.query<{ global_position: string }[]>(
+      `SELECT global_position FROM parked_events
+       WHERE projection = $1 AND transaction_id = $2::xid8 AND global_position <= $3 ORDER BY global_position`,
+      [projection, goal.transactionId, goal.position],
+    );
+    if (rows.length === 0) return undefined;
+    const parkedPositions = rows.map((row) => Number(row.global_position));
+    return new ProjectorError(
+      'EVENT_PARKED',
+      `projection ${projection} parked events ${parkedPositions.join(', ')} of transaction ${goal.transactionId}`,
+      { projection, parkedPositions },
+    );
+  }
+
+  private progress(projection: string, checkpoint: GlobalCheckpoint): void {
+    this.progressListeners.forEach((listener) => listener(projection, checkpoint));
+  }
+
+  /** Keeps a control connection open and every projection running under it, until stopped. */
+  private async supervise(): Promise<void> {
+    let backoff = 0;
+    while (this.running) {
+      let control: ControlConnection;
+      try {
+        control = await ControlConnection.open(this.dataSource, EVENTS_NOTIFY_CHANNEL, () => {
+          for (const consumer of this.consumers.values()) consumer.wake.notify();
+        });
+      } catch (error) {
+        backoff = this.nextBackoff(backoff);
+        this.logger?.warn(
+          `cannot open the control connection, retrying in ${backoff} ms: ${String(error)}`,
+          CONTEXT,
+        );
+        await this.sleep(backoff);
+        continue;
+      }
+      backoff = 0;
+      const wakeAll = () => {
+        this.sleepers.forEach((wake) => wake());
+        for (const consumer of this.consumers.values()) consumer.wake.notify();
+      };
+      void control.lost.then(wakeAll);
+      await Promise.all([...this.consumers.values()].map((consumer) => this.holdAndRun(consumer, control)));
+      if (this.running) {
+        this.logger?.warn("the control connection was lost; the projections' locks are gone", CONTEXT);
+      }
+      await control.close().catch((error: unknown) => {
+        this.logger?.warn(`closing the control connection: ${String(error)}`, CONTEXT);
+      });
+    }
+  }
+
+  /** Takes the projection's lock when it is free, and projects for as long as the lock is held. */
+  private async holdAndRun(consumer: Consumer, control: ControlConnection): Promise<void> {
+    const name = consumer.run.key;
+    while (this.running && control.alive) {
+      let locked = false;
+      try {
+        locked = await control.tryLock(name);
+      } catch (error) {
+        if (control.alive) this.logger?.warn(`cannot take the lock of ${name}: ${String(error)}`, CONTEXT);
+      }
+      if (!locked) {
+        await this.sleep(this.options.lockRetryMs);
+        continue;
+      }
+      consumer.active = true;
+      this.logger?.log(`projecting ${name}`, CONTEXT);
+      try {
+        await this.project(consumer, () => this.running && control.alive);
+      } finally {
+        consumer.active = false;
+      }
+      await control.unlock(name).catch(() => undefined);
+    }
+  }
+
+  /** The consumer loop: batch after batch while there is work, then wait for a hint or the poll. */
+  private async project(consumer: Consumer, holding: () => boolean): Promise<void> {
+    const { run, wake } = consumer;
+    const { batchSize, idlePollMs } = this.options;
+    let backoff = 0;
+    while (holding()) {
+      try {
+        const outcome = await this.dataSource.transaction((manager) =>
+          projectNextBatch(manager, this.store, run, batchSize),
+        );
+        backoff = 0;
+        if (outcome.read > 0) this.progress(run.key, outcome.checkpoint);
+        if (outcome.parked > 0) {
+          this.logger?.warn(`${run.key} parked ${outcome.parked} events; see listParked`, CONTEXT);
+        }
+        if (outcome.read < batchSize) await wake.wait(idlePollMs);
+      } catch (error) {
+        backoff = this.nextBackoff(backoff);
+        if (holding()) {
+          this.logger?.warn(
+            `a batch of ${run.key} failed, retrying in ${backoff} ms: ${String(error)}`,
+            CONTEXT,
+          );
+        }
+        await this.sleep(backoff);
+      }
+    }
+  }
+
+  private nextBackoff(previous: number): number {
+    return Math.min(this.options.maxBackoffMs, Math.max(100, previous * 2));
+  }
+
+  /** A pause that `stop()` and a lost control connection cut short. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.sleepers.add(done);
+    });
+  }
+}

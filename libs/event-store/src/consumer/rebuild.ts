@@ -1,0 +1,182 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { GlobalCheckpoint } from '../event-envelope';
+import type { EventStore } from '../event-store';
+import { ensureCheckpoint, lockCheckpoint } from './checkpoint';
+import { projectNextBatch, type BatchOutcome, type ProjectionRun } from './project-batch';
+import { quoteIdentifier, REBUILD_SUFFIX, tableResolver, type Projection } from './projection';
+import { ProjectorError } from './projector-error';
+
+/** What a rebuild did. */
+export interface RebuildOutcome {
+  projection: string;
+  /** Events read from the origin to the swap. */
+  events: number;
+  /** Events the rebuilt projection parked; they replaced the live projection's parked events. */
+  parked: number;
+  /** The live checkpoint after the swap. */
+  checkpoint: GlobalCheckpoint;
+}
+
+export interface RebuildOptions {
+  batchSize: number;
+  /** Called after each committed batch of the catch-up, for progress logs. */
+  onBatch?: (outcome: BatchOutcome) => void;
+}
+
+// The embedded database is one backend: its advisory locks never conflict, so this process is the guard.
+const rebuildsInThisProcess = new Set<string>();
+
+/**
+ * Rebuilds `projection` from the origin into shadow tables (`<table>__rebuild`, created LIKE the live ones)
+ * while the live projection keeps serving and projecting, then swaps them in (STYLE habit 4: build anew,
+ * then swap). The swap is one transaction: it locks the live checkpoint (the live consumer waits on it),
+ * projects the last events into the shadows, replaces the live tables, carries the shadows' checkpoint and
+ * parked events over. Until that commits the live tables are untouched, so a crash at any point leaves
+ * the live projection as it was; the next rebuild starts again from the origin.
+ */
+export async function rebuildProjection(
+  dataSource: DataSource,
+  store: EventStore,
+  projection: Projection,
+  options: RebuildOptions,
+): Promise<RebuildOutcome> {
+  const { name } = projection;
+  if (rebuildsInThisProcess.has(name)) throw rebuildInProgress(name);
+  rebuildsInThisProcess.add(name);
+  const guard = dataSource.createQueryRunner();
+  try {
+    const [{ locked }] = (await guard.query(
+      `SELECT pg_try_advisory_lock(hashtext('ledger.projector.rebuild'), hashtext($1)) AS locked`,
+      [name],
+    )) as { locked: boolean }[];
+    if (!locked) throw rebuildInProgress(name);
+    try {
+      return await rebuildHoldingGuard(dataSource, store, projection, options);
+    } finally {
+      await guard.query(`SELECT pg_advisory_unlock(hashtext('ledger.projector.rebuild'), hashtext($1))`, [
+        name,
+      ]);
+    }
+  } finally {
+    rebuildsInThisProcess.delete(name);
+    await guard.release();
+  }
+}
+
+function rebuildInProgress(name: string): ProjectorError {
+  return new ProjectorError('REBUILD_IN_PROGRESS', `projection ${name} is already being rebuilt`, {
+    projection: name,
+  });
+}
+
+async function rebuildHoldingGuard(
+  dataSource: DataSource,
+  store: EventStore,
+  projection: Projection,
+  { batchSize, onBatch }: RebuildOptions,
+): Promise<RebuildOutcome> {
+  const run: ProjectionRun = {
+    projection,
+    key: `${projection.name}${REBUILD_SUFFIX}`,
+    table: tableResolver(projection, 'shadow'),
+  };
+  await ensureCheckpoint(dataSource, projection.name);
+  await dataSource.transaction((manager) => prepareShadow(manager, projection, run.key));
+
+  let events = 0;
+  let parked = 0;
+  const count = (outcome: BatchOutcome) => {
+    events += outcome.read;
+    parked += outcome.parked;
+    onBatch?.(outcome);
+    return outcome;
+  };
+  // The bulk of the work, each batch its own transaction: the live projection is not held up.
+  let outcome: BatchOutcome;
+  do outcome = count(await dataSource.transaction((m) => projectNextBatch(m, store, run, batchSize)));
+  while (outcome.read === batchSize);
+
+  const checkpoint = await dataSource.transaction(async (manager) => {
+    await lockCheckpoint(manager, projection.name);
+    let last: BatchOutcome;
+    do last = count(await projectNextBatch(manager, store, run, batchSize));
+    while (last.read === batchSize);
+    await swapTables(manager, projection);
+    await manager.query(
+      `UPDATE projection_checkpoints AS live
+       SET transaction_id = shadow.transaction_id, position = shadow.position, updated_at = now()
+       FROM projection_checkpoints AS shadow
+       WHERE live.projection = $1 AND shadow.projection = $2`,
+      [projection.name, run.key],
+    );
+    await manager.query(`DELETE FROM projection_checkpoints WHERE projection = $1`, [run.key]);
+    await manager.query(`DELETE FROM parked_events WHERE projection = $1`, [projection.name]);
+    await manager.query(`UPDATE parked_events SET projection = $1 WHERE projection = $2`, [
+      projection.name,
+      run.key,
+    ]);
+    return last.checkpoint;
+  });
+  return { projection: projection.name, events, parked, checkpoint };
+}
+
+/** Fresh, empty shadows of the live tables and a shadow checkpoint at the origin. */
+async function prepareShadow(manager: EntityManager, projection: Projection, key: string): Promise<void> {
+  for (const table of projection.tables) {
+    const shadow = quoteIdentifier(`${table}${REBUILD_SUFFIX}`);
+    await manager.query(`DROP TABLE IF EXISTS ${shadow}`);
+    await manager.query(`CREATE TABLE ${shadow} (LIKE ${quoteIdentifier(table)} INCLUDING ALL)`);
+  }
+  await manager.query(
+    `INSERT INTO projection_checkpoints (projection) VALUES ($1)
+     ON CONFLICT (projection) DO UPDATE SET transaction_id = '0', position = 0, updated_at = now()`,
+    [key],
+  );
+  await manager.query(`DELETE FROM parked_events WHERE projection = $1`, [key]);
+}
+
+interface IndexRow {
+  name: string;
+  definition: string;
+}
+
+// "CREATE [UNIQUE] INDEX <name> ON [ONLY] <schema.table> USING ..." without the two names.
+const indexShape = (definition: string) =>
+  definition.replace(/^CREATE (UNIQUE )?INDEX \S+ ON (ONLY )?\S+ /, 'CREATE $1INDEX ON ');
+
+async function indexesOf(manager: EntityManager, table: string): Promise<IndexRow[]> {
+  return await manager.query<IndexRow[]>(
+    `SELECT i.relname AS name, pg_get_indexdef(i.oid) AS definition
+     FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+     WHERE x.indrelid = to_regclass($1) ORDER BY i.relname`,
+    [quoteIdentifier(table)],
+  );
+}
+
+/**
+ * Replaces each live table by its shadow and gives the shadow's indexes (and the constraints they back)
+ * the live names, so that later migrations find the names they created. A view or foreign key depending
+ * on a live table makes the DROP fail and the whole swap roll back: projections own their tables alone.
+ */
+async function swapTables(manager: EntityManager, projection: Projection): Promise<void> {
+  for (const table of projection.tables) {
+    const shadow = `${table}${REBUILD_SUFFIX}`;
+    const liveIndexes = await indexesOf(manager, table);
+    const shadowIndexes = await indexesOf(manager, shadow);
+    await manager.query(`DROP TABLE ${quoteIdentifier(table)}`);
+    await manager.query(`ALTER TABLE ${quoteIdentifier(shadow)} RENAME TO ${quoteIdentifier(table)}`);
+    const unclaimed = [...shadowIndexes];
+    for (const live of liveIndexes) {
+      const match = unclaimed.findIndex(
+        (index) => indexShape(index.definition) === indexShape(live.definition),
+      );
+      if (match === -1) continue;
+      const [index] = unclaimed.splice(match, 1);
+      if (index.name !== live.name) {
+        await manager.query(
+          `ALTER INDEX ${quoteIdentifier(index.name)} RENAME TO ${quoteIdentifier(live.name)}`,
+        );
+      }
+    }
+  }
+}
