@@ -92,3 +92,11 @@ export type {
   RoyaltyRefundResult,
   SubTradeRefundResult,
 } from './batch-refund';
+export { parseTradeStatusSync, parseBatchRefundNotify, parseNotification } from './notifications';
+export type {
+  NotificationParams,
+  AlipayFlag,
+  TradeStatusSync,
+  BatchRefundNotify,
+  Notification,
+} from './notifications';
