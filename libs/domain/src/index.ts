@@ -1,0 +1,111 @@
+export { DomainError } from './domain-error';
+export type { DomainErrorCode } from './domain-error';
+export { foldEvents } from './decider';
+export type { Decider } from './decider';
+export type { Fen, Instant, NotificationSource } from './values';
+export type { AnomalyKind } from './anomaly';
+
+export {
+  MAX_OUT_TRADE_NO_LENGTH,
+  isValidOutTradeNo,
+  orderStreamId,
+  outTradeNoOfStream,
+} from './order/order-stream';
+export { ORDER_EVENT_SCHEMA_VERSIONS, asOrderEvent } from './order/order-events';
+export type {
+  OrderEvent,
+  OrderEventType,
+  PaymentService,
+  NotificationRef,
+  OpenRefundStatus,
+  TradeClosedReason,
+  OrderPlaced,
+  PaymentAwaited,
+  PaymentSucceeded,
+  GoodsShipped,
+  TradeFinished,
+  TradeClosed,
+  RefundRequested,
+  RefundRefused,
+  RefundSucceeded,
+  RefundFailed,
+  RefundClosed,
+  DeliveryCompleted,
+  ReturnCompleted,
+  ShippingConfirmed,
+  ShippingConfirmationFailed,
+  OrderAnomalyDetected,
+} from './order/order-events';
+export { initialOrderState, evolveOrder } from './order/order-state';
+export type { OrderState, BatchRefundEntry, RecordedAnomaly } from './order/order-state';
+export { decideOrder, orderDecider } from './order/order-decider';
+export type { OrderCommand } from './order/order-decider';
+export type { PlaceOrder } from './order/place-order';
+export type { RecordTradeStatus } from './order/record-trade-status';
+export { refundRecordOutcome } from './order/batch-refunds';
+export type {
+  ReserveBatchRefund,
+  ReleaseBatchReservation,
+  RecordBatchRefundResult,
+  RefundRecordOutcome,
+} from './order/batch-refunds';
+export type { CompleteDelivery, CompleteReturn, ConfirmShipping } from './order/fulfilment';
+export {
+  orderStatusOf,
+  deliveryDecision,
+  returnDecision,
+  shippingDecision,
+  refundableFee,
+  reservedFee,
+  isFullyRefunded,
+  isRefundRequestOpen,
+} from './order/order-decisions';
+export type {
+  OrderStatus,
+  PhpStatusCode,
+  OrderStatusView,
+  DeliveryDecision,
+  ReturnDecision,
+  ShippingDecision,
+} from './order/order-decisions';
+
+export {
+  batchNoProblem,
+  batchNoProblemAt,
+  refundBatchStreamId,
+  batchNoOfStream,
+} from './refund-batch/refund-batch-stream';
+export { REFUND_BATCH_EVENT_SCHEMA_VERSIONS, asRefundBatchEvent } from './refund-batch/refund-batch-events';
+export type {
+  RefundBatchEvent,
+  RefundBatchEventType,
+  RefundMode,
+  RefundBatchItem,
+  RefundRecordResult,
+  ReconciledRecord,
+  BatchAnomaly,
+  RefundBatchSubmitted,
+  RefundBatchAccepted,
+  RefundBatchRejected,
+  RefundBatchCompleted,
+  RefundBatchAnomalyDetected,
+} from './refund-batch/refund-batch-events';
+export {
+  MAX_BATCH_RECORDS,
+  initialRefundBatchState,
+  evolveRefundBatch,
+  decideRefundBatch,
+  refundBatchDecider,
+  reconcileRefundBatch,
+  orderCommandsForBatchEvent,
+} from './refund-batch/refund-batch-decider';
+export type {
+  RefundBatchCommand,
+  RefundBatchState,
+  RefundBatchStatus,
+  SubmitRefundBatch,
+  AcceptRefundBatch,
+  RejectRefundBatch,
+  CompleteRefundBatch,
+  FlagOverdueRefundBatch,
+} from './refund-batch/refund-batch-decider';

@@ -1,0 +1,466 @@
+import { formatYuan, isRequestAmount } from '@ledger/alipay-protocol';
+import type { AnomalyKind } from '../anomaly';
+import type { Decider } from '../decider';
+import { DomainError } from '../domain-error';
+import type { RecordBatchRefundResult, ReleaseBatchReservation } from '../order/batch-refunds';
+import { isValidOutTradeNo } from '../order/order-stream';
+import { utf8Length, type Instant } from '../values';
+import type {
+  BatchAnomaly,
+  ReconciledRecord,
+  RefundBatchCompleted,
+  RefundBatchEvent,
+  RefundBatchItem,
+  RefundBatchRejected,
+  RefundBatchSubmitted,
+  RefundMode,
+  RefundRecordResult,
+} from './refund-batch-events';
+import { batchNoProblemAt } from './refund-batch-stream';
+
+/** Submit a batch: appended before anything is sent to Alipay (issue 5 §1). */
+export interface SubmitRefundBatch {
+  type: 'SubmitRefundBatch';
+  batchNo: string;
+  mode: RefundMode;
+  items: readonly RefundBatchItem[];
+  submittedAt: Instant;
+}
+
+/** The nopwd gateway accepted the batch (`T`, `P`, or `DUPLICATE_BATCH_NO` on a retry of ours). */
+export interface AcceptRefundBatch {
+  type: 'AcceptRefundBatch';
+  batchNo: string;
+  reply: 'T' | 'P' | 'DUPLICATE_BATCH_NO';
+  acceptedAt: Instant;
+}
+
+/** The nopwd gateway rejected the batch (`F` with an error code). */
+export interface RejectRefundBatch {
+  type: 'RejectRefundBatch';
+  batchNo: string;
+  code: string;
+  rejectedAt: Instant;
+}
+
+/** A verified `batch_refund_notify` for the batch, its `result_details` already parsed. */
+export interface CompleteRefundBatch {
+  type: 'CompleteRefundBatch';
+  batchNo: string;
+  successNum: number;
+  results: readonly RefundRecordResult[];
+  notifyId: string;
+  notifyTime: Instant;
+}
+
+/** A periodic check: a batch still without a result `overdueAfterMs` after submission is flagged, once. */
+export interface FlagOverdueRefundBatch {
+  type: 'FlagOverdueRefundBatch';
+  batchNo: string;
+  checkedAt: Instant;
+  overdueAfterMs: number;
+}
+
+export type RefundBatchCommand =
+  SubmitRefundBatch | AcceptRefundBatch | RejectRefundBatch | CompleteRefundBatch | FlagOverdueRefundBatch;
+
+export type RefundBatchStatus = 'none' | 'submitted' | 'accepted' | 'rejected' | 'completed';
+
+export interface RefundBatchState {
+  status: RefundBatchStatus;
+  submitted?: RefundBatchSubmitted['data'];
+  rejection?: RefundBatchRejected['data'];
+  completion?: RefundBatchCompleted['data'];
+  /** Anomalies recorded outside a completion, to record each one once. */
+  anomalies: readonly { kind: AnomalyKind; detail: string; notifyId?: string }[];
+}
+
+/** Reference §4.3: at most 1000 records; a reason under 256 bytes without the structural `^ | $ #`. */
+export const MAX_BATCH_RECORDS = 1000;
+const MAX_REASON_BYTES = 255;
+const STRUCTURAL = /[\^|$#]/;
+const TRADE_NO = /^[A-Za-z0-9]{1,64}$/;
+
+export function initialRefundBatchState(): RefundBatchState {
+  return { status: 'none', anomalies: [] };
+}
+
+export function evolveRefundBatch(state: RefundBatchState, event: RefundBatchEvent): RefundBatchState {
+  switch (event.type) {
+    case 'RefundBatchSubmitted':
+      return { ...state, status: 'submitted', submitted: event.data };
+    case 'RefundBatchAccepted':
+      return { ...state, status: 'accepted' };
+    case 'RefundBatchRejected':
+      return { ...state, status: 'rejected', rejection: event.data };
+    case 'RefundBatchCompleted':
+      return { ...state, status: 'completed', completion: event.data };
+    case 'AnomalyDetected': {
+      const { kind, detail, notifyId } = event.data;
+      return {
+        ...state,
+        anomalies: [...state.anomalies, { kind, detail, ...(notifyId === undefined ? {} : { notifyId }) }],
+      };
+    }
+  }
+}
+
+function invalid(field: string, message: string): DomainError {
+  return new DomainError('INVALID_BATCH', message, field);
+}
+
+function validate(command: SubmitRefundBatch): void {
+  const batchNoProblem = batchNoProblemAt(command.batchNo, command.submittedAt);
+  if (batchNoProblem !== undefined) throw invalid('batchNo', `batch_no ${command.batchNo} ${batchNoProblem}`);
+  if (command.mode !== 'pwd' && command.mode !== 'nopwd') throw invalid('mode', 'mode must be pwd or nopwd');
+  if (command.items.length === 0) throw invalid('items', 'a batch needs at least one record');
+  if (command.items.length > MAX_BATCH_RECORDS) {
+    throw invalid('items', `a batch holds at most ${MAX_BATCH_RECORDS} records, not ${command.items.length}`);
+  }
+  const trades = new Set<string>();
+  const orders = new Set<string>();
+  command.items.forEach((item, index) => {
+    const at = `items[${index}]`;
+    if (!isValidOutTradeNo(item.outTradeNo)) throw invalid(`${at}.outTradeNo`, `${at}: invalid out_trade_no`);
+    if (!TRADE_NO.test(item.tradeNo))
+      throw invalid(`${at}.tradeNo`, `${at}: trade_no must be 1 to 64 letters or digits`);
+    if (!isRequestAmount(item.amount)) {
+      throw invalid(
+        `${at}.amount`,
+        `${at}: the amount must be integer fen between 0.01 and 100000000.00 yuan`,
+      );
+    }
+    if (item.reason.trim() === '') throw invalid(`${at}.reason`, `${at}: a reason is required`);
+    if (STRUCTURAL.test(item.reason))
+      throw invalid(`${at}.reason`, `${at}: the reason must not contain ^ | $ or #`);
+    if (utf8Length(item.reason) > MAX_REASON_BYTES) {
+      throw invalid(`${at}.reason`, `${at}: the reason must be under 256 bytes`);
+    }
+    // DUBL_TRADE_NO_IN_SAME_BATCH: a trade at most once per batch (reference §4.3).
+    if (trades.has(item.tradeNo) || orders.has(item.outTradeNo)) {
+      throw invalid(
+        `${at}`,
+        `${at}: order ${item.outTradeNo} (trade ${item.tradeNo}) is already in the batch`,
+      );
+    }
+    trades.add(item.tradeNo);
+    orders.add(item.outTradeNo);
+  });
+}
+
+function sameItems(a: readonly RefundBatchItem[], b: readonly RefundBatchItem[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every(
+      (item, i) =>
+        item.outTradeNo === b[i].outTradeNo &&
+        item.tradeNo === b[i].tradeNo &&
+        item.amount === b[i].amount &&
+        item.reason === b[i].reason,
+    )
+  );
+}
+
+function decideSubmit(command: SubmitRefundBatch, state: RefundBatchState): RefundBatchEvent[] {
+  if (state.submitted !== undefined) {
+    if (state.submitted.mode === command.mode && sameItems(state.submitted.items, command.items)) return [];
+    throw new DomainError(
+      'BATCH_CONFLICT',
+      `batch ${command.batchNo} was already submitted with other records`,
+      'batchNo',
+    );
+  }
+  if (state.status !== 'none') {
+    throw new DomainError(
+      'BATCH_CONFLICT',
+      `batch_no ${command.batchNo} already has a result from Alipay`,
+      'batchNo',
+    );
+  }
+  validate(command);
+  return [
+    {
+      type: 'RefundBatchSubmitted',
+      data: {
+        batchNo: command.batchNo,
+        mode: command.mode,
+        items: command.items.map((item) => ({ ...item })),
+        batchNum: command.items.length,
+        totalAmount: command.items.reduce((sum, item) => sum + item.amount, 0),
+        submittedAt: command.submittedAt,
+      },
+    },
+  ];
+}
+
+function anomaly(
+  state: RefundBatchState,
+  batchNo: string,
+  kind: AnomalyKind,
+  detail: string,
+  detectedAt: Instant,
+  notifyId?: string,
+): RefundBatchEvent[] {
+  const recorded = state.anomalies.some(
+    (a) => a.kind === kind && (notifyId === undefined ? a.detail === detail : a.notifyId === notifyId),
+  );
+  if (recorded) return [];
+  return [
+    {
+      type: 'AnomalyDetected',
+      data: { batchNo, kind, detail, detectedAt, ...(notifyId === undefined ? {} : { notifyId }) },
+    },
+  ];
+}
+
+function notFound(batchNo: string): DomainError {
+  return new DomainError('BATCH_NOT_FOUND', `batch ${batchNo} was never submitted`, 'batchNo');
+}
+
+function decideAccept(command: AcceptRefundBatch, state: RefundBatchState): RefundBatchEvent[] {
+  switch (state.status) {
+    case 'none':
+      throw notFound(command.batchNo);
+    case 'submitted':
+      return [
+        {
+          type: 'RefundBatchAccepted',
+          data: { batchNo: command.batchNo, reply: command.reply, acceptedAt: command.acceptedAt },
+        },
+      ];
+    // A second acceptance (a retry's DUPLICATE_BATCH_NO), or the result already in: nothing new.
+    case 'accepted':
+    case 'completed':
+      return [];
+    case 'rejected':
+      return anomaly(
+        state,
+        command.batchNo,
+        'conflicting_batch_outcome',
+        `the gateway accepted (${command.reply}) a batch it had rejected`,
+        command.acceptedAt,
+      );
+  }
+}
+
+function decideReject(command: RejectRefundBatch, state: RefundBatchState): RefundBatchEvent[] {
+  switch (state.status) {
+    case 'none':
+      throw notFound(command.batchNo);
+    case 'submitted':
+      return [
+        {
+          type: 'RefundBatchRejected',
+          data: { batchNo: command.batchNo, code: command.code, rejectedAt: command.rejectedAt },
+        },
+      ];
+    case 'rejected':
+      return [];
+    case 'accepted':
+    case 'completed':
+      return anomaly(
+        state,
+        command.batchNo,
+        'conflicting_batch_outcome',
+        `the gateway rejected (${command.code}) a batch that was already ${state.status}`,
+        command.rejectedAt,
+      );
+  }
+}
+
+/**
+ * Matches every submitted record with its result, per record (reference §4.5): a record without a result,
+ * a result nobody submitted, a result twice, an amount other than submitted, and a `success_num` that
+ * disagrees with the `SUCCESS` records are all listed.
+ */
+export function reconcileRefundBatch(
+  items: readonly RefundBatchItem[],
+  results: readonly RefundRecordResult[],
+  successNum: number,
+): { records: ReconciledRecord[]; anomalies: BatchAnomaly[] } {
+  const anomalies: BatchAnomaly[] = [];
+  const firstResult = new Map<string, RefundRecordResult>();
+  const extras: ReconciledRecord[] = [];
+  const submitted = new Map(items.map((item) => [item.tradeNo, item]));
+  for (const result of results) {
+    if (firstResult.has(result.tradeNo)) {
+      anomalies.push({
+        kind: 'duplicate_refund_result',
+        detail: `trade ${result.tradeNo} has more than one result (${result.code})`,
+        tradeNo: result.tradeNo,
+      });
+      extras.push({ tradeNo: result.tradeNo, result });
+      continue;
+    }
+    firstResult.set(result.tradeNo, result);
+    if (!submitted.has(result.tradeNo)) {
+      anomalies.push({
+        kind: 'refund_result_unmatched',
+        detail: `trade ${result.tradeNo} has a result (${formatYuan(result.amount)}, ${result.code}) but was not submitted in this batch`,
+        tradeNo: result.tradeNo,
+      });
+      extras.push({ tradeNo: result.tradeNo, result });
+    }
+  }
+  const records: ReconciledRecord[] = items.map((item) => {
+    const result = firstResult.get(item.tradeNo) ?? null;
+    if (result === null) {
+      anomalies.push({
+        kind: 'refund_result_missing',
+        detail: `trade ${item.tradeNo} (order ${item.outTradeNo}) was submitted but has no result`,
+        tradeNo: item.tradeNo,
+      });
+    } else if (result.amount !== item.amount) {
+      anomalies.push({
+        kind: 'refund_amount_mismatch',
+        detail: `trade ${item.tradeNo} was submitted for ${formatYuan(item.amount)} but the result says ${formatYuan(result.amount)}`,
+        tradeNo: item.tradeNo,
+      });
+    }
+    return { tradeNo: item.tradeNo, outTradeNo: item.outTradeNo, submittedAmount: item.amount, result };
+  });
+  const successes = [...firstResult.values()].filter((result) => result.code === 'SUCCESS').length;
+  if (successes !== successNum) {
+    anomalies.push({
+      kind: 'success_num_mismatch',
+      detail: `success_num is ${successNum} but ${successes} record(s) say SUCCESS`,
+    });
+  }
+  return { records: [...records, ...extras], anomalies };
+}
+
+function sameResults(completion: RefundBatchCompleted['data'], command: CompleteRefundBatch): boolean {
+  const reported = completion.records.flatMap((record) => (record.result === null ? [] : [record.result]));
+  const key = (r: RefundRecordResult) => `${r.tradeNo}^${r.amount}^${r.code}`;
+  const before = reported.map(key).sort();
+  const now = command.results.map(key).sort();
+  return (
+    completion.successNum === command.successNum &&
+    before.length === now.length &&
+    before.every((k, i) => k === now[i])
+  );
+}
+
+function decideComplete(command: CompleteRefundBatch, state: RefundBatchState): RefundBatchEvent[] {
+  const { completion } = state;
+  if (completion !== undefined) {
+    if (completion.notifyId === command.notifyId || sameResults(completion, command)) return [];
+    return anomaly(
+      state,
+      command.batchNo,
+      'conflicting_batch_outcome',
+      `a second result (notify_id ${command.notifyId}) differs from the one recorded (notify_id ${completion.notifyId})`,
+      command.notifyTime,
+      command.notifyId,
+    );
+  }
+  const { records, anomalies } = reconcileRefundBatch(
+    state.submitted?.items ?? [],
+    command.results,
+    command.successNum,
+  );
+  if (state.status === 'none') {
+    anomalies.unshift({
+      kind: 'refund_result_unmatched',
+      detail: `batch ${command.batchNo} was never submitted by this ledger`,
+    });
+  } else if (state.status === 'rejected') {
+    anomalies.unshift({
+      kind: 'conflicting_batch_outcome',
+      detail: `a result arrived for a batch the gateway rejected (${state.rejection?.code ?? 'no code'})`,
+    });
+  }
+  return [
+    {
+      type: 'RefundBatchCompleted',
+      data: {
+        batchNo: command.batchNo,
+        successNum: command.successNum,
+        records,
+        anomalies,
+        notifyId: command.notifyId,
+        notifyTime: command.notifyTime,
+      },
+    },
+  ];
+}
+
+function decideFlagOverdue(command: FlagOverdueRefundBatch, state: RefundBatchState): RefundBatchEvent[] {
+  const { submitted } = state;
+  if (submitted === undefined) throw notFound(command.batchNo);
+  if (state.status !== 'submitted' && state.status !== 'accepted') return [];
+  if (state.anomalies.some((a) => a.kind === 'refund_result_missing')) return [];
+  const waited = Date.parse(command.checkedAt) - Date.parse(submitted.submittedAt);
+  if (waited < command.overdueAfterMs) return [];
+  return anomaly(
+    state,
+    command.batchNo,
+    'refund_result_missing',
+    `no result for the ${submitted.batchNum} record(s) ${Math.floor(waited / 60_000)} minutes after submission`,
+    command.checkedAt,
+  );
+}
+
+/** The events a batch command causes; Alipay's contradictions become `AnomalyDetected`, never errors. */
+export function decideRefundBatch(command: RefundBatchCommand, state: RefundBatchState): RefundBatchEvent[] {
+  switch (command.type) {
+    case 'SubmitRefundBatch':
+      return decideSubmit(command, state);
+    case 'AcceptRefundBatch':
+      return decideAccept(command, state);
+    case 'RejectRefundBatch':
+      return decideReject(command, state);
+    case 'CompleteRefundBatch':
+      return decideComplete(command, state);
+    case 'FlagOverdueRefundBatch':
+      return decideFlagOverdue(command, state);
+  }
+}
+
+export const refundBatchDecider: Decider<RefundBatchCommand, RefundBatchEvent, RefundBatchState> = {
+  decide: decideRefundBatch,
+  evolve: evolveRefundBatch,
+  initialState: initialRefundBatchState,
+};
+
+/**
+ * The order commands a batch event calls for: a rejection releases every reservation; a completion records
+ * each submitted record's result on its order. Results nobody submitted name no order: they stay anomalies
+ * of the batch.
+ */
+export function orderCommandsForBatchEvent(
+  event: RefundBatchEvent,
+  state: RefundBatchState,
+): (ReleaseBatchReservation | RecordBatchRefundResult)[] {
+  switch (event.type) {
+    case 'RefundBatchRejected':
+      return (state.submitted?.items ?? []).map((item) => ({
+        type: 'ReleaseBatchReservation',
+        outTradeNo: item.outTradeNo,
+        batchNo: event.data.batchNo,
+        code: event.data.code,
+        releasedAt: event.data.rejectedAt,
+      }));
+    case 'RefundBatchCompleted':
+      return event.data.records.flatMap((record) =>
+        record.outTradeNo === undefined || record.result === null
+          ? []
+          : [
+              {
+                type: 'RecordBatchRefundResult' as const,
+                outTradeNo: record.outTradeNo,
+                batchNo: event.data.batchNo,
+                tradeNo: record.tradeNo,
+                amount: record.result.amount,
+                code: record.result.code,
+                notifyId: event.data.notifyId,
+                notifyTime: event.data.notifyTime,
+              },
+            ],
+      );
+    case 'RefundBatchSubmitted':
+    case 'RefundBatchAccepted':
+    case 'AnomalyDetected':
+      return [];
+  }
+}
