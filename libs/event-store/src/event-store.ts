@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { checkStreamId, toAppendRequest, type AppendRequest } from './append-request';
-import { appendQuery, DIAGNOSE_REFUSAL, type AppendRow, type RefusalRow } from './append-statement';
+import { appendQuery, type AppendRow } from './append-statement';
+import { CommitNotifier } from './commit-notifier';
 import type { ExpectedVersion, GlobalCheckpoint, NewEvent, RecordedEvent } from './event-envelope';
 import { EventStoreError } from './event-store-error';
 import { UpcasterChain, type EventUpcaster } from './upcasting';
@@ -65,12 +66,14 @@ function isPositiveInteger(value: unknown, max = Number.MAX_SAFE_INTEGER): value
  */
 export class EventStore {
   private readonly upcasters: UpcasterChain;
+  private readonly notifier: CommitNotifier;
 
   constructor(
     private readonly dataSource: DataSource,
     options: EventStoreOptions = {},
   ) {
     this.upcasters = new UpcasterChain(options.upcasters);
+    this.notifier = new CommitNotifier(dataSource);
   }
 
   /**
@@ -91,20 +94,21 @@ export class EventStore {
     options: InTransaction = {},
   ): Promise<AppendResult> {
     const request = toAppendRequest(streamId, expectedVersion, events);
-    const runner = options.manager ?? this.dataSource;
-    const { sql, parameters } = appendQuery(request);
+    const inCallerTransaction = options.manager?.queryRunner?.isTransactionActive === true;
+    const { sql, parameters } = appendQuery(request, inCallerTransaction);
     let row: AppendRow;
     try {
-      [row] = await runner.query<AppendRow[]>(sql, parameters);
+      [row] = await (options.manager ?? this.dataSource).query<AppendRow[]>(sql, parameters);
     } catch (error) {
       throw this.translateFailure(error, request, expectedVersion);
     }
-    if (row.version === null || row.first_position === null || row.last_position === null) {
-      throw await this.diagnoseRefusal(runner, request, expectedVersion, row.transaction_id);
+    if (row.next_version === null || row.first_position === null || row.last_position === null) {
+      throw this.refusal(request, expectedVersion, row);
     }
+    if (!inCallerTransaction) this.notifier.committed(row.transaction_id);
     return {
       streamId,
-      nextExpectedVersion: Number(row.version),
+      nextExpectedVersion: row.next_version,
       firstPosition: Number(row.first_position),
       lastPosition: Number(row.last_position),
       transactionId: row.transaction_id,
@@ -221,22 +225,13 @@ export class EventStore {
     };
   }
 
-  /**
-   * The claim returned no row: either the version moved, or a newer transaction wrote the stream last.
-   * Read in a fresh snapshot (READ COMMITTED), compared with the refused statement's transaction id.
-   */
-  private async diagnoseRefusal(
-    runner: DataSource | EntityManager,
-    request: AppendRequest,
-    expectedVersion: ExpectedVersion,
-    transactionId: string,
-  ): Promise<EventStoreError> {
-    const [state] = await runner.query<RefusalRow[]>(DIAGNOSE_REFUSAL, [request.streamId, transactionId]);
-    const actualVersion = state === undefined ? 0 : Number(state.version);
+  /** The claim was refused: either the version moved, or a newer transaction wrote the stream last. */
+  private refusal(request: AppendRequest, expectedVersion: ExpectedVersion, row: AppendRow): EventStoreError {
+    const actualVersion = row.actual_version;
     const versionMatches =
       request.claim.kind === 'any' ||
       (request.claim.kind === 'advance' ? actualVersion === request.claim.from : actualVersion === 0);
-    if (versionMatches && state?.newer_writer === true) {
+    if (versionMatches && row.newer_writer) {
       return new EventStoreError(
         'STREAM_ORDER_CONFLICT',
         `stream ${request.streamId} was last written by a transaction newer than this one; ` +
@@ -254,7 +249,10 @@ export class EventStore {
     actualVersion: number | undefined,
     cause?: unknown,
   ): EventStoreError {
-    const expected = expectedVersion === 0 ? 'no_stream' : String(expectedVersion);
+    const expected =
+      expectedVersion === 0 || expectedVersion === 'no_stream'
+        ? 'expected not to exist'
+        : `expected at version ${String(expectedVersion)}`;
     const actual =
       actualVersion === undefined
         ? 'another writer took the same version'
@@ -263,7 +261,7 @@ export class EventStore {
           : `it is at version ${actualVersion}`;
     return new EventStoreError(
       'WRONG_EXPECTED_VERSION',
-      `stream ${streamId} was expected at version ${expected} but ${actual}`,
+      `stream ${streamId} was ${expected} but ${actual}`,
       { streamId, expectedVersion, actualVersion },
       cause === undefined ? undefined : { cause },
     );
