@@ -5,3 +5,4 @@ export { EVENTS_NOTIFY_CHANNEL } from './append-statement';
 export { MAX_EVENT_TYPE_LENGTH, MAX_STREAM_ID_LENGTH } from './append-request';
 export * from './append-retry';
 export * from './upcasting';
+export * from './consumer';
