@@ -42,12 +42,10 @@ export { decideOrder, orderDecider } from './order/order-decider';
 export type { OrderCommand } from './order/order-decider';
 export type { PlaceOrder } from './order/place-order';
 export type { RecordTradeStatus } from './order/record-trade-status';
-export { refundRecordOutcome } from './order/batch-refunds';
 export type {
   ReserveBatchRefund,
   ReleaseBatchReservation,
   RecordBatchRefundResult,
-  RefundRecordOutcome,
 } from './order/batch-refunds';
 export type { CompleteDelivery, CompleteReturn, ConfirmShipping } from './order/fulfilment';
 export {
@@ -69,12 +67,7 @@ export type {
   ShippingDecision,
 } from './order/order-decisions';
 
-export {
-  batchNoProblem,
-  batchNoProblemAt,
-  refundBatchStreamId,
-  batchNoOfStream,
-} from './refund-batch/refund-batch-stream';
+export { refundBatchStreamId, batchNoOfStream } from './refund-batch/refund-batch-stream';
 export { REFUND_BATCH_EVENT_SCHEMA_VERSIONS, asRefundBatchEvent } from './refund-batch/refund-batch-events';
 export type {
   RefundBatchEvent,
@@ -91,7 +84,6 @@ export type {
   RefundBatchAnomalyDetected,
 } from './refund-batch/refund-batch-events';
 export {
-  MAX_BATCH_RECORDS,
   initialRefundBatchState,
   evolveRefundBatch,
   decideRefundBatch,

@@ -11,7 +11,7 @@ import {
   refundNotice,
   reserve,
 } from '../testing/order-fixtures';
-import { refundRecordOutcome, type ReleaseBatchReservation } from './batch-refunds';
+import type { ReleaseBatchReservation } from './batch-refunds';
 import { orderStatusOf, refundableFee, reservedFee } from './order-decisions';
 import { orderDecider } from './order-decider';
 import type { OrderEvent } from './order-events';
@@ -236,9 +236,15 @@ describe('RecordBatchRefundResult', () => {
       .thenNothing();
   });
 
-  it('treats an unknown code as a failure', () => {
-    expect(refundRecordOutcome('SOMETHING_NEW')).toBe('failed');
-    expect(refundRecordOutcome('success')).toBe('failed');
+  it('treats an unknown code, or a code in the wrong case, as a failure', () => {
+    for (const code of ['SOMETHING_NEW', 'success']) {
+      const { events } = given(reserved)
+        .when(batchResult(BATCH, 3_000, code))
+        .outcome();
+      expect(events).toEqual([
+        { type: 'RefundFailed', data: expect.objectContaining({ code, stage: 'result' }) },
+      ]);
+    }
   });
 
   it('counts the amount Alipay refunded when it differs from the one submitted, and flags it', () => {

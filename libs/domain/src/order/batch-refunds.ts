@@ -1,4 +1,4 @@
-import { formatYuan, isRequestAmount } from '@ledger/alipay-protocol';
+import { formatYuan, isRequestAmount, refundResultOutcome } from '@ledger/alipay-protocol';
 import type { AnomalyKind } from '../anomaly';
 import { DomainError } from '../domain-error';
 import type { Fen, Instant } from '../values';
@@ -38,16 +38,6 @@ export interface RecordBatchRefundResult {
   code: string;
   notifyId: string;
   notifyTime: Instant;
-}
-
-/** How a `result_details` code settles a record (reference §4.5): unknown codes are failures. */
-export type RefundRecordOutcome = 'succeeded' | 'already_refunded' | 'failed';
-
-/** `SUCCESS` refunded; `TRADE_HAS_CLOSED` means already refunded; every other code failed. */
-export function refundRecordOutcome(code: string): RefundRecordOutcome {
-  if (code === 'SUCCESS') return 'succeeded';
-  if (code === 'TRADE_HAS_CLOSED') return 'already_refunded';
-  return 'failed';
 }
 
 /**
@@ -198,7 +188,8 @@ export function decideRecordBatchRefundResult(
     ];
   }
 
-  const outcome = refundRecordOutcome(command.code);
+  // SUCCESS refunded; TRADE_HAS_CLOSED means already refunded; any other code, known or not, failed.
+  const outcome = refundResultOutcome(command.code);
   if (outcome === 'failed') {
     if (reserved === undefined) {
       // A failure for a rejected batch changes nothing; for a batch never reserved it is worth a look.
@@ -241,7 +232,7 @@ export function decideRecordBatchRefundResult(
     notifyTime: command.notifyTime,
   };
 
-  if (outcome === 'already_refunded') {
+  if (outcome === 'already_closed') {
     const knowsEarlierRefund =
       state.refundedFee > 0 ||
       state.partialRefundReported ||

@@ -1,4 +1,4 @@
-import { formatYuan, isRequestAmount } from '@ledger/alipay-protocol';
+import { MAX_BATCH_RECORDS, formatYuan, isRequestAmount, parseBatchNo } from '@ledger/alipay-protocol';
 import type { AnomalyKind } from '../anomaly';
 import type { Decider } from '../decider';
 import { DomainError } from '../domain-error';
@@ -16,7 +16,6 @@ import type {
   RefundMode,
   RefundRecordResult,
 } from './refund-batch-events';
-import { batchNoProblemAt } from './refund-batch-stream';
 
 /** Submit a batch: appended before anything is sent to Alipay (issue 5 §1). */
 export interface SubmitRefundBatch {
@@ -75,8 +74,7 @@ export interface RefundBatchState {
   anomalies: readonly { kind: AnomalyKind; detail: string; notifyId?: string }[];
 }
 
-/** Reference §4.3: at most 1000 records; a reason under 256 bytes without the structural `^ | $ #`. */
-export const MAX_BATCH_RECORDS = 1000;
+// Reference §4.3: at most 1000 records; a reason under 256 bytes without the structural `^ | $ #`.
 const MAX_REASON_BYTES = 255;
 const STRUCTURAL = /[\^|$#]/;
 const TRADE_NO = /^[A-Za-z0-9]{1,64}$/;
@@ -110,8 +108,10 @@ function invalid(field: string, message: string): DomainError {
 }
 
 function validate(command: SubmitRefundBatch): void {
-  const batchNoProblem = batchNoProblemAt(command.batchNo, command.submittedAt);
-  if (batchNoProblem !== undefined) throw invalid('batchNo', `batch_no ${command.batchNo} ${batchNoProblem}`);
+  // The batch_no must carry the Beijing date of its submission: a UTC date is "yesterday" from 00:00 to
+  // 08:00 in Beijing, and Alipay answers BATCH_NO_FORMAT_ERROR (reference §4.2).
+  const batchNo = parseBatchNo(command.batchNo, new Date(command.submittedAt));
+  if (!batchNo.ok) throw invalid('batchNo', batchNo.errors.map((e) => e.message).join('; '));
   if (command.mode !== 'pwd' && command.mode !== 'nopwd') throw invalid('mode', 'mode must be pwd or nopwd');
   if (command.items.length === 0) throw invalid('items', 'a batch needs at least one record');
   if (command.items.length > MAX_BATCH_RECORDS) {
