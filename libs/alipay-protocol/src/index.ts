@@ -131,3 +131,5 @@ export type {
   NotifyVerifyRequest,
   AutoSubmitPage,
 } from './requests';
+export { parseGatewayReply } from './xml-replies';
+export type { GatewayReply, XmlValue } from './xml-replies';
