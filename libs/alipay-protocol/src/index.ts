@@ -133,3 +133,5 @@ export type {
 } from './requests';
 export { parseGatewayReply } from './xml-replies';
 export type { GatewayReply, XmlValue } from './xml-replies';
+export { ALIPAY_ERROR_CODES, describeAlipayError, isRetryableAlipayError } from './error-codes';
+export type { AlipayErrorInfo, AlipayErrorScope } from './error-codes';
