@@ -23,6 +23,9 @@ const APPEND_FUNCTION = `
     claimed integer;
     first_appended bigint;
     last_appended bigint;
+    recorded timestamptz := now();
+    -- The column's instant in the form readers get (JavaScript's toISOString), so that reads parse no timestamp.
+    recorded_iso text := to_char(recorded AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
   BEGIN
     IF expected_version IS NULL THEN
       INSERT INTO streams AS s (stream_id, version, last_transaction_id) VALUES (stream, batch_size, writer)
@@ -51,9 +54,9 @@ const APPEND_FUNCTION = `
     END IF;
 
     WITH appended AS (
-      INSERT INTO events (stream_id, version, type, schema_version, data, metadata)
+      INSERT INTO events (stream_id, version, type, schema_version, data, metadata, recorded_at)
       SELECT stream, claimed - batch_size + e.ordinality, e.value->>'type', (e.value->>'schemaVersion')::integer,
-             e.value->'data', e.value->'metadata'
+             e.value->'data', e.value->'metadata' || jsonb_build_object('recordedAt', recorded_iso), recorded
       FROM jsonb_array_elements(new_events) WITH ORDINALITY AS e(value, ordinality)
       ORDER BY e.ordinality
       RETURNING global_position
