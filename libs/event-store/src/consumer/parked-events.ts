@@ -1,8 +1,8 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { RecordedEvent } from '../event-envelope';
-import type { EventStore } from '../event-store';
 import { lockCheckpoint } from './checkpoint';
 import { describeFailure, inSavepoint, type ProjectionRun } from './project-batch';
+import { readEventsAt, toRecordedEvent, type StoredEvent } from './read-events';
 
 /** An event a projection could not apply, or one waiting behind such an event in its stream. */
 export interface ParkedEvent {
@@ -86,7 +86,6 @@ export async function parkedStreams(runner: DataSource | EntityManager, key: str
  */
 export async function retryParkedStream(
   dataSource: DataSource,
-  store: EventStore,
   run: ProjectionRun,
   streamId: string,
 ): Promise<RetryOutcome> {
@@ -94,29 +93,42 @@ export async function retryParkedStream(
     await lockCheckpoint(manager, run.key);
     const parked = await listParkedEvents(manager, run.key, streamId);
     if (parked.length === 0) return { streamId, unparked: 0, stillParked: 0 };
-    const positions = new Set(parked.map((event) => event.globalPosition));
-    const events = (await store.readStream(streamId, parked[0].version, { manager })).filter((event) =>
-      positions.has(event.globalPosition),
+    const stored = await readEventsAt(
+      manager,
+      parked.map((event) => event.globalPosition),
     );
     const handles = run.projection.handles === undefined ? undefined : new Set(run.projection.handles);
-    const toApply = events.filter((event) => handles === undefined || handles.has(event.type));
     const context = { manager, table: run.table };
 
-    let done: RecordedEvent[] = events;
-    let failure: { event: RecordedEvent; error: unknown } | undefined;
+    // Each event to apply, upcast; the first that cannot be upcast is where this retry stops.
+    let failure: { event: StoredEvent; error: unknown } | undefined;
+    const candidates: { stored: StoredEvent; recorded?: RecordedEvent }[] = [];
+    for (const event of stored) {
+      if (handles !== undefined && !handles.has(event.type)) {
+        candidates.push({ stored: event });
+        continue;
+      }
+      try {
+        candidates.push({ stored: event, recorded: toRecordedEvent(event, run.upcasters) });
+      } catch (error) {
+        failure = { event, error };
+        break;
+      }
+    }
+    const toApply = candidates.flatMap(({ recorded }) => (recorded === undefined ? [] : [recorded]));
+    let done = candidates.map(({ stored: event }) => event);
     if (
       toApply.length > 0 &&
       !(await inSavepoint(manager, 'projector_retry', () => run.projection.apply(toApply, context)))
     ) {
       done = [];
-      for (const event of events) {
-        const applies = toApply.includes(event);
+      for (const { stored: event, recorded } of candidates) {
         const ok =
-          !applies ||
+          recorded === undefined ||
           (await inSavepoint(
             manager,
             'projector_event',
-            () => run.projection.apply([event], context),
+            () => run.projection.apply([recorded], context),
             (error) => (failure = { event, error }),
           ));
         if (!ok) break;
@@ -127,8 +139,8 @@ export async function retryParkedStream(
       `DELETE FROM parked_events WHERE projection = $1 AND global_position = ANY($2::bigint[])`,
       [run.key, done.map((event) => event.globalPosition)],
     );
-    if (failure === undefined)
-      return { streamId, unparked: done.length, stillParked: parked.length - done.length };
+    const outcome = { streamId, unparked: done.length, stillParked: parked.length - done.length };
+    if (failure === undefined) return outcome;
 
     const error = describeFailure(failure.error);
     await manager.query(
@@ -136,6 +148,6 @@ export async function retryParkedStream(
        WHERE projection = $1 AND global_position = $2`,
       [run.key, failure.event.globalPosition, error],
     );
-    return { streamId, unparked: done.length, stillParked: parked.length - done.length, error };
+    return { ...outcome, error };
   });
 }

@@ -1,9 +1,10 @@
 import type { EntityManager } from 'typeorm';
 import type { GlobalCheckpoint, RecordedEvent } from '../event-envelope';
-import type { EventStore } from '../event-store';
+import type { UpcasterChain } from '../upcasting';
 import { lockCheckpoint, moveCheckpoint } from './checkpoint';
 import type { Projection, ProjectionContext } from './projection';
 import { isProjectorError } from './projector-error';
+import { readBatchAfter, toRecordedEvent, type StoredEvent } from './read-events';
 
 /** One projection writing to one set of tables under one checkpoint: the live one or its rebuild. */
 export interface ProjectionRun {
@@ -11,6 +12,7 @@ export interface ProjectionRun {
   /** The checkpoint and parked-events key: the projection's name, or its rebuild's. */
   key: string;
   table: ProjectionContext['table'];
+  upcasters: UpcasterChain;
 }
 
 /** What one batch did. */
@@ -47,50 +49,59 @@ export function describeFailure(error: unknown): string {
 }
 
 interface Parking {
-  event: RecordedEvent;
+  event: StoredEvent;
   /** Null: the event did not fail, it waits behind an earlier failure of its stream. */
   error: string | null;
 }
 
 /**
  * Projects the batch after the checkpoint inside the caller's transaction: locks the checkpoint, reads
- * committed-and-settled events (EventStore.readAll with a checkpoint), applies them, records parked events
- * and moves the checkpoint past the batch, so rows, parking and checkpoint commit together.
+ * committed-and-settled events, applies them, records parked events and moves the checkpoint past the
+ * batch, so rows, parking and checkpoint commit together.
  *
  * Failure isolation: if `apply` throws for the batch, the batch is rolled back to a savepoint and applied
- * again one event at a time, each in its own savepoint; an event that still throws is parked with its
- * error, and so is every later event of its stream, while other streams flow on. Errors of the database
- * itself (connection lost, deadlock...) are rethrown so that the whole batch is retried instead.
+ * again one event at a time, each in its own savepoint; an event that still throws (or cannot be upcast)
+ * is parked with its error, and so is every later event of its stream, while other streams flow on.
+ * Errors of the database itself (connection lost, deadlock...) are rethrown so that the whole batch is
+ * retried instead.
  */
 export async function projectNextBatch(
   manager: EntityManager,
-  store: EventStore,
   run: ProjectionRun,
   batchSize: number,
 ): Promise<BatchOutcome> {
   const { projection, key } = run;
   const { checkpoint, parkedStreams } = await lockCheckpoint(manager, key);
-  const events = await store.readAll(checkpoint, batchSize, { manager });
+  const events = await readBatchAfter(manager, checkpoint, batchSize, projection.handles);
   if (events.length === 0) return { read: 0, applied: 0, parked: 0, checkpoint };
 
   const handles = projection.handles === undefined ? undefined : new Set(projection.handles);
+  const blocked = new Set(parkedStreams);
   const parkings: Parking[] = [];
   const runnable: RecordedEvent[] = [];
   for (const event of events) {
     if (handles !== undefined && !handles.has(event.type)) continue;
-    if (parkedStreams.has(event.streamId)) parkings.push({ event, error: null });
-    else runnable.push(event);
+    if (blocked.has(event.streamId)) {
+      parkings.push({ event, error: null });
+      continue;
+    }
+    try {
+      runnable.push(toRecordedEvent(event, run.upcasters));
+    } catch (error) {
+      blocked.add(event.streamId);
+      parkings.push({ event, error: describeFailure(error) });
+    }
   }
   const context: ProjectionContext = { manager, table: run.table };
   let applied = runnable.length;
-  if (
-    runnable.length > 0 &&
-    !(await inSavepoint(manager, 'projector_batch', () => projection.apply(runnable, context)))
-  ) {
+  const batchApplied =
+    runnable.length === 0 ||
+    (await inSavepoint(manager, 'projector_batch', () => projection.apply(runnable, context)));
+  if (!batchApplied) {
     applied = 0;
-    const blocked = new Set<string>();
+    const failed = new Set<string>();
     for (const event of runnable) {
-      if (blocked.has(event.streamId)) {
+      if (failed.has(event.streamId)) {
         parkings.push({ event, error: null });
         continue;
       }
@@ -104,7 +115,7 @@ export async function projectNextBatch(
       if (ok) {
         applied++;
       } else {
-        blocked.add(event.streamId);
+        failed.add(event.streamId);
         parkings.push({ event, error: describeFailure(failure) });
       }
     }

@@ -10,7 +10,7 @@ export interface ProjectionContext<Table extends string = string> {
    * The quoted SQL identifier to write `table` to: the live table, or its shadow while the projection is
    * being rebuilt. Projections never spell their own table names in SQL, so one `apply` serves both.
    */
-  table(table: Table): string;
+  readonly table: (table: Table) => string;
 }
 
 /**

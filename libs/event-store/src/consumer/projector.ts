@@ -2,7 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { EVENTS_NOTIFY_CHANNEL } from '../append-statement';
 import type { GlobalCheckpoint } from '../event-envelope';
-import type { EventStore } from '../event-store';
+import { UpcasterChain, type EventUpcaster } from '../upcasting';
 import {
   compareCheckpoints,
   ensureCheckpoint,
@@ -25,6 +25,8 @@ import { rebuildProjection, type RebuildOutcome } from './rebuild';
 import { WakeSignal } from './wake-signal';
 
 export interface ProjectorOptions {
+  /** The event store's upcasters: projections receive every event at its type's current schema version. */
+  upcasters?: readonly EventUpcaster[];
   /** Events per live batch (one transaction). Default 500. */
   batchSize?: number;
   /** Events per rebuild batch. Default 5,000. */
@@ -79,17 +81,18 @@ export class Projector {
   private readonly consumers = new Map<string, Consumer>();
   private readonly progressListeners = new Set<ProgressListener>();
   private readonly sleepers = new Set<() => void>();
-  private readonly options: Required<Omit<ProjectorOptions, 'logger'>>;
+  private readonly options: Required<Omit<ProjectorOptions, 'logger' | 'upcasters'>>;
   private readonly logger?: ProjectorOptions['logger'];
   private running = false;
   private supervision?: Promise<void>;
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly store: EventStore,
     projections: readonly Projection[],
     options: ProjectorOptions = {},
   ) {
+    const { logger, upcasters, ...rest } = options;
+    const chain = new UpcasterChain(upcasters);
     for (const projection of projections) {
       checkProjection(projection);
       if (this.consumers.has(projection.name)) {
@@ -98,12 +101,11 @@ export class Projector {
         });
       }
       this.consumers.set(projection.name, {
-        run: { projection, key: projection.name, table: tableResolver(projection, 'live') },
+        run: { projection, key: projection.name, table: tableResolver(projection, 'live'), upcasters: chain },
         wake: new WakeSignal(),
         active: false,
       });
     }
-    const { logger, ...rest } = options;
     this.logger = logger;
     this.options = {
       batchSize: 500,
@@ -221,8 +223,7 @@ export class Projector {
     const streams =
       options.streamId === undefined ? await parkedStreams(this.dataSource, projection) : [options.streamId];
     const outcomes: RetryOutcome[] = [];
-    for (const streamId of streams)
-      outcomes.push(await retryParkedStream(this.dataSource, this.store, run, streamId));
+    for (const streamId of streams) outcomes.push(await retryParkedStream(this.dataSource, run, streamId));
     return outcomes;
   }
 
@@ -233,8 +234,9 @@ export class Projector {
   async rebuild(projection: string): Promise<RebuildOutcome> {
     const { run } = this.consumer(projection);
     this.logger?.log(`rebuilding ${projection} from the origin`, CONTEXT);
-    const outcome = await rebuildProjection(this.dataSource, this.store, run.projection, {
+    const outcome = await rebuildProjection(this.dataSource, run.projection, {
       batchSize: this.options.rebuildBatchSize,
+      upcasters: run.upcasters,
     });
     this.logger?.log(
       `rebuilt ${projection}: ${outcome.events} events, ${outcome.parked} parked, swapped in`,
@@ -304,6 +306,8 @@ export class Projector {
       await control.close().catch((error: unknown) => {
         this.logger?.warn(`closing the control connection: ${String(error)}`, CONTEXT);
       });
+      // Instances that kept their session get a head start: a flapping connection does not win the lock back.
+      if (this.running) await this.sleep(this.options.lockRetryMs);
     }
   }
 
@@ -340,7 +344,7 @@ export class Projector {
     while (holding()) {
       try {
         const outcome = await this.dataSource.transaction((manager) =>
-          projectNextBatch(manager, this.store, run, batchSize),
+          projectNextBatch(manager, run, batchSize),
         );
         backoff = 0;
         if (outcome.read > 0) this.progress(run.key, outcome.checkpoint);

@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { GlobalCheckpoint } from '../event-envelope';
-import type { EventStore } from '../event-store';
+import type { UpcasterChain } from '../upcasting';
 import { ensureCheckpoint, lockCheckpoint } from './checkpoint';
 import { projectNextBatch, type BatchOutcome, type ProjectionRun } from './project-batch';
 import { quoteIdentifier, REBUILD_SUFFIX, tableResolver, type Projection } from './projection';
@@ -19,6 +19,7 @@ export interface RebuildOutcome {
 
 export interface RebuildOptions {
   batchSize: number;
+  upcasters: UpcasterChain;
   /** Called after each committed batch of the catch-up, for progress logs. */
   onBatch?: (outcome: BatchOutcome) => void;
 }
@@ -36,7 +37,6 @@ const rebuildsInThisProcess = new Set<string>();
  */
 export async function rebuildProjection(
   dataSource: DataSource,
-  store: EventStore,
   projection: Projection,
   options: RebuildOptions,
 ): Promise<RebuildOutcome> {
@@ -51,7 +51,7 @@ export async function rebuildProjection(
     )) as { locked: boolean }[];
     if (!locked) throw rebuildInProgress(name);
     try {
-      return await rebuildHoldingGuard(dataSource, store, projection, options);
+      return await rebuildHoldingGuard(dataSource, projection, options);
     } finally {
       await guard.query(`SELECT pg_advisory_unlock(hashtext('ledger.projector.rebuild'), hashtext($1))`, [
         name,
@@ -71,14 +71,14 @@ function rebuildInProgress(name: string): ProjectorError {
 
 async function rebuildHoldingGuard(
   dataSource: DataSource,
-  store: EventStore,
   projection: Projection,
-  { batchSize, onBatch }: RebuildOptions,
+  { batchSize, upcasters, onBatch }: RebuildOptions,
 ): Promise<RebuildOutcome> {
   const run: ProjectionRun = {
     projection,
     key: `${projection.name}${REBUILD_SUFFIX}`,
     table: tableResolver(projection, 'shadow'),
+    upcasters,
   };
   await ensureCheckpoint(dataSource, projection.name);
   await dataSource.transaction((manager) => prepareShadow(manager, projection, run.key));
@@ -93,13 +93,13 @@ async function rebuildHoldingGuard(
   };
   // The bulk of the work, each batch its own transaction: the live projection is not held up.
   let outcome: BatchOutcome;
-  do outcome = count(await dataSource.transaction((m) => projectNextBatch(m, store, run, batchSize)));
+  do outcome = count(await dataSource.transaction((m) => projectNextBatch(m, run, batchSize)));
   while (outcome.read === batchSize);
 
   const checkpoint = await dataSource.transaction(async (manager) => {
     await lockCheckpoint(manager, projection.name);
     let last: BatchOutcome;
-    do last = count(await projectNextBatch(manager, store, run, batchSize));
+    do last = count(await projectNextBatch(manager, run, batchSize));
     while (last.read === batchSize);
     await swapTables(manager, projection);
     await manager.query(
