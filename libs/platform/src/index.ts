@@ -1,2 +1,4 @@
 export * from './config/ledger-config';
 export * from './logging/ledger-logger';
+export * from './database';
+export { LEDGER_MIGRATIONS } from './migrations';

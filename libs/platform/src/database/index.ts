@@ -1,0 +1,8 @@
+export { DataDirInUseError } from './data-dir-lock';
+export {
+  type DatabaseKind,
+  type DatabaseLogger,
+  type LedgerDatabase,
+  type OpenDatabaseOptions,
+  openDatabase,
+} from './open-database';

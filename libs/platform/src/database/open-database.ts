@@ -1,0 +1,160 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { LoggerService } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
+import { LEDGER_MIGRATIONS } from '../migrations';
+import { lockDataDir } from './data-dir-lock';
+import { EmbeddedPostgresServer } from './embedded-postgres-server';
+import { PGliteWorker } from './pglite-worker';
+
+export type DatabaseKind = 'postgres' | 'embedded';
+
+export type DatabaseLogger = Pick<LoggerService, 'log' | 'warn'>;
+
+export interface OpenDatabaseOptions {
+  /** PostgreSQL connection string (`DATABASE_URL`); unset opens the embedded database in `dataDir`. */
+  databaseUrl?: string;
+  /** Where the embedded database lives (`DATA_DIR`), created if missing; unused with `databaseUrl`. */
+  dataDir: string;
+  /** Connections in the pool: 10 on PostgreSQL, 4 embedded (PGlite runs one transaction at a time). */
+  poolSize?: number;
+  /**
+   * How long a session may sit idle inside a transaction before the server ends it (default 60 s; 0 never).
+   * It bounds how long one stuck transaction can hold back the consumers, which read only below the oldest
+   * running transaction.
+   */
+  idleInTransactionTimeoutMs?: number;
+  /** Shown in `pg_stat_activity` (PostgreSQL). */
+  applicationName?: string;
+  logger?: DatabaseLogger;
+}
+
+/** An open database: PostgreSQL, or PGlite behind a local socket; the same driver, SQL and migrations. */
+export interface LedgerDatabase {
+  /** Initialized; migrations are applied by `runMigrations`, never on connect, and nothing is synchronized. */
+  readonly dataSource: DataSource;
+  readonly kind: DatabaseKind;
+  /** Closes the pool, then (embedded) the socket server and PGlite, and releases the data directory. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
+const DEFAULT_APPLICATION_NAME = 'alipay-ledger';
+/** Room for the pool plus dedicated connections (a LISTEN client, tools); beyond it a leak is refused. */
+const EMBEDDED_MAX_CONNECTIONS = 32;
+
+/** Opens the database SPEC §4 describes: PostgreSQL when `databaseUrl` is set, else PGlite in `dataDir`. */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<LedgerDatabase> {
+  return options.databaseUrl === undefined || options.databaseUrl === ''
+    ? openEmbedded(options)
+    : openPostgres(options.databaseUrl, options);
+}
+
+async function openPostgres(databaseUrl: string, options: OpenDatabaseOptions): Promise<LedgerDatabase> {
+  const idleTimeout = options.idleInTransactionTimeoutMs ?? DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS;
+  const dataSource = new DataSource({
+    ...commonOptions(),
+    url: withSessionSettings(databaseUrl, { idle_in_transaction_session_timeout: String(idleTimeout) }),
+    poolSize: options.poolSize ?? 10,
+    applicationName: options.applicationName ?? DEFAULT_APPLICATION_NAME,
+  });
+  try {
+    await dataSource.initialize();
+  } catch (error) {
+    throw new Error(`could not connect to PostgreSQL at ${redacted(databaseUrl)}: ${describe(error)}`, {
+      cause: error,
+    });
+  }
+  options.logger?.log(`connected to PostgreSQL at ${redacted(databaseUrl)}`, 'Database');
+  return { dataSource, kind: 'postgres', close: once(() => dataSource.destroy()) };
+}
+
+async function openEmbedded(options: OpenDatabaseOptions): Promise<LedgerDatabase> {
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const undo: Array<() => unknown> = [];
+  try {
+    const lock = lockDataDir(dataDir);
+    undo.push(() => lock.release());
+    const pglite = await PGliteWorker.start(join(dataDir, 'pglite'));
+    undo.push(() => pglite.close());
+    const server = await EmbeddedPostgresServer.start(pglite, {
+      host: '127.0.0.1',
+      maxConnections: EMBEDDED_MAX_CONNECTIONS,
+      idleInTransactionTimeoutMs:
+        options.idleInTransactionTimeoutMs ?? DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      onWarning: (message) => void options.logger?.warn(message, 'Database'),
+    });
+    undo.push(() => server.stop());
+    const dataSource = new DataSource({
+      ...commonOptions(),
+      host: server.host,
+      port: server.port,
+      username: 'postgres',
+      database: 'postgres',
+      poolSize: options.poolSize ?? 4,
+    });
+    await dataSource.initialize();
+    undo.push(() => dataSource.destroy());
+    options.logger?.log(`opened the embedded database in ${dataDir}`, 'Database');
+    return { dataSource, kind: 'embedded', close: once(() => unwind(undo)) };
+  } catch (error) {
+    await unwind(undo);
+    throw error;
+  }
+}
+
+function commonOptions() {
+  return {
+    type: 'postgres',
+    synchronize: false,
+    migrationsRun: false,
+    migrations: LEDGER_MIGRATIONS,
+    entities: [],
+    logging: false,
+  } satisfies Partial<PostgresDataSourceOptions>;
+}
+
+/**
+ * Adds `-c name=value` settings to the connection's startup `options`, so they hold on every pooled session
+ * from its first statement. Settings already in the URL's own `options` come after ours and win.
+ */
+function withSessionSettings(databaseUrl: string, settings: Record<string, string>): string {
+  const url = new URL(databaseUrl);
+  const ours = Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`);
+  const theirs = url.searchParams.get('options');
+  url.searchParams.set('options', [...ours, ...(theirs === null ? [] : [theirs])].join(' '));
+  return url.toString();
+}
+
+/** Undoes in reverse order, every step even if one fails; the first failure is rethrown. */
+async function unwind(undo: Array<() => unknown>): Promise<void> {
+  let failure: unknown;
+  for (const step of undo.reverse()) {
+    try {
+      await step();
+    } catch (error) {
+      failure ??= error;
+    }
+  }
+  if (failure !== undefined) throw failure instanceof Error ? failure : new Error(describe(failure));
+}
+
+function once(close: () => Promise<void>): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => (closing ??= close());
+}
+
+function redacted(databaseUrl: string): string {
+  try {
+    const url = new URL(databaseUrl);
+    return `${url.hostname}:${url.port || '5432'}${url.pathname}`;
+  } catch {
+    return '(unparseable DATABASE_URL)';
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

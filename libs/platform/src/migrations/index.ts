@@ -1,0 +1,8 @@
+import { EventStore1732000000001 } from './1732000000001-event-store';
+import { Projector1732000000002 } from './1732000000002-projector';
+
+/**
+ * Every schema migration, in the order they are applied: an explicit list, never a glob (globs break under
+ * bundling and silently skip files). The same list serves PostgreSQL and the embedded database.
+ */
+export const LEDGER_MIGRATIONS = [EventStore1732000000001, Projector1732000000002];
