@@ -1,4 +1,4 @@
 export * from './config/ledger-config';
 export * from './logging/ledger-logger';
 export * from './database';
-export { LEDGER_MIGRATIONS } from './migrations';
+export { LEDGER_MIGRATIONS, pendingMigrations, runMigrations } from './migrations';

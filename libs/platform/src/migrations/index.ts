@@ -6,3 +6,5 @@ import { Projector1732000000002 } from './1732000000002-projector';
  * bundling and silently skip files). The same list serves PostgreSQL and the embedded database.
  */
 export const LEDGER_MIGRATIONS = [EventStore1732000000001, Projector1732000000002];
+
+export { pendingMigrations, runMigrations } from './run-migrations';

@@ -1,0 +1,38 @@
+import type { LoggerService } from '@nestjs/common';
+import { type DataSource, MigrationExecutor } from 'typeorm';
+
+/** Key of the session-level advisory lock that serializes migration runs across starting instances. */
+export const MIGRATION_LOCK_KEY = 7_310_432_051_977n;
+
+/**
+ * Applies the pending migrations, each in its own transaction, and returns the names applied (none when the
+ * schema is current). Instances starting together queue on an advisory lock, so each migration is applied
+ * once; the lock and the migrations share one connection, so a runner that dies releases the lock with it.
+ */
+export async function runMigrations(
+  dataSource: DataSource,
+  logger?: Pick<LoggerService, 'log'>,
+): Promise<string[]> {
+  const queryRunner = dataSource.createQueryRunner();
+  await queryRunner.connect();
+  try {
+    await queryRunner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
+    try {
+      const executor = new MigrationExecutor(dataSource, queryRunner);
+      executor.transaction = 'each';
+      const applied = (await executor.executePendingMigrations()).map((migration) => migration.name);
+      for (const name of applied) logger?.log(`applied migration ${name}`, 'Migrations');
+      return applied;
+    } finally {
+      await queryRunner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()]);
+    }
+  } finally {
+    await queryRunner.release();
+  }
+}
+
+/** Names of the migrations not yet applied, in the order they would be. */
+export async function pendingMigrations(dataSource: DataSource): Promise<string[]> {
+  const pending = await new MigrationExecutor(dataSource).getPendingMigrations();
+  return pending.map((migration) => migration.name);
+}
