@@ -1,0 +1,25 @@
+export {
+  type TestDatabase,
+  createTestDatabase,
+  describeOnEmbedded,
+  describeOnPostgres,
+  testDatabaseKind,
+  testDatabaseUrlFor,
+} from './test-database';
+export {
+  type FakeAlipayGateway,
+  type FakeGatewayAnswer,
+  type FakeGatewayOptions,
+  type FakeGatewayRequest,
+  type FakeGatewayService,
+  startFakeAlipayGateway,
+} from './fake-alipay-gateway';
+export {
+  type SignedNotification,
+  type TradeStatusSyncFacts,
+  newNotifyId,
+  newTradeNo,
+  postNotification,
+  signedNotification,
+  tradeStatusSyncParams,
+} from './signed-notification';
