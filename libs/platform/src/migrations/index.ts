@@ -1,10 +1,15 @@
 import { EventStore1732000000001 } from './1732000000001-event-store';
 import { Projector1732000000002 } from './1732000000002-projector';
+import { OrderProjections1732000000004 } from './1732000000004-order-projections';
 
 /**
  * Every schema migration, in the order they are applied: an explicit list, never a glob (globs break under
  * bundling and silently skip files). The same list serves PostgreSQL and the embedded database.
  */
-export const LEDGER_MIGRATIONS = [EventStore1732000000001, Projector1732000000002];
+export const LEDGER_MIGRATIONS = [
+  EventStore1732000000001,
+  Projector1732000000002,
+  OrderProjections1732000000004,
+];
 
 export { pendingMigrations, runMigrations } from './run-migrations';

@@ -1,0 +1,16 @@
+export type { OrderSummary, OrderAnomaly } from './order-summary';
+export { ProjectionsError, type ProjectionsErrorCode } from './projections-error';
+export {
+  ORDER_STATUS_PROJECTION,
+  ORDER_STATUS_TABLE,
+  orderStatusProjection,
+} from './order-status.projection';
+export {
+  OrderQueries,
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE_SIZE,
+  type OrderListFilters,
+  type OrderPage,
+} from './order-queries';
+export { ProjectionsService, LEDGER_PROJECTIONS, type RebuildReport } from './projections.service';
+export { ProjectionsModule } from './projections.module';

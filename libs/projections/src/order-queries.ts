@@ -1,0 +1,206 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { PaymentType, RefundStatus, TradeStatus } from '@ledger/alipay-protocol';
+import type {
+  DeliveryDecision,
+  OrderStatus,
+  PaymentService,
+  PhpStatusCode,
+  ReturnDecision,
+  ShippingDecision,
+} from '@ledger/domain';
+import { DataSource } from 'typeorm';
+import { decodeOrderCursor, encodeOrderCursor } from './order-cursor';
+import { ORDER_STATUS_TABLE } from './order-status.projection';
+import type { OrderAnomaly, OrderSummary } from './order-summary';
+import { ProjectionsError } from './projections-error';
+
+/** Filters of `OrderQueries.list`; all optional, combined with AND. */
+export interface OrderListFilters {
+  status?: OrderStatus;
+  deliveryState?: DeliveryDecision;
+  returnState?: ReturnDecision;
+  /** Orders the ledger first recorded at or after this instant. */
+  from?: Date;
+  /** Orders the ledger first recorded strictly before this instant. */
+  to?: Date;
+  /** Page size, 1 to `MAX_PAGE_SIZE`; default `DEFAULT_PAGE_SIZE`. */
+  limit?: number;
+}
+
+/** A page of orders, newest first; `nextCursor` is null on the last page. */
+export interface OrderPage {
+  items: OrderSummary[];
+  nextCursor: string | null;
+}
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 500;
+
+interface OrderRow {
+  out_trade_no: string;
+  placed: boolean;
+  service: PaymentService | null;
+  subject: string | null;
+  total_fee: string | number | null;
+  trade_no: string | null;
+  status: OrderStatus | null;
+  status_code: PhpStatusCode | null;
+  trade_status: TradeStatus | null;
+  refund_status: RefundStatus | null;
+  payment_type: PaymentType | null;
+  paid_fee: string | number;
+  refunded_fee: string | number;
+  buyer_id: string | null;
+  buyer_email: string | null;
+  delivery_state: DeliveryDecision;
+  return_state: ReturnDecision;
+  shipping_state: ShippingDecision;
+  anomalies: OrderAnomaly[];
+  version: number;
+  last_position: string | number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS = `out_trade_no, placed, service, subject, total_fee, trade_no, status, status_code, trade_status,
+  refund_status, payment_type, paid_fee, refunded_fee, buyer_id, buyer_email, delivery_state, return_state,
+  shipping_state, anomalies, version, last_position, created_at, updated_at`;
+
+function toSummary(row: OrderRow): OrderSummary {
+  return {
+    outTradeNo: row.out_trade_no,
+    placed: row.placed,
+    service: row.service,
+    subject: row.subject,
+    totalFee: row.total_fee === null ? null : Number(row.total_fee),
+    tradeNo: row.trade_no,
+    status: row.status,
+    statusCode: row.status_code,
+    tradeStatus: row.trade_status,
+    refundStatus: row.refund_status,
+    paymentType: row.payment_type,
+    paidFee: Number(row.paid_fee),
+    refundedFee: Number(row.refunded_fee),
+    buyerId: row.buyer_id,
+    buyerEmail: row.buyer_email,
+    deliveryState: row.delivery_state,
+    returnState: row.return_state,
+    shippingState: row.shipping_state,
+    anomalies: row.anomalies,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    version: row.version,
+    lastPosition: Number(row.last_position),
+  };
+}
+
+function checkLimit(limit: number, field: string): number {
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+    throw new ProjectionsError(
+      'INVALID_FILTER',
+      `${field} must be an integer from 1 to ${MAX_PAGE_SIZE}`,
+      field,
+    );
+  }
+  return limit;
+}
+
+function checkInstant(value: Date | undefined, field: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
+    throw new ProjectionsError('INVALID_FILTER', `${field} must be a valid instant`, field);
+  }
+  return value.toISOString();
+}
+
+/**
+ * Reads of the order status projection: one order, filtered pages (cursor pagination over the order in
+ * which orders were first recorded, newest first: stable while rows change), and the work lists of the
+ * decisions (SPEC §3) that the fulfilment worker acts on. Reads are eventually consistent; a writer that
+ * needs its own write reflected waits with `ProjectionsService.waitForProjections` first.
+ */
+@Injectable()
+export class OrderQueries {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** The order's projection, or undefined when no event of its stream has been projected. */
+  async get(outTradeNo: string): Promise<OrderSummary | undefined> {
+    const rows = await this.dataSource.query<OrderRow[]>(
+      `SELECT ${COLUMNS} FROM ${ORDER_STATUS_TABLE} WHERE out_trade_no = $1`,
+      [outTradeNo],
+    );
+    return rows.length === 0 ? undefined : toSummary(rows[0]);
+  }
+
+  /** A page of orders matching `filters`, after `cursor` (from the previous page's `nextCursor`). */
+  async list(filters: OrderListFilters = {}, cursor?: string): Promise<OrderPage> {
+    const limit = checkLimit(filters.limit ?? DEFAULT_PAGE_SIZE, 'limit');
+    const conditions: string[] = [];
+    const parameters: unknown[] = [];
+    const where = (sql: (placeholder: string) => string, value: unknown) => {
+      parameters.push(value);
+      conditions.push(sql(`$${parameters.length}`));
+    };
+    if (filters.status !== undefined) where((p) => `status = ${p}`, filters.status);
+    if (filters.deliveryState !== undefined) where((p) => `delivery_state = ${p}`, filters.deliveryState);
+    if (filters.returnState !== undefined) where((p) => `return_state = ${p}`, filters.returnState);
+    const from = checkInstant(filters.from, 'from');
+    const to = checkInstant(filters.to, 'to');
+    if (from !== undefined) where((p) => `created_at >= ${p}::timestamptz`, from);
+    if (to !== undefined) where((p) => `created_at < ${p}::timestamptz`, to);
+    if (cursor !== undefined) {
+      const after = decodeOrderCursor(cursor);
+      parameters.push(after.createdAt, after.outTradeNo);
+      const n = parameters.length;
+      conditions.push(`(created_at, out_trade_no) < ($${n - 1}::timestamptz, $${n})`);
+    }
+    parameters.push(limit + 1);
+    const rows = await this.dataSource.query<OrderRow[]>(
+      `SELECT ${COLUMNS} FROM ${ORDER_STATUS_TABLE}
+       ${conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`}
+       ORDER BY created_at DESC, out_trade_no DESC LIMIT $${parameters.length}`,
+      parameters,
+    );
+    const items = rows.slice(0, limit).map(toSummary);
+    const last = items.at(-1);
+    return {
+      items,
+      nextCursor:
+        rows.length > limit && last !== undefined
+          ? encodeOrderCursor({ createdAt: last.createdAt, outTradeNo: last.outTradeNo })
+          : null,
+    };
+  }
+
+  /**
+   * Orders whose delivery is due (SPEC §3: paid, matched, not closed, refunded or anomalous, not yet
+   * delivered), oldest first. The worker acts, then appends `DeliveryCompleted`, which takes the order
+   * off this list once projected.
+   */
+  pendingDeliveries(limit: number): Promise<OrderSummary[]> {
+    return this.pending('delivery_state', limit);
+  }
+
+  /** Delivered escrow trades whose shipping is still to be confirmed to Alipay (issue 4 §6), oldest first. */
+  pendingShippingConfirmations(limit: number): Promise<OrderSummary[]> {
+    return this.pending('shipping_state', limit);
+  }
+
+  /** Delivered orders fully refunded whose goods are still to be taken back (SPEC §3), oldest first. */
+  pendingReturns(limit: number): Promise<OrderSummary[]> {
+    return this.pending('return_state', limit);
+  }
+
+  private async pending(
+    column: 'delivery_state' | 'shipping_state' | 'return_state',
+    limit: number,
+  ): Promise<OrderSummary[]> {
+    const rows = await this.dataSource.query<OrderRow[]>(
+      `SELECT ${COLUMNS} FROM ${ORDER_STATUS_TABLE} WHERE ${column} = 'pending'
+       ORDER BY updated_at, out_trade_no LIMIT $1`,
+      [checkLimit(limit, 'limit')],
+    );
+    return rows.map(toSummary);
+  }
+}

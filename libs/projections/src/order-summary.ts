@@ -1,0 +1,56 @@
+import type { PaymentType, RefundStatus, TradeStatus } from '@ledger/alipay-protocol';
+import type {
+  AnomalyKind,
+  DeliveryDecision,
+  Fen,
+  OrderStatus,
+  PaymentService,
+  PhpStatusCode,
+  ReturnDecision,
+  ShippingDecision,
+} from '@ledger/domain';
+
+/**
+ * One order as the `order_status` projection holds it (SPEC §3 "order status", "delivery decisions",
+ * "return decisions"). Amounts are integer fen; instants are ISO 8601 UTC strings taken from the events'
+ * `recordedAt`, so a rebuild reproduces every field exactly. An order stream that only holds anomalies
+ * (notifications for an order this ledger never placed) has `placed: false` and no `status`.
+ */
+export interface OrderSummary {
+  outTradeNo: string;
+  placed: boolean;
+  service: PaymentService | null;
+  subject: string | null;
+  totalFee: Fen | null;
+  tradeNo: string | null;
+  /** SPEC §3 status; null while the order was never placed. */
+  status: OrderStatus | null;
+  /** The common PHP integration's code where one exists (SPEC §3). */
+  statusCode: PhpStatusCode | null;
+  /** Alipay's most advanced `trade_status` and latest `refund_status`. */
+  tradeStatus: TradeStatus | null;
+  refundStatus: RefundStatus | null;
+  paymentType: PaymentType | null;
+  paidFee: Fen;
+  refundedFee: Fen;
+  buyerId: string | null;
+  buyerEmail: string | null;
+  deliveryState: DeliveryDecision;
+  returnState: ReturnDecision;
+  /** Whether `send_goods_confirm_by_platform` is due for an escrow trade (issue 4 §6). */
+  shippingState: ShippingDecision;
+  anomalies: OrderAnomaly[];
+  /** When the ledger recorded the stream's first event. */
+  createdAt: string;
+  /** When the ledger recorded the last event applied. */
+  updatedAt: string;
+  /** The order stream's version after the last event applied. */
+  version: number;
+  /** The global position of the last event applied. */
+  lastPosition: number;
+}
+
+export interface OrderAnomaly {
+  kind: AnomalyKind;
+  detail: string;
+}

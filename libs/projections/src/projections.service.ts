@@ -1,0 +1,105 @@
+import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import {
+  type AppendedPosition,
+  type GlobalCheckpoint,
+  type Projection,
+  type ProjectionLag,
+  type ProjectionStatus,
+  Projector,
+} from '@ledger/event-store';
+import { LedgerLogger } from '@ledger/platform';
+import { DataSource } from 'typeorm';
+import { orderStatusProjection } from './order-status.projection';
+
+/** Every projection the ledger runs (SPEC §3). */
+export const LEDGER_PROJECTIONS: readonly Projection[] = [orderStatusProjection];
+
+/** What `ProjectionsService.rebuild` did, per projection and in all. */
+export interface RebuildReport {
+  projections: {
+    projection: string;
+    /** Events read from position 0 up to the swap. */
+    events: number;
+    /** Events that failed to apply and were parked. */
+    parked: number;
+    /** Rows of the projection's tables after the swap. */
+    rows: number;
+    durationMs: number;
+  }[];
+  durationMs: number;
+}
+
+/**
+ * Hosts the checkpointed projector in the Nest application: starts it when the application has booted,
+ * stops it (after the batches in flight) when it shuts down, on PostgreSQL and on the embedded database.
+ * Reads, waits and rebuilds work whether or not this instance holds a projection's lock.
+ */
+@Injectable()
+export class ProjectionsService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly projector: Projector;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    logger: LedgerLogger,
+  ) {
+    this.projector = new Projector(dataSource, LEDGER_PROJECTIONS, { logger });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.projector.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.projector.stop();
+  }
+
+  /**
+   * Resolves once every projection has applied everything up to `target` (what an append returned, or a
+   * checkpoint): a read after it reflects the write (read-your-writes, docs/operations.md).
+   *
+   * @throws ProjectorError `WAIT_TIMEOUT` after `timeoutMs` (the events are durable, the projection is
+   *   only late); `EVENT_PARKED` when a projection passed the target but could not apply some of its events.
+   */
+  async waitForProjections(target: GlobalCheckpoint | AppendedPosition, timeoutMs: number): Promise<void> {
+    await Promise.all(LEDGER_PROJECTIONS.map(({ name }) => this.projector.waitFor(name, target, timeoutMs)));
+  }
+
+  /**
+   * Rebuilds every projection from position 0 into shadow tables, each swapped in atomically once it has
+   * caught up; the live tables serve until then.
+   */
+  async rebuild(): Promise<RebuildReport> {
+    const started = performance.now();
+    const projections: RebuildReport['projections'] = [];
+    for (const projection of LEDGER_PROJECTIONS) {
+      const began = performance.now();
+      const outcome = await this.projector.rebuild(projection.name);
+      let rows = 0;
+      for (const table of projection.tables) {
+        const [{ count }] = await this.dataSource.query<{ count: string }[]>(
+          `SELECT count(*) AS count FROM "${table}"`,
+        );
+        rows += Number(count);
+      }
+      projections.push({
+        projection: projection.name,
+        events: outcome.events,
+        parked: outcome.parked,
+        rows,
+        durationMs: Math.round(performance.now() - began),
+      });
+    }
+    return { projections, durationMs: Math.round(performance.now() - started) };
+  }
+
+  /** How far each projection is behind the event store. */
+  lag(): Promise<ProjectionLag[]> {
+    return Promise.all(LEDGER_PROJECTIONS.map(({ name }) => this.projector.lag(name)));
+  }
+
+  /** Which projections this instance is running now. */
+  status(): ProjectionStatus[] {
+    return this.projector.status();
+  }
+}
