@@ -21,6 +21,7 @@ const LABELS: Readonly<Record<string, Charset>> = {
 
 /** Maps a charset label (case-insensitive, surrounding spaces and quotes ignored) to a supported charset. */
 export function charsetFromLabel(label: string): Charset | undefined {
+  if (label === 'UTF-8' || label === 'utf-8') return 'utf-8';
   const normalised = label
     .trim()
     .replace(/^"(.*)"$/, '$1')
@@ -35,6 +36,16 @@ export function decodeBytes(bytes: Uint8Array, charset: Charset): string {
     ? bytes
     : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return charset === 'utf-8' ? buffer.toString('utf8') : decode(buffer, 'gbk', { stripBOM: false });
+}
+
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/**
+ * Decodes a binary string (one Latin-1 character per byte) as text. ASCII is the same text in both
+ * charsets, so only values with high bytes pay for a real decoding.
+ */
+export function decodeBinary(binary: string, charset: Charset): string {
+  return NON_ASCII.test(binary) ? decodeBytes(Buffer.from(binary, 'latin1'), charset) : binary;
 }
 
 /** Whether the bytes are a valid sequence in the charset (decoding loses nothing). */

@@ -69,8 +69,69 @@ describe('parseForm', () => {
   });
 
   it('parses an empty input to nothing', () => {
-    expect(parseForm('')).toEqual({ pairs: [], issues: [] });
-    expect(parseForm(new Uint8Array(0))).toEqual({ pairs: [], issues: [] });
+    expect(parseForm('')).toEqual({ pairs: [], issues: [], ascii: true });
+    expect(parseForm(new Uint8Array(0))).toEqual({ pairs: [], issues: [], ascii: true });
+  });
+
+  it('says whether any byte, raw or escaped, is above 0x7F', () => {
+    expect(parseForm('a=%41%7F+b').ascii).toBe(true);
+    expect(parseForm('a=%80').ascii).toBe(false);
+    expect(parseForm('a=%e4%b8%ad').ascii).toBe(false);
+    expect(parseForm(Buffer.from([0x61, 0x3d, 0xd6])).ascii).toBe(false);
+  });
+
+  it('does not read %uXXXX, which form encoding does not have', () => {
+    const parsed = parseForm('a=%u4E2D%41');
+    expect(parsed.pairs[0].valueBytes.toString('latin1')).toBe('%u4E2DA');
+    expect(parsed.issues).toEqual([{ kind: 'MALFORMED_PERCENT_ESCAPE', offset: 2 }]);
+  });
+
+  it('decodes exactly like a byte-by-byte reference decoder (property)', () => {
+    const hex = (b: number) =>
+      (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66);
+    const reference = (bytes: Uint8Array) => {
+      const pairs: [string, string][] = [];
+      const issues: number[] = [];
+      const decode = (from: number, to: number) => {
+        const out: number[] = [];
+        for (let i = from; i < to; i++) {
+          if (bytes[i] === 0x2b) out.push(0x20);
+          else if (bytes[i] === 0x25 && i + 2 < to && hex(bytes[i + 1]) && hex(bytes[i + 2])) {
+            out.push(parseInt(String.fromCharCode(bytes[i + 1], bytes[i + 2]), 16));
+            i += 2;
+          } else {
+            if (bytes[i] === 0x25) issues.push(i);
+            out.push(bytes[i]);
+          }
+        }
+        return Buffer.from(out).toString('latin1');
+      };
+      let start = 0;
+      for (let i = 0; i <= bytes.length; i++) {
+        if (i === bytes.length || bytes[i] === 0x26) {
+          let equals = start;
+          while (equals < i && bytes[equals] !== 0x3d) equals++;
+          if (i > start && equals > start) {
+            pairs.push([decode(start, equals), equals < i ? decode(equals + 1, i) : '']);
+          }
+          start = i + 1;
+        }
+      }
+      return { pairs, issues };
+    };
+    const alphabet = fc.constantFrom(...'%%%u+&==aF09gZ'.split('').map((c) => c.charCodeAt(0)), 0xd6, 0x00);
+    fc.assert(
+      fc.property(fc.array(alphabet, { maxLength: 40 }), (codes) => {
+        const bytes = Uint8Array.from(codes);
+        const parsed = parseForm(bytes);
+        const expected = reference(bytes);
+        expect(parsed.pairs.map((p) => [p.name, p.valueBytes.toString('latin1')])).toEqual(expected.pairs);
+        expect(
+          parsed.issues.filter((i) => i.kind === 'MALFORMED_PERCENT_ESCAPE').map((i) => i.offset),
+        ).toEqual(expected.issues);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('accepts a Uint8Array view into a larger buffer', () => {

@@ -31,22 +31,69 @@ export interface ParsedForm {
   readonly issues: readonly FormIssue[];
 }
 
-const AMPERSAND = 0x26;
-const EQUALS = 0x3d;
-const PLUS = 0x2b;
-const PERCENT = 0x25;
-const SPACE = 0x20;
+// Parsing works on the input read as Latin-1, one character per byte: splitting, slicing and decoding are
+// then V8 string operations, several times faster than byte loops and Buffer views, and the decoded
+// "binary strings" hash to exactly the bytes they stand for.
 
-function hexValue(byte: number): number {
-  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
-  if (byte >= 0x41 && byte <= 0x46) return byte - 0x37;
-  if (byte >= 0x61 && byte <= 0x66) return byte - 0x57;
-  return -1;
+/** A parsed pair; name and value are binary strings (one character per byte), bytes made on demand. */
+export class RawFormPair implements FormPair {
+  /** The name's bytes, one Latin-1 character per byte: the name itself. */
+  readonly binaryName: string;
+
+  constructor(
+    readonly name: string,
+    /** The decoded value's bytes, one Latin-1 character per byte. */
+    readonly binaryValue: string,
+  ) {
+    this.binaryName = name;
+  }
+
+  get nameBytes(): Buffer {
+    return Buffer.from(this.name, 'latin1');
+  }
+
+  get valueBytes(): Buffer {
+    return Buffer.from(this.binaryValue, 'latin1');
+  }
 }
 
-function toBuffer(raw: Uint8Array | string): Buffer {
-  if (typeof raw === 'string') return Buffer.from(raw, 'utf8');
-  return Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+export interface RawParsedForm extends ParsedForm {
+  readonly pairs: readonly RawFormPair[];
+  /** No byte above 0x7F anywhere, decoded or not: every name and value is the same text in any charset. */
+  readonly ascii: boolean;
+}
+
+const NON_ASCII = /[\u0080-\uffff]/;
+// A high byte, raw or percent-encoded, somewhere in the input.
+const HIGH_BYTE = /[\u0080-\uffff]|%[89A-Fa-f][0-9A-Fa-f]/;
+const PERCENT_ESCAPE = /%([0-9A-Fa-f]{2})/g;
+// A `%` that does not start a valid escape. No `%` can be part of another escape (escapes continue with
+// hex digits), so this finds exactly the `%` that decoding keeps literal.
+const LONE_PERCENT = /%(?![0-9A-Fa-f]{2})/g;
+const HAS_LONE_PERCENT = /%(?![0-9A-Fa-f]{2})/;
+
+/** The input as a binary string: one character per byte (a string input stands for its UTF-8 bytes). */
+export function toBinaryString(raw: Uint8Array | string): string {
+  if (typeof raw === 'string') return NON_ASCII.test(raw) ? Buffer.from(raw, 'utf8').toString('latin1') : raw;
+  const buffer = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  return buffer.toString('latin1');
+}
+
+function decodeComponent(component: string, offset: number, issues: FormIssue[]): string {
+  // `+` first, so that a `%2B` decodes to a plus that stays one.
+  const text = component.includes('+') ? component.replace(/\+/g, ' ') : component;
+  if (!text.includes('%')) return text;
+  if (HAS_LONE_PERCENT.test(text)) {
+    for (const lone of text.matchAll(LONE_PERCENT)) {
+      issues.push({ kind: 'MALFORMED_PERCENT_ESCAPE', offset: offset + lone.index });
+    }
+  }
+  // The built-in `unescape` turns each `%XX` into the character XX, i.e. the byte in a binary string, and
+  // keeps a lone `%`: exactly form decoding, natively. It also reads `%uXXXX`, which form encoding does not
+  // have, so such input takes the explicit path.
+  return text.includes('%u')
+    ? text.replace(PERCENT_ESCAPE, (_match, hex: string) => String.fromCharCode(parseInt(hex, 16)))
+    : unescape(text);
 }
 
 /**
@@ -56,55 +103,27 @@ function toBuffer(raw: Uint8Array | string): Buffer {
  * as its UTF-8 bytes (what a conforming sender's percent-encoded ASCII is anyway); pass bytes when you
  * have them.
  */
-export function parseForm(raw: Uint8Array | string): ParsedForm {
-  const input = toBuffer(raw);
-  // Decoding only ever shrinks, so one output buffer the size of the input holds every name and value.
-  const output = Buffer.allocUnsafe(input.length);
-  const pairs: FormPair[] = [];
+export function parseForm(raw: Uint8Array | string): RawParsedForm {
+  const text = toBinaryString(raw);
+  const pairs: RawFormPair[] = [];
   const issues: FormIssue[] = [];
-  let written = 0;
-
-  const decodeRange = (start: number, end: number): Buffer => {
-    const from = written;
-    for (let i = start; i < end; i++) {
-      const byte = input[i];
-      if (byte === PLUS) {
-        output[written++] = SPACE;
-      } else if (byte === PERCENT) {
-        const high = i + 2 < end ? hexValue(input[i + 1]) : -1;
-        const low = high >= 0 ? hexValue(input[i + 2]) : -1;
-        if (low >= 0) {
-          output[written++] = (high << 4) | low;
-          i += 2;
-        } else {
-          issues.push({ kind: 'MALFORMED_PERCENT_ESCAPE', offset: i });
-          output[written++] = PERCENT;
-        }
+  let offset = 0;
+  for (const segment of text.split('&')) {
+    if (segment.length > 0) {
+      const equals = segment.indexOf('=');
+      if (equals === 0) {
+        issues.push({ kind: 'EMPTY_NAME', offset });
+      } else if (equals === -1) {
+        pairs.push(new RawFormPair(decodeComponent(segment, offset, issues), ''));
       } else {
-        output[written++] = byte;
+        const name = decodeComponent(segment.slice(0, equals), offset, issues);
+        const value = decodeComponent(segment.slice(equals + 1), offset + equals + 1, issues);
+        pairs.push(new RawFormPair(name, value));
       }
     }
-    return output.subarray(from, written);
-  };
-
-  let start = 0;
-  while (start <= input.length) {
-    let end = input.indexOf(AMPERSAND, start);
-    if (end === -1) end = input.length;
-    if (end > start) {
-      let equals = input.indexOf(EQUALS, start);
-      if (equals === -1 || equals > end) equals = end;
-      if (equals === start) {
-        issues.push({ kind: 'EMPTY_NAME', offset: start });
-      } else {
-        const nameBytes = decodeRange(start, equals);
-        const valueBytes = equals < end ? decodeRange(equals + 1, end) : output.subarray(written, written);
-        pairs.push({ name: nameBytes.toString('latin1'), nameBytes, valueBytes });
-      }
-    }
-    start = end + 1;
+    offset += segment.length + 1;
   }
-  return { pairs, issues };
+  return { pairs, issues, ascii: !HIGH_BYTE.test(text) };
 }
 
 /** Where the charset used to read a notification came from, in order of precedence. */

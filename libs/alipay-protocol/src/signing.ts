@@ -49,47 +49,67 @@ function isSignatureParameter(name: string): boolean {
   return name === 'sign' || name === 'sign_type';
 }
 
-function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    if (text.charCodeAt(i) >= 0x80) return false;
-  }
-  return true;
+/** A pre-sign string held as a binary string: one Latin-1 character per byte. */
+export interface BinaryPreSign {
+  readonly binary: string;
+  readonly included: readonly string[];
+  readonly excluded: readonly ExcludedParam[];
 }
 
-const AMPERSAND = Buffer.from('&');
-const EQUALS = Buffer.from('=');
+/** A parameter whose name and value are binary strings (one Latin-1 character per byte). */
+export interface BinaryParam {
+  /** The name as reported in `included`/`excluded`. */
+  readonly name: string;
+  readonly binaryName: string;
+  readonly binaryValue: string;
+}
+
+/**
+ * The one implementation of reference §1.1, on binary strings: comparing strings whose characters are the
+ * bytes is a byte-order sort, and joining them is joining the bytes. The verification path calls it
+ * directly with parsed pairs; `keepEmpty` keeps empty values, as some non-demo senders do (reference §1.1
+ * rule 3), for diagnostics only.
+ */
+export function preSignFromBinary(
+  params: readonly BinaryParam[],
+  options: { keepEmpty?: boolean } = {},
+): BinaryPreSign {
+  const kept: BinaryParam[] = [];
+  const excluded: ExcludedParam[] = [];
+  for (const param of params) {
+    if (isSignatureParameter(param.name)) excluded.push({ name: param.name, reason: 'SIGNATURE_PARAMETER' });
+    else if (param.binaryValue.length === 0 && options.keepEmpty !== true) {
+      excluded.push({ name: param.name, reason: 'EMPTY_VALUE' });
+    } else kept.push(param);
+  }
+  kept.sort((a, b) => (a.binaryName < b.binaryName ? -1 : a.binaryName > b.binaryName ? 1 : 0));
+  let binary = '';
+  const included: string[] = [];
+  for (const param of kept) {
+    binary += `${included.length === 0 ? '' : '&'}${param.binaryName}=${param.binaryValue}`;
+    included.push(param.name);
+  }
+  return { binary, included, excluded };
+}
 
 /**
  * Builds the pre-sign bytes from parameters in the sender's bytes: byte-order sort of the names
  * (`_input_charset` first), `name=value` joined by `&`, nothing encoded. Duplicate names are the
- * caller's to refuse (a verification does, see `verifyNotification`). `keepEmpty` keeps empty values, as
- * some non-demo senders do (reference §1.1 rule 3); it serves diagnostics only.
+ * caller's to refuse (a verification does, see `verifyNotification`).
  */
 export function preSignFromBytes(
   params: readonly ByteParam[],
   options: { keepEmpty?: boolean } = {},
 ): PreSign {
-  const kept: ByteParam[] = [];
-  const excluded: ExcludedParam[] = [];
-  for (const param of params) {
-    if (isSignatureParameter(param.name)) excluded.push({ name: param.name, reason: 'SIGNATURE_PARAMETER' });
-    else if (param.valueBytes.length === 0 && options.keepEmpty !== true) {
-      excluded.push({ name: param.name, reason: 'EMPTY_VALUE' });
-    } else kept.push(param);
-  }
-  // Comparing strings whose characters are the bytes is a byte-order sort, and much cheaper than
-  // Buffer.compare; an ASCII name is its own bytes in both charsets.
-  const keyed = kept.map((param) => ({
-    param,
-    key: isAscii(param.name) ? param.name : param.nameBytes.toString('latin1'),
-  }));
-  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const chunks: Buffer[] = [];
-  for (const { param } of keyed) {
-    if (chunks.length > 0) chunks.push(AMPERSAND);
-    chunks.push(param.nameBytes, EQUALS, param.valueBytes);
-  }
-  return { bytes: Buffer.concat(chunks), included: keyed.map(({ param }) => param.name), excluded };
+  const { binary, included, excluded } = preSignFromBinary(
+    params.map((p) => ({
+      name: p.name,
+      binaryName: p.nameBytes.toString('latin1'),
+      binaryValue: p.valueBytes.toString('latin1'),
+    })),
+    options,
+  );
+  return { bytes: Buffer.from(binary, 'latin1'), included, excluded };
 }
 
 /**
@@ -166,6 +186,27 @@ export function verifyMd5(
   signature: Uint8Array | string,
   keys: readonly string[],
 ): SignatureCheck {
+  return checkMd5((key) => md5Hex(preSign, key), signature, keys);
+}
+
+/** `verifyMd5` over a binary-string pre-sign (the verification path). */
+export function verifyMd5Binary(
+  preSign: string,
+  signature: Uint8Array | string,
+  keys: readonly string[],
+): SignatureCheck {
+  return checkMd5(
+    (key) => createHash('md5').update(`${preSign}${key}`, 'latin1').digest('hex'),
+    signature,
+    keys,
+  );
+}
+
+function checkMd5(
+  digest: (key: string) => string,
+  signature: Uint8Array | string,
+  keys: readonly string[],
+): SignatureCheck {
   const received = typeof signature === 'string' ? Buffer.from(signature, 'latin1') : Buffer.from(signature);
   const wellFormed = received.length === MD5_HEX_LENGTH && LOWER_HEX.test(received.toString('latin1'));
   // A wrong-length signature is still compared against a same-length stand-in, so that its rejection
@@ -178,7 +219,7 @@ export function verifyMd5(
       attempts.push({ index, outcome: 'invalid-key', detail: 'not 32 printable ASCII characters' });
       return;
     }
-    const expected = Buffer.from(md5Hex(preSign, key), 'latin1');
+    const expected = Buffer.from(digest(key), 'latin1');
     const equal = timingSafeEqual(expected, candidate) && wellFormed;
     if (equal && matchedKeyIndex === undefined) matchedKeyIndex = index;
     attempts.push({ index, outcome: equal ? 'matched' : 'no-match' });

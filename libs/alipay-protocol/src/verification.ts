@@ -1,16 +1,17 @@
 import type { KeyObject } from 'node:crypto';
-import { decodeBytes, decodesCleanly, type Charset } from './charset';
+import { decodeBinary, decodesCleanly, type Charset } from './charset';
 import {
   detectCharset,
   parseForm,
   type CharsetSource,
   type FormIssue,
+  type RawFormPair,
   type TextParam,
 } from './form-encoding';
 import {
   isSignType,
-  preSignFromBytes,
-  verifyMd5,
+  preSignFromBinary,
+  verifyMd5Binary,
   verifyRsa,
   type ExcludedParam,
   type KeyAttempt,
@@ -123,8 +124,8 @@ export function verifyNotification(
   raw: Uint8Array | string,
   options: VerificationOptions,
 ): VerificationResult {
-  const input = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
-  const { pairs, issues } = parseForm(input);
+  const byteLength = typeof raw === 'string' ? Buffer.byteLength(raw, 'utf8') : raw.byteLength;
+  const { pairs, issues, ascii } = parseForm(raw);
   const choice = detectCharset(pairs, options.contentType, options.defaultCharset);
   const { charset } = choice;
 
@@ -132,25 +133,29 @@ export function verifyNotification(
   const charsetNotes = [...choice.notes];
   const seen = new Set<string>();
   const duplicateNames: string[] = [];
-  let sign: Buffer | undefined;
+  let sign: string | undefined;
   let receivedSignType: string | undefined;
   for (const pair of pairs) {
-    const value = decodeBytes(pair.valueBytes, charset);
-    if (value.includes('\uFFFD') && !decodesCleanly(pair.valueBytes, charset)) {
-      charsetNotes.push(`${pair.name} is not valid ${charset}`);
+    if (ascii) {
+      params.push({ name: pair.name, value: pair.binaryValue });
+    } else {
+      const value = decodeBinary(pair.binaryValue, charset);
+      if (value.includes('\uFFFD') && !decodesCleanly(pair.valueBytes, charset)) {
+        charsetNotes.push(`${pair.name} is not valid ${charset}`);
+      }
+      params.push({ name: decodeBinary(pair.name, charset), value });
     }
-    params.push({ name: charset === 'utf-8' ? pair.name : decodeBytes(pair.nameBytes, charset), value });
     if (seen.has(pair.name)) {
       if (!duplicateNames.includes(pair.name)) duplicateNames.push(pair.name);
     } else {
       seen.add(pair.name);
-      if (pair.name === 'sign') sign = pair.valueBytes;
-      else if (pair.name === 'sign_type') receivedSignType = pair.valueBytes.toString('latin1');
+      if (pair.name === 'sign') sign = pair.binaryValue;
+      else if (pair.name === 'sign_type') receivedSignType = pair.binaryValue;
     }
   }
 
-  const preSign = preSignFromBytes(pairs);
-  const preSignText = decodeBytes(preSign.bytes, charset);
+  const preSign = preSignFromBinary(pairs);
+  const preSignText = ascii ? preSign.binary : decodeBinary(preSign.binary, charset);
   const configured = options.signType;
 
   let reason: VerificationReason;
@@ -162,10 +167,7 @@ export function verifyNotification(
   else if (!isSignType(receivedSignType)) reason = 'UNSUPPORTED_SIGN_TYPE';
   else if (receivedSignType !== configured) reason = 'SIGN_TYPE_MISMATCH';
   else {
-    check =
-      configured === 'MD5'
-        ? verifyMd5(preSign.bytes, sign, options.md5Keys ?? [])
-        : verifyRsa(preSign.bytes, sign.toString('latin1'), publicKeysOf(options.alipayPublicKeyPem));
+    check = checkSignature(preSign.binary, sign, configured, options);
     if (check.ok) reason = 'VERIFIED';
     else if (!check.attempts.some((a) => a.outcome !== 'invalid-key')) reason = 'NO_USABLE_KEY';
     else if (check.malformedSignature !== undefined) reason = 'MALFORMED_SIGNATURE';
@@ -182,7 +184,7 @@ export function verifyNotification(
 
   const explanation: VerificationExplanation = {
     source: options.source,
-    byteLength: input.length,
+    byteLength,
     parameterNames: pairs.map((p) => p.name),
     formIssues: issues,
     duplicateNames,
@@ -215,24 +217,32 @@ export function verifyNotification(
 
 // Reference §1.1 rule 3 [INF]: some senders sign empty values. Re-checking with them kept tells an operator
 // what went wrong; it is never a second chance to be accepted.
+function checkSignature(
+  preSign: string,
+  sign: string,
+  signType: SignType,
+  options: VerificationOptions,
+): SignatureCheck {
+  return signType === 'MD5'
+    ? verifyMd5Binary(preSign, sign, options.md5Keys ?? [])
+    : verifyRsa(Buffer.from(preSign, 'latin1'), sign, publicKeysOf(options.alipayPublicKeyPem));
+}
+
+// Reference §1.1 rule 3 [INF]: some senders sign empty values. Re-checking with them kept tells an operator
+// what went wrong; it is never a second chance to be accepted.
 function diagnose(
-  pairs: ReturnType<typeof parseForm>['pairs'],
-  sign: Buffer | undefined,
+  pairs: readonly RawFormPair[],
+  sign: string | undefined,
   signType: SignType,
   options: VerificationOptions,
 ): string[] {
   const hints: string[] = [];
-  const empties = pairs.filter(
-    (p) => p.valueBytes.length === 0 && p.name !== 'sign' && p.name !== 'sign_type',
-  );
+  const empties = pairs.filter((p) => p.binaryValue === '' && p.name !== 'sign' && p.name !== 'sign_type');
   if (empties.length > 0 && sign !== undefined) {
-    const bytes = preSignFromBytes(pairs, { keepEmpty: true }).bytes;
-    const again =
-      signType === 'MD5'
-        ? verifyMd5(bytes, sign, options.md5Keys ?? [])
-        : verifyRsa(bytes, sign.toString('latin1'), publicKeysOf(options.alipayPublicKeyPem));
-    if (again.ok)
+    const withEmpties = preSignFromBinary(pairs, { keepEmpty: true }).binary;
+    if (checkSignature(withEmpties, sign, signType, options).ok) {
       hints.push(`would verify if the empty values (${empties.map((p) => p.name).join(', ')}) were signed`);
+    }
   }
   if (hints.length === 0) {
     hints.push(
