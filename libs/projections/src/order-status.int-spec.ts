@@ -1,0 +1,293 @@
+import {
+  decideOrder,
+  evolveOrder,
+  initialOrderState,
+  orderStreamId,
+  type OrderCommand,
+  type OrderEvent,
+  type PlaceOrder,
+  type RecordTradeStatus,
+} from '@ledger/domain';
+import { EventStore, Projector, type AppendResult } from '@ledger/event-store';
+import { createTestDatabase, type TestDatabase } from '@ledger/testing';
+import { OrderQueries } from './order-queries';
+import { ORDER_STATUS_PROJECTION, orderStatusProjection } from './order-status.projection';
+import { ProjectionsError } from './projections-error';
+
+jest.setTimeout(120_000);
+
+const SELLER = '2088101122136241';
+
+function place(outTradeNo: string, overrides: Partial<PlaceOrder> = {}): PlaceOrder {
+  return {
+    type: 'PlaceOrder',
+    outTradeNo,
+    subject: 'Annual membership',
+    totalFee: 12_000,
+    service: 'create_direct_pay_by_user',
+    sellerId: SELLER,
+    requestParameters: { out_trade_no: outTradeNo, total_fee: '120.00' },
+    placedAt: '2024-05-01T02:00:00.000Z',
+    ...overrides,
+  };
+}
+
+let notices = 0;
+function status(
+  outTradeNo: string,
+  tradeStatus: RecordTradeStatus['tradeStatus'],
+  overrides: Partial<RecordTradeStatus> = {},
+): RecordTradeStatus {
+  notices++;
+  return {
+    type: 'RecordTradeStatus',
+    outTradeNo,
+    tradeNo: `2024050122001004370000${String(1000 + outTradeNo.length)}`,
+    tradeStatus,
+    totalFee: 12_000,
+    sellerId: SELLER,
+    buyer: { id: '2088102122524333', email: 'buyer@example.com' },
+    times: { gmtPayment: '2024-05-01T02:05:00.000Z' },
+    notifyId: `notify-${notices}`,
+    notifyTime: '2024-05-01T02:05:01.000Z',
+    source: 'notify',
+    ...overrides,
+  };
+}
+
+describe('the order status projection', () => {
+  let db: TestDatabase;
+  let store: EventStore;
+  let projector: Projector;
+  let orders: OrderQueries;
+
+  /** Load, decide, append with the expected version: what the ledger's command handlers do. */
+  async function run(command: OrderCommand): Promise<AppendResult | undefined> {
+    const streamId = orderStreamId(command.outTradeNo);
+    const history = await store.readStream(streamId);
+    const state = history.reduce(
+      (folded, event) => evolveOrder(folded, { type: event.type, data: event.data } as OrderEvent),
+      initialOrderState(),
+    );
+    const events = decideOrder(command, state);
+    if (events.length === 0) return undefined;
+    const appended = await store.append(
+      streamId,
+      history.length === 0 ? 'no_stream' : history.length,
+      events,
+    );
+    await projector.waitFor(ORDER_STATUS_PROJECTION, appended, 20_000);
+    return appended;
+  }
+
+  const rows = () => db.dataSource.query(`SELECT * FROM order_status ORDER BY out_trade_no`);
+
+  beforeAll(async () => {
+    db = await createTestDatabase('order_status');
+    store = new EventStore(db.dataSource);
+    projector = new Projector(db.dataSource, [orderStatusProjection], { rebuildBatchSize: 7 });
+    await projector.start();
+    orders = new OrderQueries(db.dataSource);
+  });
+  afterAll(async () => {
+    await projector?.stop();
+    await db?.close();
+  });
+
+  it('shows an instant order placed, paid, due for delivery, then delivered', async () => {
+    await run(place('INSTANT-1'));
+    expect(await orders.get('INSTANT-1')).toMatchObject({
+      placed: true,
+      status: 'awaiting_payment',
+      statusCode: 0,
+      totalFee: 12_000,
+      paidFee: 0,
+      deliveryState: 'none',
+      version: 1,
+    });
+
+    await run(status('INSTANT-1', 'TRADE_SUCCESS'));
+    const paid = await orders.get('INSTANT-1');
+    expect(paid).toMatchObject({
+      status: 'paid',
+      statusCode: 8,
+      tradeStatus: 'TRADE_SUCCESS',
+      paymentType: 'instant',
+      paidFee: 12_000,
+      buyerId: '2088102122524333',
+      buyerEmail: 'buyer@example.com',
+      deliveryState: 'pending',
+      returnState: 'none',
+      shippingState: 'none',
+      anomalies: [],
+      version: 2,
+    });
+    expect((await orders.pendingDeliveries(100)).map((o) => o.outTradeNo)).toContain('INSTANT-1');
+
+    await run({ type: 'CompleteDelivery', outTradeNo: 'INSTANT-1', deliveredAt: '2024-05-01T02:06:00.000Z' });
+    expect(await orders.get('INSTANT-1')).toMatchObject({ deliveryState: 'delivered', version: 3 });
+    expect((await orders.pendingDeliveries(100)).map((o) => o.outTradeNo)).not.toContain('INSTANT-1');
+  });
+
+  it('shows an escrow trade paid, then due for its shipping confirmation once delivered', async () => {
+    await run(place('ESCROW-1', { service: 'trade_create_by_buyer' }));
+    await run(status('ESCROW-1', 'WAIT_BUYER_PAY'));
+    await run(status('ESCROW-1', 'WAIT_SELLER_SEND_GOODS'));
+    expect(await orders.get('ESCROW-1')).toMatchObject({
+      status: 'paid',
+      paymentType: 'escrow',
+      deliveryState: 'pending',
+      shippingState: 'none',
+    });
+    await run({ type: 'CompleteDelivery', outTradeNo: 'ESCROW-1', deliveredAt: '2024-05-01T02:06:00.000Z' });
+    expect(await orders.get('ESCROW-1')).toMatchObject({
+      deliveryState: 'delivered',
+      shippingState: 'pending',
+    });
+    expect((await orders.pendingShippingConfirmations(100)).map((o) => o.outTradeNo)).toEqual(['ESCROW-1']);
+  });
+
+  it('blocks the delivery of an order whose notification does not match it', async () => {
+    await run(place('MISMATCH-1'));
+    await run(status('MISMATCH-1', 'TRADE_SUCCESS', { totalFee: 1 }));
+    const order = await orders.get('MISMATCH-1');
+    expect(order).toMatchObject({ status: 'awaiting_payment', paidFee: 0, deliveryState: 'blocked' });
+    expect(order?.anomalies).toEqual([
+      { kind: 'amount_mismatch', detail: expect.stringContaining('total_fee') },
+    ]);
+  });
+
+  it('keeps an order never placed, with its anomaly and no status', async () => {
+    await run(status('NEVER-PLACED', 'TRADE_SUCCESS'));
+    expect(await orders.get('NEVER-PLACED')).toMatchObject({
+      placed: false,
+      status: null,
+      statusCode: null,
+      subject: null,
+      totalFee: null,
+      deliveryState: 'blocked',
+      anomalies: [{ kind: 'unknown_order', detail: expect.any(String) }],
+    });
+  });
+
+  it('reads a refund partly made, and the return a full refund of a delivered order calls for', async () => {
+    await run(place('REFUND-1'));
+    await run(status('REFUND-1', 'TRADE_SUCCESS'));
+    await run({ type: 'CompleteDelivery', outTradeNo: 'REFUND-1', deliveredAt: '2024-05-01T02:06:00.000Z' });
+    await run(
+      status('REFUND-1', 'TRADE_CLOSED', {
+        refundStatus: 'REFUND_SUCCESS',
+        gmtRefund: '2024-05-02T00:00:00.000Z',
+      }),
+    );
+    expect(await orders.get('REFUND-1')).toMatchObject({
+      status: 'refunded',
+      statusCode: 105,
+      refundStatus: 'REFUND_SUCCESS',
+      refundedFee: 12_000,
+      returnState: 'pending',
+    });
+    expect((await orders.pendingReturns(100)).map((o) => o.outTradeNo)).toEqual(['REFUND-1']);
+  });
+
+  it('ignores the events of refund batch streams, even those with an order event type', async () => {
+    const before = await rows();
+    const appended = await store.append('refund-batch-20240501001', 'no_stream', [
+      {
+        type: 'AnomalyDetected',
+        data: { batchNo: '20240501001', kind: 'refund_result_missing', detail: 'x' },
+      },
+    ]);
+    await projector.waitFor(ORDER_STATUS_PROJECTION, appended, 20_000);
+    expect(await rows()).toEqual(before);
+    expect(await projector.listParked(ORDER_STATUS_PROJECTION)).toEqual([]);
+  });
+
+  describe('lists', () => {
+    const listed: string[] = [];
+    beforeAll(async () => {
+      for (let i = 0; i < 7; i++) {
+        listed.push(`PAGE-${i}`);
+        await run(place(`PAGE-${i}`));
+        if (i % 2 === 0) await run(status(`PAGE-${i}`, 'TRADE_SUCCESS'));
+      }
+    });
+
+    it('pages through every order exactly once, newest first', async () => {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await orders.list({ limit: 3 }, cursor);
+        expect(page.items.length).toBeLessThanOrEqual(3);
+        seen.push(...page.items.map((o) => o.outTradeNo));
+        cursor = page.nextCursor ?? undefined;
+        pages++;
+      } while (cursor !== undefined);
+      const all = (await rows()) as { out_trade_no: string; created_at: Date }[];
+      const expected = [...all]
+        .sort(
+          (a, b) =>
+            b.created_at.getTime() - a.created_at.getTime() || (a.out_trade_no < b.out_trade_no ? 1 : -1),
+        )
+        .map((row) => row.out_trade_no);
+      expect(seen).toEqual(expected);
+      expect(pages).toBe(Math.ceil(all.length / 3));
+    });
+
+    it('filters by status, then pages within the filter', async () => {
+      const first = await orders.list({ status: 'paid', limit: 2 });
+      const second = await orders.list({ status: 'paid', limit: 2 }, first.nextCursor!);
+      const paid = [...first.items, ...second.items];
+      expect(paid.every((o) => o.status === 'paid')).toBe(true);
+      expect(paid.map((o) => o.outTradeNo)).toEqual(expect.arrayContaining(['PAGE-6', 'PAGE-4', 'PAGE-2']));
+      const awaiting = await orders.list({ status: 'awaiting_payment', limit: 500 });
+      expect(awaiting.items.map((o) => o.outTradeNo)).toEqual(
+        expect.arrayContaining(['PAGE-5', 'PAGE-3', 'PAGE-1']),
+      );
+      expect(awaiting.items.map((o) => o.outTradeNo)).not.toContain('PAGE-2');
+      expect(awaiting.nextCursor).toBeNull();
+    });
+
+    it('filters by the time the order was first recorded: from inclusive, to exclusive', async () => {
+      const third = (await orders.get('PAGE-3'))!;
+      const fifth = (await orders.get('PAGE-5'))!;
+      const between = await orders.list({
+        from: new Date(third.createdAt),
+        to: new Date(fifth.createdAt),
+        limit: 500,
+      });
+      const keys = between.items.map((o) => o.outTradeNo);
+      expect(keys).toContain('PAGE-3');
+      expect(keys).not.toContain('PAGE-5');
+      expect(keys).not.toContain('PAGE-2');
+      expect(
+        between.items.every((o) => o.createdAt >= third.createdAt && o.createdAt < fifth.createdAt),
+      ).toBe(true);
+    });
+
+    it('refuses a cursor it did not hand out and a page size out of range', async () => {
+      await expect(orders.list({}, 'not-a-cursor')).rejects.toMatchObject({ code: 'INVALID_CURSOR' });
+      const forged = Buffer.from(JSON.stringify(['yesterday', 'X'])).toString('base64url');
+      await expect(orders.list({}, forged)).rejects.toBeInstanceOf(ProjectionsError);
+      await expect(orders.list({ limit: 0 })).rejects.toMatchObject({
+        code: 'INVALID_FILTER',
+        field: 'limit',
+      });
+      await expect(orders.list({ limit: 501 })).rejects.toMatchObject({ code: 'INVALID_FILTER' });
+      await expect(orders.list({ from: new Date('nope') })).rejects.toMatchObject({ field: 'from' });
+    });
+  });
+
+  it('rebuilds from position 0 into a table equal to the live one, row for row', async () => {
+    const live = await rows();
+    expect(live.length).toBeGreaterThan(10);
+    const outcome = await projector.rebuild(ORDER_STATUS_PROJECTION);
+    expect(outcome.parked).toBe(0);
+    expect(await rows()).toEqual(live);
+
+    // The projector goes on from the rebuilt checkpoint.
+    await run(status('PAGE-1', 'TRADE_SUCCESS'));
+    expect(await orders.get('PAGE-1')).toMatchObject({ status: 'paid' });
+  });
+});
