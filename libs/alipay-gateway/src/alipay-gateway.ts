@@ -1,0 +1,252 @@
+import {
+  buildNotifyVerifyUrl,
+  buildRefundNopwdRequest,
+  buildSendGoodsConfirmRequest,
+  decodeBytes,
+  describeAlipayError,
+  isRetryableAlipayError,
+  parseGatewayReply,
+  type GatewayReply,
+  type MerchantConfig,
+  type NopwdRefund,
+  type ProtocolError,
+  type Result,
+  type SendGoods,
+  type SignedRequest,
+  type SigningKey,
+} from '@ledger/alipay-protocol';
+import type { LedgerConfig } from '@ledger/platform';
+import { GatewayError } from './gateway-error';
+import { exchange, type HttpReply } from './http-exchange';
+
+// The outbound half of the classic API (SPEC §1): notify_verify, send_goods_confirm_by_platform and the
+// no-password batch refund. Requests are built and signed by @ledger/alipay-protocol in the merchant's
+// charset; replies are read by its parsers. Never call these inside a database transaction (issue 4
+// design, rule 5): a slow gateway would hold the transaction, and on the embedded database every other one.
+
+export interface AlipayGatewayOptions {
+  /** Partner, `_input_charset`, signing key and gateway URL. */
+  readonly merchant: MerchantConfig;
+  /**
+   * notify_verify runs while Alipay's notifier waits for `success`; past this the ledger answers `fail`
+   * and Alipay retries (reference §1.7). Default 5,000 ms.
+   */
+  readonly notifyVerifyTimeoutMs?: number;
+  /** send_goods_confirm and refunds. Default 15,000 ms. */
+  readonly requestTimeoutMs?: number;
+  /** Replies are a few hundred bytes; anything much larger is not the gateway's. Default 1 MiB. */
+  readonly maxReplyBytes?: number;
+}
+
+export interface CallOptions {
+  /** Stops the call (shutdown): it fails with `ABORTED`. */
+  readonly signal?: AbortSignal;
+}
+
+/** Alipay's answer to `notify_verify`: `true` (the notification is genuine and unanswered) or `false`. */
+export interface NotifyVerifyAnswer {
+  readonly verified: boolean;
+  readonly answer: 'true' | 'false';
+  readonly latencyMs: number;
+}
+
+/**
+ * A request Alipay took: `accepted` (`is_success` T) or `pending` (P: accepted, result to come; reference
+ * §4.4). For a refund neither means refunded: the result comes as batch_refund_notify.
+ */
+export interface GatewayAcceptance {
+  readonly status: 'accepted' | 'pending';
+  readonly reply: GatewayReply;
+  readonly latencyMs: number;
+}
+
+const DEFAULT_NOTIFY_VERIFY_TIMEOUT_MS = 5_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+const DEFAULT_MAX_REPLY_BYTES = 1024 * 1024;
+const EXCERPT_CHARS = 200;
+
+function excerpt(reply: HttpReply): string {
+  const text = decodeBytes(reply.body.subarray(0, EXCERPT_CHARS * 4), 'utf-8');
+  return text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS)}…` : text;
+}
+
+function describeProtocolErrors(errors: readonly ProtocolError[]): string {
+  return errors.map((e) => (e.field === undefined ? e.message : `${e.field}: ${e.message}`)).join('; ');
+}
+
+function signingKeyOf({ alipay }: LedgerConfig): SigningKey {
+  if (alipay.signType === 'MD5') {
+    const md5Key = alipay.md5Keys.at(0);
+    if (md5Key === undefined) throw new Error('no MD5 key is configured to sign gateway requests');
+    return { signType: 'MD5', md5Key };
+  }
+  if (alipay.merchantPrivateKeyPem === undefined) {
+    throw new Error('no merchant private key is configured to sign gateway requests');
+  }
+  return { signType: 'RSA', privateKey: alipay.merchantPrivateKeyPem };
+}
+
+/** The client of the Alipay gateway. One instance per merchant configuration; safe for concurrent calls. */
+export class AlipayGateway {
+  private readonly merchant: MerchantConfig;
+  private readonly notifyVerifyTimeoutMs: number;
+  private readonly requestTimeoutMs: number;
+  private readonly maxReplyBytes: number;
+
+  constructor(options: AlipayGatewayOptions) {
+    this.merchant = options.merchant;
+    this.notifyVerifyTimeoutMs = options.notifyVerifyTimeoutMs ?? DEFAULT_NOTIFY_VERIFY_TIMEOUT_MS;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.maxReplyBytes = options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
+  }
+
+  /** The client for the configured merchant: the first MD5 key, or the merchant's RSA private key, signs. */
+  static fromConfig(
+    config: LedgerConfig,
+    options: Omit<AlipayGatewayOptions, 'merchant'> = {},
+  ): AlipayGateway {
+    const { alipay } = config;
+    return new AlipayGateway({
+      ...options,
+      merchant: {
+        partner: alipay.partner,
+        charset: alipay.inputCharset,
+        gateway: alipay.gateway,
+        signingKey: signingKeyOf(config),
+      },
+    });
+  }
+
+  /**
+   * Asks whether Alipay sent the notification `notifyId` (reference §1.7): GET, unsigned, the body `true` or
+   * `false`. Ask before answering `success`: the id dies afterwards. Any other reply is `BAD_REPLY`
+   * (`invalid` means the partner is wrong), so that the notification is answered `fail` and retried.
+   */
+  async notifyVerify(notifyId: string, options: CallOptions = {}): Promise<NotifyVerifyAnswer> {
+    const service = 'notify_verify';
+    const url = buildNotifyVerifyUrl({
+      partner: this.merchant.partner,
+      notifyId,
+      ...(this.merchant.gateway === undefined ? {} : { gateway: this.merchant.gateway }),
+    });
+    if (!url.ok) throw this.invalidRequest(service, url);
+    const reply = await exchange({
+      service,
+      url: url.value,
+      method: 'GET',
+      timeoutMs: this.notifyVerifyTimeoutMs,
+      maxReplyBytes: this.maxReplyBytes,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    this.requireOk(service, reply);
+    const answer = decodeBytes(reply.body, 'utf-8').trim();
+    if (answer !== 'true' && answer !== 'false') {
+      throw new GatewayError('BAD_REPLY', `${service}: the gateway answered neither true nor false`, {
+        service,
+        retryable: true,
+        latencyMs: reply.latencyMs,
+        httpStatus: reply.status,
+        replyExcerpt: excerpt(reply),
+      });
+    }
+    return { verified: answer === 'true', answer, latencyMs: reply.latencyMs };
+  }
+
+  /**
+   * Tells Alipay that an escrow trade's goods were shipped (`send_goods_confirm_by_platform`). `F` throws
+   * `REJECTED` with Alipay's code; a transport failure leaves it unknown whether Alipay recorded the
+   * shipment (a second call for a shipped trade is refused).
+   */
+  sendGoodsConfirm(shipment: SendGoods, options: CallOptions = {}): Promise<GatewayAcceptance> {
+    return this.submit(
+      'send_goods_confirm_by_platform',
+      buildSendGoodsConfirmRequest(this.merchant, shipment),
+      options,
+    );
+  }
+
+  /**
+   * Submits a no-password batch refund (reference §4.1, §4.4). Accepted is not refunded: the result comes
+   * as batch_refund_notify. After a transport failure retry with the same `batchNo`: `REJECTED` with
+   * `DUPLICATE_BATCH_NO` then means the first call was accepted (reference §4.2).
+   */
+  refundNopwd(refund: NopwdRefund, options: CallOptions = {}): Promise<GatewayAcceptance> {
+    return this.submit(
+      'refund_fastpay_by_platform_nopwd',
+      buildRefundNopwdRequest(this.merchant, refund),
+      options,
+    );
+  }
+
+  private async submit(
+    service: string,
+    built: Result<SignedRequest>,
+    options: CallOptions,
+  ): Promise<GatewayAcceptance> {
+    if (!built.ok) throw this.invalidRequest(service, built);
+    const request = built.value;
+    // POST with `_input_charset` on the URL, or Alipay reads the body in the wrong charset (reference §1.4).
+    const reply = await exchange({
+      service,
+      url: request.formAction,
+      method: 'POST',
+      body: request.formBody,
+      contentType: request.formContentType,
+      timeoutMs: this.requestTimeoutMs,
+      maxReplyBytes: this.maxReplyBytes,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    this.requireOk(service, reply);
+    const parsed = parseGatewayReply(reply.body);
+    if (!parsed.ok) {
+      throw new GatewayError(
+        'BAD_REPLY',
+        `${service}: the reply is not the gateway's XML: ${describeProtocolErrors(parsed.errors)}`,
+        {
+          service,
+          retryable: true,
+          latencyMs: reply.latencyMs,
+          httpStatus: reply.status,
+          replyExcerpt: excerpt(reply),
+        },
+      );
+    }
+    const answer = parsed.value;
+    if (answer.status === 'rejected') {
+      const meaning = answer.error === undefined ? undefined : describeAlipayError(answer.error);
+      throw new GatewayError(
+        'REJECTED',
+        `${service}: Alipay refused the request with ${answer.error ?? 'no error code'}` +
+          (meaning === undefined ? '' : ` (${meaning.en})`),
+        {
+          service,
+          retryable: answer.error !== undefined && isRetryableAlipayError(answer.error),
+          latencyMs: reply.latencyMs,
+          httpStatus: reply.status,
+          ...(answer.error === undefined ? {} : { alipayCode: answer.error }),
+        },
+      );
+    }
+    return { status: answer.status, reply: answer, latencyMs: reply.latencyMs };
+  }
+
+  /** A reply that is not HTTP 200 is not an answer of the service (e.g. nginx's 400 page, reference §1.7). */
+  private requireOk(service: string, reply: HttpReply): void {
+    if (reply.status === 200) return;
+    throw new GatewayError('BAD_REPLY', `${service}: the gateway replied HTTP ${reply.status}`, {
+      service,
+      retryable: true,
+      latencyMs: reply.latencyMs,
+      httpStatus: reply.status,
+      replyExcerpt: excerpt(reply),
+    });
+  }
+
+  private invalidRequest(service: string, failure: { errors: readonly ProtocolError[] }): GatewayError {
+    return new GatewayError(
+      'INVALID_REQUEST',
+      `${service}: the request cannot be sent: ${describeProtocolErrors(failure.errors)}`,
+      { service, retryable: false },
+    );
+  }
+}

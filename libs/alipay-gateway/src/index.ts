@@ -1,0 +1,10 @@
+export { AlipayGateway } from './alipay-gateway';
+export type {
+  AlipayGatewayOptions,
+  CallOptions,
+  GatewayAcceptance,
+  NotifyVerifyAnswer,
+} from './alipay-gateway';
+export { AlipayGatewayModule } from './alipay-gateway.module';
+export { GatewayError } from './gateway-error';
+export type { GatewayErrorCode, GatewayErrorDetails } from './gateway-error';
