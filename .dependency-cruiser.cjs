@@ -31,7 +31,7 @@ module.exports = {
     {
       name: 'platform-is-the-bottom',
       severity: 'error',
-      from: { path: '^libs/platform/' },
+      from: { path: '^libs/platform/', pathNot: '\\.(int-|e2e-)?spec\\.ts$' },
       to: { path: '^libs/(?!platform/)' },
     },
     {

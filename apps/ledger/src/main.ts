@@ -1,20 +1,61 @@
-import { NestFactory } from '@nestjs/core';
-import { Controller, Get, Module } from '@nestjs/common';
+import 'reflect-metadata';
+import { ConfigError, LedgerLogger, loadConfig } from '@ledger/platform';
+import { createLedgerApp } from './ledger-app';
 
-@Controller()
-class HealthController {
-  @Get('health')
-  health() {
-    return { status: 'ok' };
+// EX_CONFIG from sysexits.h: the start was refused because of the configuration.
+const EXIT_CONFIG = 78;
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(EXIT_CONFIG);
+    }
+    throw error;
+  }
+
+  const logger = new LedgerLogger(config.logLevel);
+  const ledger = await createLedgerApp(config, { logger });
+  await ledger.app.listen(config.http.port, config.http.host);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal} received: stopping`, 'Ledger');
+    ledger.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error(error, 'Ledger');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+
+  const base = config.http.publicBaseUrl;
+  const where =
+    ledger.database.kind === 'embedded' ? `embedded PostgreSQL in ${config.database.dataDir}` : 'PostgreSQL';
+  logger.log(
+    `ledger listening on ${config.http.host}:${config.http.port} (${config.mode} mode, ${where})`,
+    'Ledger',
+  );
+  logger.log(`API documentation: ${base}/docs`, 'Ledger');
+  if (config.admin.tokenGenerated) {
+    // SPEC §4: with no ADMIN_TOKEN a random one is generated and shown once.
+    process.stdout.write(
+      `\nAdmin token (generated for this run; set ADMIN_TOKEN to fix it): ${config.admin.token}\n\n`,
+    );
   }
 }
 
-@Module({ controllers: [HealthController] })
-class LedgerModule {}
-
-async function main(): Promise<void> {
-  const app = await NestFactory.create(LedgerModule);
-  await app.listen(Number(process.env.PORT ?? 3000));
-}
-
-void main();
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `ledger failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

@@ -6,3 +6,4 @@ export { MAX_EVENT_TYPE_LENGTH, MAX_STREAM_ID_LENGTH } from './append-request';
 export * from './append-retry';
 export * from './upcasting';
 export * from './consumer';
+export * from './event-store.module';

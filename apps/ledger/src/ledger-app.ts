@@ -1,0 +1,72 @@
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import {
+  type LedgerConfig,
+  type LedgerDatabase,
+  LedgerLogger,
+  openDatabase,
+  runMigrations,
+} from '@ledger/platform';
+import { LedgerModule } from './ledger.module';
+
+export interface LedgerApp {
+  app: INestApplication;
+  database: LedgerDatabase;
+  /** Stops HTTP first (in-flight requests finish), then the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database (PostgreSQL when DATABASE_URL is set, else the embedded one in DATA_DIR), applies the
+ * pending migrations and builds the Nest application. Used by `main.ts` and by the end-to-end tests.
+ */
+export async function createLedgerApp(
+  config: LedgerConfig,
+  options: { logger?: LedgerLogger; database?: LedgerDatabase } = {},
+): Promise<LedgerApp> {
+  const logger = options.logger ?? new LedgerLogger(config.logLevel);
+  const database =
+    options.database ??
+    (await openDatabase({
+      databaseUrl: config.database.url,
+      dataDir: config.database.dataDir,
+      poolSize: config.database.poolSize,
+      applicationName: 'ledger',
+      logger,
+    }));
+  try {
+    const applied = await runMigrations(database.dataSource, logger);
+    if (applied.length > 0) logger.log(`applied migrations: ${applied.join(', ')}`, 'Database');
+
+    const app = await NestFactory.create<NestExpressApplication>(
+      LedgerModule.forRoot({ config, database, logger }),
+      { logger, bufferLogs: true },
+    );
+    app.disable('x-powered-by');
+    SwaggerModule.setup(
+      'docs',
+      app,
+      SwaggerModule.createDocument(
+        app,
+        new DocumentBuilder()
+          .setTitle('Alipay ledger')
+          .setDescription('Event-sourced order and refund ledger for the Alipay classic merchant API')
+          .addBearerAuth()
+          .build(),
+      ),
+    );
+    return {
+      app,
+      database,
+      close: async () => {
+        await app.close();
+        if (!options.database) await database.close();
+      },
+    };
+  } catch (error) {
+    if (!options.database) await database.close();
+    throw error;
+  }
+}

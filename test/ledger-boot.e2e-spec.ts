@@ -1,0 +1,80 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '@ledger/platform';
+import { createTestDatabase, type TestDatabase } from '@ledger/testing';
+import { createLedgerApp, type LedgerApp } from '../apps/ledger/src/ledger-app';
+
+const ROOT = join(__dirname, '..');
+
+function runMain(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/ledger/src/main.ts'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stderr }));
+  });
+}
+
+describe('the ledger boots', () => {
+  let database: TestDatabase;
+  let ledger: LedgerApp;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('boot');
+    const config = loadConfig({ ADMIN_TOKEN: 'boot-test-admin-token' }, { envFile: false });
+    ledger = await createLedgerApp(config, { database });
+    await ledger.app.listen(0, '127.0.0.1');
+    baseUrl = await ledger.app.getUrl();
+  });
+
+  afterAll(async () => {
+    await ledger?.close();
+    await database?.close();
+  });
+
+  it('answers GET /health when the database answers', async () => {
+    const response = await fetch(`${baseUrl}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: 'ok', info: { database: { status: 'up' } } });
+  });
+
+  it('serves its OpenAPI description at /docs', async () => {
+    const response = await fetch(`${baseUrl}/docs-json`);
+    expect(response.status).toBe(200);
+    const document = (await response.json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(document.paths)).toContain('/health');
+  });
+
+  it('has applied every migration at start', async () => {
+    const pending = await ledger.database.dataSource.showMigrations();
+    expect(pending).toBe(false);
+  });
+});
+
+describe('the ledger refuses a bad configuration', () => {
+  it('names every bad variable and exits with EX_CONFIG', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ledger-boot-'));
+    try {
+      const { code, stderr } = await runMain({
+        DATA_DIR: dataDir,
+        PORT: 'eighty',
+        ALIPAY_SIGN_TYPE: 'SHA256',
+        ALIPAY_INPUT_CHARSET: 'latin1',
+      });
+      expect(code).toBe(78);
+      expect(stderr).toContain('PORT');
+      expect(stderr).toContain('ALIPAY_SIGN_TYPE');
+      expect(stderr).toContain('ALIPAY_INPUT_CHARSET');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
