@@ -30,6 +30,8 @@ export type {
   FormPair,
   FormIssue,
   ParsedForm,
+  RawFormPair,
+  RawParsedForm,
   CharsetSource,
   CharsetChoice,
   TextParam,
