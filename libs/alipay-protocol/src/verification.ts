@@ -215,8 +215,6 @@ export function verifyNotification(
   return { ok: reason === 'VERIFIED', reason, params, explanation };
 }
 
-// Reference §1.1 rule 3 [INF]: some senders sign empty values. Re-checking with them kept tells an operator
-// what went wrong; it is never a second chance to be accepted.
 function checkSignature(
   preSign: string,
   sign: string,
