@@ -1,5 +1,6 @@
 import { EventStore1732000000001 } from './1732000000001-event-store';
 import { Projector1732000000002 } from './1732000000002-projector';
+import { Inbox1732000000003 } from './1732000000003-inbox';
 import { OrderProjections1732000000004 } from './1732000000004-order-projections';
 
 /**
@@ -9,6 +10,7 @@ import { OrderProjections1732000000004 } from './1732000000004-order-projections
 export const LEDGER_MIGRATIONS = [
   EventStore1732000000001,
   Projector1732000000002,
+  Inbox1732000000003,
   OrderProjections1732000000004,
 ];
 

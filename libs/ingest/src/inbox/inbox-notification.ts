@@ -1,0 +1,192 @@
+import type { Charset, ProtocolError, TextParam, VerificationExplanation } from '@ledger/alipay-protocol';
+
+/**
+ * Where a notification came in: `notify` (POST notify_url), `return` (the buyer's GET return_url, its raw
+ * query string as the body) or `refund_notify` (POST of a batch refund result, issue 5).
+ */
+export type InboxChannel = 'notify' | 'return' | 'refund_notify';
+
+export const INBOX_CHANNELS: readonly InboxChannel[] = ['notify', 'return', 'refund_notify'];
+
+/**
+ * How the processing of one notification ended. `received`: stored, not finished yet (or interrupted by a
+ * crash until the recovery marks it `failed`); `rejected`: not genuine or not usable (answered `fail`);
+ * `applied`: events appended; `no_new_fact`: genuine, nothing new (a duplicate, a stale status);
+ * `failed`: could not be finished (gateway unreachable, database error; answered `fail` so Alipay retries).
+ */
+export type InboxOutcome = 'received' | 'rejected' | 'applied' | 'no_new_fact' | 'failed';
+
+export const INBOX_OUTCOMES: readonly InboxOutcome[] = [
+  'received',
+  'rejected',
+  'applied',
+  'no_new_fact',
+  'failed',
+];
+
+/** The answer of `notify_verify` for the notification's `notify_id` (reference §1.7), kept as evidence. */
+export type NotifyVerifyEvidence =
+  | {
+      /** `true`: Alipay confirmed the notify_id; `false`: it did not (its body is in `body`). */
+      answer: boolean;
+      /** The gateway's reply body, trimmed (`true`, `false`, `invalid`...). */
+      body: string;
+      latencyMs: number;
+      checkedAt: string;
+    }
+  | {
+      /** The gateway could not be asked: the notification was answered `fail` so that Alipay retries. */
+      answer: null;
+      error: { code: string; message: string };
+      latencyMs: number;
+      checkedAt: string;
+    }
+  | {
+      /** Not asked: `ALIPAY_VERIFY_NOTIFY_ID=false`, or the notify_id was already processed (it dies once
+       * answered `success`, so asking again would wrongly say `false`). */
+      answer: null;
+      skipped: 'disabled' | 'already_processed';
+      checkedAt: string;
+    };
+
+/** Why a notification was rejected (answered `fail`, nothing appended). */
+export type RejectionReason =
+  /** More than the 1 MB the edge accepts: only its first bytes are kept. */
+  | 'body_too_large'
+  /** The signature did not verify; `verification.outcome` says why. */
+  | 'signature'
+  /** `notify_verify` did not answer `true`: Alipay does not know this notify_id. */
+  | 'notify_verify'
+  /** Signed, but its parameters do not parse (`errors`). */
+  | 'malformed'
+  /** A `notify_type` this channel does not handle (e.g. a batch refund result sent to notify_url). */
+  | 'unexpected_notify_type'
+  /** An `out_trade_no` that no order stream can have (docs/events.md, "Streams"). */
+  | 'invalid_out_trade_no';
+
+/** Why processing could not be finished (answered `fail`: Alipay retries with the same notify_id). */
+export type FailureReason =
+  /** `notify_verify` could not be asked (timeout, connection refused, 5xx). */
+  | 'notify_verify_unavailable'
+  /** The database refused or lost the transaction. */
+  | 'database'
+  /** The process stopped while the notification was being processed; found by the recovery sweep. */
+  | 'interrupted'
+  /** Anything else that was thrown. */
+  | 'internal';
+
+/** An event a notification appended, as recorded on its inbox row. */
+export interface AppendedEventRef {
+  type: string;
+  /** Its version in the stream. */
+  version: number;
+}
+
+/** What `outcome_detail` holds, by outcome. */
+export type InboxOutcomeDetail =
+  | {
+      outcome: 'rejected';
+      reason: RejectionReason;
+      message: string;
+      /** `malformed`: every problem, each naming its parameter. */
+      errors?: readonly ProtocolError[];
+    }
+  | {
+      outcome: 'applied';
+      streamId: string;
+      transactionId: string;
+      /** Global positions of the first and last appended events. */
+      firstPosition: number;
+      lastPosition: number;
+      events: readonly AppendedEventRef[];
+      /** Set when a replay, not the delivery itself, appended the events. */
+      replayedAt?: string;
+    }
+  | {
+      outcome: 'no_new_fact';
+      streamId?: string;
+      /** `duplicate`: the notify_id was processed before (by `duplicateOf`); `stale`: the order knew it all. */
+      reason: 'duplicate' | 'stale';
+      duplicateOf?: number;
+    }
+  | {
+      outcome: 'failed';
+      reason: FailureReason;
+      message: string;
+    };
+
+/** One stored notification as the admin API shows it: the raw bytes decoded for reading, and the evidence. */
+export interface InboxNotificationView {
+  /** The inbox id: the `causationId` of every event the notification caused. */
+  id: number;
+  channel: InboxChannel;
+  /** ISO 8601, UTC. */
+  receivedAt: string;
+  remoteAddress: string | null;
+  method: string;
+  path: string;
+  /** Header names in lower case; a header sent more than once has every value, in order. */
+  headers: Record<string, string | string[]>;
+  contentType: string | null;
+  body: {
+    /** Bytes kept (at most the 1 MB the edge accepts). */
+    byteLength: number;
+    /** Bytes that arrived; more than `byteLength` when the body was cut. */
+    receivedBytes: number;
+    truncated: boolean;
+    /** The charset the text and parameters are read in: verification's choice, else the configured one. */
+    charset: Charset;
+    /** The raw bytes as text (never re-encoded; invalid bytes show as U+FFFD). */
+    text: string;
+    /** The parameters once percent-decoded, in received order. */
+    params: readonly TextParam[];
+    /** `text` and `params` come from the first 64 KB only (lists): `InboxQueries.get` reads all of it. */
+    shortened: boolean;
+    /** The exact bytes, base64 (only from `InboxQueries.get`). */
+    base64?: string;
+  };
+  notifyId: string | null;
+  notifyType: string | null;
+  outTradeNo: string | null;
+  tradeNo: string | null;
+  batchNo: string | null;
+  /** `true`: signature and notify_verify passed; `false`: either refused it; `null`: not (yet) known. */
+  verified: boolean | null;
+  /** The protocol's explanation of the signature check (which key matched, what was signed...). */
+  verification: VerificationExplanation | null;
+  notifyVerify: NotifyVerifyEvidence | null;
+  outcome: InboxOutcome;
+  outcomeDetail: InboxOutcomeDetail | null;
+  processedAt: string | null;
+}
+
+/** Filters of `InboxQueries.list`; all optional, combined with AND. */
+export interface InboxFilters {
+  outTradeNo?: string;
+  tradeNo?: string;
+  notifyId?: string;
+  batchNo?: string;
+  channel?: InboxChannel;
+  outcome?: InboxOutcome;
+  verified?: boolean;
+  /** Received at or after. */
+  receivedFrom?: Date;
+  /** Received strictly before. */
+  receivedTo?: Date;
+}
+
+export interface InboxPageRequest {
+  /** From a previous page's `nextCursor`. */
+  cursor?: string;
+  /** 1 to `MAX_INBOX_PAGE_SIZE`; default `DEFAULT_INBOX_PAGE_SIZE`. */
+  limit?: number;
+}
+
+/** Newest first. `nextCursor` is null on the last page. */
+export interface InboxPage {
+  items: InboxNotificationView[];
+  nextCursor: string | null;
+}
+
+export const DEFAULT_INBOX_PAGE_SIZE = 50;
+export const MAX_INBOX_PAGE_SIZE = 500;

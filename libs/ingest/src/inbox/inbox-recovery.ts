@@ -1,0 +1,59 @@
+import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { LedgerLogger } from '@ledger/platform';
+import { DataSource } from 'typeorm';
+import { InboxStore } from './inbox-store';
+
+/**
+ * A notification still `received` after this long was being processed by a process that stopped: no
+ * processing takes that long (notify_verify times out well before, transactions are short).
+ */
+export const INTERRUPTED_AFTER_MS = 60_000;
+const SWEEP_EVERY_MS = 60_000;
+
+/**
+ * Gives every inbox row an outcome (issue 4 §2): rows left `received` by a process killed mid-way are
+ * marked `failed` (`interrupted`), at start and then every minute. Nothing was acknowledged for them, so
+ * Alipay's retry (same notify_id) completes them as new rows.
+ */
+@Injectable()
+export class InboxRecovery implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly inbox: InboxStore;
+  private timer?: NodeJS.Timeout;
+  private sweeping?: Promise<unknown>;
+
+  constructor(
+    @InjectDataSource() dataSource: DataSource,
+    private readonly logger: LedgerLogger,
+  ) {
+    this.inbox = new InboxStore(dataSource);
+  }
+
+  onApplicationBootstrap(): void {
+    this.sweeping = this.sweepLogged();
+    this.timer = setInterval(() => {
+      this.sweeping = this.sweepLogged();
+    }, SWEEP_EVERY_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.sweeping;
+  }
+
+  /** Marks the rows left `received` for longer than `olderThanMs` as interrupted; returns their ids. */
+  async sweep(olderThanMs = INTERRUPTED_AFTER_MS): Promise<number[]> {
+    const ids = await this.inbox.markInterrupted(olderThanMs);
+    if (ids.length > 0) {
+      this.logger.warn(`notifications ${ids.join(', ')} were interrupted; Alipay retries them`, 'Ingest');
+    }
+    return ids;
+  }
+
+  private sweepLogged(): Promise<unknown> {
+    return this.sweep().catch((error: unknown) => {
+      this.logger.warn(`the inbox sweep failed: ${String(error)}`, 'Ingest');
+    });
+  }
+}

@@ -1,0 +1,163 @@
+import { decodeBytes, parseForm, type VerificationExplanation } from '@ledger/alipay-protocol';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { RawNotification } from '../pipeline/raw-notification';
+import type { InboxOutcome, InboxOutcomeDetail, NotifyVerifyEvidence } from './inbox-notification';
+
+/** How the processing of a stored notification ended, with the evidence gathered on the way. */
+export interface InboxFinish {
+  outcome: Exclude<InboxOutcome, 'received'>;
+  detail: InboxOutcomeDetail;
+  verification?: VerificationExplanation;
+  notifyVerify?: NotifyVerifyEvidence;
+  verified?: boolean | null;
+}
+
+// PostgreSQL text and jsonb cannot hold U+0000, which a hostile body can carry (`%00`). It is shown as
+// U+2400 (SYMBOL FOR NULL) in what is derived for reading; the raw bytes keep the real byte.
+const NUL = '\u0000';
+const NUL_SYMBOL = '\u2400';
+
+/** JSON text for a jsonb parameter, with every U+0000 in a string replaced by U+2400. */
+export function jsonbText(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    typeof item === 'string' ? item.replaceAll(NUL, NUL_SYMBOL) : item,
+  );
+}
+
+/** Identifiers read before verification are only filter keys: bounded, so that an index can hold them. */
+const MAX_EXTRACTED_LENGTH = 256;
+
+function cleanText(text: string, max: number): string {
+  return text.replaceAll(NUL, NUL_SYMBOL).slice(0, max);
+}
+
+/** The identifiers a raw body names (the first occurrence of each), best effort, before any verification. */
+export function extractIdentifiers(
+  body: Buffer,
+): Record<'notify_id' | 'notify_type' | 'out_trade_no' | 'trade_no' | 'batch_no', string | null> {
+  const wanted = ['notify_id', 'notify_type', 'out_trade_no', 'trade_no', 'batch_no'] as const;
+  const found = Object.fromEntries(wanted.map((name) => [name, null])) as Record<
+    (typeof wanted)[number],
+    string | null
+  >;
+  for (const pair of parseForm(body).pairs) {
+    const name = pair.name as (typeof wanted)[number];
+    if ((wanted as readonly string[]).includes(name) && found[name] === null && pair.valueBytes.length > 0) {
+      // The identifiers are ASCII; reading them as UTF-8 (invalid bytes as U+FFFD) cannot fail.
+      found[name] = cleanText(decodeBytes(pair.valueBytes, 'utf-8'), MAX_EXTRACTED_LENGTH);
+    }
+  }
+  return found;
+}
+
+/** The SQL of the inbox table and of the de-duplication key (migration 1732000000003). */
+export class InboxStore {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * INSERTs the raw notification in its own transaction, committed when this resolves: from then on
+   * nothing can lose it. Also says which inbox row already processed the notify_id the body names, if any.
+   */
+  async store(raw: RawNotification): Promise<{ id: number; notifyId: string | null; processedBy?: number }> {
+    const ids = extractIdentifiers(raw.body);
+    const [row] = await this.dataSource.query<{ id: string; processed_by: string | null }[]>(
+      `WITH stored AS (
+         INSERT INTO inbox_notifications (channel, received_at, remote_address, method, path, headers,
+           content_type, raw_body, received_bytes, body_truncated, notify_id, notify_type, out_trade_no,
+           trade_no, batch_no)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+         RETURNING id)
+       SELECT stored.id,
+              (SELECT inbox_id FROM processed_notifications WHERE notify_id = $11) AS processed_by
+       FROM stored`,
+      [
+        raw.channel,
+        raw.receivedAt,
+        raw.remoteAddress === undefined ? null : cleanText(raw.remoteAddress, MAX_EXTRACTED_LENGTH),
+        cleanText(raw.method, 16),
+        cleanText(raw.path, 2048),
+        jsonbText(raw.headers),
+        raw.contentType === undefined ? null : cleanText(raw.contentType, 1024),
+        raw.body,
+        raw.receivedBytes,
+        raw.truncated,
+        ids.notify_id,
+        ids.notify_type,
+        ids.out_trade_no,
+        ids.trade_no,
+        ids.batch_no,
+      ],
+    );
+    return {
+      id: Number(row.id),
+      notifyId: ids.notify_id,
+      ...(row.processed_by === null ? {} : { processedBy: Number(row.processed_by) }),
+    };
+  }
+
+  /** Records how the processing ended, with its evidence; in the caller's transaction when given. */
+  async finish(id: number, finish: InboxFinish, manager?: EntityManager): Promise<void> {
+    await (manager ?? this.dataSource).query(
+      `UPDATE inbox_notifications
+       SET outcome = $2, outcome_detail = $3::jsonb,
+           verification = COALESCE($4::jsonb, verification), notify_verify = COALESCE($5::jsonb, notify_verify),
+           verified = CASE WHEN $6::boolean THEN $7::boolean ELSE verified END, processed_at = now()
+       WHERE id = $1`,
+      [
+        id,
+        finish.outcome,
+        jsonbText(finish.detail),
+        finish.verification === undefined ? null : jsonbText(finish.verification),
+        finish.notifyVerify === undefined ? null : jsonbText(finish.notifyVerify),
+        finish.verified !== undefined,
+        finish.verified ?? null,
+      ],
+    );
+  }
+
+  /** Which inbox row processed `notifyId`, if any. */
+  async processedBy(notifyId: string, manager?: EntityManager): Promise<number | undefined> {
+    const rows = await (manager ?? this.dataSource).query<{ inbox_id: string }[]>(
+      `SELECT inbox_id FROM processed_notifications WHERE notify_id = $1`,
+      [notifyId],
+    );
+    return rows.length === 0 ? undefined : Number(rows[0].inbox_id);
+  }
+
+  /**
+   * Takes the de-duplication key of `notifyId` for `inboxId` inside the caller's transaction. A concurrent
+   * delivery of the same notify_id waits here until the first one commits or rolls back. Resolves with the
+   * inbox id that holds the key when it is not this one.
+   */
+  async claim(manager: EntityManager, notifyId: string, inboxId: number): Promise<number | undefined> {
+    const claimed = await manager.query<unknown[]>(
+      `INSERT INTO processed_notifications (notify_id, inbox_id) VALUES ($1, $2)
+       ON CONFLICT (notify_id) DO NOTHING RETURNING inbox_id`,
+      [notifyId, inboxId],
+    );
+    if (claimed.length > 0) return undefined;
+    return (await this.processedBy(notifyId, manager)) ?? inboxId;
+  }
+
+  /**
+   * Marks `failed` (reason `interrupted`) the rows still `received` after `olderThanMs`: their process
+   * stopped mid-way. Nothing was acknowledged for them, so Alipay delivers them again. Returns their ids.
+   */
+  async markInterrupted(olderThanMs: number): Promise<number[]> {
+    const detail: InboxOutcomeDetail = {
+      outcome: 'failed',
+      reason: 'interrupted',
+      message: 'the process stopped before this notification was processed; Alipay retries it',
+    };
+    const rows = await this.dataSource.query<{ id: string }[]>(
+      // In a CTE so that the driver returns the rows of a SELECT (an UPDATE's come with a row count).
+      `WITH marked AS (
+         UPDATE inbox_notifications SET outcome = 'failed', outcome_detail = $2::jsonb, processed_at = now()
+         WHERE outcome = 'received' AND received_at < now() - make_interval(secs => $1::float8 / 1000)
+         RETURNING id)
+       SELECT id FROM marked`,
+      [olderThanMs, jsonbText(detail)],
+    );
+    return rows.map((row) => Number(row.id)).sort((a, b) => a - b);
+  }
+}

@@ -1,0 +1,86 @@
+import {
+  asOrderEvent,
+  decideOrder,
+  evolveOrder,
+  initialOrderState,
+  orderStreamId,
+  type OrderCommand,
+  type OrderEvent,
+  type OrderState,
+} from '@ledger/domain';
+import type { EventMetadata, EventStore, RecordedEvent } from '@ledger/event-store';
+import type { EntityManager } from 'typeorm';
+
+/** An event a command appended: its stream version (global positions are `firstPosition`..`position`). */
+export interface AppendedOrderEvent {
+  type: OrderEvent['type'];
+  data: OrderEvent['data'];
+  version: number;
+}
+
+/** The outcome of one load → decide → append on an order stream. */
+export interface OrderDecision {
+  streamId: string;
+  /** The stream's version after the command: its number of events. */
+  version: number;
+  /** What was appended, in order; empty when the command brought no new fact. */
+  events: AppendedOrderEvent[];
+  /** The appending transaction (absent when nothing was appended). */
+  transactionId?: string;
+  /** The global position of the first appended event (absent when nothing was appended). */
+  firstPosition?: number;
+  /** The global position of the last appended event: with `transactionId`, what to wait for. */
+  position?: number;
+  /** The order after the command. */
+  state: OrderState;
+}
+
+/** Folds an order stream's stored events; types this code does not know are skipped (a newer writer's). */
+export function foldOrderStream(recorded: readonly RecordedEvent[]): OrderState {
+  let state = initialOrderState();
+  for (const event of recorded) {
+    const known = asOrderEvent(event.type, event.data);
+    if (known !== undefined) state = evolveOrder(state, known);
+  }
+  return state;
+}
+
+/**
+ * One attempt of a command on its order stream (STYLE habit 4): load the stream, decide, append with the
+ * expected version. In the caller's transaction when `manager` is given. A lost race throws the store's
+ * retryable error: the caller runs the attempt again (`withAppendRetry`), in a new transaction.
+ */
+export async function decideOnOrderStream(
+  store: EventStore,
+  command: OrderCommand,
+  metadata: EventMetadata,
+  manager?: EntityManager,
+): Promise<OrderDecision> {
+  const streamId = orderStreamId(command.outTradeNo);
+  const recorded = await store.readStream(streamId, 1, { manager });
+  const before = foldOrderStream(recorded);
+  const decided = decideOrder(command, before);
+  const version = recorded.length;
+  if (decided.length === 0) return { streamId, version, events: [], state: before };
+
+  const appended = await store.append(
+    streamId,
+    version === 0 ? 'no_stream' : version,
+    decided.map((event) => ({ type: event.type, data: event.data, metadata })),
+    { manager },
+  );
+  const events = decided.map((event, index) => ({
+    type: event.type,
+    data: event.data,
+    version: version + index + 1,
+  }));
+  return {
+    streamId,
+    version: appended.nextExpectedVersion,
+    events,
+    transactionId: appended.transactionId,
+    firstPosition: appended.firstPosition,
+    position: appended.lastPosition,
+    state: decided.reduce(evolveOrder, before),
+  };
+}
