@@ -7,7 +7,7 @@ export const EVENTS_NOTIFY_CHANNEL = 'ledger_events';
  * One round trip per append, refused or not: `event_store_append` (migration 1732000000001) claims the
  * stream's versions, then inserts the batch, and on refusal reports the stream's state.
  */
-const APPEND_SQL = `SELECT * FROM event_store_append($1, $2, $3::jsonb, $4)`;
+const APPEND_SQL = `SELECT * FROM event_store_append($1, $2, $3::json, $4)`;
 
 /**
  * The query of one append. `notifyAtCommit` queues the NOTIFY in the transaction, delivered when the

@@ -11,7 +11,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  */
 const APPEND_FUNCTION = `
   CREATE FUNCTION event_store_append(
-    stream text, expected_version integer, new_events jsonb, notify_channel text
+    stream text, expected_version integer, new_events json, notify_channel text
   ) RETURNS TABLE (
     transaction_id text, next_version integer, first_position bigint, last_position bigint,
     actual_version integer, newer_writer boolean
@@ -19,7 +19,7 @@ const APPEND_FUNCTION = `
   #variable_conflict use_column
   DECLARE
     writer xid8 := pg_current_xact_id();
-    batch_size integer := jsonb_array_length(new_events);
+    batch_size integer := json_array_length(new_events);
     claimed integer;
     first_appended bigint;
     last_appended bigint;
@@ -56,8 +56,9 @@ const APPEND_FUNCTION = `
     WITH appended AS (
       INSERT INTO events (stream_id, version, type, schema_version, data, metadata, recorded_at)
       SELECT stream, claimed - batch_size + e.ordinality, e.value->>'type', (e.value->>'schemaVersion')::integer,
-             e.value->'data', e.value->'metadata' || jsonb_build_object('recordedAt', recorded_iso), recorded
-      FROM jsonb_array_elements(new_events) WITH ORDINALITY AS e(value, ordinality)
+             e.value->'data', (e.value->'metadata')::jsonb || jsonb_build_object('recordedAt', recorded_iso),
+             recorded
+      FROM json_array_elements(new_events) WITH ORDINALITY AS e(value, ordinality)
       ORDER BY e.ordinality
       RETURNING global_position
     )
@@ -73,7 +74,9 @@ const APPEND_FUNCTION = `
  * The event store (docs/event-store.md). `streams` is claimed before a global position is taken, so a
  * writer that loses the optimistic-concurrency race leaves no hole in the identity. Each event records the
  * id of the transaction that wrote it: consumers read in (transaction_id, global_position) order and only
- * below the oldest transaction still running, so a late commit is never skipped.
+ * below the oldest transaction still running, so a late commit is never skipped. `data` is `json`, kept as
+ * the writer's text: the store never queries inside it, and turning `jsonb` back into text was half of
+ * PostgreSQL's work in a replay. `metadata` is `jsonb`, to be searched by causation or correlation.
  */
 export class EventStore1732000000001 implements MigrationInterface {
   name = 'EventStore1732000000001';
@@ -95,7 +98,7 @@ export class EventStore1732000000001 implements MigrationInterface {
         version          integer NOT NULL CHECK (version >= 1),
         type             text NOT NULL,
         schema_version   integer NOT NULL DEFAULT 1 CHECK (schema_version >= 1),
-        data             jsonb NOT NULL,
+        data             json NOT NULL,
         metadata         jsonb NOT NULL,
         recorded_at      timestamptz NOT NULL DEFAULT now(),
         CONSTRAINT events_stream_version_unique UNIQUE (stream_id, version)
@@ -117,7 +120,7 @@ export class EventStore1732000000001 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`DROP FUNCTION event_store_append(text, integer, jsonb, text)`);
+    await queryRunner.query(`DROP FUNCTION event_store_append(text, integer, json, text)`);
     await queryRunner.query(`DROP TABLE events`);
     await queryRunner.query(`DROP FUNCTION events_are_immutable()`);
     await queryRunner.query(`DROP TABLE streams`);
