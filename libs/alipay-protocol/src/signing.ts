@@ -2,6 +2,7 @@ import {
   createHash,
   createPrivateKey,
   createPublicKey,
+  hash,
   sign as cryptoSign,
   timingSafeEqual,
   verify as cryptoVerify,
@@ -175,6 +176,7 @@ export interface SignatureCheck {
 }
 
 const MD5_HEX_LENGTH = 32;
+const MD5_BYTES = 16;
 const LOWER_HEX = /^[0-9a-f]{32}$/;
 
 /**
@@ -186,7 +188,7 @@ export function verifyMd5(
   signature: Uint8Array | string,
   keys: readonly string[],
 ): SignatureCheck {
-  return checkMd5((key) => md5Hex(preSign, key), signature, keys);
+  return checkMd5((key) => createHash('md5').update(preSign).update(key, 'latin1').digest(), signature, keys);
 }
 
 /** `verifyMd5` over a binary-string pre-sign (the verification path). */
@@ -195,23 +197,30 @@ export function verifyMd5Binary(
   signature: Uint8Array | string,
   keys: readonly string[],
 ): SignatureCheck {
+  // crypto.hash reads a string as UTF-8, which is the bytes themselves only when they are ASCII.
+  const ascii = !NON_ASCII.test(preSign);
   return checkMd5(
-    (key) => createHash('md5').update(`${preSign}${key}`, 'latin1').digest('hex'),
+    (key) => hash('md5', ascii ? `${preSign}${key}` : Buffer.from(`${preSign}${key}`, 'latin1'), 'buffer'),
     signature,
     keys,
   );
 }
 
+const NON_ASCII = /[\u0080-\uffff]/;
+
 function checkMd5(
-  digest: (key: string) => string,
+  digest: (key: string) => Buffer,
   signature: Uint8Array | string,
   keys: readonly string[],
 ): SignatureCheck {
-  const received = typeof signature === 'string' ? Buffer.from(signature, 'latin1') : Buffer.from(signature);
-  const wellFormed = received.length === MD5_HEX_LENGTH && LOWER_HEX.test(received.toString('latin1'));
-  // A wrong-length signature is still compared against a same-length stand-in, so that its rejection
-  // takes the time of a real comparison.
-  const candidate = wellFormed ? received : Buffer.alloc(MD5_HEX_LENGTH);
+  const received =
+    typeof signature === 'string'
+      ? signature
+      : Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength).toString('latin1');
+  const wellFormed = LOWER_HEX.test(received);
+  // The digest is compared as 16 bytes; a malformed signature is still compared, against a stand-in, so
+  // that its rejection takes the time of a real comparison.
+  const candidate = wellFormed ? Buffer.from(received, 'hex') : Buffer.alloc(MD5_BYTES);
   const attempts: KeyAttempt[] = [];
   let matchedKeyIndex: number | undefined;
   keys.forEach((key, index) => {
@@ -219,22 +228,30 @@ function checkMd5(
       attempts.push({ index, outcome: 'invalid-key', detail: 'not 32 printable ASCII characters' });
       return;
     }
-    const expected = Buffer.from(digest(key), 'latin1');
-    const equal = timingSafeEqual(expected, candidate) && wellFormed;
+    const equal = timingSafeEqual(digest(key), candidate) && wellFormed;
     if (equal && matchedKeyIndex === undefined) matchedKeyIndex = index;
     attempts.push({ index, outcome: equal ? 'matched' : 'no-match' });
   });
-  return {
-    ok: matchedKeyIndex !== undefined,
-    ...(matchedKeyIndex === undefined ? {} : { matchedKeyIndex }),
-    attempts,
-    ...(wellFormed ? {} : { malformedSignature: describeMalformedMd5(received) }),
-  };
+  return checkResult(matchedKeyIndex, attempts, wellFormed ? undefined : describeMalformedMd5(received));
 }
 
-function describeMalformedMd5(received: Buffer): string {
+function checkResult(
+  matchedKeyIndex: number | undefined,
+  attempts: readonly KeyAttempt[],
+  malformedSignature: string | undefined,
+): SignatureCheck {
+  const result: { -readonly [K in keyof SignatureCheck]: SignatureCheck[K] } = {
+    ok: matchedKeyIndex !== undefined,
+    attempts,
+  };
+  if (matchedKeyIndex !== undefined) result.matchedKeyIndex = matchedKeyIndex;
+  if (malformedSignature !== undefined) result.malformedSignature = malformedSignature;
+  return result;
+}
+
+function describeMalformedMd5(received: string): string {
   if (received.length !== MD5_HEX_LENGTH) return `an MD5 sign has 32 characters, got ${received.length}`;
-  return /^[0-9A-Fa-f]{32}$/.test(received.toString('latin1'))
+  return /^[0-9A-Fa-f]{32}$/.test(received)
     ? 'an MD5 sign is lower-case hex, got upper case'
     : 'an MD5 sign is lower-case hex';
 }
@@ -379,12 +396,11 @@ export function verifyRsa(
     if (equal && matchedKeyIndex === undefined) matchedKeyIndex = index;
     attempts.push({ index, outcome: equal ? 'matched' : 'no-match' });
   });
-  return {
-    ok: matchedKeyIndex !== undefined,
-    ...(matchedKeyIndex === undefined ? {} : { matchedKeyIndex }),
+  return checkResult(
+    matchedKeyIndex,
     attempts,
-    ...(wellFormed ? {} : { malformedSignature: describeMalformedBase64(String(signature)) }),
-  };
+    wellFormed ? undefined : describeMalformedBase64(String(signature)),
+  );
 }
 
 /** The key a request or a sandbox notification is signed with. */

@@ -104,6 +104,8 @@ export interface VerificationResult {
   readonly explanation: VerificationExplanation;
 }
 
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
 function isKeyList(
   option: string | KeyObject | readonly (string | KeyObject)[],
 ): option is readonly (string | KeyObject)[] {
@@ -130,7 +132,7 @@ export function verifyNotification(
   const { charset } = choice;
 
   const params: TextParam[] = [];
-  const charsetNotes = [...choice.notes];
+  const charsetNotes = choice.notes.slice();
   const seen = new Set<string>();
   const duplicateNames: string[] = [];
   let sign: string | undefined;
@@ -182,7 +184,8 @@ export function verifyNotification(
     }
   }
 
-  const explanation: VerificationExplanation = {
+  // Optional members are set only when present, so that absent facts are absent properties.
+  const explanation: Writable<VerificationExplanation> = {
     source: options.source,
     byteLength,
     parameterNames: pairs.map((p) => p.name),
@@ -191,15 +194,12 @@ export function verifyNotification(
     charset,
     charsetSource: choice.source,
     charsetNotes,
-    ...(receivedSignType === undefined ? {} : { receivedSignType }),
     configuredSignType: configured,
     preSign: preSignText,
     signedString: configured === 'MD5' ? `${preSignText}<MD5 key>` : preSignText,
     included: preSign.included,
     excluded: preSign.excluded,
     keys: check?.attempts ?? [],
-    ...(check?.matchedKeyIndex === undefined ? {} : { matchedKeyIndex: check.matchedKeyIndex }),
-    ...(check?.malformedSignature === undefined ? {} : { malformedSignature: check.malformedSignature }),
     hints,
     outcome: reason,
     summary: summarise(reason, {
@@ -212,6 +212,9 @@ export function verifyNotification(
       duplicateNames,
     }),
   };
+  if (receivedSignType !== undefined) explanation.receivedSignType = receivedSignType;
+  if (check?.matchedKeyIndex !== undefined) explanation.matchedKeyIndex = check.matchedKeyIndex;
+  if (check?.malformedSignature !== undefined) explanation.malformedSignature = check.malformedSignature;
   return { ok: reason === 'VERIFIED', reason, params, explanation };
 }
 
