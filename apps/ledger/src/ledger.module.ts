@@ -1,8 +1,13 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { EventStoreModule } from '@ledger/event-store';
+import { IngestModule } from '@ledger/ingest';
 import { type LedgerConfig, type LedgerDatabase, type LedgerLogger, PlatformModule } from '@ledger/platform';
+import { ProjectionsModule } from '@ledger/projections';
+import { AdminModule } from './admin/admin.module';
 import { HealthController } from './health/health.controller';
+import { HttpEdgeModule } from './http/http-edge.module';
+import { OrdersModule } from './orders/orders.module';
 
 @Module({})
 export class LedgerModule {
@@ -17,6 +22,11 @@ export class LedgerModule {
         PlatformModule.forRoot(runtime),
         EventStoreModule.forRoot(),
         TerminusModule.forRoot({ logger: false }),
+        IngestModule,
+        ProjectionsModule,
+        HttpEdgeModule,
+        OrdersModule,
+        AdminModule,
       ],
       controllers: [HealthController],
     };

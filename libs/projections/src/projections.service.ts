@@ -1,4 +1,4 @@
-import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
   type AppendedPosition,
@@ -36,7 +36,7 @@ export interface RebuildReport {
  * Reads, waits and rebuilds work whether or not this instance holds a projection's lock.
  */
 @Injectable()
-export class ProjectionsService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ProjectionsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly projector: Projector;
 
   constructor(
@@ -50,7 +50,8 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
     await this.projector.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  // Before the shutdown hooks proper: TypeORM's closes the data source the projector works on.
+  async beforeApplicationShutdown(): Promise<void> {
     await this.projector.stop();
   }
 

@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { OrdersController } from './orders.controller';
+import { PaymentRequests } from './payment-requests';
+
+/** `POST /orders` (SPEC §4): places orders through `OrderCommands` and signs their payment requests. */
+@Module({
+  controllers: [OrdersController],
+  providers: [PaymentRequests],
+})
+export class OrdersModule {}
