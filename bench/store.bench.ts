@@ -2,8 +2,8 @@
 // baseline of plain INSERTs of the same rows through the same driver and pool (issue 2, item 7). Prints
 // figures; asserts nothing. BENCH_EVENTS scales the run (default 200,000 events replayed per database).
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventStore, type NewEvent } from '@ledger/event-store';
 import { openDatabase, runMigrations, type LedgerDatabase } from '@ledger/platform';
@@ -26,13 +26,61 @@ const HALVES = 2;
 const SINGLE_APPENDS = roundTo(Math.max(WRITERS * HALVES * 10, EVENTS / 20), WRITERS * HALVES);
 const BATCHED_APPENDS = roundTo(Math.max(WRITERS * HALVES, EVENTS / BATCH_SIZE / 4), WRITERS * HALVES);
 
+interface Rate {
+  /** Operations per second of wall time. */
+  wall: number;
+  /** Operations per second of CPU time, client and server processes together: what load elsewhere on
+   * the machine does not change. */
+  cpu: number;
+}
+
 interface Row {
   database: string;
   workload: string;
   unit: string;
-  baseline: number;
-  store: number;
+  baseline: Rate;
+  store: Rate;
   target?: string;
+}
+
+/** Cumulative CPU seconds of everything doing the work: this process, plus the server's backends. */
+type CpuClock = () => Promise<number>;
+
+const clientCpuSeconds = () => {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+};
+
+/** Linux's USER_HZ, the unit of utime and stime in /proc/<pid>/stat. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU seconds of a local process from /proc; 0 when it is gone or not local. */
+function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+interface Measured {
+  seconds: number;
+  cpuSeconds: number;
+}
+
+async function measure(cpu: CpuClock, work: () => Promise<unknown>): Promise<Measured> {
+  const cpuBefore = await cpu();
+  const started = process.hrtime.bigint();
+  await work();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { seconds, cpuSeconds: (await cpu()) - cpuBefore };
+}
+
+function rate(operations: number, measured: Measured[]): Rate {
+  const sum = (key: keyof Measured) => measured.reduce((total, m) => total + m[key], 0);
+  return { wall: operations / sum('seconds'), cpu: operations / sum('cpuSeconds') };
 }
 
 function positiveInteger(name: string, fallback: number): number {
@@ -120,38 +168,42 @@ class Baseline {
   }
 }
 
-/** Runs `operations` split over WRITERS concurrent writers; returns the elapsed seconds. */
+/** Runs `operations` split over WRITERS concurrent writers. */
 async function concurrently(
   operations: number,
   operation: (writer: number, n: number) => Promise<unknown>,
-): Promise<number> {
+): Promise<void> {
   const perWriter = operations / WRITERS;
-  const started = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: WRITERS }, async (_, writer) => {
       for (let n = 0; n < perWriter; n++) await operation(writer, n);
     }),
   );
-  return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-/** Baseline and store over the same operations, interleaved in halves; returns their operations/s. */
+/** Baseline and store over the same operations, interleaved in halves. */
 async function compare(
+  cpu: CpuClock,
   label: string,
   operations: number,
   baseline: (prefix: string, writer: number, n: number) => Promise<unknown>,
   store: (prefix: string, writer: number, n: number) => Promise<unknown>,
-): Promise<{ baseline: number; store: number }> {
-  let baselineSeconds = 0;
-  let storeSeconds = 0;
+): Promise<{ baseline: Rate; store: Rate }> {
+  const baselineRuns: Measured[] = [];
+  const storeRuns: Measured[] = [];
   for (let half = 0; half < HALVES; half++) {
-    baselineSeconds += await concurrently(operations / HALVES, (w, n) => baseline(`${label}-b${half}`, w, n));
-    storeSeconds += await concurrently(operations / HALVES, (w, n) => store(`${label}-s${half}`, w, n));
+    const slice = operations / HALVES;
+    baselineRuns.push(
+      await measure(cpu, () => concurrently(slice, (w, n) => baseline(`${label}-b${half}`, w, n))),
+    );
+    storeRuns.push(await measure(cpu, () => concurrently(slice, (w, n) => store(`${label}-s${half}`, w, n))));
   }
-  return { baseline: operations / baselineSeconds, store: operations / storeSeconds };
+  return { baseline: rate(operations, baselineRuns), store: rate(operations, storeRuns) };
 }
 
-async function benchmark(name: string, database: LedgerDatabase): Promise<Row[]> {
+const perEvent = (r: Rate): Rate => ({ wall: r.wall * BATCH_SIZE, cpu: r.cpu * BATCH_SIZE });
+
+async function benchmark(name: string, database: LedgerDatabase, cpu: CpuClock): Promise<Row[]> {
   const { dataSource } = database;
   const store = new EventStore(dataSource);
   const baseline = new Baseline(dataSource);
@@ -173,10 +225,10 @@ async function benchmark(name: string, database: LedgerDatabase): Promise<Row[]>
     baseline.insert(streamOf(prefix, writer, n), (n % EVENTS_PER_STREAM) + 1, [event(writer, n)]);
 
   process.stdout.write(`[${name}] warming up...\n`);
-  await compare('warm', WRITERS * HALVES * 10, insertOne, appendOne);
+  await compare(cpu, 'warm', WRITERS * HALVES * 10, insertOne, appendOne);
 
   process.stdout.write(`[${name}] ${SINGLE_APPENDS} single-event appends, ${WRITERS} writers...\n`);
-  const single = await compare('single', SINGLE_APPENDS, insertOne, appendOne);
+  const single = await compare(cpu, 'single', SINGLE_APPENDS, insertOne, appendOne);
   rows.push({
     database: name,
     workload: `single-event appends, ${WRITERS} writers`,
@@ -189,6 +241,7 @@ async function benchmark(name: string, database: LedgerDatabase): Promise<Row[]>
     `[${name}] ${BATCHED_APPENDS} appends of ${BATCH_SIZE} events, ${WRITERS} writers...\n`,
   );
   const batched = await compare(
+    cpu,
     'batch',
     BATCHED_APPENDS,
     (prefix, writer, n) => baseline.insert(`${prefix}-${writer}-${n}`, 1, batch(writer, n)),
@@ -198,8 +251,8 @@ async function benchmark(name: string, database: LedgerDatabase): Promise<Row[]>
     database: name,
     workload: `appends of ${BATCH_SIZE} events, ${WRITERS} writers`,
     unit: 'events/s',
-    baseline: batched.baseline * BATCH_SIZE,
-    store: batched.store * BATCH_SIZE,
+    baseline: perEvent(batched.baseline),
+    store: perEvent(batched.store),
   });
 
   // Fill the store up to EVENTS, copy the same rows into the baseline table, then replay both.
@@ -222,24 +275,23 @@ async function benchmark(name: string, database: LedgerDatabase): Promise<Row[]>
   await dataSource.query(`VACUUM ANALYZE bench_baseline_events`);
 
   process.stdout.write(`[${name}] replaying ${await count('events')} events, pages of ${REPLAY_PAGE}...\n`);
-  let started = process.hrtime.bigint();
-  const baselineRows = await baseline.replay();
-  const baselineSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-  started = process.hrtime.bigint();
+  let baselineRows = 0;
+  const baselineReplay = await measure(cpu, async () => (baselineRows = await baseline.replay()));
   let replayed = 0;
-  for (let after = 0; ;) {
-    const page = await store.readAll(after, REPLAY_PAGE);
-    if (page.length === 0) break;
-    replayed += page.length;
-    after = page[page.length - 1].globalPosition;
-  }
-  const storeSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const storeReplay = await measure(cpu, async () => {
+    for (let after = 0; ;) {
+      const page = await store.readAll(after, REPLAY_PAGE);
+      if (page.length === 0) return;
+      replayed += page.length;
+      after = page[page.length - 1].globalPosition;
+    }
+  });
   rows.push({
     database: name,
     workload: `readAll replay by position (vs plain SELECT pages)`,
     unit: 'events/s',
-    baseline: baselineRows / baselineSeconds,
-    store: replayed / storeSeconds,
+    baseline: rate(baselineRows, [baselineReplay]),
+    store: rate(replayed, [storeReplay]),
     target: '>= 100,000/s (PostgreSQL)',
   });
   return rows;
@@ -270,7 +322,15 @@ async function onPostgres(): Promise<Row[]> {
     });
     try {
       await runMigrations(database.dataSource);
-      return await benchmark('postgres', database);
+      // The server's share of the work: the backends of the bench database, read from /proc when local.
+      const serverCpu = async () => {
+        const backends = await admin.query<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity WHERE datname = $1`,
+          [name],
+        );
+        return backends.rows.reduce((total, { pid }) => total + processCpuSeconds(pid), 0);
+      };
+      return await benchmark('postgres', database, async () => clientCpuSeconds() + (await serverCpu()));
     } finally {
       await database.close();
     }
@@ -286,7 +346,8 @@ async function onEmbedded(): Promise<Row[]> {
     const database = await openDatabase({ dataDir });
     try {
       await runMigrations(database.dataSource);
-      return await benchmark('embedded', database);
+      // PGlite runs inside this process: its work is this process's CPU time.
+      return await benchmark('embedded', database, () => Promise.resolve(clientCpuSeconds()));
     } finally {
       await database.close();
     }
@@ -297,16 +358,28 @@ async function onEmbedded(): Promise<Row[]> {
 
 function printTable(rows: Row[]): void {
   const figure = (n: number) => Math.round(n).toLocaleString('en-US');
-  const table = rows.map((row) => ({
-    database: row.database,
-    workload: row.workload,
-    unit: row.unit,
-    baseline: figure(row.baseline),
-    'event store': figure(row.store),
-    ratio: `${Math.round((row.store / row.baseline) * 100)}%`,
-    target: row.target ?? '',
-  }));
-  console.table(table);
+  const ratio = (store: number, baseline: number) => `${Math.round((store / baseline) * 100)}%`;
+  console.table(
+    rows.map((row) => ({
+      database: row.database,
+      workload: row.workload,
+      unit: row.unit,
+      baseline: figure(row.baseline.wall),
+      'event store': figure(row.store.wall),
+      ratio: ratio(row.store.wall, row.baseline.wall),
+      target: row.target ?? '',
+      'baseline per CPU-s': figure(row.baseline.cpu),
+      'store per CPU-s': figure(row.store.cpu),
+      'CPU ratio': ratio(row.store.cpu, row.baseline.cpu),
+    })),
+  );
+  process.stdout.write(
+    'per CPU-s: operations per second of CPU time of this process and the database backends together; ' +
+      'unlike wall figures, it does not depend on what else the machine is running.\n' +
+      `load average at the end: ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}\n`,
+  );
 }
 
 /** The projector's figures (rebuild, lag), when bench/projector.bench.ts provides them. */
