@@ -1,8 +1,18 @@
-import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type LedgerDatabase, openDatabase, runMigrations } from '@ledger/platform';
+import { dirname, join } from 'node:path';
+import { LEDGER_MIGRATIONS, type LedgerDatabase, openDatabase, runMigrations } from '@ledger/platform';
 import { Client } from 'pg';
 
 /** A fresh, migrated database for one test file; `close()` closes it and throws it away. */
@@ -108,20 +118,58 @@ async function createEmbedded(label: string, migrated: boolean): Promise<TestDat
 
 let template: Promise<string> | undefined;
 
-/** A migrated embedded database, made once per process and removed when it exits. */
+const TEMPLATE_PREFIX = 'ledger-test-template-';
+const BUILDING_PREFIX = 'ledger-test-building-';
+const UNUSED_TEMPLATE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * A migrated embedded database to copy, shared by every test process and named after the migrations' code
+ * and the PGlite version, so that a changed migration gets a template of its own. (A per-process template
+ * could not be cleaned up: Jest's sandboxed `process` never emits 'exit'.) Templates unused for a day go.
+ */
 function embeddedTemplate(): Promise<string> {
   template ??= (async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ledger-test-template-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    const database = await openDatabase({ dataDir: dir });
-    try {
-      await runMigrations(database.dataSource);
-    } finally {
-      await database.close();
+    const dir = join(tmpdir(), `${TEMPLATE_PREFIX}${templateKey()}`);
+    if (!existsSync(dir)) {
+      removeUnusedTemplates();
+      const building = mkdtempSync(join(tmpdir(), BUILDING_PREFIX));
+      try {
+        const database = await openDatabase({ dataDir: building });
+        try {
+          await runMigrations(database.dataSource);
+        } finally {
+          await database.close();
+        }
+        renameSync(building, dir); // atomic: a template directory exists only once complete
+      } catch (error) {
+        rmSync(building, { recursive: true, force: true });
+        if (!existsSync(dir)) throw error; // else another process built it first
+      }
     }
+    const now = new Date();
+    utimesSync(dir, now, now);
     return dir;
   })();
   return template;
+}
+
+function templateKey(): string {
+  const pglitePackage = join(dirname(require.resolve('@electric-sql/pglite')), '..', 'package.json');
+  const { version } = JSON.parse(readFileSync(pglitePackage, 'utf8')) as { version: string };
+  const migrations = LEDGER_MIGRATIONS.map((migration) => migration.toString());
+  return createHash('sha256')
+    .update([version, ...migrations].join('\n'))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+function removeUnusedTemplates(): void {
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith(TEMPLATE_PREFIX) && !name.startsWith(BUILDING_PREFIX)) continue;
+    const path = join(tmpdir(), name);
+    if (Date.now() - statSync(path).mtimeMs > UNUSED_TEMPLATE_MS)
+      rmSync(path, { recursive: true, force: true });
+  }
 }
 
 async function dropDatabase(name: string): Promise<void> {
