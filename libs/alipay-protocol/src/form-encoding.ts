@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { charsetFromLabel, decodeBytes, encodeText, type Charset } from './charset';
 import { ok, type ProtocolError, type Result } from './errors';
 
@@ -64,26 +65,64 @@ export interface RawParsedForm extends ParsedForm {
 }
 
 const NON_ASCII = /[\u0080-\uffff]/;
-// A high byte, raw or percent-encoded, somewhere in the input.
-const HIGH_BYTE = /[\u0080-\uffff]|%[89A-Fa-f][0-9A-Fa-f]/;
 const PERCENT_ESCAPE = /%([0-9A-Fa-f]{2})/g;
 // A `%` that does not start a valid escape. No `%` can be part of another escape (escapes continue with
 // hex digits), so this finds exactly the `%` that decoding keeps literal.
 const LONE_PERCENT = /%(?![0-9A-Fa-f]{2})/g;
-const HAS_LONE_PERCENT = /%(?![0-9A-Fa-f]{2})/;
 
-/** The input as a binary string: one character per byte (a string input stands for its UTF-8 bytes). */
-export function toBinaryString(raw: Uint8Array | string): string {
-  if (typeof raw === 'string') return NON_ASCII.test(raw) ? Buffer.from(raw, 'utf8').toString('latin1') : raw;
-  const buffer = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  return buffer.toString('latin1');
+/** What one scan of the whole input says about it, so that each component is not scanned again. */
+interface InputTraits {
+  /** No byte above 0x7F, raw or escaped. */
+  readonly ascii: boolean;
+  /** Some `%` does not start a valid escape. */
+  readonly lonePercent: boolean;
+  /** Some `%u`, which `unescape` would read as a UTF-16 escape. */
+  readonly unicodeEscape: boolean;
 }
 
-function decodeComponent(component: string, offset: number, issues: FormIssue[]): string {
+function isHexCode(code: number): boolean {
+  return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x46) || (code >= 0x61 && code <= 0x66);
+}
+
+function scanInput(text: string, rawAscii: boolean): InputTraits {
+  let ascii = rawAscii;
+  let lonePercent = false;
+  let unicodeEscape = false;
+  for (let i = text.indexOf('%'); i !== -1; i = text.indexOf('%', i + 1)) {
+    const high = text.charCodeAt(i + 1);
+    if (isHexCode(high) && isHexCode(text.charCodeAt(i + 2))) {
+      // `%8X`…`%FX` decode to a byte above 0x7F; `0`–`7` are the only hex digits below `8` (0x38).
+      if (high >= 0x38) ascii = false;
+      i += 2;
+    } else {
+      lonePercent = true;
+      if (high === 0x75) unicodeEscape = true;
+    }
+  }
+  return { ascii, lonePercent, unicodeEscape };
+}
+
+/** The input as a binary string: one character per byte (a string input stands for its UTF-8 bytes). */
+function binaryInput(raw: Uint8Array | string): { text: string; ascii: boolean } {
+  if (typeof raw === 'string') {
+    return NON_ASCII.test(raw)
+      ? { text: Buffer.from(raw, 'utf8').toString('latin1'), ascii: false }
+      : { text: raw, ascii: true };
+  }
+  const buffer = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  return { text: buffer.toString('latin1'), ascii: isAscii(buffer) };
+}
+
+function decodeComponent(
+  component: string,
+  offset: number,
+  traits: InputTraits,
+  issues: FormIssue[],
+): string {
   // `+` first, so that a `%2B` decodes to a plus that stays one.
   const text = component.includes('+') ? component.replace(/\+/g, ' ') : component;
   if (!text.includes('%')) return text;
-  if (HAS_LONE_PERCENT.test(text)) {
+  if (traits.lonePercent) {
     for (const lone of text.matchAll(LONE_PERCENT)) {
       issues.push({ kind: 'MALFORMED_PERCENT_ESCAPE', offset: offset + lone.index });
     }
@@ -91,7 +130,7 @@ function decodeComponent(component: string, offset: number, issues: FormIssue[])
   // The built-in `unescape` turns each `%XX` into the character XX, i.e. the byte in a binary string, and
   // keeps a lone `%`: exactly form decoding, natively. It also reads `%uXXXX`, which form encoding does not
   // have, so such input takes the explicit path.
-  return text.includes('%u')
+  return traits.unicodeEscape && text.includes('%u')
     ? text.replace(PERCENT_ESCAPE, (_match, hex: string) => String.fromCharCode(parseInt(hex, 16)))
     : unescape(text);
 }
@@ -104,7 +143,9 @@ function decodeComponent(component: string, offset: number, issues: FormIssue[])
  * have them.
  */
 export function parseForm(raw: Uint8Array | string): RawParsedForm {
-  const text = toBinaryString(raw);
+  const input = binaryInput(raw);
+  const text = input.text;
+  const traits = scanInput(text, input.ascii);
   const pairs: RawFormPair[] = [];
   const issues: FormIssue[] = [];
   let offset = 0;
@@ -114,16 +155,16 @@ export function parseForm(raw: Uint8Array | string): RawParsedForm {
       if (equals === 0) {
         issues.push({ kind: 'EMPTY_NAME', offset });
       } else if (equals === -1) {
-        pairs.push(new RawFormPair(decodeComponent(segment, offset, issues), ''));
+        pairs.push(new RawFormPair(decodeComponent(segment, offset, traits, issues), ''));
       } else {
-        const name = decodeComponent(segment.slice(0, equals), offset, issues);
-        const value = decodeComponent(segment.slice(equals + 1), offset + equals + 1, issues);
+        const name = decodeComponent(segment.slice(0, equals), offset, traits, issues);
+        const value = decodeComponent(segment.slice(equals + 1), offset + equals + 1, traits, issues);
         pairs.push(new RawFormPair(name, value));
       }
     }
     offset += segment.length + 1;
   }
-  return { pairs, issues, ascii: !HIGH_BYTE.test(text) };
+  return { pairs, issues, ascii: traits.ascii };
 }
 
 /** Where the charset used to read a notification came from, in order of precedence. */

@@ -55,6 +55,8 @@ export interface BinaryPreSign {
   readonly binary: string;
   readonly included: readonly string[];
   readonly excluded: readonly ExcludedParam[];
+  /** Names sent more than once, which make the pre-sign string ambiguous. */
+  readonly duplicates: readonly string[];
 }
 
 /** A parameter whose name and value are binary strings (one Latin-1 character per byte). */
@@ -77,20 +79,39 @@ export function preSignFromBinary(
 ): BinaryPreSign {
   const kept: BinaryParam[] = [];
   const excluded: ExcludedParam[] = [];
+  const empties: BinaryParam[] = [];
+  let signs = 0;
+  let signTypes = 0;
   for (const param of params) {
-    if (isSignatureParameter(param.name)) excluded.push({ name: param.name, reason: 'SIGNATURE_PARAMETER' });
-    else if (param.binaryValue.length === 0 && options.keepEmpty !== true) {
+    if (isSignatureParameter(param.name)) {
+      excluded.push({ name: param.name, reason: 'SIGNATURE_PARAMETER' });
+      if (param.name === 'sign') signs++;
+      else signTypes++;
+    } else if (param.binaryValue.length === 0 && options.keepEmpty !== true) {
       excluded.push({ name: param.name, reason: 'EMPTY_VALUE' });
+      empties.push(param);
     } else kept.push(param);
   }
   kept.sort((a, b) => (a.binaryName < b.binaryName ? -1 : a.binaryName > b.binaryName ? 1 : 0));
+
+  // Duplicates fall out of the sort (adjacent equal names) instead of costing a hash set per parameter;
+  // the rare excluded ones are checked one by one.
+  const duplicates = new Set<string>();
+  if (signs > 1) duplicates.add('sign');
+  if (signTypes > 1) duplicates.add('sign_type');
+  for (const empty of empties) {
+    if (params.some((other) => other !== empty && other.binaryName === empty.binaryName))
+      duplicates.add(empty.name);
+  }
   let binary = '';
   const included: string[] = [];
-  for (const param of kept) {
-    binary += `${included.length === 0 ? '' : '&'}${param.binaryName}=${param.binaryValue}`;
+  for (let i = 0; i < kept.length; i++) {
+    const param = kept[i];
+    if (i > 0 && kept[i - 1].binaryName === param.binaryName) duplicates.add(param.name);
+    binary += `${i === 0 ? '' : '&'}${param.binaryName}=${param.binaryValue}`;
     included.push(param.name);
   }
-  return { binary, included, excluded };
+  return { binary, included, excluded, duplicates: [...duplicates].sort() };
 }
 
 /**
@@ -191,14 +212,15 @@ export function verifyMd5(
   return checkMd5((key) => createHash('md5').update(preSign).update(key, 'latin1').digest(), signature, keys);
 }
 
-/** `verifyMd5` over a binary-string pre-sign (the verification path). */
+/** `verifyMd5` over a binary-string pre-sign (the verification path); `knownAscii` skips a scan. */
 export function verifyMd5Binary(
   preSign: string,
   signature: Uint8Array | string,
   keys: readonly string[],
+  knownAscii = false,
 ): SignatureCheck {
   // crypto.hash reads a string as UTF-8, which is the bytes themselves only when they are ASCII.
-  const ascii = !NON_ASCII.test(preSign);
+  const ascii = knownAscii || !NON_ASCII.test(preSign);
   return checkMd5(
     (key) => hash('md5', ascii ? `${preSign}${key}` : Buffer.from(`${preSign}${key}`, 'latin1'), 'buffer'),
     signature,

@@ -133,8 +133,6 @@ export function verifyNotification(
 
   const params: TextParam[] = [];
   const charsetNotes = choice.notes.slice();
-  const seen = new Set<string>();
-  const duplicateNames: string[] = [];
   let sign: string | undefined;
   let receivedSignType: string | undefined;
   for (const pair of pairs) {
@@ -147,16 +145,12 @@ export function verifyNotification(
       }
       params.push({ name: decodeBinary(pair.name, charset), value });
     }
-    if (seen.has(pair.name)) {
-      if (!duplicateNames.includes(pair.name)) duplicateNames.push(pair.name);
-    } else {
-      seen.add(pair.name);
-      if (pair.name === 'sign') sign = pair.binaryValue;
-      else if (pair.name === 'sign_type') receivedSignType = pair.binaryValue;
-    }
+    if (pair.name === 'sign') sign ??= pair.binaryValue;
+    else if (pair.name === 'sign_type') receivedSignType ??= pair.binaryValue;
   }
 
   const preSign = preSignFromBinary(pairs);
+  const duplicateNames = preSign.duplicates;
   const preSignText = ascii ? preSign.binary : decodeBinary(preSign.binary, charset);
   const configured = options.signType;
 
@@ -169,7 +163,7 @@ export function verifyNotification(
   else if (!isSignType(receivedSignType)) reason = 'UNSUPPORTED_SIGN_TYPE';
   else if (receivedSignType !== configured) reason = 'SIGN_TYPE_MISMATCH';
   else {
-    check = checkSignature(preSign.binary, sign, configured, options);
+    check = checkSignature(preSign.binary, sign, configured, options, ascii);
     if (check.ok) reason = 'VERIFIED';
     else if (!check.attempts.some((a) => a.outcome !== 'invalid-key')) reason = 'NO_USABLE_KEY';
     else if (check.malformedSignature !== undefined) reason = 'MALFORMED_SIGNATURE';
@@ -223,9 +217,10 @@ function checkSignature(
   sign: string,
   signType: SignType,
   options: VerificationOptions,
+  ascii = false,
 ): SignatureCheck {
   return signType === 'MD5'
-    ? verifyMd5Binary(preSign, sign, options.md5Keys ?? [])
+    ? verifyMd5Binary(preSign, sign, options.md5Keys ?? [], ascii)
     : verifyRsa(Buffer.from(preSign, 'latin1'), sign, publicKeysOf(options.alipayPublicKeyPem));
 }
 
