@@ -1,0 +1,41 @@
+/** Exponential backoff: `baseMs`, doubled at each failure, at most `maxMs`. */
+export interface RetryPolicy {
+  baseMs: number;
+  maxMs: number;
+}
+
+export interface FulfilmentOptions {
+  /** Whether the worker runs in this process. */
+  enabled: boolean;
+  /** Pause between passes over the work lists when the last one found nothing to do. */
+  pollMs: number;
+  /** Orders read per work list and pass. */
+  batchSize: number;
+  /** How often an instance without the lease (PostgreSQL) tries to take it over. */
+  leaseRetryMs: number;
+  /** Backoff after the fulfilment hook failed for an order; it is retried for as long as it is due. */
+  deliveryRetry: RetryPolicy;
+  /** Backoff between `send_goods_confirm_by_platform` attempts, and how many attempts at most. */
+  shippingRetry: RetryPolicy & { maxAttempts: number };
+}
+
+/** Injection token of the worker's `FulfilmentOptions`. */
+export const FULFILMENT_OPTIONS = Symbol('FULFILMENT_OPTIONS');
+
+/**
+ * Shipping: 2 s, 4 s, 8 s ... capped at 10 min, 20 attempts (about two hours), well inside the days an
+ * escrow trade waits for its seller to ship. The fulfilment hook: from 1 s, capped at 5 min, without end.
+ */
+export const DEFAULT_FULFILMENT_OPTIONS: FulfilmentOptions = {
+  enabled: true,
+  pollMs: 500,
+  batchSize: 100,
+  leaseRetryMs: 5_000,
+  deliveryRetry: { baseMs: 1_000, maxMs: 300_000 },
+  shippingRetry: { baseMs: 2_000, maxMs: 600_000, maxAttempts: 20 },
+};
+
+/** The pause after the `failures`-th failure in a row (1-based). */
+export function retryDelayMs(policy: RetryPolicy, failures: number): number {
+  return Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, Math.min(failures - 1, 30)));
+}

@@ -1,0 +1,288 @@
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { AlipayGateway, GatewayError } from '@ledger/alipay-gateway';
+import {
+  DomainError,
+  deliveryDecision,
+  shippingDecision,
+  type ConfirmShipping,
+  type OrderState,
+} from '@ledger/domain';
+import { OrderCommands, type CommandContext } from '@ledger/ingest';
+import { LEDGER_DATABASE, LedgerLogger, type LedgerDatabase } from '@ledger/platform';
+import { OrderQueries, type OrderSummary } from '@ledger/projections';
+import { DataSource } from 'typeorm';
+import { FulfilmentHook, type FulfilmentOrder } from './fulfilment-hook';
+import { FULFILMENT_OPTIONS, retryDelayMs, type FulfilmentOptions } from './fulfilment-options';
+import { WorkerLease } from './worker-lease';
+
+const CONTEXT = 'FulfilmentWorker';
+
+/** The stream position a decision was read at: the causation of what the worker appends. */
+function decidedAt(outTradeNo: string, version: number): CommandContext {
+  return { causationId: `order-${outTradeNo}@${version}` };
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Acts on the delivery decisions of SPEC §3 and issue 4 §6, polling B's work lists:
+ * - a pending delivery: the merchant's `FulfilmentHook` delivers (at least once), then `DeliveryCompleted`
+ *   is appended through the order's decider (exactly once: a second completion appends nothing);
+ * - a delivered escrow trade: `send_goods_confirm_by_platform`, whose every answer is recorded
+ *   (`ShippingConfirmed`, or `ShippingConfirmationFailed` with retries and exponential backoff until
+ *   confirmed, refused for good, or out of attempts).
+ *
+ * The lists come from the projection, which may lag: every action first reloads the order's stream and acts
+ * only if the decision still holds there. No gateway or hook call runs inside a database transaction. On
+ * PostgreSQL one instance at a time works (an advisory lock), so that two ledgers do not confirm the same
+ * shipment twice.
+ */
+@Injectable()
+export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly lease?: WorkerLease;
+  private readonly stopSignal = new AbortController();
+  /** When an order may be acted on again, by action (`deliver:` / `ship:` + out_trade_no). */
+  private readonly retryAt = new Map<string, number>();
+  /** Consecutive hook failures per order. */
+  private readonly failures = new Map<string, number>();
+  private readonly sleepers = new Set<() => void>();
+  private loop?: Promise<void>;
+
+  constructor(
+    private readonly queries: OrderQueries,
+    private readonly commands: OrderCommands,
+    private readonly gateway: AlipayGateway,
+    private readonly hook: FulfilmentHook,
+    private readonly logger: LedgerLogger,
+    @Inject(FULFILMENT_OPTIONS) private readonly options: FulfilmentOptions,
+    @Inject(LEDGER_DATABASE) database: LedgerDatabase,
+    @InjectDataSource() dataSource: DataSource,
+  ) {
+    if (database.kind === 'postgres') this.lease = new WorkerLease(dataSource, 'fulfilment');
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.options.enabled) this.loop = this.run();
+  }
+
+  /** Stops before the database closes: the actions in flight finish (or give up on the abort signal). */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopSignal.abort();
+    this.sleepers.forEach((wake) => wake());
+    await this.loop;
+  }
+
+  /**
+   * One pass over both work lists; resolves with the number of orders it acted on (hook or gateway called).
+   * The loop calls it; tests call it to step the worker.
+   */
+  async runOnce(): Promise<number> {
+    const [deliveries, shipments] = await Promise.all([
+      this.queries.pendingDeliveries(this.options.batchSize),
+      this.queries.pendingShippingConfirmations(this.options.batchSize),
+    ]);
+    let acted = 0;
+    const act = async (key: string, action: () => Promise<boolean>) => {
+      if (this.stopping || this.isBackingOff(key)) return;
+      try {
+        if (await action()) acted++;
+      } catch (error) {
+        // The database or the ledger's own code failed: this order waits, the others go on.
+        this.retryAt.set(key, Date.now() + this.options.deliveryRetry.baseMs);
+        this.logger.warn({ msg: `${key} failed: ${errorMessage(error)}`, err: error }, CONTEXT);
+      }
+    };
+    for (const order of deliveries) await act(`deliver:${order.outTradeNo}`, () => this.deliver(order));
+    for (const order of shipments) {
+      await act(`ship:${order.outTradeNo}`, () => this.confirmShipping(order.outTradeNo, order));
+    }
+    return acted;
+  }
+
+  private get stopping(): boolean {
+    return this.stopSignal.signal.aborted;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        if (this.lease !== undefined && !(await this.lease.acquire())) {
+          await this.sleep(this.options.leaseRetryMs);
+        } else if ((await this.runOnce()) === 0) {
+          await this.sleep(this.options.pollMs);
+        }
+      } catch (error) {
+        // The work lists could not be read (the database is away): try again after a pause.
+        this.logger.warn(
+          { msg: `fulfilment pass failed, retrying: ${errorMessage(error)}`, err: error },
+          CONTEXT,
+        );
+        await this.sleep(this.options.pollMs);
+      }
+    }
+    await this.lease?.release().catch(() => undefined);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
+  }
+
+  private isBackingOff(key: string): boolean {
+    const at = this.retryAt.get(key);
+    return at !== undefined && Date.now() < at;
+  }
+
+  /** Delivers one order if its stream still says so; true when the hook was called. */
+  private async deliver(listed: OrderSummary): Promise<boolean> {
+    const { outTradeNo } = listed;
+    const key = `deliver:${outTradeNo}`;
+    const { state, version } = await this.commands.load(outTradeNo);
+    if (deliveryDecision(state) !== 'pending') return false;
+    const order = fulfilmentOrder(outTradeNo, state);
+
+    let reference: string | undefined;
+    try {
+      ({ reference } = await this.hook.deliver(order, this.stopSignal.signal));
+    } catch (error) {
+      const failures = (this.failures.get(key) ?? 0) + 1;
+      this.failures.set(key, failures);
+      const delay = retryDelayMs(this.options.deliveryRetry, failures);
+      this.retryAt.set(key, Date.now() + delay);
+      this.logger.warn(
+        {
+          msg: `the fulfilment hook failed for order ${outTradeNo} (attempt ${failures}); retrying in ${delay} ms`,
+          outTradeNo,
+          err: error,
+        },
+        CONTEXT,
+      );
+      return true;
+    }
+    this.failures.delete(key);
+    this.retryAt.delete(key);
+
+    const result = await this.commands.completeDelivery(
+      {
+        type: 'CompleteDelivery',
+        outTradeNo,
+        deliveredAt: new Date().toISOString(),
+        ...(reference === undefined ? {} : { reference }),
+      },
+      decidedAt(outTradeNo, version),
+    );
+    this.logger.log(
+      {
+        msg: `order ${outTradeNo} delivered${result.events.length === 0 ? ' (already recorded)' : ''}`,
+        outTradeNo,
+        reference,
+      },
+      CONTEXT,
+    );
+    if (shippingDecision(result.state) === 'pending' && !this.stopping) {
+      await this.confirmShipping(outTradeNo);
+    }
+    return true;
+  }
+
+  /**
+   * Confirms one escrow trade's shipping if its stream still says so and its backoff has passed; true when
+   * the gateway was called. `listed` (the projection's row) dates the last failure after a restart.
+   */
+  private async confirmShipping(outTradeNo: string, listed?: OrderSummary): Promise<boolean> {
+    const key = `ship:${outTradeNo}`;
+    const { state, version } = await this.commands.load(outTradeNo);
+    if (shippingDecision(state) !== 'pending' || state.tradeNo === undefined) return false;
+    const { attempts } = state.shipping;
+    if (attempts > 0 && listed !== undefined) {
+      // After a restart the memory is empty: the last failure is at most as old as the row's last update.
+      const due = Date.parse(listed.updatedAt) + retryDelayMs(this.options.shippingRetry, attempts);
+      if (Date.now() < due) {
+        this.retryAt.set(key, due);
+        return false;
+      }
+    }
+
+    const order = fulfilmentOrder(outTradeNo, state);
+    let result: ConfirmShipping['result'];
+    try {
+      const shipment = await this.hook.shipmentOf(order);
+      const acceptance = await this.gateway.sendGoodsConfirm(
+        { tradeNo: state.tradeNo, ...shipment },
+        { signal: this.stopSignal.signal },
+      );
+      // `P` (accepted, result to come) is taken as confirmed: Alipay has the shipment (reference §4.4).
+      this.logger.log(
+        { msg: `shipping of order ${outTradeNo} confirmed to Alipay (${acceptance.status})`, outTradeNo },
+        CONTEXT,
+      );
+      result = { outcome: 'confirmed' };
+    } catch (error) {
+      if (!(error instanceof GatewayError)) throw error;
+      // Shutting down: nothing was learnt; the next start asks again.
+      if (error.code === 'ABORTED') return true;
+      const attempt = attempts + 1;
+      const retryable = error.retryable && attempt < this.options.shippingRetry.maxAttempts;
+      result = { outcome: 'failed', code: error.alipayCode ?? error.code, retryable };
+      if (retryable) this.retryAt.set(key, Date.now() + retryDelayMs(this.options.shippingRetry, attempt));
+      this.logger.warn(
+        {
+          msg:
+            `send_goods_confirm_by_platform failed for order ${outTradeNo} (attempt ${attempt}): ` +
+            `${error.message}${retryable ? '' : '; no more attempts'}`,
+          outTradeNo,
+          code: result.code,
+        },
+        CONTEXT,
+      );
+    }
+
+    try {
+      await this.commands.confirmShipping(
+        { type: 'ConfirmShipping', outTradeNo, result, at: new Date().toISOString() },
+        decidedAt(outTradeNo, version),
+      );
+    } catch (error) {
+      // The trade closed or was refunded while the gateway answered: the answer no longer matters.
+      if (!(error instanceof DomainError && error.code === 'SHIPPING_NOT_DUE')) throw error;
+      this.logger.log({ msg: `${error.message}: the answer is not recorded`, outTradeNo }, CONTEXT);
+    }
+    return true;
+  }
+}
+
+function fulfilmentOrder(outTradeNo: string, state: OrderState): FulfilmentOrder {
+  const { placed } = state;
+  if (placed === undefined || state.tradeNo === undefined || state.paymentType === undefined) {
+    // deliveryDecision and shippingDecision are `pending` only for a placed, paid order.
+    throw new Error(`order ${outTradeNo} is not a paid order`);
+  }
+  return {
+    idempotencyKey: outTradeNo,
+    outTradeNo,
+    tradeNo: state.tradeNo,
+    subject: placed.subject,
+    paymentType: state.paymentType,
+    service: placed.service,
+    paidFee: state.paidFee,
+    ...(state.buyerId === undefined ? {} : { buyerId: state.buyerId }),
+    ...(state.buyerEmail === undefined ? {} : { buyerEmail: state.buyerEmail }),
+    ...(state.gmtPayment === undefined ? {} : { gmtPayment: state.gmtPayment }),
+  };
+}

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { FulfilmentHook, LoggingFulfilmentHook } from './fulfilment-hook';
+import { DEFAULT_FULFILMENT_OPTIONS, FULFILMENT_OPTIONS } from './fulfilment-options';
+import { FulfilmentWorker } from './fulfilment-worker';
+
+/**
+ * The delivery worker (SPEC §3 delivery decisions, issue 4 §6). Needs OrderQueries (ProjectionsModule),
+ * OrderCommands (IngestModule) and AlipayGateway (AlipayGatewayModule), all global. A merchant plugs its
+ * fulfilment system in by replacing the `FulfilmentHook` provider below.
+ */
+@Module({
+  providers: [
+    { provide: FulfilmentHook, useClass: LoggingFulfilmentHook },
+    { provide: FULFILMENT_OPTIONS, useValue: DEFAULT_FULFILMENT_OPTIONS },
+    FulfilmentWorker,
+  ],
+})
+export class FulfilmentModule {}
