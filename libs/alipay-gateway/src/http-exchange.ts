@@ -100,7 +100,7 @@ export async function exchange(request: HttpExchange): Promise<HttpReply> {
         const bytes = chunk as Uint8Array;
         size += bytes.byteLength;
         if (size > request.maxReplyBytes) {
-          await response.body.cancel().catch(() => undefined);
+          // Leaving the loop cancels the stream: the rest of the reply is not read.
           throw new GatewayError(
             'BAD_REPLY',
             `${request.service}: the reply is larger than ${request.maxReplyBytes} bytes`,
