@@ -279,16 +279,21 @@ function describeMalformedMd5(received: string): string {
 }
 
 // Keys are parsed once: a rotation list is verified on every notification.
-const keyCache = new Map<string, Result<KeyObject>>();
+// One map per kind, keyed by the configured text itself: the same string object comes with every call,
+// so its hash is computed once.
+const keyCaches = {
+  public: new Map<string, Result<KeyObject>>(),
+  private: new Map<string, Result<KeyObject>>(),
+};
 const KEY_CACHE_LIMIT = 64;
 
 function cached(kind: 'public' | 'private', text: string, parse: () => Result<KeyObject>): Result<KeyObject> {
-  const cacheKey = `${kind}:${text}`;
-  let result = keyCache.get(cacheKey);
+  const cache = keyCaches[kind];
+  let result = cache.get(text);
   if (result === undefined) {
     result = parse();
-    if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
-    keyCache.set(cacheKey, result);
+    if (cache.size >= KEY_CACHE_LIMIT) cache.clear();
+    cache.set(text, result);
   }
   return result;
 }
