@@ -3,13 +3,8 @@ import type { DataSource } from 'typeorm';
 import { EVENTS_NOTIFY_CHANNEL } from '../append-statement';
 import type { GlobalCheckpoint } from '../event-envelope';
 import { UpcasterChain, type EventUpcaster } from '../upcasting';
-import {
-  compareCheckpoints,
-  ensureCheckpoint,
-  readCheckpoint,
-  toCheckpoint,
-  type AppendedPosition,
-} from './checkpoint';
+import { ensureCheckpoint, readCheckpoint, toCheckpoint, type AppendedPosition } from './checkpoint';
+import { CheckpointWaiters } from './checkpoint-waiters';
 import { ControlConnection } from './control-connection';
 import {
   listParkedEvents,
@@ -64,8 +59,6 @@ interface Consumer {
   active: boolean;
 }
 
-type ProgressListener = (projection: string, checkpoint: GlobalCheckpoint) => void;
-
 const CONTEXT = 'Projector';
 
 /**
@@ -79,7 +72,7 @@ const CONTEXT = 'Projector';
  */
 export class Projector {
   private readonly consumers = new Map<string, Consumer>();
-  private readonly progressListeners = new Set<ProgressListener>();
+  private readonly waiters: CheckpointWaiters;
   private readonly sleepers = new Set<() => void>();
   private readonly options: Required<Omit<ProjectorOptions, 'logger' | 'upcasters'>>;
   private readonly logger?: ProjectorOptions['logger'];
@@ -116,6 +109,9 @@ export class Projector {
       waitPollMs: 100,
       ...rest,
     };
+    this.waiters = new CheckpointWaiters(dataSource, this.options.waitPollMs, (message) => {
+      this.logger?.warn(message, CONTEXT);
+    });
   }
 
   /** Starts projecting in the background; resolves once every projection has a checkpoint row. */
@@ -147,52 +143,7 @@ export class Projector {
    */
   waitFor(projection: string, target: GlobalCheckpoint | AppendedPosition, timeoutMs: number): Promise<void> {
     this.consumer(projection);
-    const goal = toCheckpoint(target);
-    return new Promise<void>((resolve, reject) => {
-      let settled = false;
-      let checking = false;
-      const settle = (error?: ProjectorError) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        clearInterval(poll);
-        this.progressListeners.delete(onProgress);
-        if (error === undefined) resolve();
-        else reject(error);
-      };
-      const check = async () => {
-        if (settled || checking) return;
-        checking = true;
-        try {
-          const checkpoint = await readCheckpoint(this.dataSource, projection);
-          if (compareCheckpoints(checkpoint, goal) >= 0) settle(await this.parkedFrom(projection, goal));
-        } catch (error) {
-          this.logger?.warn(
-            `waitFor could not read the checkpoint of ${projection}: ${String(error)}`,
-            CONTEXT,
-          );
-        } finally {
-          checking = false;
-        }
-      };
-      const onProgress: ProgressListener = (name, checkpoint) => {
-        if (name === projection && compareCheckpoints(checkpoint, goal) >= 0) void check();
-      };
-      const timer = setTimeout(
-        () =>
-          settle(
-            new ProjectorError(
-              'WAIT_TIMEOUT',
-              `projection ${projection} did not reach ${goal.transactionId}/${goal.position} within ${timeoutMs} ms`,
-              { projection },
-            ),
-          ),
-        timeoutMs,
-      );
-      const poll = setInterval(() => void check(), this.options.waitPollMs);
-      this.progressListeners.add(onProgress);
-      void check();
-    });
+    return this.waiters.wait(projection, toCheckpoint(target), timeoutMs);
   }
 
   /** How far `projection` is behind: committed events after its checkpoint, and the oldest one's age. */
@@ -256,23 +207,8 @@ export class Projector {
     return consumer;
   }
 
-  private async parkedFrom(projection: string, goal: GlobalCheckpoint): Promise<ProjectorError | undefined> {
-    const rows = await this.dataSource.query<{ global_position: string }[]>(
-      `SELECT global_position FROM parked_events
-       WHERE projection = $1 AND transaction_id = $2::xid8 AND global_position <= $3 ORDER BY global_position`,
-      [projection, goal.transactionId, goal.position],
-    );
-    if (rows.length === 0) return undefined;
-    const parkedPositions = rows.map((row) => Number(row.global_position));
-    return new ProjectorError(
-      'EVENT_PARKED',
-      `projection ${projection} parked events ${parkedPositions.join(', ')} of transaction ${goal.transactionId}`,
-      { projection, parkedPositions },
-    );
-  }
-
   private progress(projection: string, checkpoint: GlobalCheckpoint): void {
-    this.progressListeners.forEach((listener) => listener(projection, checkpoint));
+    this.waiters.progress(projection, checkpoint);
   }
 
   /** Keeps a control connection open and every projection running under it, until stopped. */
