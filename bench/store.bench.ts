@@ -43,8 +43,12 @@ interface Row {
   target?: string;
 }
 
-/** Cumulative CPU seconds of everything doing the work: this process, plus the server's backends. */
-type CpuClock = () => Promise<number>;
+/**
+ * Cumulative CPU seconds of everything doing the work, per process: this one, plus the server's backends.
+ * Per process, because the pool closes idle connections: a backend gone by the end of a measurement
+ * takes its whole history with it, and only what the survivors (and newcomers) did counts.
+ */
+type CpuClock = () => Promise<Map<string, number>>;
 
 const clientCpuSeconds = () => {
   const usage = process.cpuUsage();
@@ -75,7 +79,9 @@ async function measure(cpu: CpuClock, work: () => Promise<unknown>): Promise<Mea
   const started = process.hrtime.bigint();
   await work();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  return { seconds, cpuSeconds: (await cpu()) - cpuBefore };
+  let cpuSeconds = 0;
+  for (const [key, after] of await cpu()) cpuSeconds += after - (cpuBefore.get(key) ?? 0);
+  return { seconds, cpuSeconds };
 }
 
 function rate(operations: number, measured: Measured[]): Rate {
@@ -328,9 +334,11 @@ async function onPostgres(): Promise<Row[]> {
           `SELECT pid FROM pg_stat_activity WHERE datname = $1`,
           [name],
         );
-        return backends.rows.reduce((total, { pid }) => total + processCpuSeconds(pid), 0);
+        const clock = new Map([['client', clientCpuSeconds()]]);
+        for (const { pid } of backends.rows) clock.set(`backend ${pid}`, processCpuSeconds(pid));
+        return clock;
       };
-      return await benchmark('postgres', database, async () => clientCpuSeconds() + (await serverCpu()));
+      return await benchmark('postgres', database, serverCpu);
     } finally {
       await database.close();
     }
@@ -347,7 +355,9 @@ async function onEmbedded(): Promise<Row[]> {
     try {
       await runMigrations(database.dataSource);
       // PGlite runs inside this process: its work is this process's CPU time.
-      return await benchmark('embedded', database, () => Promise.resolve(clientCpuSeconds()));
+      return await benchmark('embedded', database, () =>
+        Promise.resolve(new Map([['client', clientCpuSeconds()]])),
+      );
     } finally {
       await database.close();
     }
