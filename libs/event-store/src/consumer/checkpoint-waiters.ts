@@ -69,6 +69,13 @@ export class CheckpointWaiters {
     if (passed.length > 0) void this.release(projection, passed);
   }
 
+  /** Settles every pending wait with `error`. */
+  cancelAll(error: (projection: string) => ProjectorError): void {
+    for (const [projection, waiters] of this.waiting) {
+      [...waiters].forEach((waiter) => waiter.settle(error(projection)));
+    }
+  }
+
   private async readAndRelease(projection: string): Promise<void> {
     try {
       this.progress(projection, await readCheckpoint(this.dataSource, projection));

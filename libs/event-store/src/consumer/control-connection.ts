@@ -1,12 +1,12 @@
 import type { Notification, PoolClient } from 'pg';
-import type { DataSource, QueryRunner } from 'typeorm';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 
 // Two-key advisory locks live apart from the one-key locks of the migration runner.
 const LOCK = `hashtext('ledger.projector'), hashtext($1)`;
 
 /**
- * The projector's own session: it holds one advisory lock per projection this instance runs, and
- * LISTENs for the append hint. When it dies (process gone, connection killed) PostgreSQL ends the session
+ * The projector's own session: it holds one advisory lock per projection this instance runs, LISTENs for
+ * the append hint, and runs the consumers' batches. When it dies (process gone, connection killed) PostgreSQL ends the session
  * and frees the locks, so another instance takes over; this instance learns it through `lost`.
  */
 export class ControlConnection {
@@ -16,6 +16,8 @@ export class ControlConnection {
   private detach: () => void = () => undefined;
   private closed = false;
   private isAlive = true;
+  /** The tail of the transactions queued on this session: they run one at a time. */
+  private queue: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly runner: QueryRunner,
@@ -61,6 +63,33 @@ export class ControlConnection {
 
   get alive(): boolean {
     return this.isAlive && !this.closed;
+  }
+
+  /**
+   * Runs `work` in a transaction on this session, after those queued before it. The consumers' batches run
+   * here rather than on the pool: a burst of requests holding every pooled connection cannot starve the
+   * projections (and the read-your-writes waits behind them), and a batch commits only on the session
+   * that holds the projection's lock.
+   */
+  async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const previous = this.queue;
+    let done: () => void = () => undefined;
+    this.queue = new Promise<void>((resolve) => (done = resolve));
+    await previous;
+    try {
+      if (!this.alive) throw new Error('the projector lost its control connection');
+      await this.runner.startTransaction();
+      try {
+        const result = await work(this.runner.manager);
+        await this.runner.commitTransaction();
+        return result;
+      } catch (error) {
+        if (this.runner.isTransactionActive) await this.runner.rollbackTransaction().catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      done();
+    }
   }
 
   /** Takes the projection's lock unless another session holds it. */

@@ -12,7 +12,7 @@ export type ProjectorErrorCode =
   | 'EVENT_PARKED'
   /** Another rebuild of the same projection is running. */
   | 'REBUILD_IN_PROGRESS'
-  /** The projector was stopped while the request was waiting. */
+  /** The projector was stopped (the application is shutting down) while `waitFor` was waiting. */
   | 'PROJECTOR_STOPPED';
 
 export interface ProjectorErrorDetails {

@@ -122,6 +122,22 @@ describe('Projector', () => {
     expect(await summaryRows(db.dataSource, 'idle')).toEqual([]);
   });
 
+  it('releases pending waits with PROJECTOR_STOPPED when it stops', async () => {
+    await createSummaryTable(db.dataSource, 'stopping');
+    const projector = await started(
+      new Projector(db.dataSource, [
+        summaryProjection({ name: 'stopping', table: 'stopping', handles: ['S'] }),
+      ]),
+    );
+    const waiting = projector
+      .waitFor('stopping', { transactionId: '18446744073709551615', position: 1 }, 60_000)
+      .catch((error: unknown) => error);
+
+    await projector.stop();
+
+    expect(await waiting).toMatchObject({ code: 'PROJECTOR_STOPPED' });
+  });
+
   it('refuses unknown projections and malformed targets', async () => {
     const projector = new Projector(db.dataSource, [summaryProjection({ name: 'refusals', table: 'x' })]);
     expect(() => projector.waitFor('nope', { transactionId: '1', position: 1 }, 10)).toThrow(

@@ -122,9 +122,18 @@ export class Projector {
     this.supervision = this.supervise();
   }
 
-  /** Stops after the batches in flight, and gives the projections' locks back for another instance. */
+  /**
+   * Stops after the batches in flight, and gives the projections' locks back for another instance.
+   * Pending `waitFor` calls reject with `PROJECTOR_STOPPED`.
+   */
   async stop(): Promise<void> {
     this.running = false;
+    this.waiters.cancelAll(
+      (projection) =>
+        new ProjectorError('PROJECTOR_STOPPED', `the projector stopped while waiting for ${projection}`, {
+          projection,
+        }),
+    );
     this.sleepers.forEach((wake) => wake());
     for (const consumer of this.consumers.values()) consumer.wake.notify();
     await this.supervision;
@@ -264,7 +273,7 @@ export class Projector {
       consumer.active = true;
       this.logger?.log(`projecting ${name}`, CONTEXT);
       try {
-        await this.project(consumer, () => this.running && control.alive);
+        await this.project(consumer, control);
       } finally {
         consumer.active = false;
       }
@@ -273,15 +282,14 @@ export class Projector {
   }
 
   /** The consumer loop: batch after batch while there is work, then wait for a hint or the poll. */
-  private async project(consumer: Consumer, holding: () => boolean): Promise<void> {
+  private async project(consumer: Consumer, control: ControlConnection): Promise<void> {
+    const holding = () => this.running && control.alive;
     const { run, wake } = consumer;
     const { batchSize, idlePollMs } = this.options;
     let backoff = 0;
     while (holding()) {
       try {
-        const outcome = await this.dataSource.transaction((manager) =>
-          projectNextBatch(manager, run, batchSize),
-        );
+        const outcome = await control.transaction((manager) => projectNextBatch(manager, run, batchSize));
         backoff = 0;
         if (outcome.read > 0) this.progress(run.key, outcome.checkpoint);
         if (outcome.parked > 0) {
