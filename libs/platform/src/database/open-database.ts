@@ -67,7 +67,12 @@ async function openPostgres(databaseUrl: string, options: OpenDatabaseOptions): 
     });
   }
   options.logger?.log(`connected to PostgreSQL at ${redacted(databaseUrl)}`, 'Database');
-  return { dataSource, kind: 'postgres', close: once(() => dataSource.destroy()) };
+  return {
+    dataSource,
+    kind: 'postgres',
+    // Nest's TypeOrmModule may have destroyed it already when the application closed.
+    close: once(async () => (dataSource.isInitialized ? dataSource.destroy() : undefined)),
+  };
 }
 
 async function openEmbedded(options: OpenDatabaseOptions): Promise<LedgerDatabase> {
@@ -96,7 +101,8 @@ async function openEmbedded(options: OpenDatabaseOptions): Promise<LedgerDatabas
       poolSize: options.poolSize ?? 4,
     });
     await dataSource.initialize();
-    undo.push(() => dataSource.destroy());
+    // Nest's TypeOrmModule may have destroyed it already when the application closed.
+    undo.push(() => (dataSource.isInitialized ? dataSource.destroy() : undefined));
     options.logger?.log(`opened the embedded database in ${dataDir}`, 'Database');
     return { dataSource, kind: 'embedded', close: once(() => unwind(undo)) };
   } catch (error) {
