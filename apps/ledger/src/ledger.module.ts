@@ -5,6 +5,7 @@ import { IngestModule } from '@ledger/ingest';
 import { type LedgerConfig, type LedgerDatabase, type LedgerLogger, PlatformModule } from '@ledger/platform';
 import { ProjectionsModule } from '@ledger/projections';
 import { AdminModule } from './admin/admin.module';
+import { AlipayModule } from './alipay/alipay.module';
 import { HealthController } from './health/health.controller';
 import { HttpEdgeModule } from './http/http-edge.module';
 import { OrdersModule } from './orders/orders.module';
@@ -27,6 +28,7 @@ export class LedgerModule {
         HttpEdgeModule,
         OrdersModule,
         AdminModule,
+        AlipayModule,
       ],
       controllers: [HealthController],
     };

@@ -1,0 +1,123 @@
+import type { ServerResponse } from 'node:http';
+import { Controller, Get, Post, Req, Res } from '@nestjs/common';
+import { ApiConsumes, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { NotificationPipeline, type IngestResult, type RawNotification } from '@ledger/ingest';
+import { LedgerLogger } from '@ledger/platform';
+import { ProjectionsService } from '@ledger/projections';
+import type { RequestWithRawBody } from './raw-body';
+import { receivedHeaders } from './raw-body';
+import { renderReturnPage, returnPageKind } from './return-page';
+
+/** How long a notification's reply waits for the projections to show it (docs/operations.md). */
+export const READ_YOUR_WRITES_TIMEOUT_MS = 2_000;
+
+const CONTEXT = 'AlipayEdge';
+
+/** The HTTP status of a notify reply; Alipay only reads the body (anything but `success` is retried). */
+function notifyStatus(result: IngestResult): number {
+  if (result.reply === 'success') return 200;
+  if (result.detail.outcome === 'rejected') return result.detail.reason === 'body_too_large' ? 413 : 400;
+  return 503;
+}
+
+function rawNotification(request: RequestWithRawBody, channel: RawNotification['channel']): RawNotification {
+  const url = request.originalUrl ?? request.url ?? '';
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
+  const captured = request.alipayRawBody;
+  const headers = captured?.headers ?? receivedHeaders(request);
+  const contentType = headers['content-type'];
+  // A return_url's parameters are its query string; Node hands the request target over as Latin-1, so
+  // these are the bytes the browser sent.
+  const body =
+    channel === 'return' ? Buffer.from(query === -1 ? '' : url.slice(query + 1), 'latin1') : captured?.bytes;
+  return {
+    channel,
+    receivedAt: new Date(),
+    ...(request.socket.remoteAddress === undefined ? {} : { remoteAddress: request.socket.remoteAddress }),
+    method: request.method ?? '',
+    path,
+    headers,
+    ...(contentType === undefined
+      ? {}
+      : { contentType: Array.isArray(contentType) ? contentType.join(', ') : contentType }),
+    body: body ?? Buffer.alloc(0),
+    receivedBytes: channel === 'return' ? (body?.length ?? 0) : (captured?.receivedBytes ?? 0),
+    truncated: channel === 'notify' && captured?.truncated === true,
+  };
+}
+
+/**
+ * The Alipay edge (SPEC §4): `POST /alipay/notify` answers exactly `success` once the notification has
+ * committed (and the projections show it, up to 2 s), `fail` otherwise; `GET /alipay/return` runs the same
+ * pipeline on the redirect's query and shows the buyer a small page. Bodies are read raw (see raw-body.ts),
+ * never through a DTO or a ValidationPipe.
+ */
+@ApiTags('alipay')
+@Controller('alipay')
+export class AlipayController {
+  constructor(
+    private readonly pipeline: NotificationPipeline,
+    private readonly projections: ProjectionsService,
+    private readonly logger: LedgerLogger,
+  ) {}
+
+  @Post('notify')
+  @ApiOperation({ summary: "Alipay's asynchronous payment notification (trade_status_sync)" })
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiProduces('text/plain')
+  @ApiResponse({ status: 200, description: '`success`: stored, verified and applied (or nothing new)' })
+  @ApiResponse({
+    status: 400,
+    description: '`fail`: not verified or unusable; kept in the inbox with the reason',
+  })
+  @ApiResponse({ status: 413, description: '`fail`: larger than 1 MB; its first megabyte is kept' })
+  @ApiResponse({
+    status: 503,
+    description: '`fail`: could not be finished now (gateway, database); Alipay retries',
+  })
+  async notify(@Req() request: RequestWithRawBody, @Res() response: ServerResponse): Promise<void> {
+    const result = await this.pipeline.receive(rawNotification(request, 'notify'));
+    await this.readYourWrites(result);
+    const status = notifyStatus(result);
+    response.writeHead(status, {
+      'content-type': 'text/plain; charset=utf-8',
+      'cache-control': 'no-store',
+      ...(status === 413 ? { connection: 'close' } : {}),
+    });
+    response.end(result.reply);
+  }
+
+  @Get('return')
+  @ApiOperation({ summary: "The buyer's redirect from Alipay (return_url): processed like a notification" })
+  @ApiProduces('text/html')
+  @ApiResponse({ status: 200, description: 'a page saying paid, pending, or could not be verified' })
+  async return(@Req() request: RequestWithRawBody, @Res() response: ServerResponse): Promise<void> {
+    const result = await this.pipeline.receive(rawNotification(request, 'return'));
+    await this.readYourWrites(result);
+    // Always 200: the page is for a person, and some browsers replace short error pages with their own.
+    response.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      // The URL carries the signed parameters: do not hand them to the next site.
+      'referrer-policy': 'no-referrer',
+    });
+    response.end(renderReturnPage(returnPageKind(result), result));
+  }
+
+  /**
+   * Issue 4 design, rule 3: a read right after `success` shows the notification. On timeout the events
+   * are durable all the same, so the answer is still `success`.
+   */
+  private async readYourWrites(result: IngestResult): Promise<void> {
+    if (result.checkpoint === undefined) return;
+    try {
+      await this.projections.waitForProjections(result.checkpoint, READ_YOUR_WRITES_TIMEOUT_MS);
+    } catch (error) {
+      this.logger.warn(
+        `notification ${result.inboxId ?? '?'} is committed but not yet projected: ${String(error)}`,
+        CONTEXT,
+      );
+    }
+  }
+}

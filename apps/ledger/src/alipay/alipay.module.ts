@@ -1,0 +1,37 @@
+import { Module } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { AlipayGateway, AlipayGatewayModule } from '@ledger/alipay-gateway';
+import { NOTIFY_ID_CHECK, NotificationPipeline, type NotifyIdCheck } from '@ledger/ingest';
+import { AlipayController } from './alipay.controller';
+import { captureRawBody } from './raw-body';
+
+/**
+ * The Alipay edge: the notify and return endpoints, the notification pipeline, and `notify_verify` through
+ * the gateway client.
+ *
+ * The raw-body capture is registered on the HTTP adapter when this module is constructed: Nest builds the
+ * modules in `NestFactory.create` and registers its own body parsers later, in `init()`, so the capture runs
+ * first on `/alipay/*`. (A module's `configure()` middleware would run after the parsers.)
+ */
+@Module({
+  imports: [AlipayGatewayModule],
+  controllers: [AlipayController],
+  providers: [
+    NotificationPipeline,
+    {
+      provide: NOTIFY_ID_CHECK,
+      inject: [AlipayGateway],
+      useFactory:
+        (gateway: AlipayGateway): NotifyIdCheck =>
+        async (notifyId) => {
+          const { verified, answer } = await gateway.notifyVerify(notifyId);
+          return { genuine: verified, body: answer };
+        },
+    },
+  ],
+})
+export class AlipayModule {
+  constructor(adapterHost: HttpAdapterHost) {
+    adapterHost.httpAdapter.use('/alipay', captureRawBody);
+  }
+}

@@ -1,0 +1,98 @@
+import { formatYuan } from '@ledger/alipay-protocol';
+import type { IngestResult } from '@ledger/ingest';
+
+/** What the buyer is told after Alipay's redirect (issue 4 §3). */
+export type ReturnPageKind = 'paid' | 'pending' | 'unverified';
+
+interface PageText {
+  title: string;
+  lines: string[];
+}
+
+const ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
+}
+
+/**
+ * Which page a processed return_url deserves. `paid` only when the ledger itself recognised the payment
+ * with nothing anomalous about it; a genuine redirect that has not (yet) proved one is `pending`: the
+ * asynchronous notification may still complete it (reference §2.2: return_url is a hint).
+ */
+export function returnPageKind(result: IngestResult): ReturnPageKind {
+  if (result.outcome === 'rejected') return 'unverified';
+  const state = result.order?.state;
+  if (state !== undefined && state.paid && state.anomalies.length === 0) return 'paid';
+  return 'pending';
+}
+
+function textOf(kind: ReturnPageKind, result: IngestResult): PageText {
+  const state = result.order?.state;
+  const outTradeNo = state?.placed === undefined ? undefined : result.order?.outTradeNo;
+  const order = outTradeNo === undefined ? [] : [`订单号 Order: ${outTradeNo}`];
+  switch (kind) {
+    case 'paid':
+      return {
+        title: '支付成功 · Payment received',
+        lines: [
+          ...order,
+          `金额 Amount: ¥${formatYuan(state?.paidFee ?? 0)}`,
+          '感谢您的购买，您可以关闭此页面。 Thank you: you can close this page.',
+        ],
+      };
+    case 'pending':
+      return {
+        title: '正在确认付款 · Confirming your payment',
+        lines: [
+          ...order,
+          '我们尚未收到支付宝的付款确认，通常几分钟内完成；无需重复付款。',
+          'Alipay has not confirmed the payment to us yet. This usually takes a few minutes: please do not pay again.',
+        ],
+      };
+    case 'unverified':
+      return {
+        title: '无法验证 · This confirmation could not be verified',
+        lines: [
+          '此页面的付款信息无法验证。如您已付款，支付宝会直接通知我们，无需重复付款。',
+          'The payment details on this page could not be verified. If you paid, Alipay will tell us directly: please do not pay again.',
+        ],
+      };
+  }
+}
+
+/** A small, self-contained HTML page: never blank, nothing from the request shown unescaped. */
+export function renderReturnPage(kind: ReturnPageKind, result: IngestResult): string {
+  const { title, lines } = textOf(kind, result);
+  const paragraphs = lines.map((line) => `<p>${escapeHtml(line)}</p>`).join('\n    ');
+  return `<!doctype html>
+<html lang="zh-CN">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <meta name="robots" content="noindex">
+  <title>${escapeHtml(title)}</title>
+  <style>
+    body { font-family: system-ui, sans-serif; margin: 0; padding: 3rem 1rem; background: #f5f6f8; color: #1d2129; }
+    main { max-width: 32rem; margin: 0 auto; background: #fff; border-radius: 12px; padding: 2rem;
+           box-shadow: 0 1px 4px rgba(0, 0, 0, 0.08); }
+    h1 { font-size: 1.3rem; margin-top: 0; }
+    main.paid h1 { color: #1a7f37; }
+    main.unverified h1 { color: #b42318; }
+  </style>
+</head>
+<body>
+  <main class="${kind}">
+    <h1>${escapeHtml(title)}</h1>
+    ${paragraphs}
+  </main>
+</body>
+</html>
+`;
+}

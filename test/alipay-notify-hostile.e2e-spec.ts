@@ -1,0 +1,240 @@
+import { randomBytes } from 'node:crypto';
+import { MAX_NOTIFICATION_BYTES } from '@ledger/ingest';
+import { newNotifyId, newTradeNo, signedNotification, tradeStatusSyncParams } from '@ledger/testing';
+import {
+  FORGED_KEY,
+  eventTypes,
+  inboxRows,
+  lastInboxRow,
+  newOutTradeNo,
+  notify,
+  placeOrder,
+  postRaw,
+  startLedger,
+  tradeNotification,
+  type RunningLedger,
+} from './alipay-notify.fixture';
+
+// Forged, tampered and hostile input at the notify edge (issue 4 §9, §10): every one is answered `fail`
+// (or a 4xx), kept in the inbox with its reason where possible, and hurts neither the server nor other
+// orders. Verification is over the raw bytes, whatever the Content-Type says (reference §2.4).
+
+describe('the notify edge under forged and hostile input', () => {
+  let running: RunningLedger;
+
+  beforeAll(async () => {
+    running = await startLedger('alipay_hostile');
+  });
+
+  afterAll(async () => {
+    await running?.close();
+  });
+
+  it('refuses a notification signed with another key, without asking the gateway', async () => {
+    const outTradeNo = newOutTradeNo('FORGED');
+    const notifyId = newNotifyId();
+    await placeOrder(running.commands, outTradeNo);
+    const forged = tradeNotification(
+      { outTradeNo, tradeNo: newTradeNo(), tradeStatus: 'TRADE_SUCCESS', totalFee: '12.34', notifyId },
+      FORGED_KEY,
+    );
+    expect(await notify(running, forged)).toEqual({ status: 400, text: 'fail' });
+    expect(await eventTypes(running, outTradeNo)).toEqual(['OrderPlaced']);
+    const [row] = await inboxRows(running, outTradeNo);
+    expect(row).toMatchObject({
+      outcome: 'rejected',
+      verified: false,
+      outcomeDetail: { reason: 'signature' },
+      verification: { outcome: 'SIGNATURE_MISMATCH' },
+    });
+    expect(running.gateway.requestsFor('notify_verify', notifyId)).toHaveLength(0);
+  });
+
+  it('refuses a genuine notification whose amount was changed in transit', async () => {
+    const outTradeNo = newOutTradeNo('TAMPERED');
+    await placeOrder(running.commands, outTradeNo, { totalFee: 100_00 });
+    const genuine = tradeNotification({
+      outTradeNo,
+      tradeNo: newTradeNo(),
+      tradeStatus: 'TRADE_SUCCESS',
+      totalFee: '0.01',
+    });
+    const tampered = genuine.text.replace('total_fee=0.01', 'total_fee=100.00');
+    expect(tampered).not.toBe(genuine.text);
+    expect(await postRaw(running, tampered, genuine.contentType)).toEqual({ status: 400, text: 'fail' });
+    expect(await eventTypes(running, outTradeNo)).toEqual(['OrderPlaced']);
+    expect((await inboxRows(running, outTradeNo))[0]).toMatchObject({ outcome: 'rejected', verified: false });
+  });
+
+  it('refuses a notification Alipay says it did not send, and fails over to a retry when the gateway is down', async () => {
+    const outTradeNo = newOutTradeNo('NOTIFY-VERIFY');
+    const tradeNo = newTradeNo();
+    await placeOrder(running.commands, outTradeNo);
+
+    const unknownId = newNotifyId();
+    running.gateway.script('notify_verify', unknownId, 'false');
+    const notSent = tradeNotification({
+      outTradeNo,
+      tradeNo,
+      tradeStatus: 'TRADE_SUCCESS',
+      totalFee: '12.34',
+      notifyId: unknownId,
+    });
+    expect(await notify(running, notSent)).toEqual({ status: 400, text: 'fail' });
+
+    const flakyId = newNotifyId();
+    running.gateway.script('notify_verify', flakyId, 'down', 'true');
+    const genuine = tradeNotification({
+      outTradeNo,
+      tradeNo,
+      tradeStatus: 'TRADE_SUCCESS',
+      totalFee: '12.34',
+      notifyId: flakyId,
+    });
+    expect(await notify(running, genuine)).toEqual({ status: 503, text: 'fail' });
+    expect(await eventTypes(running, outTradeNo)).toEqual(['OrderPlaced']);
+    // Alipay retries the same notification: this time the gateway answers.
+    expect(await notify(running, genuine)).toEqual({ status: 200, text: 'success' });
+    expect(await eventTypes(running, outTradeNo)).toEqual(['OrderPlaced', 'PaymentSucceeded']);
+
+    const rows = await inboxRows(running, outTradeNo);
+    expect(
+      rows.map((row) => [
+        row.outcome,
+        row.verified,
+        row.outcomeDetail?.outcome === 'applied'
+          ? ''
+          : row.outcomeDetail && 'reason' in row.outcomeDetail
+            ? row.outcomeDetail.reason
+            : '',
+      ]),
+    ).toEqual([
+      ['rejected', false, 'notify_verify'],
+      ['failed', null, 'notify_verify_unavailable'],
+      ['applied', true, ''],
+    ]);
+    expect(rows[0].notifyVerify).toMatchObject({ answer: false, body: 'false' });
+    expect(rows[1].notifyVerify).toMatchObject({ answer: null, error: { code: 'UNREACHABLE' } });
+  });
+
+  it.each([
+    ['an empty body', Buffer.alloc(0), 'application/x-www-form-urlencoded'],
+    ['no Content-Type at all', Buffer.from('a=1&b=2'), undefined],
+    [
+      'JSON',
+      Buffer.from(JSON.stringify({ out_trade_no: 'X', trade_status: 'TRADE_SUCCESS' })),
+      'application/json',
+    ],
+    ['binary noise', randomBytes(4096), 'application/octet-stream'],
+    [
+      'NUL bytes and broken escapes',
+      Buffer.from('notify_id=%00%00&sign=%zz&out_trade_no=a%00b&%00=x'),
+      'application/x-www-form-urlencoded',
+    ],
+    [
+      'a body under a multipart Content-Type',
+      Buffer.from('--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--'),
+      'multipart/form-data; boundary=x',
+    ],
+    [
+      'an SQL fragment',
+      Buffer.from("out_trade_no=1'; DROP TABLE events; --&sign=x&sign_type=MD5"),
+      'application/x-www-form-urlencoded; text/html; charset=UTF-8',
+    ],
+  ])('answers fail to %s and keeps its exact bytes', async (_name, body, contentType) => {
+    const reply = await postRaw(running, body, contentType);
+    expect(reply).toEqual({ status: 400, text: 'fail' });
+    const row = await lastInboxRow(running);
+    expect(row).toMatchObject({
+      outcome: 'rejected',
+      outcomeDetail: { reason: 'signature' },
+      verified: false,
+    });
+    expect(Buffer.from(row.body.base64!, 'base64').equals(body)).toBe(true);
+    expect(row.contentType).toBe(contentType ?? null);
+  });
+
+  it('answers 413 and fail to a body over 1 MB, keeping its first megabyte', async () => {
+    const body = Buffer.alloc(MAX_NOTIFICATION_BYTES + 4096, 'a');
+    const reply = await postRaw(running, body, 'application/x-www-form-urlencoded');
+    expect(reply).toEqual({ status: 413, text: 'fail' });
+    const row = await lastInboxRow(running);
+    expect(row).toMatchObject({
+      outcome: 'rejected',
+      outcomeDetail: { reason: 'body_too_large' },
+      body: { byteLength: MAX_NOTIFICATION_BYTES, truncated: true },
+    });
+    expect(row.body.receivedBytes).toBeGreaterThan(MAX_NOTIFICATION_BYTES);
+  });
+
+  it('refuses a genuine notification whose out_trade_no no order can have', async () => {
+    const hostile = tradeNotification({
+      outTradeNo: "1' OR '1'='1",
+      tradeNo: newTradeNo(),
+      tradeStatus: 'TRADE_SUCCESS',
+      totalFee: '12.34',
+    });
+    expect(await notify(running, hostile)).toEqual({ status: 400, text: 'fail' });
+    expect(await lastInboxRow(running)).toMatchObject({
+      outcome: 'rejected',
+      outcomeDetail: { reason: 'invalid_out_trade_no' },
+      outTradeNo: "1' OR '1'='1",
+    });
+  });
+
+  it('refuses a signed notification whose fields do not parse, naming them', async () => {
+    const outTradeNo = newOutTradeNo('MALFORMED');
+    const malformed = tradeNotification({
+      outTradeNo,
+      tradeNo: newTradeNo(),
+      tradeStatus: 'TRADE_SOMETHING_NEW',
+      totalFee: '12.3456',
+    });
+    expect(await notify(running, malformed)).toEqual({ status: 400, text: 'fail' });
+    const [row] = await inboxRows(running, outTradeNo);
+    expect(row.outcomeDetail).toMatchObject({ outcome: 'rejected', reason: 'malformed' });
+    const fields =
+      row.outcomeDetail?.outcome === 'rejected' ? row.outcomeDetail.errors?.map((e) => e.field) : [];
+    expect(fields).toEqual(expect.arrayContaining(['trade_status', 'total_fee']));
+  });
+
+  it('verifies a GBK merchant over the bytes it sent, under a Content-Type a stock parser would refuse', async () => {
+    const outTradeNo = newOutTradeNo('GBK');
+    await placeOrder(running.commands, outTradeNo);
+    const gbk = signedNotification(
+      tradeStatusSyncParams({
+        outTradeNo,
+        tradeNo: newTradeNo(),
+        tradeStatus: 'TRADE_SUCCESS',
+        totalFee: '12.34',
+        subject: '测试 商品+1',
+      }),
+      undefined,
+      'gbk',
+    );
+    expect(gbk.contentType).toContain('charset=GBK');
+    expect(await notify(running, gbk)).toEqual({ status: 200, text: 'success' });
+    const [row] = await inboxRows(running, outTradeNo);
+    expect(row.verification).toMatchObject({ charset: 'gbk', outcome: 'VERIFIED' });
+    expect(row.body.params.find((p) => p.name === 'subject')?.value).toBe('测试 商品+1');
+
+    // The same bytes announced as UTF-8 still verify (the signature is over bytes), and are a duplicate.
+    const mislabelled = await postRaw(running, gbk.body, 'application/x-www-form-urlencoded; charset=UTF-8');
+    expect(mislabelled).toEqual({ status: 200, text: 'success' });
+    expect(await eventTypes(running, outTradeNo)).toEqual(['OrderPlaced', 'PaymentSucceeded']);
+  });
+
+  it('still serves genuine notifications after all of that', async () => {
+    const outTradeNo = newOutTradeNo('AFTER');
+    await placeOrder(running.commands, outTradeNo);
+    const genuine = tradeNotification({
+      outTradeNo,
+      tradeNo: newTradeNo(),
+      tradeStatus: 'TRADE_SUCCESS',
+      totalFee: '12.34',
+    });
+    expect(await notify(running, genuine)).toEqual({ status: 200, text: 'success' });
+    const health = await fetch(`${running.baseUrl}/health`);
+    expect(health.status).toBe(200);
+  });
+});
