@@ -1,0 +1,154 @@
+import { buildDirectPayRequest, encodeForm, signParams, type SignedRequest } from '@ledger/alipay-protocol';
+import {
+  asGatewayRequest,
+  GBK_KEY,
+  GBK_PARTNER,
+  MD5_KEY,
+  MD5_PARTNER,
+  MERCHANT_MAP,
+  merchantConfig,
+  RSA_PARTNER,
+  valueOf,
+} from '../sandbox.fixture';
+import { checkGatewayRequest, type RawGatewayRequest } from './gateway-request';
+
+function directPay(
+  partner = MD5_PARTNER,
+  subject = 'a cup of tea',
+  charset: 'utf-8' | 'gbk' = 'utf-8',
+): SignedRequest {
+  return valueOf(
+    buildDirectPayRequest(merchantConfig(partner, charset), {
+      outTradeNo: 'order-1',
+      subject,
+      totalFee: 1234,
+      notifyUrl: 'http://shop.test/notify',
+    }),
+  );
+}
+
+function tamper(request: RawGatewayRequest, from: string, to: string): RawGatewayRequest {
+  const field = request.method === 'GET' ? 'query' : 'body';
+  const text = request[field].toString('latin1');
+  expect(text).toContain(from);
+  return { ...request, [field]: Buffer.from(text.replace(from, to), 'latin1') };
+}
+
+describe('checkGatewayRequest', () => {
+  it('accepts a request signed with the merchant MD5 key, from the query of a GET', () => {
+    const checked = checkGatewayRequest(asGatewayRequest(directPay()), MERCHANT_MAP);
+    expect(checked).toMatchObject({
+      ok: true,
+      service: 'create_direct_pay_by_user',
+      signType: 'MD5',
+      charset: 'utf-8',
+      params: { out_trade_no: 'order-1', subject: 'a cup of tea', total_fee: '12.34' },
+    });
+  });
+
+  it('accepts the same request from the body of a POST', () => {
+    const checked = checkGatewayRequest(asGatewayRequest(directPay(), 'POST'), MERCHANT_MAP);
+    expect(checked).toMatchObject({ ok: true, params: { subject: 'a cup of tea' } });
+  });
+
+  it('reads a GBK request over its GBK bytes and decodes its text afterwards', () => {
+    const request = asGatewayRequest(directPay(GBK_PARTNER, '中文 商品', 'gbk'), 'POST');
+    // 中 is D6 D0 in GBK: the body carries GBK escapes, not UTF-8 ones.
+    expect(request.body.toString('latin1')).toContain('%D6%D0');
+    expect(checkGatewayRequest(request, MERCHANT_MAP)).toMatchObject({
+      ok: true,
+      charset: 'gbk',
+      params: { subject: '中文 商品' },
+    });
+  });
+
+  it('verifies an RSA request with the merchant public key', () => {
+    const checked = checkGatewayRequest(asGatewayRequest(directPay(RSA_PARTNER)), MERCHANT_MAP);
+    expect(checked).toMatchObject({ ok: true, signType: 'RSA' });
+  });
+
+  it('refuses a tampered amount with ILLEGAL_SIGN, explaining without revealing the key', () => {
+    const checked = checkGatewayRequest(
+      tamper(asGatewayRequest(directPay()), 'total_fee=12.34', 'total_fee=0.01'),
+      MERCHANT_MAP,
+    );
+    expect(checked).toMatchObject({ ok: false, code: 'ILLEGAL_SIGN', service: 'create_direct_pay_by_user' });
+    expect(JSON.stringify(checked)).not.toContain(MD5_KEY);
+  });
+
+  it('refuses a request signed with another key', () => {
+    const forged = valueOf(
+      buildDirectPayRequest(
+        { ...merchantConfig(MD5_PARTNER), signingKey: { signType: 'MD5', md5Key: 'f'.repeat(32) } },
+        { outTradeNo: 'order-1', subject: 'tea', totalFee: 1 },
+      ),
+    );
+    expect(checkGatewayRequest(asGatewayRequest(forged), MERCHANT_MAP)).toMatchObject({
+      code: 'ILLEGAL_SIGN',
+    });
+  });
+
+  it('refuses an unknown partner, service, sign type or charset with their codes', () => {
+    const request = asGatewayRequest(directPay());
+    expect(
+      checkGatewayRequest(
+        tamper(request, `partner=${MD5_PARTNER}`, 'partner=2088999999999999'),
+        MERCHANT_MAP,
+      ),
+    ).toMatchObject({ ok: false, code: 'ILLEGAL_PARTNER' });
+    expect(
+      checkGatewayRequest(
+        tamper(request, 'service=create_direct_pay_by_user', 'service=close_trade'),
+        MERCHANT_MAP,
+      ),
+    ).toMatchObject({ ok: false, code: 'ILLEGAL_SERVICE', service: 'close_trade' });
+    expect(
+      checkGatewayRequest(tamper(request, 'sign_type=MD5', 'sign_type=DSA'), MERCHANT_MAP),
+    ).toMatchObject({
+      code: 'ILLEGAL_SIGN_TYPE',
+    });
+    expect(
+      checkGatewayRequest(tamper(request, 'sign_type=MD5', 'sign_type=RSA'), MERCHANT_MAP),
+    ).toMatchObject({
+      code: 'ILLEGAL_SIGN_TYPE',
+    });
+    expect(
+      checkGatewayRequest(tamper(request, '_input_charset=utf-8', '_input_charset=big5'), MERCHANT_MAP),
+    ).toMatchObject({ code: 'ILLEGAL_CHARSET' });
+  });
+
+  it('refuses a request whose service is missing altogether', () => {
+    expect(
+      checkGatewayRequest({ method: 'GET', query: Buffer.alloc(0), body: Buffer.alloc(0) }, MERCHANT_MAP),
+    ).toMatchObject({ ok: false, code: 'ILLEGAL_SERVICE', service: undefined });
+  });
+
+  it('passes notify_verify through unsigned', () => {
+    const query = Buffer.from(`service=notify_verify&partner=${MD5_PARTNER}&notify_id=abc`);
+    expect(checkGatewayRequest({ method: 'GET', query, body: Buffer.alloc(0) }, MERCHANT_MAP)).toEqual({
+      ok: true,
+      service: 'notify_verify',
+      params: { service: 'notify_verify', partner: MD5_PARTNER, notify_id: 'abc' },
+    });
+  });
+
+  it('honours _input_charset on the action URL when the POST body lacks it', () => {
+    const params = [
+      { name: 'service', value: 'refund_fastpay_by_platform_nopwd' },
+      { name: 'partner', value: GBK_PARTNER },
+      { name: 'batch_no', value: '20240101001' },
+      { name: 'detail_data', value: '2024010121001004000000000001^1.00^协商退款' },
+    ];
+    const signed = valueOf(signParams(params, 'gbk', { signType: 'MD5', md5Key: GBK_KEY }));
+    const body = Buffer.from(valueOf(encodeForm(signed.params, 'gbk')), 'latin1');
+    const checked = checkGatewayRequest(
+      { method: 'POST', query: Buffer.from('_input_charset=gbk'), body },
+      MERCHANT_MAP,
+    );
+    expect(checked).toMatchObject({
+      ok: true,
+      charset: 'gbk',
+      params: { detail_data: expect.stringContaining('协商退款') },
+    });
+  });
+});
