@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { LedgerConfig } from '@ledger/platform';
 import { FulfilmentHook, LoggingFulfilmentHook } from './fulfilment-hook';
 import { DEFAULT_FULFILMENT_OPTIONS, FULFILMENT_OPTIONS } from './fulfilment-options';
 import { FulfilmentWorker } from './fulfilment-worker';
@@ -11,7 +12,14 @@ import { FulfilmentWorker } from './fulfilment-worker';
 @Module({
   providers: [
     { provide: FulfilmentHook, useClass: LoggingFulfilmentHook },
-    { provide: FULFILMENT_OPTIONS, useValue: DEFAULT_FULFILMENT_OPTIONS },
+    {
+      provide: FULFILMENT_OPTIONS,
+      inject: [LedgerConfig],
+      useFactory: (config: LedgerConfig) => ({
+        ...DEFAULT_FULFILMENT_OPTIONS,
+        enabled: config.fulfilment.enabled,
+      }),
+    },
     FulfilmentWorker,
   ],
 })

@@ -87,6 +87,10 @@ export class Environment {
   ALIPAY_VERIFY_NOTIFY_ID?: string;
 
   @IsOptional()
+  @IsBooleanString({ message: 'FULFILMENT_WORKER must be true or false' })
+  FULFILMENT_WORKER?: string;
+
+  @IsOptional()
   @IsUrl(
     { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
     {

@@ -34,6 +34,14 @@ describe('loadConfig', () => {
     expect(config.admin.token.length).toBeGreaterThanOrEqual(32);
   });
 
+  it('runs the fulfilment worker unless FULFILMENT_WORKER=false, and refuses other values', () => {
+    expect(loadConfig({}, noEnvFile).fulfilment.enabled).toBe(true);
+    expect(loadConfig({ FULFILMENT_WORKER: 'false' }, noEnvFile).fulfilment.enabled).toBe(false);
+    expect(problemsOf({ FULFILMENT_WORKER: 'off' })).toEqual([
+      'FULFILMENT_WORKER="off": FULFILMENT_WORKER must be true or false',
+    ]);
+  });
+
   it('generates a different admin token on each start when none is set', () => {
     expect(loadConfig({}, noEnvFile).admin.token).not.toEqual(loadConfig({}, noEnvFile).admin.token);
   });

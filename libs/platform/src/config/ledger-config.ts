@@ -38,6 +38,8 @@ export class LedgerConfig {
     verifyNotifyId: boolean;
   };
   readonly admin: { token: string; tokenGenerated: boolean };
+  /** Whether this process acts on delivery decisions (one process of a deployment is enough). */
+  readonly fulfilment: { enabled: boolean };
   readonly logLevel: string;
 
   constructor(values: LedgerConfig) {
@@ -139,6 +141,7 @@ export function loadConfig(
       verifyNotifyId: (environment.ALIPAY_VERIFY_NOTIFY_ID ?? 'true') === 'true',
     },
     admin: { token: adminToken ?? randomBytes(24).toString('base64url'), tokenGenerated: !adminToken },
+    fulfilment: { enabled: (environment.FULFILMENT_WORKER ?? 'true') === 'true' },
     logLevel: environment.LOG_LEVEL ?? 'info',
   });
 }
