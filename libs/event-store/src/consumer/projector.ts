@@ -107,7 +107,7 @@ export class Projector {
       lockRetryMs: 1_000,
       maxBackoffMs: 5_000,
       waitPollMs: 100,
-      ...rest,
+      ...(Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined)) as typeof rest),
     };
     this.waiters = new CheckpointWaiters(dataSource, this.options.waitPollMs, (message) => {
       this.logger?.warn(message, CONTEXT);
