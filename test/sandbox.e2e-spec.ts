@@ -420,6 +420,13 @@ describe('a payment', () => {
   it('leaves the trade waiting when the buyer leaves without paying', async () => {
     const outTradeNo = newOrderNo('leave');
     const { action } = await openCashier(directPay(MD5_PARTNER, outTradeNo));
+    const response = await fetch(`${base}${action}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'choice=whatever',
+      redirect: 'manual',
+    });
+    expect(response.headers.get('location')).toBe(action);
     const location = await choose(action, 'leave');
     const page = await (await fetch(`${base}${location}`)).text();
     expect(page).toContain('still waits for payment');
@@ -703,6 +710,18 @@ describe('chaos', () => {
       'WAIT_BUYER_CONFIRM_GOODS',
       'WAIT_SELLER_SEND_GOODS',
     ]);
+  });
+
+  it('sends what reordering held once it is switched off', async () => {
+    await api('PUT', '/chaos', { reorderWindow: 5 });
+    const outTradeNo = newOrderNo('held');
+    const { action } = await openCashier(directPay(MD5_PARTNER, outTradeNo));
+    await choose(action, 'instant');
+    const { json } = await api<NotificationJson[]>('GET', `/notifications?outTradeNo=${outTradeNo}`);
+    expect(json.map((n) => n.state)).toEqual(['held']);
+    await api('PUT', '/chaos', {});
+    const [received] = await merchant.waitFor(outTradeNo, 1);
+    expect(received.notification).toMatchObject({ tradeStatus: 'TRADE_SUCCESS' });
   });
 
   it('refuses invalid settings', async () => {

@@ -250,6 +250,8 @@ export class ControlController {
     if (problems.length > 0) {
       throw httpError({ ok: false, code: 'ILLEGAL_ARGUMENT', detail: problems.join('; '), status: 400 });
     }
+    // Reordering switched off: what it held goes out now rather than never.
+    if ((settings.reorderWindow ?? 0) <= 1) this.notifier.releaseHeld();
     return this.chaos.settings;
   }
 }

@@ -1,13 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PayloadTooLargeException } from '@nestjs/common';
 import { decodePairs, parseForm } from '@ledger/alipay-protocol';
 
 /** Gateway requests are small forms; a larger body is refused before it is read to the end. */
 export const MAX_FORM_BYTES = 1024 * 1024;
 
-export class BodyTooLargeError extends Error {
+/** A 413 wherever it is not caught: the gateway answers it with Alipay's XML instead. */
+export class BodyTooLargeError extends PayloadTooLargeException {
   constructor() {
     super(`the body exceeds ${MAX_FORM_BYTES} bytes`);
-    this.name = 'BodyTooLargeError';
   }
 }
 

@@ -4,6 +4,8 @@ export interface Delivery {
   readonly body: Buffer;
   readonly contentType: string;
   readonly timeoutMs: number;
+  /** Aborted when the sandbox stops. */
+  readonly signal?: AbortSignal;
 }
 
 /** What came back: a status and the start of the body, or why nothing did. */
@@ -18,6 +20,7 @@ const MAX_REPLY_BYTES = 4096;
 function describe(error: unknown): string {
   if (error instanceof Error) {
     if (error.name === 'TimeoutError') return 'no reply in time';
+    if (error.name === 'AbortError') return 'the sandbox stopped';
     const cause = (error as { cause?: unknown }).cause;
     if (cause instanceof Error) {
       const code = (cause as { code?: unknown }).code;
@@ -52,7 +55,10 @@ export const httpTransport: Transport = async (delivery) => {
       headers: { 'content-type': delivery.contentType, 'user-agent': 'Mozilla/4.0' },
       body: delivery.body,
       redirect: 'manual',
-      signal: AbortSignal.timeout(delivery.timeoutMs),
+      signal:
+        delivery.signal === undefined
+          ? AbortSignal.timeout(delivery.timeoutMs)
+          : AbortSignal.any([AbortSignal.timeout(delivery.timeoutMs), delivery.signal]),
     });
     const body = await readSome(response);
     return { status: response.status, body: body.toString('utf8') };

@@ -40,7 +40,7 @@ function setup(options: { chaos?: ChaosSettings; answers?: DeliveryReply[]; time
     clock: clock.now,
     retrySchedule: ALIPAY_RETRY_SCHEDULE_MS,
     timeScale: options.timeScale ?? 1,
-    transport: merchant.transport,
+    transport: (delivery) => merchant.transport(delivery),
     keyFor: () => ({ signType: 'MD5', md5Key: MD5_KEY }),
     deliveryTimeoutMs: 1000,
     autoDeliver: false,
@@ -230,5 +230,24 @@ describe('Notifier', () => {
     const [a, b] = await Promise.all([notifier.deliverDue(), notifier.deliverDue()]);
     expect(a.length + b.length).toBe(2);
     expect(merchant.tradeStatuses).toEqual(['WAIT_BUYER_PAY', 'WAIT_SELLER_SEND_GOODS']);
+  });
+
+  it('cuts a delivery short when stopped, rather than waiting for a merchant that never answers', async () => {
+    const { notifier, enqueue, merchant } = setup();
+    let entered!: () => void;
+    const inFlight = new Promise<void>((resolve) => (entered = resolve));
+    merchant.transport = (delivery) =>
+      new Promise<DeliveryReply>((resolve) => {
+        entered();
+        delivery.signal?.addEventListener('abort', () => resolve({ error: 'the sandbox stopped' }));
+      });
+    const notification = enqueue('TRADE_SUCCESS');
+    const run = notifier.deliverDue();
+    await inFlight;
+    await notifier.stop();
+    await run;
+    expect(notification.attempts).toEqual([
+      expect.objectContaining({ error: 'the sandbox stopped', acknowledged: false }),
+    ]);
   });
 });

@@ -54,6 +54,7 @@ export class Notifier {
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly stopping = new AbortController();
 
   constructor(private readonly deps: NotifierDependencies) {}
 
@@ -115,9 +116,10 @@ export class Notifier {
     return this.deliverDue();
   }
 
-  /** Stops the timers and waits for the delivery in progress. */
+  /** Stops the timers, cuts the deliveries in progress short and waits for them to end. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     await this.chain;
@@ -172,6 +174,7 @@ export class Notifier {
       body: Buffer.from(form.value.text, 'latin1'),
       contentType: notificationContentType(notification.charset),
       timeoutMs: this.deps.deliveryTimeoutMs,
+      signal: this.stopping.signal,
     };
     // Copies go out together: the race of two deliveries a few hundred ms apart (reference §3.4).
     const replies = await Promise.all(Array.from({ length: copies }, () => transport(delivery)));

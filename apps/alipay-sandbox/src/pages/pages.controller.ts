@@ -19,6 +19,11 @@ import {
 
 const CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
 
+const CASHIER_CHOICES: ReadonlyMap<string, TradeAction> = new Map([
+  ['instant', 'pay-instant'],
+  ['escrow', 'pay-escrow'],
+]);
+
 function isTradeAction(value: string | undefined): value is TradeAction {
   return value !== undefined && (TRADE_ACTIONS as readonly string[]).includes(value);
 }
@@ -51,7 +56,8 @@ export class PagesController {
   ): Promise<void> {
     const { choice } = await readOwnForm(request);
     if (choice === 'leave') return redirect(response, `${cashierPath(tradeNo)}/left`);
-    const action: TradeAction = choice === 'escrow' ? 'pay-escrow' : 'pay-instant';
+    const action = CASHIER_CHOICES.get(choice ?? '');
+    if (action === undefined) return redirect(response, cashierPath(tradeNo));
     const result = this.sandbox.act(tradeNo, action);
     if ('ok' in result) {
       if (result.status === 404) return sendHtml(response, 404, notFoundPage(`no trade ${tradeNo}`));
