@@ -103,16 +103,20 @@ export class InboxStore {
            verification = COALESCE($4::jsonb, verification), notify_verify = COALESCE($5::jsonb, notify_verify),
            verified = CASE WHEN $6::boolean THEN $7::boolean ELSE verified END, processed_at = now()
        WHERE id = $1`,
-      [
-        id,
-        finish.outcome,
-        jsonbText(finish.detail),
-        finish.verification === undefined ? null : jsonbText(finish.verification),
-        finish.notifyVerify === undefined ? null : jsonbText(finish.notifyVerify),
-        finish.verified !== undefined,
-        finish.verified ?? null,
-      ],
+      [id, ...this.finishParameters(finish)],
     );
+  }
+
+  /** `$2`.. of an outcome update: outcome, detail, verification, notify_verify, whether and what verified. */
+  private finishParameters(finish: InboxFinish): unknown[] {
+    return [
+      finish.outcome,
+      jsonbText(finish.detail),
+      finish.verification === undefined ? null : jsonbText(finish.verification),
+      finish.notifyVerify === undefined ? null : jsonbText(finish.notifyVerify),
+      finish.verified !== undefined,
+      finish.verified ?? null,
+    ];
   }
 
   /** Which inbox row processed `notifyId`, if any. */
@@ -122,6 +126,34 @@ export class InboxStore {
       [notifyId],
     );
     return rows.length === 0 ? undefined : Number(rows[0].inbox_id);
+  }
+
+  /**
+   * Takes the de-duplication key of `notifyId` for `inboxId` and, only if it was free, records the outcome
+   * with its evidence: one statement, in the caller's transaction when given. A concurrent delivery of the
+   * same notify_id makes it wait until that one commits or rolls back. False when another row holds the key.
+   */
+  async claimAndFinish(
+    notifyId: string,
+    inboxId: number,
+    finish: InboxFinish,
+    manager?: EntityManager,
+  ): Promise<boolean> {
+    const [row] = await (manager ?? this.dataSource).query<{ finished: string }[]>(
+      `WITH claimed AS (
+         INSERT INTO processed_notifications (notify_id, inbox_id) VALUES ($1, $2)
+         ON CONFLICT (notify_id) DO NOTHING RETURNING inbox_id),
+       finished AS (
+         UPDATE inbox_notifications
+         SET outcome = $3, outcome_detail = $4::jsonb,
+             verification = COALESCE($5::jsonb, verification), notify_verify = COALESCE($6::jsonb, notify_verify),
+             verified = CASE WHEN $7::boolean THEN $8::boolean ELSE verified END, processed_at = now()
+         WHERE id = $2 AND EXISTS (SELECT 1 FROM claimed)
+         RETURNING id)
+       SELECT count(*) AS finished FROM finished`,
+      [notifyId, inboxId, ...this.finishParameters(finish)],
+    );
+    return Number(row.finished) === 1;
   }
 
   /**

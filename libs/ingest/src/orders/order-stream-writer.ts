@@ -45,6 +45,60 @@ export function foldOrderStream(recorded: readonly RecordedEvent[]): OrderState 
   return state;
 }
 
+/** A command decided on the stream as it was read: what to append, at which expected version. */
+export interface PendingDecision {
+  streamId: string;
+  /** The stream's version when it was read. */
+  version: number;
+  before: OrderState;
+  decided: OrderEvent[];
+}
+
+/** Loads the command's order stream (in the caller's transaction when `manager` is given) and decides. */
+export async function loadAndDecide(
+  store: EventStore,
+  command: OrderCommand,
+  manager?: EntityManager,
+): Promise<PendingDecision> {
+  const streamId = orderStreamId(command.outTradeNo);
+  const recorded = await store.readStream(streamId, 1, { manager });
+  const before = foldOrderStream(recorded);
+  return { streamId, version: recorded.length, before, decided: decideOrder(command, before) };
+}
+
+/**
+ * Appends what was decided with the version it was decided on. A stream that moved meanwhile throws the
+ * store's retryable error: the caller loads and decides again (`withAppendRetry`), in a new transaction.
+ */
+export async function appendDecision(
+  store: EventStore,
+  pending: PendingDecision,
+  metadata: EventMetadata,
+  manager?: EntityManager,
+): Promise<OrderDecision> {
+  const { streamId, version, before, decided } = pending;
+  if (decided.length === 0) return { streamId, version, events: [], state: before };
+  const appended = await store.append(
+    streamId,
+    version === 0 ? 'no_stream' : version,
+    decided.map((event) => ({ type: event.type, data: event.data, metadata })),
+    { manager },
+  );
+  return {
+    streamId,
+    version: appended.nextExpectedVersion,
+    events: decided.map((event, index) => ({
+      type: event.type,
+      data: event.data,
+      version: version + index + 1,
+    })),
+    transactionId: appended.transactionId,
+    firstPosition: appended.firstPosition,
+    position: appended.lastPosition,
+    state: decided.reduce(evolveOrder, before),
+  };
+}
+
 /**
  * One attempt of a command on its order stream (STYLE habit 4): load the stream, decide, append with the
  * expected version. In the caller's transaction when `manager` is given. A lost race throws the store's
@@ -56,31 +110,5 @@ export async function decideOnOrderStream(
   metadata: EventMetadata,
   manager?: EntityManager,
 ): Promise<OrderDecision> {
-  const streamId = orderStreamId(command.outTradeNo);
-  const recorded = await store.readStream(streamId, 1, { manager });
-  const before = foldOrderStream(recorded);
-  const decided = decideOrder(command, before);
-  const version = recorded.length;
-  if (decided.length === 0) return { streamId, version, events: [], state: before };
-
-  const appended = await store.append(
-    streamId,
-    version === 0 ? 'no_stream' : version,
-    decided.map((event) => ({ type: event.type, data: event.data, metadata })),
-    { manager },
-  );
-  const events = decided.map((event, index) => ({
-    type: event.type,
-    data: event.data,
-    version: version + index + 1,
-  }));
-  return {
-    streamId,
-    version: appended.nextExpectedVersion,
-    events,
-    transactionId: appended.transactionId,
-    firstPosition: appended.firstPosition,
-    position: appended.lastPosition,
-    state: decided.reduce(evolveOrder, before),
-  };
+  return appendDecision(store, await loadAndDecide(store, command, manager), metadata, manager);
 }

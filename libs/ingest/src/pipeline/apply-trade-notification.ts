@@ -3,7 +3,12 @@ import { withAppendRetry, type EventStore } from '@ledger/event-store';
 import type { DataSource } from 'typeorm';
 import type { InboxOutcomeDetail } from '../inbox/inbox-notification';
 import type { InboxFinish, InboxStore } from '../inbox/inbox-store';
-import { decideOnOrderStream, type OrderDecision } from '../orders/order-stream-writer';
+import {
+  appendDecision,
+  decideOnOrderStream,
+  loadAndDecide,
+  type OrderDecision,
+} from '../orders/order-stream-writer';
 
 /** How a verified trade notification was applied to its order. */
 export interface AppliedNotification {
@@ -36,43 +41,63 @@ function detailOf(decision: OrderDecision, replayedAt?: string): InboxOutcomeDet
   };
 }
 
+/** Another delivery of the same notify_id took the key first: this attempt's transaction rolls back. */
+class KeyTaken extends Error {}
+
 /**
- * One transaction per attempt (SPEC §2, issue 4 §2): take the notify_id's de-duplication key, load the
- * order, decide, append with the expected version, and record the outcome with its evidence on the inbox
- * row. All of it commits together or not at all; no network call happens inside. A concurrent delivery
- * of the same notify_id waits on the key and then finds it taken: `no_new_fact` (duplicate).
+ * Applies a verified trade notification (SPEC §2, issue 4 §2), each attempt in as few round trips as the
+ * rules allow: the order is read and decided outside any transaction; then, when there are events, one
+ * transaction appends them with the expected version (a stream that moved meanwhile makes the attempt
+ * start again) and, in one statement, takes the notify_id's de-duplication key and records the outcome
+ * with its evidence; they commit together or not at all. Without events the key and the outcome are one
+ * statement. No network call happens inside. A concurrent delivery of the same notify_id waits on the
+ * key (or on the stream) and ends as `no_new_fact` (duplicate).
  */
-export function applyTradeNotification(
+export async function applyTradeNotification(
   deps: { dataSource: DataSource; store: EventStore; inbox: InboxStore },
   inboxId: number,
   command: RecordTradeStatus,
   evidence: Omit<InboxFinish, 'outcome' | 'detail'>,
 ): Promise<AppliedNotification> {
-  return withAppendRetry(
-    () =>
-      deps.dataSource.transaction(async (manager) => {
-        const holder = await deps.inbox.claim(manager, command.notifyId, inboxId);
-        if (holder !== undefined) {
-          const detail: InboxOutcomeDetail = {
-            outcome: 'no_new_fact',
-            reason: 'duplicate',
-            duplicateOf: holder,
-          };
-          await deps.inbox.finish(inboxId, { ...evidence, outcome: 'no_new_fact', detail }, manager);
-          return { outcome: 'no_new_fact' as const, detail };
-        }
-        const decision = await decideOnOrderStream(
-          deps.store,
-          command,
-          notificationMetadata(inboxId),
-          manager,
-        );
+  const { dataSource, store, inbox } = deps;
+  const applied = await withAppendRetry(
+    async (): Promise<AppliedNotification | undefined> => {
+      const pending = await loadAndDecide(store, command);
+      if (pending.decided.length === 0) {
+        const decision = await appendDecision(store, pending, {});
         const detail = detailOf(decision);
-        await deps.inbox.finish(inboxId, { ...evidence, outcome: detail.outcome, detail }, manager);
-        return { outcome: detail.outcome as 'applied' | 'no_new_fact', detail, decision };
-      }),
+        const claimed = await inbox.claimAndFinish(command.notifyId, inboxId, {
+          ...evidence,
+          outcome: 'no_new_fact',
+          detail,
+        });
+        return claimed ? { outcome: 'no_new_fact', detail, decision } : undefined;
+      }
+      try {
+        return await dataSource.transaction(async (manager) => {
+          const decision = await appendDecision(store, pending, notificationMetadata(inboxId), manager);
+          const detail = detailOf(decision);
+          const finish = { ...evidence, outcome: 'applied' as const, detail };
+          if (!(await inbox.claimAndFinish(command.notifyId, inboxId, finish, manager))) throw new KeyTaken();
+          return { outcome: 'applied' as const, detail, decision };
+        });
+      } catch (error) {
+        if (error instanceof KeyTaken) return undefined;
+        throw error;
+      }
+    },
     { attempts: APPLY_ATTEMPTS },
   );
+  if (applied !== undefined) return applied;
+
+  const holder = await inbox.processedBy(command.notifyId);
+  const detail: InboxOutcomeDetail = {
+    outcome: 'no_new_fact',
+    reason: 'duplicate',
+    ...(holder === undefined ? {} : { duplicateOf: holder }),
+  };
+  await inbox.finish(inboxId, { ...evidence, outcome: 'no_new_fact', detail });
+  return { outcome: 'no_new_fact', detail };
 }
 
 /**
