@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { ConfigError, LedgerLogger, loadConfig } from '@ledger/platform';
+import { startDemoSandbox } from './demo-sandbox';
 import { createLedgerApp } from './ledger-app';
 
 // EX_CONFIG from sysexits.h: the start was refused because of the configuration.
@@ -18,6 +19,8 @@ async function main(): Promise<void> {
   }
 
   const logger = new LedgerLogger(config.logLevel);
+  const demo = await startDemoSandbox(config, logger);
+  config = demo.config;
   const ledger = await createLedgerApp(config, { logger });
   await ledger.app.listen(config.http.port, config.http.host);
 
@@ -26,7 +29,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.log(`${signal} received: stopping`, 'Ledger');
-    ledger.close().then(
+    Promise.all([ledger.close(), demo.sandbox?.close()]).then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error(error, 'Ledger');
@@ -45,6 +48,13 @@ async function main(): Promise<void> {
     'Ledger',
   );
   logger.log(`API documentation: ${base}/docs`, 'Ledger');
+  if (demo.sandboxUrl) {
+    logger.log(
+      `demo mode: the Alipay sandbox runs at ${demo.sandboxUrl} (cashier pages, control API at ${demo.sandboxUrl}/docs); ` +
+        `place an order with POST ${base}/orders and open its paymentUrl`,
+      'Ledger',
+    );
+  }
   if (config.admin.tokenGenerated) {
     // SPEC §4: with no ADMIN_TOKEN a random one is generated and shown once.
     process.stdout.write(
