@@ -72,11 +72,7 @@ export class ControlConnection {
    * that holds the projection's lock.
    */
   async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    const previous = this.queue;
-    let done: () => void = () => undefined;
-    this.queue = new Promise<void>((resolve) => (done = resolve));
-    await previous;
-    try {
+    return this.exclusive(async () => {
       if (!this.alive) throw new Error('the projector lost its control connection');
       await this.runner.startTransaction();
       try {
@@ -87,16 +83,17 @@ export class ControlConnection {
         if (this.runner.isTransactionActive) await this.runner.rollbackTransaction().catch(() => undefined);
         throw error;
       }
-    } finally {
-      done();
-    }
+    });
   }
 
   /** Takes the projection's lock unless another session holds it. */
   async tryLock(projection: string): Promise<boolean> {
-    const [{ locked }] = (await this.runner.query(`SELECT pg_try_advisory_lock(${LOCK}) AS locked`, [
-      projection,
-    ])) as { locked: boolean }[];
+    const [{ locked }] = await this.exclusive(
+      async () =>
+        (await this.runner.query(`SELECT pg_try_advisory_lock(${LOCK}) AS locked`, [projection])) as {
+          locked: boolean;
+        }[],
+    );
     if (locked) this.held.add(projection);
     return locked;
   }
@@ -104,7 +101,20 @@ export class ControlConnection {
   /** Gives the projection's lock back, so that another instance may take over at once. */
   async unlock(projection: string): Promise<void> {
     if (!this.held.delete(projection) || !this.alive) return;
-    await this.runner.query(`SELECT pg_advisory_unlock(${LOCK})`, [projection]);
+    await this.exclusive(() => this.runner.query(`SELECT pg_advisory_unlock(${LOCK})`, [projection]));
+  }
+
+  /** Runs `work` after what was queued before it, so that nothing lands inside another's transaction. */
+  private async exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const previous = this.queue;
+    let done: () => void = () => undefined;
+    this.queue = new Promise<void>((resolve) => (done = resolve));
+    await previous;
+    try {
+      return await work();
+    } finally {
+      done();
+    }
   }
 
   /** Releases every lock and the session. Safe on a lost connection. */

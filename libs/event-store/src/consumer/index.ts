@@ -1,6 +1,5 @@
 export { compareCheckpoints, type AppendedPosition } from './checkpoint';
 export type { ParkedEvent, RetryOutcome } from './parked-events';
-export type { BatchOutcome } from './project-batch';
 export { REBUILD_SUFFIX, type Projection, type ProjectionContext } from './projection';
 export * from './projector';
 export * from './projector-error';

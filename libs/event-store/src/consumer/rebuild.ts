@@ -53,9 +53,10 @@ export async function rebuildProjection(
     try {
       return await rebuildHoldingGuard(dataSource, projection, options);
     } finally {
-      await guard.query(`SELECT pg_advisory_unlock(hashtext('ledger.projector.rebuild'), hashtext($1))`, [
-        name,
-      ]);
+      // A failed unlock must not hide the rebuild's own outcome; a broken session frees the lock anyway.
+      await guard
+        .query(`SELECT pg_advisory_unlock(hashtext('ledger.projector.rebuild'), hashtext($1))`, [name])
+        .catch(() => undefined);
     }
   } finally {
     rebuildsInThisProcess.delete(name);
