@@ -1,4 +1,9 @@
-import { createTestDatabase, describeOnPostgres, type TestDatabase } from '@ledger/testing';
+import {
+  createTestDatabase,
+  describeOnEmbedded,
+  describeOnPostgres,
+  type TestDatabase,
+} from '@ledger/testing';
 import type { PoolClient } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { EVENTS_NOTIFY_CHANNEL } from './append-statement';
@@ -513,5 +518,41 @@ describeOnPostgres('EventStore ordering across transactions', () => {
       await older.runner.release();
     }
     expect(late.map((e) => e.streamId)).toEqual(['order-early', 'order-later']);
+  });
+});
+
+// A fresh embedded database starts its transaction ids below a thousand, so crossing from 3 to 4 digits is
+// cheap there. Sorting the ids as text would put 1000 before 999 and make a checkpointed read skip events.
+describeOnEmbedded('EventStore.readAll across transaction ids of different lengths', () => {
+  it('pages in numeric transaction order when the ids grow a digit (999 before 1000)', async () => {
+    const db = await createTestDatabase('read_all_digits');
+    try {
+      const store = new EventStore(db.dataSource);
+      const current = async () =>
+        Number(
+          (await db.dataSource.query<{ xid: string }[]>(`SELECT pg_current_xact_id()::text AS xid`))[0].xid,
+        );
+      const boundary = 10 ** String(await current()).length;
+      expect(boundary - (await current())).toBeLessThan(20_000);
+      while ((await current()) < boundary - 4);
+      const appended = [];
+      for (let i = 0; i < 8; i++)
+        appended.push(await store.append('digits-1', 'any', [{ type: 'Digit', data: { i } }]));
+      expect(Number(appended[0].transactionId)).toBeLessThan(boundary);
+      expect(Number(appended[7].transactionId)).toBeGreaterThanOrEqual(boundary);
+
+      const seen: RecordedEvent[] = [];
+      let checkpoint = ORIGIN;
+      for (;;) {
+        const page = await store.readAll(checkpoint, 3);
+        if (page.length === 0) break;
+        seen.push(...page);
+        const last = page[page.length - 1];
+        checkpoint = { transactionId: last.transactionId, position: last.globalPosition };
+      }
+      expect(seen.map((event) => event.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    } finally {
+      await db.close();
+    }
   });
 });
