@@ -6,6 +6,8 @@
 // Four processes share the machine: this one (the load, autocannon), the server under test (a child), the
 // fake gateway (a child) and PostgreSQL. The same file runs the children: `--serve=baseline|gateway`.
 // BENCH_NOTIFICATIONS (default 10,000) sets the saturation run; the 500/s run lasts BENCH_RATE_SECONDS (10).
+// Both servers run at once and each workload is split in halves, baseline, ledger, baseline, ledger, so
+// that the machine's drifting load weighs on both alike.
 import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -43,11 +45,11 @@ const ADMIN_URL =
   process.env.BENCH_DATABASE_ADMIN_URL ??
   process.env.TEST_DATABASE_ADMIN_URL ??
   'postgres://postgres@127.0.0.1:5432/postgres';
-const SATURATION_REQUESTS = positiveInteger('BENCH_NOTIFICATIONS', 10_000);
+const SATURATION_REQUESTS = 2 * Math.ceil(positiveInteger('BENCH_NOTIFICATIONS', 10_000) / 2);
 const RATE = 500;
-const RATE_SECONDS = positiveInteger('BENCH_RATE_SECONDS', 10);
+const RATE_SECONDS = 2 * Math.ceil(positiveInteger('BENCH_RATE_SECONDS', 10) / 2);
 const WARMUP_REQUESTS = 500;
-const SATURATION_CONNECTIONS = 32;
+const SATURATION_CONNECTIONS = 128;
 const RATE_CONNECTIONS = 64;
 const CONTENT_TYPE = 'application/x-www-form-urlencoded; text/html; charset=UTF-8';
 
@@ -213,6 +215,10 @@ async function load(
     ],
   });
   const ok = result['2xx'];
+  process.stdout.write(
+    `  ${ok} ok in ${result.duration.toFixed(1)} s, ${result.non2xx} non-2xx, ${result.errors} errors, ` +
+      `${result.timeouts} timeouts; p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms\n`,
+  );
   return {
     requests: ok,
     seconds: result.duration,
@@ -223,17 +229,62 @@ async function load(
   };
 }
 
-async function runAgainst(
-  name: string,
-  baseUrl: string,
-  bodies: Bodies,
-): Promise<{ saturation: Phase; rated: Phase }> {
-  process.stdout.write(`[${name}] warming up, then ${SATURATION_REQUESTS} notifications at saturation...\n`);
-  await load(baseUrl, bodies, { amount: WARMUP_REQUESTS });
-  const saturation = await load(baseUrl, bodies, { amount: SATURATION_REQUESTS });
-  process.stdout.write(`[${name}] ${RATE}/s for ${RATE_SECONDS} s...\n`);
-  const rated = await load(baseUrl, bodies, { amount: RATE * RATE_SECONDS, rate: RATE });
-  return { saturation, rated };
+interface Target {
+  name: string;
+  baseUrl: string;
+  bodies: Bodies;
+}
+
+/** Halves run baseline, ledger, baseline, ledger: the machine's drifting load falls on both alike. */
+const HALVES = 2;
+
+function combine(halves: Phase[]): Phase {
+  const requests = halves.reduce((sum, half) => sum + half.requests, 0);
+  const seconds = halves.reduce((sum, half) => sum + half.seconds, 0);
+  return {
+    requests,
+    seconds,
+    perSecond: requests / seconds,
+    // Percentiles of two runs do not combine exactly: the mean of the medians, the worse tail.
+    p50: halves.reduce((sum, half) => sum + half.p50, 0) / halves.length,
+    p99: Math.max(...halves.map((half) => half.p99)),
+    failures: halves.reduce((sum, half) => sum + half.failures, 0),
+  };
+}
+
+async function runInterleaved(targets: Target[]): Promise<Map<string, { saturation: Phase; rated: Phase }>> {
+  const saturation = new Map<string, Phase[]>(targets.map((t) => [t.name, []]));
+  const rated = new Map<string, Phase[]>(targets.map((t) => [t.name, []]));
+  for (const target of targets) {
+    process.stdout.write(`[${target.name}] warming up...\n`);
+    await load(target.baseUrl, target.bodies, { amount: WARMUP_REQUESTS });
+  }
+  for (let half = 0; half < HALVES; half++) {
+    for (const target of targets) {
+      process.stdout.write(
+        `[${target.name}] ${SATURATION_REQUESTS / HALVES} notifications at saturation...\n`,
+      );
+      saturation
+        .get(target.name)!
+        .push(await load(target.baseUrl, target.bodies, { amount: SATURATION_REQUESTS / HALVES }));
+    }
+  }
+  for (let half = 0; half < HALVES; half++) {
+    for (const target of targets) {
+      process.stdout.write(`[${target.name}] ${RATE}/s for ${RATE_SECONDS / HALVES} s...\n`);
+      rated
+        .get(target.name)!
+        .push(
+          await load(target.baseUrl, target.bodies, { amount: (RATE * RATE_SECONDS) / HALVES, rate: RATE }),
+        );
+    }
+  }
+  return new Map(
+    targets.map((t) => [
+      t.name,
+      { saturation: combine(saturation.get(t.name)!), rated: combine(rated.get(t.name)!) },
+    ]),
+  );
 }
 
 function notificationBodies(outTradeNos: readonly string[]): Buffer[] {
@@ -334,15 +385,18 @@ async function main(): Promise<void> {
       { line: true },
     );
     children.push(baselineServer);
-    const baseline = await runAgainst('baseline', `http://127.0.0.1:${baselinePort}`, new Bodies(bodies));
-    await stopChild(baselineServer);
-
     const ledgerPort = await freePort();
     const ledgerServer = await startChild(['apps/ledger/src/main.ts'], serverEnv(ledgerPort), {
       url: `http://127.0.0.1:${ledgerPort}/health`,
     });
     children.push(ledgerServer);
-    const ledger = await runAgainst('ledger', `http://127.0.0.1:${ledgerPort}`, new Bodies(bodies));
+    const results = await runInterleaved([
+      { name: 'baseline', baseUrl: `http://127.0.0.1:${baselinePort}`, bodies: new Bodies(bodies) },
+      { name: 'ledger', baseUrl: `http://127.0.0.1:${ledgerPort}`, bodies: new Bodies(bodies) },
+    ]);
+    const baseline = results.get('baseline')!;
+    const ledger = results.get('ledger')!;
+    await stopChild(baselineServer);
     await stopChild(ledgerServer);
 
     const check = new Client({ connectionString: databaseUrl });
