@@ -175,6 +175,32 @@ describe('ingest on a real database', () => {
       expect(await types('P-2')).toEqual(['OrderPlaced']);
     });
 
+    it('does not ask the gateway when notify_verify is disabled, and says so in the evidence', async () => {
+      await placeOrder('P-4');
+      const unasked = new NotificationPipeline(
+        database.dataSource,
+        store,
+        loadConfig({ LOG_LEVEL: 'fatal', ALIPAY_VERIFY_NOTIFY_ID: 'false' }, { envFile: false }),
+        new LedgerLogger('fatal'),
+        () => Promise.reject(new Error('notify_verify must not be asked')),
+      );
+      const result = await unasked.receive(
+        raw(
+          trade({
+            outTradeNo: 'P-4',
+            tradeNo: newTradeNo(),
+            tradeStatus: 'TRADE_SUCCESS',
+            totalFee: '12.34',
+          }),
+        ),
+      );
+      expect(result).toMatchObject({ outcome: 'applied', reply: 'success' });
+      expect((await queries.get(result.inboxId!)).notifyVerify).toMatchObject({
+        answer: null,
+        skipped: 'disabled',
+      });
+    });
+
     it('refuses a cut body without verifying it', async () => {
       const notification = trade({
         outTradeNo: 'P-3',
