@@ -36,7 +36,13 @@ describeOnPostgres('WorkerLease', () => {
       `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = hashtext('lease_takeover')::oid
        AND granted`,
     );
-    await database.dataSource.query('SELECT pg_terminate_backend($1)', [pid]);
+    // pg_terminate_backend only signals: the backend, and its lock, go a moment later. Wait for it to be gone
+    // (wait = true with a time limit) before asking for the lease.
+    const [{ terminated }] = await database.dataSource.query<{ terminated: boolean }[]>(
+      'SELECT pg_terminate_backend($1, 10000) AS terminated',
+      [pid],
+    );
+    expect(terminated).toBe(true);
     expect(await successor.acquire()).toBe(true);
     await successor.release();
     await holder.release();
