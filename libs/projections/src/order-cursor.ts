@@ -8,6 +8,13 @@ export interface OrderCursor {
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
+/** Exactly what `toISOString` writes: `Date.parse` alone would roll 31 February over into March. */
+function isInstant(text: string): boolean {
+  if (!ISO_INSTANT.test(text)) return false;
+  const time = Date.parse(text);
+  return !Number.isNaN(time) && new Date(time).toISOString() === text;
+}
+
 /** An opaque, URL-safe cursor. */
 export function encodeOrderCursor(cursor: OrderCursor): string {
   return Buffer.from(JSON.stringify([cursor.createdAt, cursor.outTradeNo]), 'utf8').toString('base64url');
@@ -26,8 +33,7 @@ export function decodeOrderCursor(text: string): OrderCursor {
     decoded.length !== 2 ||
     typeof decoded[0] !== 'string' ||
     typeof decoded[1] !== 'string' ||
-    !ISO_INSTANT.test(decoded[0]) ||
-    Number.isNaN(Date.parse(decoded[0])) ||
+    !isInstant(decoded[0]) ||
     decoded[1] === ''
   ) {
     throw new ProjectionsError('INVALID_CURSOR', 'cursor is not one this ledger handed out', 'cursor');
