@@ -292,6 +292,7 @@ describe('the admin API', () => {
       ['a page size of 0', 'limit=0', 'limit'],
       ['a page size above the maximum', 'limit=501', 'limit'],
       ['a time without a zone', 'from=2024-05-01T10:00:00', 'from'],
+      ['a date that does not exist', 'to=2024-02-30', 'to'],
       ['a cursor it did not hand out', 'cursor=abc', 'cursor'],
       ['an unknown filter', 'colour=red', 'colour'],
     ])('refuses %s: 400 naming it', async (_name, query, field) => {

@@ -16,6 +16,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsISO8601,
   IsOptional,
   IsString,
   Matches,
@@ -27,7 +28,8 @@ import { DELIVERY_STATES, ORDER_STATUSES, RETURN_STATES } from './order-view';
 
 /**
  * An instant in ISO 8601: a date (midnight UTC), or a date and time with `Z` or an offset. A time without
- * a zone is refused: it would be read in the server's zone.
+ * a zone is refused: it would be read in the server's zone. `IsISO8601` strict refuses dates that do not
+ * exist (31 February), which `new Date` would roll over.
  */
 const INSTANT = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 const INSTANT_MESSAGE = 'must be an ISO 8601 date, or a date and time with Z or an offset';
@@ -60,11 +62,13 @@ export class OrderListQuery {
   @ApiPropertyOptional({ description: 'Orders first recorded at or after this instant (ISO 8601)' })
   @IsOptional()
   @Matches(INSTANT, { message: INSTANT_MESSAGE })
+  @IsISO8601({ strict: true }, { message: INSTANT_MESSAGE })
   from?: string;
 
   @ApiPropertyOptional({ description: 'Orders first recorded before this instant (ISO 8601)' })
   @IsOptional()
   @Matches(INSTANT, { message: INSTANT_MESSAGE })
+  @IsISO8601({ strict: true }, { message: INSTANT_MESSAGE })
   to?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 })
@@ -122,11 +126,13 @@ export class NotificationListQuery {
   @ApiPropertyOptional({ description: 'Received at or after this instant (ISO 8601)' })
   @IsOptional()
   @Matches(INSTANT, { message: INSTANT_MESSAGE })
+  @IsISO8601({ strict: true }, { message: INSTANT_MESSAGE })
   from?: string;
 
   @ApiPropertyOptional({ description: 'Received before this instant (ISO 8601)' })
   @IsOptional()
   @Matches(INSTANT, { message: INSTANT_MESSAGE })
+  @IsISO8601({ strict: true }, { message: INSTANT_MESSAGE })
   to?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 })
@@ -154,11 +160,13 @@ export class ReplayRequest {
   @ApiPropertyOptional({ description: 'Notifications received at or after this instant (with `to`)' })
   @IsOptional()
   @Matches(INSTANT, { message: INSTANT_MESSAGE })
+  @IsISO8601({ strict: true }, { message: INSTANT_MESSAGE })
   from?: string;
 
   @ApiPropertyOptional({ description: 'Notifications received before this instant (with `from`)' })
   @IsOptional()
   @Matches(INSTANT, { message: INSTANT_MESSAGE })
+  @IsISO8601({ strict: true }, { message: INSTANT_MESSAGE })
   to?: string;
 
   @ApiPropertyOptional({ type: [Number], description: `Inbox ids, 1 to ${MAX_REPLAY_IDS}` })
