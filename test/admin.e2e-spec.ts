@@ -148,7 +148,7 @@ describe('the admin API', () => {
     gateway = await startFakeAlipayGateway();
     database = await createTestDatabase('admin');
     const config = loadConfig(
-      { ADMIN_TOKEN: TOKEN, ALIPAY_GATEWAY: gateway.url, LOG_LEVEL: 'warn' },
+      { ADMIN_TOKEN: TOKEN, ALIPAY_GATEWAY: gateway.url, LOG_LEVEL: 'warn', FULFILMENT_WORKER: 'false' },
       { envFile: false },
     );
     ledger = await createLedgerApp(config, { database });

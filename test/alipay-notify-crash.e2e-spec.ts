@@ -131,6 +131,7 @@ describe('the ledger killed with SIGKILL under load', () => {
         ADMIN_TOKEN,
         ALIPAY_GATEWAY: gateway.url,
         LOG_LEVEL: 'error',
+        FULFILMENT_WORKER: 'false',
       },
       `http://127.0.0.1:${port}`,
     );

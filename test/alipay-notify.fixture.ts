@@ -38,7 +38,8 @@ export async function startLedger(label: string, env: Record<string, string> = {
   const gateway = await startFakeAlipayGateway();
   const database = await createTestDatabase(label);
   const config = loadConfig(
-    { ADMIN_TOKEN, ALIPAY_GATEWAY: gateway.url, LOG_LEVEL: 'fatal', ...env },
+    // The fulfilment worker would append delivery events to paid orders; these tests assert exact streams.
+    { ADMIN_TOKEN, ALIPAY_GATEWAY: gateway.url, LOG_LEVEL: 'fatal', FULFILMENT_WORKER: 'false', ...env },
     { envFile: false },
   );
   const ledger = await createLedgerApp(config, { database });

@@ -36,7 +36,7 @@ interface RunningChild {
 function startLedgerProcess(env: NodeJS.ProcessEnv): RunningChild {
   const child = spawn(
     process.execPath,
-    ['-r', '@swc-node/register', '-r', './test/fulfilment-worker.register.ts', 'apps/ledger/src/main.ts'],
+    ['-r', '@swc-node/register', 'apps/ledger/src/main.ts'],
     { cwd: ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';

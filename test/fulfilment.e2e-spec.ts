@@ -1,4 +1,3 @@
-import './fulfilment-worker.register';
 import { loadConfig } from '@ledger/platform';
 import {
   createTestDatabase,

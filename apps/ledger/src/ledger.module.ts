@@ -6,6 +6,7 @@ import { type LedgerConfig, type LedgerDatabase, type LedgerLogger, PlatformModu
 import { ProjectionsModule } from '@ledger/projections';
 import { AdminModule } from './admin/admin.module';
 import { AlipayModule } from './alipay/alipay.module';
+import { FulfilmentModule } from './fulfilment/fulfilment.module';
 import { HealthController } from './health/health.controller';
 import { HttpEdgeModule } from './http/http-edge.module';
 import { OrdersModule } from './orders/orders.module';
@@ -29,6 +30,7 @@ export class LedgerModule {
         OrdersModule,
         AdminModule,
         AlipayModule,
+        FulfilmentModule,
       ],
       controllers: [HealthController],
     };
