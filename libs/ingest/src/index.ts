@@ -26,6 +26,13 @@ export {
 } from './orders/order-commands';
 export type { AppendedOrderEvent, OrderDecision } from './orders/order-stream-writer';
 export {
+  RefundBatchCommands,
+  decideOnRefundBatch,
+  foldRefundBatchStream,
+  type AppendedBatchEvent,
+  type RefundBatchDecision,
+} from './refunds/refund-batch-writer';
+export {
   MAX_NOTIFICATION_BYTES,
   NOTIFY_ID_CHECK,
   type RawNotification,

@@ -2,10 +2,12 @@ import { Global, Module } from '@nestjs/common';
 import { InboxQueries } from './inbox/inbox-queries';
 import { InboxRecovery } from './inbox/inbox-recovery';
 import { OrderCommands } from './orders/order-commands';
+import { RefundBatchCommands } from './refunds/refund-batch-writer';
 import { NotificationReplayer } from './replay/notification-replayer';
 
 /**
  * The write side shared by the HTTP edges and the workers: `OrderCommands` (POST /orders, fulfilment),
+ * `RefundBatchCommands` (POST /refunds, the overdue check),
  * `InboxQueries` and `NotificationReplayer` (admin API), and the sweep that gives interrupted notifications
  * an outcome. Global, so that other modules inject them without importing this one. Needs PlatformModule's
  * DataSource, LedgerConfig and LedgerLogger, and EventStoreModule's EventStore. The notification pipeline
@@ -13,7 +15,7 @@ import { NotificationReplayer } from './replay/notification-replayer';
  */
 @Global()
 @Module({
-  providers: [OrderCommands, InboxQueries, NotificationReplayer, InboxRecovery],
-  exports: [OrderCommands, InboxQueries, NotificationReplayer, InboxRecovery],
+  providers: [OrderCommands, RefundBatchCommands, InboxQueries, NotificationReplayer, InboxRecovery],
+  exports: [OrderCommands, RefundBatchCommands, InboxQueries, NotificationReplayer, InboxRecovery],
 })
 export class IngestModule {}
