@@ -2,6 +2,7 @@ import { EventStore1732000000001 } from './1732000000001-event-store';
 import { Projector1732000000002 } from './1732000000002-projector';
 import { Inbox1732000000003 } from './1732000000003-inbox';
 import { OrderProjections1732000000004 } from './1732000000004-order-projections';
+import { RefundBatchProjection1732000000005 } from './1732000000005-refund-batch-projection';
 
 /**
  * Every schema migration, in the order they are applied: an explicit list, never a glob (globs break under
@@ -12,6 +13,7 @@ export const LEDGER_MIGRATIONS = [
   Projector1732000000002,
   Inbox1732000000003,
   OrderProjections1732000000004,
+  RefundBatchProjection1732000000005,
 ];
 
 export { pendingMigrations, runMigrations } from './run-migrations';
