@@ -12,5 +12,24 @@ export {
   type OrderListFilters,
   type OrderPage,
 } from './order-queries';
+export type {
+  RefundBatchSummary,
+  RefundBatchListItem,
+  RefundBatchRecord,
+  RefundBatchAnomaly,
+  RefundBatchState,
+  RefundRecordOutcome,
+} from './refund-batch-summary';
+export {
+  REFUND_BATCH_PROJECTION,
+  REFUND_BATCH_TABLE,
+  refundBatchProjection,
+} from './refund-batch.projection';
+export {
+  RefundBatchQueries,
+  REFUND_BATCH_STATES,
+  type RefundBatchListFilters,
+  type RefundBatchPage,
+} from './refund-batch-queries';
 export { ProjectionsService, LEDGER_PROJECTIONS, type RebuildReport } from './projections.service';
 export { ProjectionsModule } from './projections.module';

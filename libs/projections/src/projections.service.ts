@@ -11,9 +11,10 @@ import {
 import { LedgerLogger } from '@ledger/platform';
 import { DataSource } from 'typeorm';
 import { orderStatusProjection } from './order-status.projection';
+import { refundBatchProjection } from './refund-batch.projection';
 
 /** Every projection the ledger runs (SPEC §3). */
-export const LEDGER_PROJECTIONS: readonly Projection[] = [orderStatusProjection];
+export const LEDGER_PROJECTIONS: readonly Projection[] = [orderStatusProjection, refundBatchProjection];
 
 /** What `ProjectionsService.rebuild` did, per projection and in all. */
 export interface RebuildReport {
