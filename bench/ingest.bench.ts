@@ -128,7 +128,12 @@ function startChild(
   env: Record<string, string>,
   readiness: { line: true } | { url: string },
 ): Promise<Child> {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', ...args], {
+  // BENCH_CPU_PROF=<dir> profiles the ledger (`--cpu-prof`), written when it stops.
+  const profile =
+    process.env.BENCH_CPU_PROF !== undefined && args[0] === 'apps/ledger/src/main.ts'
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+      : [];
+  const child = spawn(process.execPath, [...profile, '-r', '@swc-node/register', ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
