@@ -31,9 +31,9 @@ import { DELIVERY_STATES, ORDER_STATUSES, RETURN_STATES } from './order-view';
  * a zone is refused: it would be read in the server's zone. `IsISO8601` strict refuses dates that do not
  * exist (31 February), which `new Date` would roll over.
  */
-const INSTANT = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
-const INSTANT_MESSAGE = 'must be an ISO 8601 date, or a date and time with Z or an offset';
-const PAGE_SIZE_MESSAGE = `must be an integer from 1 to ${MAX_PAGE_SIZE}`;
+export const INSTANT = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+export const INSTANT_MESSAGE = 'must be an ISO 8601 date, or a date and time with Z or an offset';
+export const PAGE_SIZE_MESSAGE = `must be an integer from 1 to ${MAX_PAGE_SIZE}`;
 
 /** The instant of a validated query value, or undefined. */
 export function instantOf(value: string | undefined): Date | undefined {

@@ -2,12 +2,19 @@ import { Module } from '@nestjs/common';
 import { AdminNotificationsController } from './admin-notifications.controller';
 import { AdminOrdersController } from './admin-orders.controller';
 import { AdminProjectionsController } from './admin-projections.controller';
+import { AdminRefundBatchesController } from './admin-refund-batches.controller';
 
 /**
  * The admin API of issue 4 §7, behind the admin bearer token: orders (projection and history), the raw
- * inbox, replay and projection rebuilds. Reads ProjectionsModule's and IngestModule's global providers.
+ * inbox, replay and projection rebuilds; refund batches (issue 5 §5). Reads ProjectionsModule's and
+ * IngestModule's global providers.
  */
 @Module({
-  controllers: [AdminOrdersController, AdminNotificationsController, AdminProjectionsController],
+  controllers: [
+    AdminOrdersController,
+    AdminNotificationsController,
+    AdminProjectionsController,
+    AdminRefundBatchesController,
+  ],
 })
 export class AdminModule {}

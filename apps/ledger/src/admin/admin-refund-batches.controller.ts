@@ -1,0 +1,73 @@
+import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { parseBatchNo } from '@ledger/alipay-protocol';
+import { RefundBatchQueries } from '@ledger/projections';
+import { AdminTokenGuard } from '../http/admin-token.guard';
+import { ApiError } from '../http/api-error';
+import { instantOf } from './admin.dto';
+import {
+  RefundBatchListQuery,
+  RefundBatchPageView,
+  RefundBatchView,
+  toRefundBatchListItemView,
+  toRefundBatchView,
+} from './refund-batch.dto';
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@UseGuards(AdminTokenGuard)
+@ApiUnauthorizedResponse({ description: 'missing or wrong bearer token' })
+@Controller('admin/refund-batches')
+export class AdminRefundBatchesController {
+  constructor(private readonly batches: RefundBatchQueries) {}
+
+  @Get()
+  @ApiOperation({
+    summary:
+      'List refund batches, newest first: filter by state, mode, order and submission time; cursor pages',
+  })
+  @ApiOkResponse({ type: RefundBatchPageView })
+  @ApiBadRequestResponse({ description: 'a filter or the cursor is invalid' })
+  async list(@Query() query: RefundBatchListQuery): Promise<RefundBatchPageView> {
+    const page = await this.batches.list(
+      {
+        ...(query.state === undefined ? {} : { state: query.state }),
+        ...(query.mode === undefined ? {} : { mode: query.mode }),
+        ...(query.outTradeNo === undefined ? {} : { outTradeNo: query.outTradeNo }),
+        ...(query.from === undefined ? {} : { from: instantOf(query.from) }),
+        ...(query.to === undefined ? {} : { to: instantOf(query.to) }),
+        ...(query.limit === undefined ? {} : { limit: query.limit }),
+      },
+      query.cursor,
+    );
+    return { items: page.items.map(toRefundBatchListItemView), nextCursor: page.nextCursor };
+  }
+
+  @Get(':batchNo')
+  @ApiOperation({
+    summary: 'One refund batch: its state, the gateway error, each record with its result, anomalies',
+  })
+  @ApiOkResponse({ type: RefundBatchView })
+  @ApiBadRequestResponse({ description: 'not a batch_no (yyyyMMdd + 3 to 24 digits)' })
+  @ApiNotFoundResponse({ description: 'the ledger knows no such batch' })
+  async get(@Param('batchNo') batchNo: string): Promise<RefundBatchView> {
+    const parsed = parseBatchNo(batchNo);
+    if (!parsed.ok) {
+      const problems = parsed.errors.map((e) => e.message).join('; ');
+      throw new ApiError('INVALID_REQUEST', `batchNo: ${problems}`, 'batchNo');
+    }
+    const batch = await this.batches.get(batchNo);
+    if (batch === undefined) {
+      throw new ApiError('NOT_FOUND', `the ledger knows no refund batch ${batchNo}`, 'batchNo');
+    }
+    return toRefundBatchView(batch);
+  }
+}
