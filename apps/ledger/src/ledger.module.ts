@@ -6,6 +6,7 @@ import { type LedgerConfig, type LedgerDatabase, type LedgerLogger, PlatformModu
 import { ProjectionsModule } from '@ledger/projections';
 import { AdminModule } from './admin/admin.module';
 import { AlipayModule } from './alipay/alipay.module';
+import { DemoModule } from './demo/demo.module';
 import { FulfilmentModule } from './fulfilment/fulfilment.module';
 import { HealthController } from './health/health.controller';
 import { HttpEdgeModule } from './http/http-edge.module';
@@ -31,6 +32,8 @@ export class LedgerModule {
         AdminModule,
         AlipayModule,
         FulfilmentModule,
+        // The order page places orders without the admin token: demo credentials only (issue 6 §5).
+        ...(runtime.config.mode === 'demo' ? [DemoModule] : []),
       ],
       controllers: [HealthController],
     };

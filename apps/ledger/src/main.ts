@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { ConfigError, LedgerLogger, loadConfig } from '@ledger/platform';
+import { demoBanner } from './demo/demo-banner';
 import { startDemoSandbox } from './demo-sandbox';
 import { createLedgerApp } from './ledger-app';
 
@@ -51,11 +52,21 @@ async function main(): Promise<void> {
   if (demo.sandboxUrl) {
     logger.log(
       `demo mode: the Alipay sandbox runs at ${demo.sandboxUrl} (cashier pages, control API at ${demo.sandboxUrl}/docs); ` +
-        `place an order with POST ${base}/orders and open its paymentUrl`,
+        `place a test order at ${base}/demo, or with POST ${base}/orders and open its paymentUrl`,
       'Ledger',
     );
   }
-  if (config.admin.tokenGenerated) {
+  if (config.mode === 'demo') {
+    // Issue 6 §5: where to go, for a person rather than a log reader; it carries the token line.
+    process.stdout.write(
+      demoBanner({
+        baseUrl: base,
+        gateway: config.alipay.gateway,
+        ...(demo.sandboxUrl === undefined ? {} : { sandboxUrl: demo.sandboxUrl }),
+        ...(config.admin.tokenGenerated ? { generatedToken: config.admin.token } : {}),
+      }),
+    );
+  } else if (config.admin.tokenGenerated) {
     // SPEC §4: with no ADMIN_TOKEN a random one is generated and shown once.
     process.stdout.write(
       `\nAdmin token (generated for this run; set ADMIN_TOKEN to fix it): ${config.admin.token}\n\n`,

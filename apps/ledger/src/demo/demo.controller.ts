@@ -1,0 +1,100 @@
+import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { Body, Controller, Get, type OnModuleInit, Post, Res } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { DomainError } from '@ledger/domain';
+import { LedgerConfig } from '@ledger/platform';
+import { ApiError } from '../http/api-error';
+import { LedgerValidationPipe } from '../http/ledger-validation.pipe';
+import { OrdersController } from '../orders/orders.controller';
+import { PlaceOrderRequest } from '../orders/place-order.dto';
+import {
+  DEFAULT_DEMO_FORM,
+  DEMO_SERVICES,
+  readDemoForm,
+  renderDemoPage,
+  toYuanString,
+  type DemoOrderForm,
+  type DemoPageContext,
+} from './demo-page';
+
+/** A fresh order number: the time, for reading, and random digits, so that two tabs never collide. */
+function demoOutTradeNo(now: Date): string {
+  const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  return `DEMO-${stamp}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * `GET /demo`, `POST /demo` (issue 6 §5), only in demo mode: a page to place a test order and go to the
+ * cashier. The order goes through `POST /orders` itself (the controller instance that serves it, called
+ * with the same validation), so the page can never place an order the API would not; the page needs no
+ * token, which is why it exists only with the demo credentials.
+ */
+@ApiExcludeController()
+@Controller('demo')
+export class DemoController implements OnModuleInit {
+  private readonly validation = new LedgerValidationPipe();
+  private readonly context: DemoPageContext;
+  private orders!: OrdersController;
+
+  constructor(
+    private readonly moduleRef: ModuleRef,
+    config: LedgerConfig,
+  ) {
+    this.context = { baseUrl: config.http.publicBaseUrl, gateway: config.alipay.gateway };
+  }
+
+  onModuleInit(): void {
+    this.orders = this.moduleRef.get(OrdersController, { strict: false });
+  }
+
+  @Get()
+  page(@Res() response: ServerResponse): void {
+    sendPage(response, 200, renderDemoPage(this.context, DEFAULT_DEMO_FORM));
+  }
+
+  /** Places the order and sends the browser to the signed payment URL (303: the cashier is a GET). */
+  @Post()
+  async place(@Body() body: unknown, @Res() response: ServerResponse): Promise<void> {
+    const form = readDemoForm(body);
+    if ('error' in form) {
+      sendPage(response, 400, renderDemoPage(this.context, DEFAULT_DEMO_FORM, form.error));
+      return;
+    }
+    let paymentUrl: string;
+    try {
+      paymentUrl = await this.placeOrder(form);
+    } catch (error) {
+      // What the API answers 4xx to is the buyer's to correct; anything else is the exception filter's.
+      if (!(error instanceof ApiError || error instanceof DomainError)) throw error;
+      sendPage(response, 400, renderDemoPage(this.context, form, error.message));
+      return;
+    }
+    response.writeHead(303, { location: paymentUrl, 'cache-control': 'no-store' });
+    response.end();
+  }
+
+  private async placeOrder(form: DemoOrderForm): Promise<string> {
+    const request = (await this.validation.transform(
+      {
+        outTradeNo: demoOutTradeNo(new Date()),
+        subject: form.subject,
+        totalFee: toYuanString(form.amount),
+        service: DEMO_SERVICES[form.service],
+      },
+      { type: 'body', metatype: PlaceOrderRequest },
+    )) as PlaceOrderRequest;
+    const placed = await this.orders.place(request, { status: () => undefined });
+    return placed.paymentUrl;
+  }
+}
+
+function sendPage(response: ServerResponse, status: number, html: string): void {
+  response.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+  });
+  response.end(html);
+}
