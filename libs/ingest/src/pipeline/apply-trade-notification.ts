@@ -1,17 +1,29 @@
-import type { RecordTradeStatus } from '@ledger/domain';
+import type { TextParam } from '@ledger/alipay-protocol';
+import { orderStreamId, type RecordTradeStatus } from '@ledger/domain';
 import { withAppendRetry, type EventStore } from '@ledger/event-store';
+import type { LedgerLogger } from '@ledger/platform';
 import type { DataSource } from 'typeorm';
-import type { InboxOutcomeDetail } from '../inbox/inbox-notification';
-import type { InboxFinish, InboxStore } from '../inbox/inbox-store';
+import type { InboxChannel, InboxOutcomeDetail } from '../inbox/inbox-notification';
+import type { InboxStore } from '../inbox/inbox-store';
 import {
   appendDecision,
   decideOnOrderStream,
+  foldOrderStream,
   loadAndDecide,
   type OrderDecision,
 } from '../orders/order-stream-writer';
+import {
+  KeyTaken,
+  finishAsDuplicate,
+  type CommandReading,
+  type NotificationChannel,
+  type NotificationEvidence,
+} from './notification-channel';
+import type { IngestResult } from './raw-notification';
+import { readTradeCommand } from './trade-command';
 
 /** How a verified trade notification was applied to its order. */
-export interface AppliedNotification {
+export interface AppliedTradeNotification {
   outcome: 'applied' | 'no_new_fact';
   detail: InboxOutcomeDetail;
   /** Absent when another delivery of the same notify_id holds the key (nothing was decided). */
@@ -41,9 +53,6 @@ function detailOf(decision: OrderDecision, replayedAt?: string): InboxOutcomeDet
   };
 }
 
-/** Another delivery of the same notify_id took the key first: this attempt's transaction rolls back. */
-class KeyTaken extends Error {}
-
 /**
  * Applies a verified trade notification (SPEC §2, issue 4 §2), each attempt in as few round trips as the
  * rules allow: the order is read and decided outside any transaction; then, when there are events, one
@@ -57,11 +66,11 @@ export async function applyTradeNotification(
   deps: { dataSource: DataSource; store: EventStore; inbox: InboxStore },
   inboxId: number,
   command: RecordTradeStatus,
-  evidence: Omit<InboxFinish, 'outcome' | 'detail'>,
-): Promise<AppliedNotification> {
+  evidence: NotificationEvidence,
+): Promise<AppliedTradeNotification> {
   const { dataSource, store, inbox } = deps;
   const applied = await withAppendRetry(
-    async (): Promise<AppliedNotification | undefined> => {
+    async (): Promise<AppliedTradeNotification | undefined> => {
       const pending = await loadAndDecide(store, command);
       if (pending.decided.length === 0) {
         const decision = await appendDecision(store, pending, {});
@@ -88,16 +97,7 @@ export async function applyTradeNotification(
     },
     { attempts: APPLY_ATTEMPTS },
   );
-  if (applied !== undefined) return applied;
-
-  const holder = await inbox.processedBy(command.notifyId);
-  const detail: InboxOutcomeDetail = {
-    outcome: 'no_new_fact',
-    reason: 'duplicate',
-    ...(holder === undefined ? {} : { duplicateOf: holder }),
-  };
-  await inbox.finish(inboxId, { ...evidence, outcome: 'no_new_fact', detail });
-  return { outcome: 'no_new_fact', detail };
+  return applied ?? finishAsDuplicate(inbox, inboxId, command.notifyId, evidence);
 }
 
 /**
@@ -129,4 +129,53 @@ export function replayTradeNotification(
       }),
     { attempts: APPLY_ATTEMPTS },
   );
+}
+
+/**
+ * The trade channel of the pipeline: `trade_status_sync` notifications (`POST /alipay/notify`) and the
+ * buyer's return_url, read into `RecordTradeStatus` and decided on the order's stream.
+ */
+export function tradeChannel(deps: {
+  dataSource: DataSource;
+  store: EventStore;
+  inbox: InboxStore;
+  logger: LedgerLogger;
+}): NotificationChannel<RecordTradeStatus> {
+  /** The order for the buyer's page; absent if it cannot be read now (the page then says "processing"). */
+  const orderOf = async (command: RecordTradeStatus): Promise<IngestResult['order']> => {
+    try {
+      const recorded = await deps.store.readStream(orderStreamId(command.outTradeNo));
+      return { outTradeNo: command.outTradeNo, state: foldOrderStream(recorded) };
+    } catch (error) {
+      deps.logger.warn(
+        `order ${command.outTradeNo} could not be read: ${error instanceof Error ? error.message : String(error)}`,
+        'Ingest',
+      );
+      return undefined;
+    }
+  };
+  return {
+    read: (params: readonly TextParam[], channel: InboxChannel): CommandReading<RecordTradeStatus> =>
+      channel === 'refund_notify'
+        ? {
+            ok: false,
+            reason: 'unexpected_notify_type',
+            message: 'trade notifications are not read at the refund_notify channel',
+          }
+        : readTradeCommand(params, channel),
+    apply: async (inboxId, command, evidence) => {
+      const { outcome, detail, decision } = await applyTradeNotification(deps, inboxId, command, evidence);
+      return {
+        outcome,
+        detail,
+        ...(decision?.transactionId !== undefined && decision.position !== undefined
+          ? { checkpoint: { transactionId: decision.transactionId, position: decision.position } }
+          : {}),
+        ...(decision === undefined
+          ? {}
+          : { order: { outTradeNo: command.outTradeNo, state: decision.state } }),
+      };
+    },
+    replyOrder: (command) => (command.source === 'return' ? orderOf(command) : Promise.resolve(undefined)),
+  };
 }

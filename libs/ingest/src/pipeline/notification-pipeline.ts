@@ -1,14 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { verifyNotification, type VerificationExplanation } from '@ledger/alipay-protocol';
-import { orderStreamId, type RecordTradeStatus } from '@ledger/domain';
+import type { CompleteRefundBatch, RecordTradeStatus } from '@ledger/domain';
 import { EventStore } from '@ledger/event-store';
 import { LedgerConfig, LedgerLogger } from '@ledger/platform';
 import { DataSource } from 'typeorm';
 import type { InboxOutcomeDetail, NotifyVerifyEvidence } from '../inbox/inbox-notification';
 import { InboxStore, type InboxFinish } from '../inbox/inbox-store';
-import { foldOrderStream } from '../orders/order-stream-writer';
-import { applyTradeNotification } from './apply-trade-notification';
+import { refundChannel } from '../refunds/apply-refund-notification';
+import { tradeChannel } from './apply-trade-notification';
+import type { NotificationChannel } from './notification-channel';
 import {
   MAX_NOTIFICATION_BYTES,
   NOTIFY_ID_CHECK,
@@ -16,7 +17,6 @@ import {
   type NotifyIdCheck,
   type RawNotification,
 } from './raw-notification';
-import { readTradeCommand } from './trade-command';
 
 const CONTEXT = 'Ingest';
 
@@ -30,22 +30,28 @@ function codeOf(error: unknown): string {
 }
 
 /**
- * The notification pipeline of SPEC §2 and issue 4 §2–§3, for `notify_url` POSTs and `return_url` visits:
+ * The notification pipeline of SPEC §2 (issue 4 §2–§3, issue 5 §2), for `notify_url` POSTs, `return_url`
+ * visits and batch refund results, the same steps for each:
  *
  * 1. the raw bytes, headers, remote address and time go into the inbox, committed first;
- * 2. the signature is verified over the raw bytes (reference §1.6), the parameters read;
+ * 2. the signature is verified over the raw bytes (reference §1.6), the parameters read into the channel's
+ *    command (a `notify_type` the channel does not take is rejected by name);
  * 3. a notify_id already processed is a duplicate: answered `success` without asking the gateway (the id
  *    dies once answered, so `notify_verify` would say `false`);
  * 4. `notify_verify` is asked when enabled; an unreachable gateway means `fail`, so that Alipay retries;
- * 5. one transaction takes the notify_id's key, applies the order decider's events with the expected
- *    version and records the outcome with its evidence (retried on a lost race).
+ * 5. one transaction applies the channel's events with the expected versions, takes the notify_id's key
+ *    and records the outcome with its evidence (retried on a lost race).
  *
- * `receive` never throws: every input ends as an outcome on its inbox row and a reply, `success` only once
- * everything has committed.
+ * Only steps 2 (reading) and 5 (applying) differ by channel: `trade_status_sync` on `notify` and `return`
+ * decides on the order's stream; `batch_refund_notify` on `refund_notify` on the batch's stream and the
+ * orders its records name. `receive` never throws: every input ends as an outcome on its inbox row and a
+ * reply, `success` only once everything has committed.
  */
 @Injectable()
 export class NotificationPipeline {
   private readonly inbox: InboxStore;
+  private readonly trades: NotificationChannel<RecordTradeStatus>;
+  private readonly refunds: NotificationChannel<CompleteRefundBatch>;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -55,6 +61,9 @@ export class NotificationPipeline {
     @Inject(NOTIFY_ID_CHECK) private readonly notifyIdCheck: NotifyIdCheck,
   ) {
     this.inbox = new InboxStore(dataSource);
+    const deps = { dataSource, store, inbox: this.inbox, logger };
+    this.trades = tradeChannel(deps);
+    this.refunds = refundChannel(deps);
   }
 
   async receive(raw: RawNotification): Promise<IngestResult> {
@@ -74,15 +83,18 @@ export class NotificationPipeline {
       };
     }
     try {
-      return await this.process(raw, stored);
+      return raw.channel === 'refund_notify'
+        ? await this.process(raw, stored, this.refunds)
+        : await this.process(raw, stored, this.trades);
     } catch (error) {
       return this.fail(stored.id, 'internal', error, {});
     }
   }
 
-  private async process(
+  private async process<C extends { notifyId: string }>(
     raw: RawNotification,
     stored: { id: number; notifyId: string | null; processedBy?: number },
+    channel: NotificationChannel<C>,
   ): Promise<IngestResult> {
     const inboxId = stored.id;
     if (raw.truncated || raw.body.length > MAX_NOTIFICATION_BYTES) {
@@ -100,7 +112,7 @@ export class NotificationPipeline {
       ...(alipay.alipayPublicKeyPem === undefined ? {} : { alipayPublicKeyPem: alipay.alipayPublicKeyPem }),
       defaultCharset: alipay.inputCharset,
       ...(raw.contentType === undefined ? {} : { contentType: raw.contentType }),
-      source: raw.channel,
+      source: raw.channel === 'return' ? 'return' : 'notify',
     });
     const explanation = verification.explanation;
     if (!verification.ok) {
@@ -111,7 +123,7 @@ export class NotificationPipeline {
       );
     }
 
-    const reading = readTradeCommand(verification.params, raw.channel);
+    const reading = channel.read(verification.params, raw.channel);
     if (!reading.ok) {
       return this.reject(
         inboxId,
@@ -143,7 +155,7 @@ export class NotificationPipeline {
         notifyVerify: { answer: null, skipped: 'already_processed', checkedAt: new Date().toISOString() },
         verified: true,
       });
-      const order = raw.channel === 'return' ? await this.orderOf(command) : undefined;
+      const order = await channel.replyOrder?.(command);
       return {
         inboxId,
         outcome: 'no_new_fact',
@@ -172,38 +184,26 @@ export class NotificationPipeline {
       );
     }
 
-    return this.apply(inboxId, command, explanation, notifyVerify);
+    return this.apply(inboxId, channel, command, explanation, notifyVerify);
   }
 
-  private async apply(
+  private async apply<C extends { notifyId: string }>(
     inboxId: number,
-    command: RecordTradeStatus,
+    channel: NotificationChannel<C>,
+    command: C,
     verification: VerificationExplanation,
     notifyVerify: NotifyVerifyEvidence,
   ): Promise<IngestResult> {
     const evidence = { verification, notifyVerify, verified: true };
     try {
-      const applied = await applyTradeNotification(
-        { dataSource: this.dataSource, store: this.store, inbox: this.inbox },
-        inboxId,
-        command,
-        evidence,
-      );
-      const { decision } = applied;
-      const order =
-        decision !== undefined
-          ? { outTradeNo: command.outTradeNo, state: decision.state }
-          : command.source === 'return'
-            ? await this.orderOf(command)
-            : undefined;
+      const applied = await channel.apply(inboxId, command, evidence);
+      const order = applied.order ?? (await channel.replyOrder?.(command));
       return {
         inboxId,
         outcome: applied.outcome,
         reply: 'success',
         detail: applied.detail,
-        ...(decision?.transactionId !== undefined && decision.position !== undefined
-          ? { checkpoint: { transactionId: decision.transactionId, position: decision.position } }
-          : {}),
+        ...(applied.checkpoint === undefined ? {} : { checkpoint: applied.checkpoint }),
         ...(order === undefined ? {} : { order }),
       };
     } catch (error) {
@@ -225,17 +225,6 @@ export class NotificationPipeline {
         latencyMs: elapsed(started),
         checkedAt,
       };
-    }
-  }
-
-  /** The order for the buyer's page; absent if it cannot be read now (the page then says "processing"). */
-  private async orderOf(command: RecordTradeStatus): Promise<IngestResult['order']> {
-    try {
-      const recorded = await this.store.readStream(orderStreamId(command.outTradeNo));
-      return { outTradeNo: command.outTradeNo, state: foldOrderStream(recorded) };
-    } catch (error) {
-      this.logger.warn(`order ${command.outTradeNo} could not be read: ${messageOf(error)}`, CONTEXT);
-      return undefined;
     }
   }
 

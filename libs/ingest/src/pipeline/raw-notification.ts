@@ -1,13 +1,14 @@
 import type { OrderState } from '@ledger/domain';
 import type { GlobalCheckpoint } from '@ledger/event-store';
-import type { InboxOutcome, InboxOutcomeDetail } from '../inbox/inbox-notification';
+import type { InboxChannel, InboxOutcome, InboxOutcomeDetail } from '../inbox/inbox-notification';
 
 /** The most a notification body (or return_url query) may weigh; more is cut, kept in part and rejected. */
 export const MAX_NOTIFICATION_BYTES = 1024 * 1024;
 
 /** A notification exactly as it reached the HTTP edge, before anything interpreted it (STYLE habit 5). */
 export interface RawNotification {
-  channel: 'notify' | 'return';
+  /** `notify` and `refund_notify`: a POST body; `return`: the buyer's GET with its query as the body. */
+  channel: InboxChannel;
   receivedAt: Date;
   remoteAddress?: string;
   method: string;

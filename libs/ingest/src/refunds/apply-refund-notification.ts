@@ -1,0 +1,141 @@
+import type { CompleteRefundBatch } from '@ledger/domain';
+import { withAppendRetry, type EventStore } from '@ledger/event-store';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { InboxOutcomeDetail } from '../inbox/inbox-notification';
+import type { InboxStore } from '../inbox/inbox-store';
+import { notificationMetadata } from '../pipeline/apply-trade-notification';
+import {
+  KeyTaken,
+  finishAsDuplicate,
+  type AppliedNotification,
+  type NotificationChannel,
+  type NotificationEvidence,
+} from '../pipeline/notification-channel';
+import { decideOnRefundBatch, type RefundBatchDecision } from './refund-batch-writer';
+import { readRefundCommand } from './refund-command';
+
+/** Reload-decide-append races, as for trade notifications; each attempt is a new transaction. */
+const APPLY_ATTEMPTS = 8;
+
+interface Deps {
+  dataSource: DataSource;
+  store: EventStore;
+  inbox: InboxStore;
+}
+
+/**
+ * The inbox outcome of a batch decision. `streamId` and `events` are the batch stream's; the order events
+ * the results caused (`RefundSucceeded`, `RefundFailed`, `AnomalyDetected`) were appended in the same
+ * transaction, carry this notification as their causation, and fall inside `firstPosition..lastPosition`.
+ */
+async function detailOf(
+  decision: RefundBatchDecision,
+  manager: EntityManager,
+  replayedAt?: string,
+): Promise<InboxOutcomeDetail> {
+  if (decision.events.length === 0 || decision.transactionId === undefined) {
+    return { outcome: 'no_new_fact', streamId: decision.streamId, reason: 'stale' };
+  }
+  const [row] = await manager.query<{ first: string }[]>(
+    `SELECT min(global_position) AS first FROM events WHERE transaction_id = $1::xid8`,
+    [decision.transactionId],
+  );
+  return {
+    outcome: 'applied',
+    streamId: decision.streamId,
+    transactionId: decision.transactionId,
+    firstPosition: Number(row.first),
+    lastPosition: decision.position ?? 0,
+    events: decision.events.map(({ type, version }) => ({ type, version })),
+    ...(replayedAt === undefined ? {} : { replayedAt }),
+  };
+}
+
+function checkpointOf(decision: RefundBatchDecision): AppliedNotification['checkpoint'] {
+  return decision.transactionId === undefined || decision.position === undefined
+    ? undefined
+    : { transactionId: decision.transactionId, position: decision.position };
+}
+
+/**
+ * Applies a verified `batch_refund_notify` (issue 5 §2–§3) in one transaction: the batch's
+ * `RefundBatchCompleted` (every record matched with its result, the anomalies listed), each submitted
+ * record's result on its order's stream (`RefundSucceeded`, `RefundFailed` or `AnomalyDetected`), the
+ * notify_id's de-duplication key and the inbox outcome with its evidence. They commit together or not at
+ * all; a lost race for a stream decides again. A concurrent delivery of the same notify_id waits on the
+ * batch stream, then decides nothing new and finds the key taken: `no_new_fact` (duplicate).
+ */
+export async function applyRefundNotification(
+  deps: Deps,
+  inboxId: number,
+  command: CompleteRefundBatch,
+  evidence: NotificationEvidence,
+): Promise<AppliedNotification> {
+  const applied = await withAppendRetry(
+    async (): Promise<AppliedNotification | undefined> => {
+      try {
+        return await deps.dataSource.transaction(async (manager) => {
+          const decision = await decideOnRefundBatch(
+            deps.store,
+            command,
+            notificationMetadata(inboxId),
+            manager,
+          );
+          const detail = await detailOf(decision, manager);
+          const outcome: AppliedNotification['outcome'] =
+            detail.outcome === 'applied' ? 'applied' : 'no_new_fact';
+          const finish = { ...evidence, outcome, detail };
+          if (!(await deps.inbox.claimAndFinish(command.notifyId, inboxId, finish, manager))) {
+            throw new KeyTaken();
+          }
+          const checkpoint = checkpointOf(decision);
+          return { outcome, detail, ...(checkpoint === undefined ? {} : { checkpoint }) };
+        });
+      } catch (error) {
+        if (error instanceof KeyTaken) return undefined;
+        throw error;
+      }
+    },
+    { attempts: APPLY_ATTEMPTS },
+  );
+  return applied ?? finishAsDuplicate(deps.inbox, inboxId, command.notifyId, evidence);
+}
+
+/**
+ * A replay of a stored, verified refund notification (as `replayTradeNotification`): the key is taken if
+ * free but never stops the replay, since the batch decider appends nothing for a result already recorded.
+ * The inbox row is updated only when the replay appended events.
+ */
+export function replayRefundNotification(
+  deps: Deps,
+  inboxId: number,
+  command: CompleteRefundBatch,
+  replayedAt: string,
+): Promise<RefundBatchDecision> {
+  return withAppendRetry(
+    () =>
+      deps.dataSource.transaction(async (manager) => {
+        await deps.inbox.claim(manager, command.notifyId, inboxId);
+        const decision = await decideOnRefundBatch(
+          deps.store,
+          command,
+          notificationMetadata(inboxId),
+          manager,
+        );
+        if (decision.events.length > 0) {
+          const detail = await detailOf(decision, manager, replayedAt);
+          await deps.inbox.finish(inboxId, { outcome: 'applied', detail }, manager);
+        }
+        return decision;
+      }),
+    { attempts: APPLY_ATTEMPTS },
+  );
+}
+
+/** The refund channel of the pipeline: `batch_refund_notify` at `POST /alipay/refund-notify`. */
+export function refundChannel(deps: Deps): NotificationChannel<CompleteRefundBatch> {
+  return {
+    read: readRefundCommand,
+    apply: (inboxId, command, evidence) => applyRefundNotification(deps, inboxId, command, evidence),
+  };
+}
