@@ -48,6 +48,7 @@ export type {
   ReplayOptions,
   ReplaySkipReason,
   ReplayedOrder,
+  ReplayedBatch,
   ReplayReport,
 } from './replay/replay-report';
 export { IngestModule } from './ingest.module';

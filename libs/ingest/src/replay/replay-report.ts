@@ -11,13 +11,18 @@ export type ReplaySkipReason =
   /** Not proven genuine: signature refused, `notify_verify` said no or was never answered. */
   | 'not_verified'
   /** Today's code cannot read it (it was rejected as malformed or for its notify_type). */
-  | 'unreadable'
-  /** A channel replay does not handle yet (`refund_notify`). */
-  | 'unsupported_channel';
+  | 'unreadable';
 
 /** The events one order got (or would get) from the replay, in order. */
 export interface ReplayedOrder {
   outTradeNo: string;
+  streamId: string;
+  events: { inboxId: number; type: string; data: unknown; version: number }[];
+}
+
+/** The events one refund batch got (or would get) from replayed `batch_refund_notify`s, in order. */
+export interface ReplayedBatch {
+  batchNo: string;
   streamId: string;
   events: { inboxId: number; type: string; data: unknown; version: number }[];
 }
@@ -35,7 +40,9 @@ export interface ReplayReport {
   skipped: { inboxId: number; reason: ReplaySkipReason }[];
   /** Events appended (or, dry, that would be), in all. */
   events: number;
-  /** Only orders that got events. */
+  /** Only orders that got events (from trade notifications, and from the records of refund results). */
   orders: ReplayedOrder[];
+  /** Only refund batches that got events. */
+  batches: ReplayedBatch[];
   durationMs: number;
 }
