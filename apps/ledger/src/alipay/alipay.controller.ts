@@ -43,15 +43,16 @@ function rawNotification(request: RequestWithRawBody, channel: RawNotification['
       : { contentType: Array.isArray(contentType) ? contentType.join(', ') : contentType }),
     body: body ?? Buffer.alloc(0),
     receivedBytes: channel === 'return' ? (body?.length ?? 0) : (captured?.receivedBytes ?? 0),
-    truncated: channel === 'notify' && captured?.truncated === true,
+    truncated: channel !== 'return' && captured?.truncated === true,
   };
 }
 
 /**
- * The Alipay edge (SPEC §4): `POST /alipay/notify` answers exactly `success` once the notification has
- * committed (and the projections show it, up to 2 s), `fail` otherwise; `GET /alipay/return` runs the same
- * pipeline on the redirect's query and shows the buyer a small page. Bodies are read raw (see raw-body.ts),
- * never through a DTO or a ValidationPipe.
+ * The Alipay edge (SPEC §4): `POST /alipay/notify` (payments) and `POST /alipay/refund-notify` (batch
+ * refund results) answer exactly `success` once the notification has committed (and the projections show
+ * it, up to 2 s), `fail` otherwise; `GET /alipay/return` runs the same pipeline on the redirect's query and
+ * shows the buyer a small page. Bodies are read raw (see raw-body.ts), never through a DTO or a
+ * ValidationPipe.
  */
 @ApiTags('alipay')
 @Controller('alipay')
@@ -76,16 +77,31 @@ export class AlipayController {
     status: 503,
     description: '`fail`: could not be finished now (gateway, database); Alipay retries',
   })
-  async notify(@Req() request: RequestWithRawBody, @Res() response: ServerResponse): Promise<void> {
-    const result = await this.pipeline.receive(rawNotification(request, 'notify'));
-    await this.readYourWrites(result);
-    const status = notifyStatus(result);
-    response.writeHead(status, {
-      'content-type': 'text/plain; charset=utf-8',
-      'cache-control': 'no-store',
-      ...(status === 413 ? { connection: 'close' } : {}),
-    });
-    response.end(result.reply);
+  notify(@Req() request: RequestWithRawBody, @Res() response: ServerResponse): Promise<void> {
+    return this.receive(request, response, 'notify');
+  }
+
+  @Post('refund-notify')
+  @ApiOperation({
+    summary: 'The asynchronous result of a batch refund (batch_refund_notify), pwd and nopwd alike',
+  })
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiProduces('text/plain')
+  @ApiResponse({
+    status: 200,
+    description: '`success`: stored, verified, reconciled per record and applied (or nothing new)',
+  })
+  @ApiResponse({
+    status: 400,
+    description: '`fail`: not verified, unusable, or another notify_type; kept in the inbox with the reason',
+  })
+  @ApiResponse({ status: 413, description: '`fail`: larger than 1 MB; its first megabyte is kept' })
+  @ApiResponse({
+    status: 503,
+    description: '`fail`: could not be finished now (gateway, database); Alipay retries',
+  })
+  refundNotify(@Req() request: RequestWithRawBody, @Res() response: ServerResponse): Promise<void> {
+    return this.receive(request, response, 'refund_notify');
   }
 
   @Get('return')
@@ -103,6 +119,22 @@ export class AlipayController {
       'referrer-policy': 'no-referrer',
     });
     response.end(renderReturnPage(returnPageKind(result), result));
+  }
+
+  private async receive(
+    request: RequestWithRawBody,
+    response: ServerResponse,
+    channel: 'notify' | 'refund_notify',
+  ): Promise<void> {
+    const result = await this.pipeline.receive(rawNotification(request, channel));
+    await this.readYourWrites(result);
+    const status = notifyStatus(result);
+    response.writeHead(status, {
+      'content-type': 'text/plain; charset=utf-8',
+      'cache-control': 'no-store',
+      ...(status === 413 ? { connection: 'close' } : {}),
+    });
+    response.end(result.reply);
   }
 
   /**
