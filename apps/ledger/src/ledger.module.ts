@@ -11,6 +11,7 @@ import { FulfilmentModule } from './fulfilment/fulfilment.module';
 import { HealthController } from './health/health.controller';
 import { HttpEdgeModule } from './http/http-edge.module';
 import { OrdersModule } from './orders/orders.module';
+import { RefundOverdueModule } from './refunds/refund-overdue.module';
 
 @Module({})
 export class LedgerModule {
@@ -32,6 +33,7 @@ export class LedgerModule {
         AdminModule,
         AlipayModule,
         FulfilmentModule,
+        RefundOverdueModule,
         // The order page places orders without the admin token: demo credentials only (issue 6 §5).
         ...(runtime.config.mode === 'demo' ? [DemoModule] : []),
       ],

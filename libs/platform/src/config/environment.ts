@@ -3,7 +3,9 @@ import {
   IsBooleanString,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
+  IsPositive,
   IsString,
   IsUrl,
   Matches,
@@ -11,6 +13,9 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
+
+const REFUND_TIMEOUT_MESSAGE =
+  'REFUND_RESULT_TIMEOUT_MINUTES must be a number of minutes above 0 and at most 525600 (a year), e.g. 1440';
 
 /**
  * The environment as SPEC §4 defines it, plus a few operational knobs. Every property is validated at boot;
@@ -89,6 +94,15 @@ export class Environment {
   @IsOptional()
   @IsBooleanString({ message: 'FULFILMENT_WORKER must be true or false' })
   FULFILMENT_WORKER?: string;
+
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    value === undefined || value === '' ? undefined : Number(value),
+  )
+  @IsNumber({}, { message: REFUND_TIMEOUT_MESSAGE })
+  @IsPositive({ message: REFUND_TIMEOUT_MESSAGE })
+  @Max(525_600, { message: REFUND_TIMEOUT_MESSAGE })
+  REFUND_RESULT_TIMEOUT_MINUTES?: number;
 
   @IsOptional()
   @IsUrl(

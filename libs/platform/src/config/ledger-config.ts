@@ -40,6 +40,8 @@ export class LedgerConfig {
   readonly admin: { token: string; tokenGenerated: boolean };
   /** Whether this process acts on delivery decisions (one process of a deployment is enough). */
   readonly fulfilment: { enabled: boolean };
+  /** How long a submitted refund batch may wait for its result before it is flagged (issue 5 §3). */
+  readonly refunds: { resultTimeoutMinutes: number };
   readonly logLevel: string;
 
   constructor(values: LedgerConfig) {
@@ -142,6 +144,7 @@ export function loadConfig(
     },
     admin: { token: adminToken ?? randomBytes(24).toString('base64url'), tokenGenerated: !adminToken },
     fulfilment: { enabled: (environment.FULFILMENT_WORKER ?? 'true') === 'true' },
+    refunds: { resultTimeoutMinutes: environment.REFUND_RESULT_TIMEOUT_MINUTES ?? 1440 },
     logLevel: environment.LOG_LEVEL ?? 'info',
   });
 }
