@@ -127,7 +127,13 @@ describe('an escrow trade', () => {
     const trade = await sandbox.trade(outTradeNo);
     expect(trade).toMatchObject({ tradeStatus: 'WAIT_BUYER_CONFIRM_GOODS', paymentType: 'escrow' });
     expect(trade.actions).toContain('confirm-receipt');
-    expect(await ledger.order(outTradeNo)).toMatchObject({ status: 'shipped', paymentType: 'escrow' });
+    // The history is read from the event store, the order from its projection, which may lag a moment.
+    const shipped = await eventually(
+      `${outTradeNo} shown shipped`,
+      () => ledger.order(outTradeNo),
+      (order) => order.status === 'shipped',
+    );
+    expect(shipped).toMatchObject({ paymentType: 'escrow', delivery: { state: 'delivered' } });
 
     await sandbox.act(tradeNo, 'confirm-receipt');
     await eventually(
@@ -260,7 +266,12 @@ describe('chaos: duplicates, reordering and stale statuses', () => {
         TradeFinished: 1,
       });
       await expectShippedOnce(outTradeNo, tradeNo);
-      expect(await ledger.order(outTradeNo)).toMatchObject({
+      const order = await eventually(
+        `${outTradeNo} shown finished`,
+        () => ledger.order(outTradeNo),
+        (view) => view.status === 'finished',
+      );
+      expect(order).toMatchObject({
         tradeNo,
         status: 'finished',
         paymentType: 'escrow',

@@ -50,6 +50,7 @@ export interface SandboxTrade {
   tradeStatus: string;
   refundStatus?: string;
   paymentType?: string;
+  refundedFee: string;
   gmtSendGoods?: string;
   actions: string[];
 }
@@ -66,7 +67,10 @@ export interface SandboxAttempt {
 export interface SandboxNotification {
   id: string;
   notifyId: string;
+  kind: 'trade_status_sync' | 'batch_refund_notify';
+  url: string;
   outTradeNo?: string;
+  batchNo?: string;
   tradeStatus?: string;
   refundStatus?: string;
   tags: string[];
@@ -195,6 +199,10 @@ export class SandboxUnderTest {
     return this.api('GET', `/notifications?outTradeNo=${outTradeNo}`);
   }
 
+  batchNotifications(batchNo: string): Promise<SandboxNotification[]> {
+    return this.api('GET', `/notifications?batchNo=${batchNo}`);
+  }
+
   async chaos(settings: Record<string, unknown>): Promise<void> {
     await this.api('PUT', '/chaos', settings);
   }
@@ -211,6 +219,24 @@ export interface HistoryEvent {
   data: Record<string, unknown>;
 }
 
+/** What `POST /refunds` answers. */
+export interface RefundBatchAnswer {
+  batchNo: string;
+  state: string;
+  reply?: string;
+  refundUrl?: string;
+  message?: string;
+}
+
+/** The fields of `GET /admin/refund-batches/:batchNo` the tests read. */
+export interface RefundBatchView {
+  batchNo: string;
+  state: string | null;
+  successNum: number | null;
+  anomalies: unknown[];
+  items: { outTradeNo: string | null; amount: string | null; result: { code: string } | null }[];
+}
+
 /** The fields of `GET /admin/orders/:outTradeNo` the tests read. */
 export interface OrderView {
   outTradeNo: string;
@@ -220,7 +246,9 @@ export interface OrderView {
   paymentType: string | null;
   totalFee: string | null;
   paidFee: string;
+  refundedFee: string;
   delivery: { state: string };
+  return: { state: string };
   anomalies: unknown[];
 }
 
@@ -312,6 +340,26 @@ export class LedgerUnderTest {
   async order(outTradeNo: string): Promise<OrderView> {
     const { status, json } = await this.admin<OrderView>(`/admin/orders/${outTradeNo}`);
     if (status !== 200) throw new Error(`GET /admin/orders/${outTradeNo}: ${status}`);
+    return json;
+  }
+
+  /** `POST /refunds`: a batch refund of `items` (amounts in yuan). */
+  async refund(
+    mode: 'pwd' | 'nopwd',
+    items: { outTradeNo: string; amount: string; reason: string }[],
+  ): Promise<{ status: number; json: RefundBatchAnswer }> {
+    const response = await fetch(`${this.baseUrl}/refunds`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ mode, items }),
+    });
+    return { status: response.status, json: (await response.json()) as RefundBatchAnswer };
+  }
+
+  /** `GET /admin/refund-batches/:batchNo`. */
+  async refundBatch(batchNo: string): Promise<RefundBatchView> {
+    const { status, json } = await this.admin<RefundBatchView>(`/admin/refund-batches/${batchNo}`);
+    if (status !== 200) throw new Error(`GET /admin/refund-batches/${batchNo}: ${status}`);
     return json;
   }
 
