@@ -381,6 +381,8 @@ async function main(): Promise<void> {
       ADMIN_TOKEN: 'bench-ingest-admin-token',
       ALIPAY_GATEWAY: gateway.ready,
       LOG_LEVEL: 'error',
+      // BENCH_FULFILMENT_WORKER=false measures an API instance whose delivery worker runs elsewhere.
+      FULFILMENT_WORKER: process.env.BENCH_FULFILMENT_WORKER ?? 'true',
     });
 
     const baselinePort = await freePort();

@@ -116,6 +116,48 @@ export class EventStore {
     };
   }
 
+  /**
+   * An append inside the caller's own statement, for writes that must commit with the events (a
+   * de-duplication key, an inbox outcome) at the cost of one round trip and no explicit transaction.
+   * `statement` receives the parameters of `event_store_append($1, $2, $3::json, $4)`, must pass them first
+   * and unchanged to one call of the function, run outside any transaction (it commits on its own) and
+   * resolve with that call's row, or with `undefined` when it chose not to append.
+   *
+   * @throws EventStoreError as `append` does: a refused claim is `WRONG_EXPECTED_VERSION` or
+   *   `STREAM_ORDER_CONFLICT` (retryable; the statement must then have written nothing).
+   */
+  async appendInStatement<R extends AppendRow>(
+    streamId: string,
+    expectedVersion: ExpectedVersion,
+    events: readonly NewEvent[],
+    statement: (appendParameters: unknown[]) => Promise<R | undefined>,
+  ): Promise<{ row: R; appended: AppendResult } | undefined> {
+    const request = toAppendRequest(streamId, expectedVersion, events);
+    // No NOTIFY inside: commits that notify queue on one lock; the hint goes out after the commit instead.
+    const { parameters } = appendQuery(request, false);
+    let row: R | undefined;
+    try {
+      row = await statement(parameters);
+    } catch (error) {
+      throw this.translateFailure(error, request, expectedVersion);
+    }
+    if (row === undefined) return undefined;
+    if (row.next_version === null || row.first_position === null || row.last_position === null) {
+      throw this.refusal(request, expectedVersion, row);
+    }
+    this.notifier.committed(row.transaction_id);
+    return {
+      row,
+      appended: {
+        streamId,
+        nextExpectedVersion: row.next_version,
+        firstPosition: Number(row.first_position),
+        lastPosition: Number(row.last_position),
+        transactionId: row.transaction_id,
+      },
+    };
+  }
+
   /** The events of `streamId` from `fromVersion` (1-based) on, in stream order, upcast. */
   async readStream(
     streamId: string,

@@ -222,6 +222,72 @@ describe('ingest on a real database', () => {
     });
   });
 
+  describe('InboxStore.recordWithEvents', () => {
+    const event = (type: string) => ({ type, data: { at: type }, metadata: {} });
+    const keyHolder = async (notifyId: string) =>
+      (
+        await database.dataSource.query<{ inbox_id: string }[]>(
+          `SELECT inbox_id FROM processed_notifications WHERE notify_id = $1`,
+          [notifyId],
+        )
+      ).map((row) => Number(row.inbox_id));
+
+    it('writes the events, the key and the outcome together, or, when the stream moved, none of them', async () => {
+      const inbox = new InboxStore(database.dataSource);
+      const notification = trade({
+        outTradeNo: 'REC-1',
+        tradeNo: newTradeNo(),
+        totalFee: '1.00',
+        tradeStatus: 'TRADE_SUCCESS',
+      });
+      const { id } = await inbox.store(raw(notification));
+      const notifyId = `record-${id}`;
+      await store.append('record-stream-1', 'no_stream', [event('First')]);
+      const finish = {
+        outcome: 'applied' as const,
+        detail: { outcome: 'applied' as const, streamId: 'record-stream-1', events: [] },
+      };
+
+      const refused = inbox.recordWithEvents(
+        store,
+        { streamId: 'record-stream-1', expectedVersion: 'no_stream', events: [event('Second')] },
+        notifyId,
+        id,
+        finish,
+      );
+      await expect(refused).rejects.toMatchObject({ code: 'WRONG_EXPECTED_VERSION', retryable: true });
+      expect(await keyHolder(notifyId)).toEqual([]);
+      expect((await queries.get(id)).outcome).toBe('received');
+
+      const appended = await inbox.recordWithEvents(
+        store,
+        { streamId: 'record-stream-1', expectedVersion: 1, events: [event('Second')] },
+        notifyId,
+        id,
+        finish,
+      );
+      expect(appended).toMatchObject({ nextExpectedVersion: 2 });
+      expect(await keyHolder(notifyId)).toEqual([id]);
+      const row = await queries.get(id);
+      expect(row.outcome).toBe('applied');
+      expect(row.outcomeDetail).toMatchObject({
+        transactionId: appended?.transactionId,
+        firstPosition: appended?.firstPosition,
+        lastPosition: appended?.lastPosition,
+      });
+
+      const again = await inbox.recordWithEvents(
+        store,
+        { streamId: 'record-stream-1', expectedVersion: 2, events: [event('Third')] },
+        notifyId,
+        id,
+        finish,
+      );
+      expect(again).toBeUndefined();
+      expect(await store.streamVersion('record-stream-1')).toBe(2);
+    });
+  });
+
   describe('InboxQueries', () => {
     it('filters, pages newest first with an opaque cursor, and reads one notification whole', async () => {
       await placeOrder('Q-1');

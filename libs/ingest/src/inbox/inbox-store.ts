@@ -1,4 +1,5 @@
 import { decodeBytes, parseForm, type VerificationExplanation } from '@ledger/alipay-protocol';
+import type { AppendResult, AppendRow, EventStore, ExpectedVersion, NewEvent } from '@ledger/event-store';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { RawNotification } from '../pipeline/raw-notification';
 import type { InboxOutcome, InboxOutcomeDetail, NotifyVerifyEvidence } from './inbox-notification';
@@ -11,6 +12,12 @@ export interface InboxFinish {
   notifyVerify?: NotifyVerifyEvidence;
   verified?: boolean | null;
 }
+
+/** An `applied` outcome before its events are appended: where they land is filled in when they are. */
+export type PendingAppliedDetail = Omit<
+  Extract<InboxOutcomeDetail, { outcome: 'applied' }>,
+  'transactionId' | 'firstPosition' | 'lastPosition'
+>;
 
 // PostgreSQL text and jsonb cannot hold U+0000, which a hostile body can carry (`%00`). It is shown as
 // U+2400 (SYMBOL FOR NULL) in what is derived for reading; the raw bytes keep the real byte.
@@ -108,7 +115,7 @@ export class InboxStore {
   }
 
   /** `$2`.. of an outcome update: outcome, detail, verification, notify_verify, whether and what verified. */
-  private finishParameters(finish: InboxFinish): unknown[] {
+  private finishParameters(finish: Omit<InboxFinish, 'detail'> & { detail: object }): unknown[] {
     return [
       finish.outcome,
       jsonbText(finish.detail),
@@ -154,6 +161,36 @@ export class InboxStore {
       [notifyId, inboxId, ...this.finishParameters(finish)],
     );
     return Number(row.finished) === 1;
+  }
+
+  /**
+   * Appends a notification's events, takes its notify_id's de-duplication key and records its outcome, all
+   * in one statement that commits on its own (migration 1732000000007): one round trip where a transaction
+   * would take four. The outcome's detail gets the transaction and positions the events landed at.
+   * Undefined when another row holds the key: then nothing was written.
+   *
+   * @throws EventStoreError `WRONG_EXPECTED_VERSION` / `STREAM_ORDER_CONFLICT` (retryable; nothing written).
+   */
+  async recordWithEvents(
+    store: EventStore,
+    append: { streamId: string; expectedVersion: ExpectedVersion; events: readonly NewEvent[] },
+    notifyId: string,
+    inboxId: number,
+    finish: Omit<InboxFinish, 'outcome' | 'detail'> & { outcome: 'applied'; detail: PendingAppliedDetail },
+  ): Promise<AppendResult | undefined> {
+    const recorded = await store.appendInStatement(
+      append.streamId,
+      append.expectedVersion,
+      append.events,
+      async (appendParameters) => {
+        const [row] = await this.dataSource.query<(AppendRow & { key_taken: boolean })[]>(
+          `SELECT * FROM inbox_record_notification($1, $2, $3::json, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10::jsonb, $11, $12)`,
+          [...appendParameters, notifyId, inboxId, ...this.finishParameters(finish)],
+        );
+        return row.key_taken ? undefined : row;
+      },
+    );
+    return recorded?.appended;
   }
 
   /**

@@ -8,7 +8,14 @@ import {
   type OrderEvent,
   type OrderState,
 } from '@ledger/domain';
-import type { EventMetadata, EventStore, RecordedEvent } from '@ledger/event-store';
+import type {
+  AppendResult,
+  EventMetadata,
+  EventStore,
+  ExpectedVersion,
+  NewEvent,
+  RecordedEvent,
+} from '@ledger/event-store';
 import type { EntityManager } from 'typeorm';
 
 /** An event a command appended: its stream version (global positions are `firstPosition`..`position`). */
@@ -78,12 +85,25 @@ export async function appendDecision(
 ): Promise<OrderDecision> {
   const { streamId, version, before, decided } = pending;
   if (decided.length === 0) return { streamId, version, events: [], state: before };
-  const appended = await store.append(
-    streamId,
-    version === 0 ? 'no_stream' : version,
-    decided.map((event) => ({ type: event.type, data: event.data, metadata })),
-    { manager },
-  );
+  const appended = await store.append(streamId, expectedVersionOf(pending), newEventsOf(pending, metadata), {
+    manager,
+  });
+  return appendedDecision(pending, appended);
+}
+
+/** The expected version to append a pending decision with. */
+export function expectedVersionOf(pending: PendingDecision): ExpectedVersion {
+  return pending.version === 0 ? 'no_stream' : pending.version;
+}
+
+/** The events of a pending decision as the store takes them. */
+export function newEventsOf(pending: PendingDecision, metadata: EventMetadata): NewEvent[] {
+  return pending.decided.map((event) => ({ type: event.type, data: event.data, metadata }));
+}
+
+/** A pending decision once its events were appended where `appended` says. */
+export function appendedDecision(pending: PendingDecision, appended: AppendResult): OrderDecision {
+  const { streamId, version, before, decided } = pending;
   return {
     streamId,
     version: appended.nextExpectedVersion,

@@ -4,16 +4,18 @@ import { withAppendRetry, type EventStore } from '@ledger/event-store';
 import type { LedgerLogger } from '@ledger/platform';
 import type { DataSource } from 'typeorm';
 import type { InboxChannel, InboxOutcomeDetail } from '../inbox/inbox-notification';
-import type { InboxStore } from '../inbox/inbox-store';
+import type { InboxStore, PendingAppliedDetail } from '../inbox/inbox-store';
 import {
   appendDecision,
+  appendedDecision,
   decideOnOrderStream,
+  expectedVersionOf,
+  newEventsOf,
   foldOrderStream,
   loadAndDecide,
   type OrderDecision,
 } from '../orders/order-stream-writer';
 import {
-  KeyTaken,
   finishAsDuplicate,
   type CommandReading,
   type NotificationChannel,
@@ -55,12 +57,12 @@ function detailOf(decision: OrderDecision, replayedAt?: string): InboxOutcomeDet
 
 /**
  * Applies a verified trade notification (SPEC §2, issue 4 §2), each attempt in as few round trips as the
- * rules allow: the order is read and decided outside any transaction; then, when there are events, one
- * transaction appends them with the expected version (a stream that moved meanwhile makes the attempt
- * start again) and, in one statement, takes the notify_id's de-duplication key and records the outcome
- * with its evidence; they commit together or not at all. Without events the key and the outcome are one
- * statement. No network call happens inside. A concurrent delivery of the same notify_id waits on the
- * key (or on the stream) and ends as `no_new_fact` (duplicate).
+ * rules allow: the order is read and decided outside any transaction; then one statement takes the
+ * notify_id's de-duplication key, appends the events with the expected version and records the outcome
+ * with its evidence, which commit together or not at all (a stream that moved meanwhile writes nothing
+ * and the attempt starts again). Without events the key and the outcome are one statement. No network
+ * call happens inside. A concurrent delivery of the same notify_id waits on the key and ends as
+ * `no_new_fact` (duplicate).
  */
 export async function applyTradeNotification(
   deps: { dataSource: DataSource; store: EventStore; inbox: InboxStore },
@@ -68,7 +70,7 @@ export async function applyTradeNotification(
   command: RecordTradeStatus,
   evidence: NotificationEvidence,
 ): Promise<AppliedTradeNotification> {
-  const { dataSource, store, inbox } = deps;
+  const { store, inbox } = deps;
   const applied = await withAppendRetry(
     async (): Promise<AppliedTradeNotification | undefined> => {
       const pending = await loadAndDecide(store, command);
@@ -82,18 +84,26 @@ export async function applyTradeNotification(
         });
         return claimed ? { outcome: 'no_new_fact', detail, decision } : undefined;
       }
-      try {
-        return await dataSource.transaction(async (manager) => {
-          const decision = await appendDecision(store, pending, notificationMetadata(inboxId), manager);
-          const detail = detailOf(decision);
-          const finish = { ...evidence, outcome: 'applied' as const, detail };
-          if (!(await inbox.claimAndFinish(command.notifyId, inboxId, finish, manager))) throw new KeyTaken();
-          return { outcome: 'applied' as const, detail, decision };
-        });
-      } catch (error) {
-        if (error instanceof KeyTaken) return undefined;
-        throw error;
-      }
+      // The events' transaction and positions are filled in by the statement that appends them.
+      const partial: PendingAppliedDetail = {
+        outcome: 'applied',
+        streamId: pending.streamId,
+        events: pending.decided.map(({ type }, index) => ({ type, version: pending.version + index + 1 })),
+      };
+      const appended = await inbox.recordWithEvents(
+        store,
+        {
+          streamId: pending.streamId,
+          expectedVersion: expectedVersionOf(pending),
+          events: newEventsOf(pending, notificationMetadata(inboxId)),
+        },
+        command.notifyId,
+        inboxId,
+        { ...evidence, outcome: 'applied', detail: partial },
+      );
+      if (appended === undefined) return undefined;
+      const decision = appendedDecision(pending, appended);
+      return { outcome: 'applied', detail: detailOf(decision), decision };
     },
     { attempts: APPLY_ATTEMPTS },
   );

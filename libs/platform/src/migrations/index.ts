@@ -3,6 +3,7 @@ import { Projector1732000000002 } from './1732000000002-projector';
 import { Inbox1732000000003 } from './1732000000003-inbox';
 import { OrderProjections1732000000004 } from './1732000000004-order-projections';
 import { RefundBatchProjection1732000000005 } from './1732000000005-refund-batch-projection';
+import { InboxRecordNotification1732000000007 } from './1732000000007-inbox-record-notification';
 
 /**
  * Every schema migration, in the order they are applied: an explicit list, never a glob (globs break under
@@ -14,6 +15,7 @@ export const LEDGER_MIGRATIONS = [
   Inbox1732000000003,
   OrderProjections1732000000004,
   RefundBatchProjection1732000000005,
+  InboxRecordNotification1732000000007,
 ];
 
 export { pendingMigrations, runMigrations } from './run-migrations';
