@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { GatewayError } from './gateway-error';
 
@@ -26,12 +28,12 @@ interface ErrorLike {
   cause?: unknown;
 }
 
-// Duck-typed: undici's errors come from another realm under jest, where `instanceof Error` is false.
+// Duck-typed: errors can come from another realm under jest, where `instanceof Error` is false.
 function asErrorLike(value: unknown): ErrorLike | undefined {
   return typeof value === 'object' && value !== null ? value : undefined;
 }
 
-/** The error's message, and its causes' (undici wraps socket errors in `TypeError: fetch failed`). */
+/** The error's message and code, and its causes'. */
 function describe(error: unknown): string {
   const parts: string[] = [];
   let current = asErrorLike(error);
@@ -44,6 +46,10 @@ function describe(error: unknown): string {
   }
   return parts.length > 0 ? parts.join(': ') : String(error);
 }
+
+// Connections to the gateway are kept and reused: notify_verify is asked once per notification.
+const HTTP_AGENT = new http.Agent({ keepAlive: true, maxSockets: 256 });
+const HTTPS_AGENT = new https.Agent({ keepAlive: true, maxSockets: 256 });
 
 /**
  * One HTTP exchange with the gateway: the whole of it (connection, request, complete reply) within
@@ -79,45 +85,57 @@ export async function exchange(request: HttpExchange): Promise<HttpReply> {
     );
   };
 
-  let response: Response;
-  try {
-    response = await fetch(request.url, {
-      method: request.method,
-      redirect: 'manual',
-      signal,
-      headers: request.contentType === undefined ? {} : { 'content-type': request.contentType },
-      ...(request.body === undefined ? {} : { body: request.body }),
-    });
-  } catch (error) {
-    throw fail(error, 'connecting or sending');
-  }
-
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    if (response.body !== null) {
-      for await (const chunk of response.body) {
-        const bytes = chunk as Uint8Array;
-        size += bytes.byteLength;
-        if (size > request.maxReplyBytes) {
-          // Leaving the loop cancels the stream: the rest of the reply is not read.
-          throw new GatewayError(
-            'BAD_REPLY',
-            `${request.service}: the reply is larger than ${request.maxReplyBytes} bytes`,
-            { service: request.service, retryable: true, latencyMs: elapsed(), httpStatus: response.status },
-          );
-        }
-        chunks.push(Buffer.from(bytes));
-      }
-    }
-  } catch (error) {
-    if (error instanceof GatewayError) throw error;
-    throw fail(error, 'reading the reply');
-  }
-  return {
-    status: response.status,
-    contentType: response.headers.get('content-type') ?? undefined,
-    body: Buffer.concat(chunks),
-    latencyMs: elapsed(),
-  };
+  const url = new URL(request.url);
+  const client = url.protocol === 'https:' ? https : http;
+  return new Promise<HttpReply>((resolve, reject) => {
+    let stage = 'connecting or sending';
+    const outgoing = client.request(
+      url,
+      {
+        method: request.method,
+        agent: url.protocol === 'https:' ? HTTPS_AGENT : HTTP_AGENT,
+        signal,
+        headers: request.contentType === undefined ? {} : { 'content-type': request.contentType },
+      },
+      (incoming) => {
+        stage = 'reading the reply';
+        const chunks: Buffer[] = [];
+        let size = 0;
+        incoming.on('data', (chunk: Buffer) => {
+          size += chunk.byteLength;
+          if (size > request.maxReplyBytes) {
+            // The rest of the reply is not read: the socket is dropped rather than reused.
+            incoming.destroy();
+            outgoing.destroy();
+            reject(
+              new GatewayError(
+                'BAD_REPLY',
+                `${request.service}: the reply is larger than ${request.maxReplyBytes} bytes`,
+                {
+                  service: request.service,
+                  retryable: true,
+                  latencyMs: elapsed(),
+                  httpStatus: incoming.statusCode ?? 0,
+                },
+              ),
+            );
+            return;
+          }
+          chunks.push(chunk);
+        });
+        incoming.on('end', () => {
+          const contentType = incoming.headers['content-type'];
+          resolve({
+            status: incoming.statusCode ?? 0,
+            contentType,
+            body: Buffer.concat(chunks),
+            latencyMs: elapsed(),
+          });
+        });
+        incoming.on('error', (error) => reject(fail(error, stage)));
+      },
+    );
+    outgoing.on('error', (error) => reject(fail(error, stage)));
+    outgoing.end(request.body);
+  });
 }
