@@ -10,7 +10,7 @@ import type {
   ShippingDecision,
 } from '@ledger/domain';
 import { DataSource } from 'typeorm';
-import { decodeOrderCursor, encodeOrderCursor } from './order-cursor';
+import { decodeOrderCursor, encodeOrderCursor } from './page-cursor';
 import { ORDER_STATUS_TABLE } from './order-status.projection';
 import type { OrderAnomaly, OrderSummary } from './order-summary';
 import { ProjectionsError } from './projections-error';

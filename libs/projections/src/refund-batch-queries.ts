@@ -4,7 +4,7 @@ import { isValidOutTradeNo, type RefundMode } from '@ledger/domain';
 import { DataSource } from 'typeorm';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './order-queries';
 import { ProjectionsError } from './projections-error';
-import { decodeRefundBatchCursor, encodeRefundBatchCursor } from './refund-batch-cursor';
+import { decodeRefundBatchCursor, encodeRefundBatchCursor } from './page-cursor';
 import {
   REFUND_BATCH_TABLE,
   refundBatchListItemOfRow,
