@@ -115,6 +115,7 @@ export {
   buildNotifyVerifyUrl,
   isNotifyVerified,
   renderAutoSubmitForm,
+  escapeHtml,
 } from './requests';
 export type {
   MerchantConfig,

@@ -1,22 +1,10 @@
-import { describeAlipayError, formatBeijingTime, formatYuan } from '@ledger/alipay-protocol';
+import { describeAlipayError, escapeHtml, formatBeijingTime, formatYuan } from '@ledger/alipay-protocol';
 import type { RefundBatch } from '../store/sandbox-store';
 import type { Trade } from '../trades/trade';
 import { ACTION_ROLES, type TradeAction } from '../trades/trade-machine';
 
 // The sandbox's pages: plain HTML forms that work without JavaScript, POST then redirect then GET. Every
 // value that came from a request is escaped here and nowhere else.
-
-const ESCAPES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
-}
 
 const STYLE =
   'body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#222}' +

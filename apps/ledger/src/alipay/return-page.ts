@@ -1,4 +1,4 @@
-import { formatYuan } from '@ledger/alipay-protocol';
+import { escapeHtml, formatYuan } from '@ledger/alipay-protocol';
 import type { IngestResult } from '@ledger/ingest';
 
 /** What the buyer is told after Alipay's redirect (issue 4 §3). */
@@ -7,18 +7,6 @@ export type ReturnPageKind = 'paid' | 'pending' | 'unverified';
 interface PageText {
   title: string;
   lines: string[];
-}
-
-const ESCAPES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }
 
 /**

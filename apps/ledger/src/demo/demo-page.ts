@@ -1,19 +1,8 @@
+import { escapeHtml } from '@ledger/alipay-protocol';
 import type { PaymentService } from '@ledger/domain';
 
 // The demo order page (issue 6 §5): a plain HTML form that works without JavaScript. Every value that came
 // from a request is escaped here.
-
-const ESCAPES: Readonly<Record<string, string>> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
-}
 
 /** The two choices of the form, as the buyer sees them, and the service each one requests. */
 export const DEMO_SERVICES: Readonly<Record<DemoServiceChoice, PaymentService>> = {
