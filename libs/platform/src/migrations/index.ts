@@ -3,6 +3,7 @@ import { Projector1732000000002 } from './1732000000002-projector';
 import { Inbox1732000000003 } from './1732000000003-inbox';
 import { OrderProjections1732000000004 } from './1732000000004-order-projections';
 import { RefundBatchProjection1732000000005 } from './1732000000005-refund-batch-projection';
+import { RefundBatchSerial1732000000006 } from './1732000000006-refund-batch-serial';
 import { InboxRecordNotification1732000000007 } from './1732000000007-inbox-record-notification';
 
 /**
@@ -15,6 +16,7 @@ export const LEDGER_MIGRATIONS = [
   Inbox1732000000003,
   OrderProjections1732000000004,
   RefundBatchProjection1732000000005,
+  RefundBatchSerial1732000000006,
   InboxRecordNotification1732000000007,
 ];
 
