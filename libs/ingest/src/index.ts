@@ -33,6 +33,13 @@ export {
   type RefundBatchDecision,
 } from './refunds/refund-batch-writer';
 export {
+  RefundSubmissions,
+  type RefundRequest,
+  type RefundRequestItem,
+  type RefundBatchView,
+  type RefundSubmission,
+} from './refunds/refund-submission';
+export {
   MAX_NOTIFICATION_BYTES,
   NOTIFY_ID_CHECK,
   type RawNotification,

@@ -42,6 +42,16 @@ describe('LedgerExceptionFilter', () => {
     [new DomainError('ORDER_CONFLICT', 'order X was already placed with other data'), 409, 'Conflict'],
     [new EventStoreError('WRONG_EXPECTED_VERSION', 'stream order-X was expected at 1'), 409, 'Conflict'],
     [
+      new IngestError('IDEMPOTENCY_KEY_IN_USE', 'a request with key k is still being submitted'),
+      409,
+      'Conflict',
+    ],
+    [
+      new IngestError('IDEMPOTENCY_KEY_REUSED', 'key k was sent with another request'),
+      422,
+      'Unprocessable Entity',
+    ],
+    [
       new ProjectorError('REBUILD_IN_PROGRESS', 'projection order_status is already being rebuilt'),
       409,
       'Conflict',

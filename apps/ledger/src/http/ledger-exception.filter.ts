@@ -115,6 +115,10 @@ function ingestStatus(error: IngestError): number {
       return 400;
     case 'NOTIFICATION_NOT_FOUND':
       return 404;
+    case 'IDEMPOTENCY_KEY_IN_USE':
+      return 409;
+    case 'IDEMPOTENCY_KEY_REUSED':
+      return 422;
     default:
       return code satisfies never;
   }
