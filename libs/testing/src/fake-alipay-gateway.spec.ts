@@ -31,6 +31,17 @@ describe('the fake Alipay gateway', () => {
     expect(await verify('n2')).toBe('true');
   });
 
+  it('answers the next requests as scripted whatever their key, unless their key has a script', async () => {
+    gateway.script('notify_verify', 'own', 'false');
+    gateway.scriptNext('notify_verify', 'invalid', 'false');
+    expect([await verify('own'), await verify('a'), await verify('b'), await verify('c')]).toEqual([
+      'false',
+      'invalid',
+      'false',
+      'true',
+    ]);
+  });
+
   it('records a delayed request on arrival, and its answer once given', async () => {
     gateway.script('notify_verify', 'slow', { delayMs: 200, then: 'true' });
     const reply = verify('slow');

@@ -91,6 +91,11 @@ export interface FakeAlipayGateway {
     key: string,
     ...answers: [FakeGatewayAnswer, ...FakeGatewayAnswer[]]
   ): void;
+  /**
+   * Scripts the answers to the next requests for `service` whose key has no script, whatever the key (a
+   * batch_no the ledger has not allocated yet): one answer per request, in order; then the default again.
+   */
+  scriptNext(service: FakeGatewayService, ...answers: [FakeGatewayAnswer, ...FakeGatewayAnswer[]]): void;
   /** The answer for keys without a script; `undefined` restores the built-in behaviour. */
   setDefault(service: FakeGatewayService, answer: FakeGatewayAnswer | undefined): void;
   /** The requests for a service (and key). */
@@ -142,6 +147,7 @@ export async function startFakeAlipayGateway(options: FakeGatewayOptions = {}): 
   const requests: FakeGatewayRequest[] = [];
   const scripts = new Map<string, FakeGatewayAnswer[]>();
   const defaults = new Map<FakeGatewayService, FakeGatewayAnswer>();
+  const upcoming = new Map<FakeGatewayService, FakeGatewayAnswer[]>();
   const accepted = new Set<string>();
   const waiters = new Set<(request: FakeGatewayRequest) => void>();
   const sockets = new Set<Socket>();
@@ -169,6 +175,8 @@ export async function startFakeAlipayGateway(options: FakeGatewayOptions = {}): 
   const choose = (service: FakeGatewayService, key: string | undefined): FakeGatewayAnswer => {
     const script = key === undefined ? undefined : scripts.get(scriptKey(service, key));
     if (script !== undefined) return script.length > 1 ? script.shift()! : script[0];
+    const next = upcoming.get(service)?.shift();
+    if (next !== undefined) return next;
     return defaults.get(service) ?? builtIn(service, key);
   };
 
@@ -326,6 +334,9 @@ export async function startFakeAlipayGateway(options: FakeGatewayOptions = {}): 
     script(service, key, ...answers) {
       scripts.set(scriptKey(service, key), [...answers]);
     },
+    scriptNext(service, ...answers) {
+      upcoming.set(service, [...(upcoming.get(service) ?? []), ...answers]);
+    },
     setDefault(service, answer) {
       if (answer === undefined) defaults.delete(service);
       else defaults.set(service, answer);
@@ -356,6 +367,7 @@ export async function startFakeAlipayGateway(options: FakeGatewayOptions = {}): 
     reset() {
       requests.length = 0;
       scripts.clear();
+      upcoming.clear();
       defaults.clear();
       accepted.clear();
     },
