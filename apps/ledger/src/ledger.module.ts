@@ -12,6 +12,7 @@ import { HealthController } from './health/health.controller';
 import { HttpEdgeModule } from './http/http-edge.module';
 import { OrdersModule } from './orders/orders.module';
 import { RefundOverdueModule } from './refunds/refund-overdue.module';
+import { RefundsModule } from './refunds/refunds.module';
 
 @Module({})
 export class LedgerModule {
@@ -34,6 +35,7 @@ export class LedgerModule {
         AlipayModule,
         FulfilmentModule,
         RefundOverdueModule,
+        RefundsModule,
         // The order page places orders without the admin token: demo credentials only (issue 6 §5).
         ...(runtime.config.mode === 'demo' ? [DemoModule] : []),
       ],

@@ -1,0 +1,65 @@
+import { GatewayError, type GatewayAcceptance } from '@ledger/alipay-gateway';
+import type { AcceptRefundBatch, RejectRefundBatch } from '@ledger/domain';
+
+/**
+ * What one `refund_fastpay_by_platform_nopwd` call tells about the batch (reference §4.2, §4.4):
+ * - `accept`: `T`, `P` (accepted, result pending), or `DUPLICATE_BATCH_NO`: every batch_no comes from the
+ *   ledger's own sequence, so Alipay knows it only because an earlier call of ours (one that timed out, or
+ *   a resend) got through;
+ * - `reject`: `F` with a code that says the batch itself was refused; nothing was refunded;
+ * - `retry`: nothing is known (no reply, a timeout, a reply that is not the gateway's, an `F` Alipay calls
+ *   transient, a request that could not be signed): the same batch_no is sent again later;
+ * - `stop`: the ledger is shutting down; the resender sends it after the restart.
+ */
+export type NopwdAttemptOutcome =
+  | { kind: 'accept'; reply: AcceptRefundBatch['reply'] }
+  | { kind: 'reject'; code: string }
+  | { kind: 'retry'; code: string; message: string }
+  | { kind: 'stop' };
+
+/** `F` without an `<error>`: the batch was refused, the reason unsaid. */
+export const UNSPECIFIED_REJECTION = 'UNSPECIFIED';
+
+/** Reads one call's result; anything but a GatewayError is a defect and is thrown again. */
+export function nopwdAttemptOutcome(
+  result: { acceptance: GatewayAcceptance } | { error: unknown },
+): NopwdAttemptOutcome {
+  if ('acceptance' in result) {
+    return { kind: 'accept', reply: result.acceptance.status === 'pending' ? 'P' : 'T' };
+  }
+  const { error } = result;
+  if (!(error instanceof GatewayError)) throw error;
+  switch (error.code) {
+    case 'REJECTED':
+      if (error.alipayCode === 'DUPLICATE_BATCH_NO') return { kind: 'accept', reply: 'DUPLICATE_BATCH_NO' };
+      if (error.retryable)
+        return { kind: 'retry', code: error.alipayCode ?? error.code, message: error.message };
+      return { kind: 'reject', code: error.alipayCode ?? UNSPECIFIED_REJECTION };
+    case 'ABORTED':
+      return { kind: 'stop' };
+    case 'TIMEOUT':
+    case 'UNREACHABLE':
+    case 'BAD_REPLY':
+    case 'INVALID_REQUEST':
+      return { kind: 'retry', code: error.code, message: error.message };
+    default:
+      return error.code satisfies never;
+  }
+}
+
+/** The batch command an outcome records, if any. */
+export function nopwdCommand(
+  batchNo: string,
+  outcome: NopwdAttemptOutcome,
+  at: Date,
+): AcceptRefundBatch | RejectRefundBatch | undefined {
+  switch (outcome.kind) {
+    case 'accept':
+      return { type: 'AcceptRefundBatch', batchNo, reply: outcome.reply, acceptedAt: at.toISOString() };
+    case 'reject':
+      return { type: 'RejectRefundBatch', batchNo, code: outcome.code, rejectedAt: at.toISOString() };
+    case 'retry':
+    case 'stop':
+      return undefined;
+  }
+}

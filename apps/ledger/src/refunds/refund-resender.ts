@@ -1,0 +1,158 @@
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { LEDGER_DATABASE, LedgerLogger, type LedgerDatabase } from '@ledger/platform';
+import { RefundBatchQueries } from '@ledger/projections';
+import { DataSource } from 'typeorm';
+import { retryDelayMs } from '../fulfilment/fulfilment-options';
+import { WorkerLease } from '../fulfilment/worker-lease';
+import { NopwdSender } from './nopwd-sender';
+import { REFUNDS_OPTIONS, type RefundsOptions } from './refunds-options';
+
+const CONTEXT = 'RefundResender';
+
+/** Batches listed per query of the projection. */
+const PAGE_SIZE = 100;
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Sends again, under the same batch_no, every nopwd batch that is still `submitted` a while after its
+ * submission (issue 5 §1): the gateway never answered `POST /refunds`, or the ledger stopped between the
+ * submission's commit and the call. Until Alipay answers, with backoff; `DUPLICATE_BATCH_NO` then means an
+ * earlier call got through. The batches come from the refund batch projection, which may lag: the sender
+ * reloads each one's stream and calls only for a batch still waiting. On PostgreSQL one instance at a time
+ * resends (an advisory lock, as for the fulfilment worker).
+ */
+@Injectable()
+export class RefundResender implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly lease?: WorkerLease;
+  private readonly stopSignal = new AbortController();
+  /** Resends without an answer in a row, and when each batch is due again. */
+  private readonly failures = new Map<string, number>();
+  private readonly retryAt = new Map<string, number>();
+  private readonly sleepers = new Set<() => void>();
+  private loop?: Promise<void>;
+
+  constructor(
+    private readonly queries: RefundBatchQueries,
+    private readonly sender: NopwdSender,
+    private readonly logger: LedgerLogger,
+    @Inject(REFUNDS_OPTIONS) private readonly options: RefundsOptions,
+    @Inject(LEDGER_DATABASE) database: LedgerDatabase,
+    @InjectDataSource() dataSource: DataSource,
+  ) {
+    if (database.kind === 'postgres') this.lease = new WorkerLease(dataSource, 'refund-resender');
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.options.resender.enabled) this.loop = this.run();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopSignal.abort();
+    this.sleepers.forEach((wake) => wake());
+    await this.loop;
+  }
+
+  /**
+   * One pass: resends each batch due at `now` once; resolves with the number of gateway calls made. The
+   * loop calls it; tests call it, with a later `now` to find every waiting batch due.
+   */
+  async runOnce(now = Date.now()): Promise<number> {
+    const { minAgeMs, retry } = this.options.resender;
+    const listed: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.queries.list(
+        { state: 'submitted', mode: 'nopwd', to: new Date(now - minAgeMs), limit: PAGE_SIZE },
+        cursor,
+      );
+      listed.push(...page.items.map((item) => item.batchNo));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined && !this.stopping);
+    // Batches answered meanwhile (by a client's retry, another instance, their result) are forgotten.
+    const waiting = new Set(listed);
+    for (const batchNo of this.retryAt.keys()) {
+      if (!waiting.has(batchNo)) {
+        this.retryAt.delete(batchNo);
+        this.failures.delete(batchNo);
+      }
+    }
+    const due = listed.filter((batchNo) => (this.retryAt.get(batchNo) ?? 0) <= now);
+
+    let calls = 0;
+    // Oldest first: those have waited longest for their refunds.
+    for (const batchNo of due.reverse()) {
+      if (this.stopping) break;
+      const failures = (this.failures.get(batchNo) ?? 0) + 1;
+      const result = await this.sender.send(batchNo, 1, {
+        causationId: `refund-resender:${batchNo}#${failures}`,
+      });
+      calls += result.calls;
+      if (result.outcome?.kind === 'retry') {
+        this.failures.set(batchNo, failures);
+        const delay = retryDelayMs(retry, failures);
+        this.retryAt.set(batchNo, now + delay);
+        this.logger.warn(
+          {
+            msg: `batch ${batchNo} is still without an answer from the gateway; next resend in ${delay} ms`,
+            batchNo,
+          },
+          CONTEXT,
+        );
+      } else {
+        this.failures.delete(batchNo);
+        this.retryAt.delete(batchNo);
+        if (result.outcome !== undefined && result.outcome.kind !== 'stop') {
+          this.logger.log({ msg: `batch ${batchNo} resent: ${result.batch.status}`, batchNo }, CONTEXT);
+        }
+      }
+    }
+    return calls;
+  }
+
+  private get stopping(): boolean {
+    return this.stopSignal.signal.aborted;
+  }
+
+  private async run(): Promise<void> {
+    const { pollMs, leaseRetryMs } = this.options.resender;
+    while (!this.stopping) {
+      try {
+        if (this.lease !== undefined && !(await this.lease.acquire())) {
+          await this.sleep(leaseRetryMs);
+        } else {
+          await this.runOnce();
+          await this.sleep(pollMs);
+        }
+      } catch (error) {
+        this.logger.warn(
+          { msg: `refund resend pass failed, retrying: ${errorMessage(error)}`, err: error },
+          CONTEXT,
+        );
+        await this.sleep(pollMs);
+      }
+    }
+    await this.lease?.release().catch(() => undefined);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
+  }
+}
