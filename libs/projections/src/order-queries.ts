@@ -133,6 +133,18 @@ export class OrderQueries {
     return rows.length === 0 ? undefined : toSummary(rows[0]);
   }
 
+  /** The orders that have each trade_no (a trade_no names one order unless Alipay contradicted itself). */
+  async outTradeNosByTradeNo(tradeNos: readonly string[]): Promise<Map<string, string[]>> {
+    const orders = new Map<string, string[]>();
+    if (tradeNos.length === 0) return orders;
+    const rows = await this.dataSource.query<{ out_trade_no: string; trade_no: string }[]>(
+      `SELECT out_trade_no, trade_no FROM ${ORDER_STATUS_TABLE} WHERE trade_no = ANY($1::text[]) ORDER BY out_trade_no`,
+      [tradeNos],
+    );
+    for (const row of rows) orders.set(row.trade_no, [...(orders.get(row.trade_no) ?? []), row.out_trade_no]);
+    return orders;
+  }
+
   /** A page of orders matching `filters`, after `cursor` (from the previous page's `nextCursor`). */
   async list(filters: OrderListFilters = {}, cursor?: string): Promise<OrderPage> {
     const limit = checkLimit(filters.limit ?? DEFAULT_PAGE_SIZE, 'limit');

@@ -14,7 +14,6 @@ import {
   ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { formatYuan, parseYuan } from '@ledger/alipay-protocol';
@@ -26,8 +25,7 @@ import {
   type RefundRequestItem,
 } from '@ledger/ingest';
 import { LedgerLogger } from '@ledger/platform';
-import { ORDER_STATUS_TABLE, ProjectionsService } from '@ledger/projections';
-import { DataSource } from 'typeorm';
+import { OrderQueries, ProjectionsService } from '@ledger/projections';
 import { AdminTokenGuard } from '../http/admin-token.guard';
 import { ApiError } from '../http/api-error';
 import { NopwdSender } from './nopwd-sender';
@@ -78,7 +76,7 @@ export class RefundsController {
     private readonly projections: ProjectionsService,
     private readonly logger: LedgerLogger,
     @Inject(REFUNDS_OPTIONS) private readonly options: RefundsOptions,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly orders: OrderQueries,
   ) {}
 
   /**
@@ -166,15 +164,7 @@ export class RefundsController {
     const wanted = [
       ...new Set(items.flatMap((item) => (item.outTradeNo === undefined ? [item.tradeNo!] : []))),
     ];
-    const orders = new Map<string, string[]>();
-    if (wanted.length > 0) {
-      const rows = await this.dataSource.query<{ out_trade_no: string; trade_no: string }[]>(
-        `SELECT out_trade_no, trade_no FROM ${ORDER_STATUS_TABLE} WHERE trade_no = ANY($1::text[])`,
-        [wanted],
-      );
-      for (const row of rows)
-        orders.set(row.trade_no, [...(orders.get(row.trade_no) ?? []), row.out_trade_no]);
-    }
+    const orders = await this.orders.outTradeNosByTradeNo(wanted);
     return items.map((item, index) => {
       if (item.outTradeNo !== undefined) return { ...item, outTradeNo: item.outTradeNo };
       const tradeNo = item.tradeNo!;
