@@ -6,6 +6,7 @@ import {
   newOutTradeNo,
   openCashier,
   SandboxUnderTest,
+  type HistoryEvent,
   type SandboxNotification,
 } from './ledger-sandbox.fixture';
 
@@ -352,5 +353,139 @@ describe('the demo order page', () => {
     } finally {
       await live.close();
     }
+  });
+});
+
+describe('batch refunds', () => {
+  /** An instant order of 12.34, paid and delivered. */
+  async function paidOrder(prefix: string): Promise<{ outTradeNo: string; tradeNo: string }> {
+    const order = await orderAtTheCashier(prefix);
+    await sandbox.act(order.tradeNo, 'pay-instant');
+    await eventually(
+      `${order.outTradeNo} delivered`,
+      () => ledger.order(order.outTradeNo),
+      (view) => view.delivery.state === 'delivered',
+    );
+    return order;
+  }
+
+  /** The batch's result is in, and every notification about it and its order was acknowledged. */
+  async function completed(batchNo: string, outTradeNo: string) {
+    const batch = await eventually(
+      `batch ${batchNo} completed`,
+      () => ledger.refundBatch(batchNo),
+      (view) => view.state === 'completed',
+    );
+    const [batchNotify, ...more] = await eventually(
+      `the result of ${batchNo} acknowledged`,
+      () => sandbox.batchNotifications(batchNo),
+      (list) => list.length > 0 && list.every((n) => n.state === 'acknowledged'),
+    );
+    expect(more).toHaveLength(0);
+    expect(batchNotify).toMatchObject({ kind: 'batch_refund_notify' });
+    expect(batchNotify.url).toBe(`${ledger.baseUrl}/alipay/refund-notify`);
+    await allSettled(outTradeNo);
+    return batch;
+  }
+
+  /**
+   * Alipay reports each batch refund twice: the batch's result, and a trade notice with `refund_status`.
+   * Both are on the stream (docs/events.md, "One refund, two channels"), but the money is counted once:
+   * one batch result per batch, at most one trade notice per refund, and the counted fees add up to the
+   * refunded total.
+   */
+  function expectRefundsCountedOnce(history: HistoryEvent[], batchNos: string[], refundedFen: number) {
+    const refunds = history.filter((event) => event.type === 'RefundSucceeded');
+    const byBatch = refunds.filter((event) => event.data.channel === 'batch');
+    expect(byBatch.map((event) => event.data.batchNo)).toEqual(batchNos);
+    expect(refunds.length - byBatch.length).toBeLessThanOrEqual(batchNos.length);
+    const counted = refunds.reduce((sum, event) => sum + (event.data.countedFee as number), 0);
+    expect(counted).toBe(refundedFen);
+    expect(countsOf(history)).toMatchObject({ PaymentSucceeded: 1, TradeClosed: 1 });
+    expect(countsOf(history).AnomalyDetected).toBeUndefined();
+  }
+
+  /** The order once its projection shows `refundedFee`. */
+  function refunded(outTradeNo: string, refundedFee: string) {
+    return eventually(
+      `${outTradeNo} refunded ${refundedFee}`,
+      () => ledger.order(outTradeNo),
+      (view) => view.refundedFee === refundedFee,
+    );
+  }
+
+  it('nopwd: a partial then a full refund, each counted once though Alipay reports it on two channels', async () => {
+    const { outTradeNo, tradeNo } = await paidOrder('REFUND-NOPWD');
+
+    const partial = await ledger.refund('nopwd', [{ outTradeNo, amount: '2.34', reason: 'damaged box' }]);
+    // Accepted; the sandbox sends the result at once, so it may be in before the answer goes out.
+    expect(partial.status).toBe(201);
+    expect(['accepted', 'completed']).toContain(partial.json.state);
+    const first = await completed(partial.json.batchNo, outTradeNo);
+    expect(first).toMatchObject({ successNum: 1, anomalies: [] });
+    expect(first.items).toMatchObject([{ outTradeNo, amount: '2.34', result: { code: 'SUCCESS' } }]);
+    expect(await refunded(outTradeNo, '2.34')).toMatchObject({
+      status: 'partially_refunded',
+      paidFee: '12.34',
+    });
+    expect(await sandbox.trade(outTradeNo)).toMatchObject({
+      tradeStatus: 'TRADE_SUCCESS',
+      refundedFee: '2.34',
+    });
+
+    const rest = await ledger.refund('nopwd', [{ outTradeNo, amount: '10.00', reason: 'returned' }]);
+    expect(rest.status).toBe(201);
+    expect(['accepted', 'completed']).toContain(rest.json.state);
+    await completed(rest.json.batchNo, outTradeNo);
+    expect(await refunded(outTradeNo, '12.34')).toMatchObject({ status: 'refunded', anomalies: [] });
+    expect(await sandbox.trade(outTradeNo)).toMatchObject({
+      tradeStatus: 'TRADE_CLOSED',
+      refundedFee: '12.34',
+    });
+
+    // Nothing is left to refund: the ledger refuses before asking Alipay.
+    const more = await ledger.refund('nopwd', [{ outTradeNo, amount: '0.01', reason: 'again' }]);
+    expect(more.status).toBe(409);
+
+    expectRefundsCountedOnce(
+      await ledger.history(outTradeNo),
+      [partial.json.batchNo, rest.json.batchNo],
+      1234,
+    );
+    expect(sandbox.gatewayCalls('refund_fastpay_by_platform_nopwd')).toHaveLength(2);
+    expect((await ledger.order(outTradeNo)).tradeNo).toBe(tradeNo);
+  });
+
+  it('pwd: the merchant confirms each batch on the sandbox page; a partial then a full refund', async () => {
+    const { outTradeNo } = await paidOrder('REFUND-PWD');
+
+    /** Submits a pwd batch, opens its refund page as the merchant would and confirms it there. */
+    async function confirmOnThePage(amount: string): Promise<string> {
+      const submitted = await ledger.refund('pwd', [{ outTradeNo, amount, reason: '协商退款' }]);
+      expect(submitted).toMatchObject({ status: 201, json: { state: 'submitted' } });
+      const page = await fetch(submitted.json.refundUrl!);
+      const html = await page.text();
+      expect(html).toContain('协商退款');
+      const action = /<form method="post" action="([^"]+)">/.exec(html)?.[1];
+      if (action === undefined) throw new Error(`no confirmation form in ${html}`);
+      const confirmed = await fetch(new URL(action, page.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'password=123456&decision=confirm',
+        redirect: 'manual',
+      });
+      expect(confirmed.status).toBe(303);
+      return submitted.json.batchNo;
+    }
+
+    const partial = await confirmOnThePage('5.00');
+    expect(await completed(partial, outTradeNo)).toMatchObject({ successNum: 1 });
+    expect(await refunded(outTradeNo, '5.00')).toMatchObject({ status: 'partially_refunded' });
+
+    const full = await confirmOnThePage('7.34');
+    expect(await completed(full, outTradeNo)).toMatchObject({ successNum: 1 });
+    expect(await refunded(outTradeNo, '12.34')).toMatchObject({ status: 'refunded', anomalies: [] });
+
+    expectRefundsCountedOnce(await ledger.history(outTradeNo), [partial, full], 1234);
   });
 });
