@@ -34,11 +34,11 @@ interface RunningChild {
 
 /** `main.ts` with the fulfilment worker, in a child process that can be killed for real. */
 function startLedgerProcess(env: NodeJS.ProcessEnv): RunningChild {
-  const child = spawn(
-    process.execPath,
-    ['-r', '@swc-node/register', 'apps/ledger/src/main.ts'],
-    { cwd: ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/ledger/src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-20_000);

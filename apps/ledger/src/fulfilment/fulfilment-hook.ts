@@ -27,6 +27,11 @@ export interface DeliveryReceipt {
   reference?: string;
 }
 
+/** What the merchant's system reports once goods are taken back; `reference` is recorded on `ReturnCompleted`. */
+export interface ReturnReceipt {
+  reference?: string;
+}
+
 /** How an escrow trade's goods travel, for `send_goods_confirm_by_platform`. */
 export interface ShipmentDetails {
   /** The carrier's name. */
@@ -49,6 +54,13 @@ export abstract class FulfilmentHook {
   abstract deliver(order: FulfilmentOrder, signal: AbortSignal): Promise<DeliveryReceipt>;
 
   /**
+   * Takes back the goods of a delivered order that was refunded in full (SPEC §3 return decisions): called
+   * at least once per such order (`idempotencyKey` as for `deliver`), recorded once as `ReturnCompleted`;
+   * never for a partial refund, which waits in `manual_review` for a person. Throwing means "try again later".
+   */
+  abstract takeBack(order: FulfilmentOrder, signal: AbortSignal): Promise<ReturnReceipt>;
+
+  /**
    * How the goods of a delivered escrow trade travel, asked each time shipping is confirmed to Alipay (so
    * that a confirmation retried after a restart needs nothing the worker kept in memory). Default: no
    * physical delivery (`DIRECT`, "无需物流": no logistics needed), which suits virtual goods.
@@ -58,7 +70,7 @@ export abstract class FulfilmentHook {
   }
 }
 
-/** The default hook: records in the log that the order is to be delivered, and nothing else. */
+/** The default hook: records in the log that the order is to be delivered or taken back, and nothing else. */
 @Injectable()
 export class LoggingFulfilmentHook extends FulfilmentHook {
   constructor(private readonly logger: LedgerLogger) {
@@ -73,6 +85,18 @@ export class LoggingFulfilmentHook extends FulfilmentHook {
         tradeNo: order.tradeNo,
         paidFee: order.paidFee,
         paymentType: order.paymentType,
+      },
+      'FulfilmentHook',
+    );
+    return Promise.resolve({});
+  }
+
+  takeBack(order: FulfilmentOrder): Promise<ReturnReceipt> {
+    this.logger.log(
+      {
+        msg: `take back the goods of order ${order.outTradeNo}, refunded in full (no fulfilment hook configured: logged only)`,
+        outTradeNo: order.outTradeNo,
+        tradeNo: order.tradeNo,
       },
       'FulfilmentHook',
     );

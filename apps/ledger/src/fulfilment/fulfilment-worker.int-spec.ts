@@ -2,9 +2,10 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { AlipayGatewayModule } from '@ledger/alipay-gateway';
 import type { PaymentService, RecordTradeStatus } from '@ledger/domain';
 import { EventStore, EventStoreModule, type RecordedEvent } from '@ledger/event-store';
-import { IngestModule, OrderCommands, type OrderCommandResult } from '@ledger/ingest';
+import { formatBatchNo } from '@ledger/alipay-protocol';
+import { IngestModule, OrderCommands, RefundBatchCommands, type OrderCommandResult } from '@ledger/ingest';
 import { DEMO_ALIPAY, LedgerLogger, PlatformModule, loadConfig } from '@ledger/platform';
-import { ProjectionsModule, ProjectionsService } from '@ledger/projections';
+import { OrderQueries, ProjectionsModule, ProjectionsService } from '@ledger/projections';
 import {
   createTestDatabase,
   newTradeNo,
@@ -12,7 +13,12 @@ import {
   type FakeAlipayGateway,
   type TestDatabase,
 } from '@ledger/testing';
-import { FulfilmentHook, type DeliveryReceipt, type FulfilmentOrder } from './fulfilment-hook';
+import {
+  FulfilmentHook,
+  type DeliveryReceipt,
+  type FulfilmentOrder,
+  type ReturnReceipt,
+} from './fulfilment-hook';
 import { DEFAULT_FULFILMENT_OPTIONS, FULFILMENT_OPTIONS, type FulfilmentOptions } from './fulfilment-options';
 import { FulfilmentModule } from './fulfilment.module';
 import { FulfilmentWorker } from './fulfilment-worker';
@@ -32,8 +38,25 @@ class RecordingHook extends FulfilmentHook {
     return Promise.resolve({ reference: `WH-${order.outTradeNo}` });
   }
 
+  readonly takenBack: FulfilmentOrder[] = [];
+  takeBackFailuresLeft = new Map<string, number>();
+
+  takeBack(order: FulfilmentOrder): Promise<ReturnReceipt> {
+    this.takenBack.push(order);
+    const left = this.takeBackFailuresLeft.get(order.outTradeNo) ?? 0;
+    if (left > 0) {
+      this.takeBackFailuresLeft.set(order.outTradeNo, left - 1);
+      return Promise.reject(new Error('the courier did not come'));
+    }
+    return Promise.resolve({ reference: `RMA-${order.outTradeNo}` });
+  }
+
   callsFor(outTradeNo: string): FulfilmentOrder[] {
     return this.calls.filter((call) => call.outTradeNo === outTradeNo);
+  }
+
+  takenBackFor(outTradeNo: string): FulfilmentOrder[] {
+    return this.takenBack.filter((call) => call.outTradeNo === outTradeNo);
   }
 }
 
@@ -310,5 +333,86 @@ describe('FulfilmentWorker', () => {
     await drain();
     expect(hook.callsFor(outTradeNo)).toHaveLength(1);
     expect((await typesOf(outTradeNo)).filter((type) => type === 'DeliveryCompleted')).toHaveLength(1);
+  });
+
+  describe('returns (issue 5 §5)', () => {
+    /** Alipay's notice that the trade was refunded in full and closed (reference §3.1). */
+    async function refundedInFull(outTradeNo: string, tradeNo: string): Promise<void> {
+      const refund = {
+        ...notice(outTradeNo, tradeNo, 'TRADE_CLOSED'),
+        refundStatus: 'REFUND_SUCCESS' as const,
+        notifyId: `${outTradeNo}-refunded`,
+      };
+      await settled(await commands.execute(refund));
+    }
+
+    it('takes back the goods of a delivered order refunded in full, once', async () => {
+      const { outTradeNo, tradeNo } = await paidOrder('instant');
+      await drain();
+      await refundedInFull(outTradeNo, tradeNo);
+      await drain();
+      await drain();
+      expect(hook.takenBackFor(outTradeNo)).toEqual([
+        expect.objectContaining({ idempotencyKey: outTradeNo, tradeNo }),
+      ]);
+      const events = await eventsOf(outTradeNo);
+      expect(events.filter((event) => event.type === 'ReturnCompleted')).toEqual([
+        expect.objectContaining({ data: expect.objectContaining({ reference: `RMA-${outTradeNo}` }) }),
+      ]);
+    });
+
+    it('calls the hook again after it failed, and records the return once', async () => {
+      const { outTradeNo, tradeNo } = await paidOrder('instant');
+      await drain();
+      hook.takeBackFailuresLeft.set(outTradeNo, 2);
+      await refundedInFull(outTradeNo, tradeNo);
+      await drain();
+      await drain();
+      expect(hook.takenBackFor(outTradeNo)).toHaveLength(3);
+      expect((await typesOf(outTradeNo)).filter((type) => type === 'ReturnCompleted')).toHaveLength(1);
+    });
+
+    it('leaves a partial refund to a person, and takes nothing back from an order never delivered', async () => {
+      const partial = await paidOrder('instant');
+      await drain();
+      const batchNo = formatBatchNo(new Date(), `${Date.now()}`.slice(-9));
+      if (!batchNo.ok) throw new Error('batch_no');
+      const batches = module.get(RefundBatchCommands);
+      await batches.execute({
+        type: 'SubmitRefundBatch',
+        batchNo: batchNo.value,
+        mode: 'nopwd',
+        items: [{ outTradeNo: partial.outTradeNo, tradeNo: partial.tradeNo, amount: 500, reason: 'dented' }],
+        submittedAt: new Date().toISOString(),
+      });
+      await settled(
+        (
+          await batches.execute({
+            type: 'CompleteRefundBatch',
+            batchNo: batchNo.value,
+            successNum: 1,
+            results: [{ tradeNo: partial.tradeNo, amount: 500, code: 'SUCCESS' }],
+            notifyId: `${partial.outTradeNo}-batch`,
+            notifyTime: new Date().toISOString(),
+          })
+        ).orders[0],
+      );
+
+      // Refunded in full before the worker delivered it: never delivered, nothing to take back.
+      const undelivered = await paidOrder('escrow');
+      await refundedInFull(undelivered.outTradeNo, undelivered.tradeNo);
+      await drain();
+      await drain();
+
+      expect(await module.get(OrderQueries).get(partial.outTradeNo)).toMatchObject({
+        returnState: 'manual_review',
+      });
+      expect(hook.takenBackFor(partial.outTradeNo)).toEqual([]);
+      expect(hook.callsFor(undelivered.outTradeNo)).toEqual([]);
+      expect(hook.takenBackFor(undelivered.outTradeNo)).toEqual([]);
+      expect(await module.get(OrderQueries).get(undelivered.outTradeNo)).toMatchObject({
+        returnState: 'none',
+      });
+    });
   });
 });

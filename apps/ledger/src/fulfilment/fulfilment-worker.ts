@@ -9,11 +9,12 @@ import { AlipayGateway, GatewayError } from '@ledger/alipay-gateway';
 import {
   DomainError,
   deliveryDecision,
+  returnDecision,
   shippingDecision,
   type ConfirmShipping,
   type OrderState,
 } from '@ledger/domain';
-import { OrderCommands, type CommandContext } from '@ledger/ingest';
+import { OrderCommands, type CommandContext, type OrderCommandResult } from '@ledger/ingest';
 import { LEDGER_DATABASE, LedgerLogger, type LedgerDatabase } from '@ledger/platform';
 import { OrderQueries, type OrderSummary } from '@ledger/projections';
 import { DataSource } from 'typeorm';
@@ -38,7 +39,9 @@ function errorMessage(error: unknown): string {
  *   is appended through the order's decider (exactly once: a second completion appends nothing);
  * - a delivered escrow trade: `send_goods_confirm_by_platform`, whose every answer is recorded
  *   (`ShippingConfirmed`, or `ShippingConfirmationFailed` with retries and exponential backoff until
- *   confirmed, refused for good, or out of attempts).
+ *   confirmed, refused for good, or out of attempts);
+ * - a pending return (a delivered order refunded in full, issue 5 §5): the hook takes the goods back (at
+ *   least once), then `ReturnCompleted` is appended (exactly once).
  *
  * The lists come from the projection, which may lag: every action first reloads the order's stream and acts
  * only if the decision still holds there. No gateway or hook call runs inside a database transaction. On
@@ -49,7 +52,7 @@ function errorMessage(error: unknown): string {
 export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly lease?: WorkerLease;
   private readonly stopSignal = new AbortController();
-  /** When an order may be acted on again, by action (`deliver:` / `ship:` + out_trade_no). */
+  /** When an order may be acted on again, by action (`deliver:` / `ship:` / `return:` + out_trade_no). */
   private readonly retryAt = new Map<string, number>();
   /** Consecutive hook failures per order. */
   private readonly failures = new Map<string, number>();
@@ -85,9 +88,10 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
    * The loop calls it; tests call it to step the worker.
    */
   async runOnce(): Promise<number> {
-    const [deliveries, shipments] = await Promise.all([
+    const [deliveries, shipments, returns] = await Promise.all([
       this.queries.pendingDeliveries(this.options.batchSize),
       this.queries.pendingShippingConfirmations(this.options.batchSize),
+      this.queries.pendingReturns(this.options.batchSize),
     ]);
     let acted = 0;
     const act = async (key: string, action: () => Promise<boolean>) => {
@@ -101,6 +105,7 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
       }
     };
     for (const order of deliveries) await act(`deliver:${order.outTradeNo}`, () => this.deliver(order));
+    for (const order of returns) await act(`return:${order.outTradeNo}`, () => this.takeBack(order));
     for (const order of shipments) {
       await act(`ship:${order.outTradeNo}`, () => this.confirmShipping(order.outTradeNo, order));
     }
@@ -152,14 +157,70 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
   /** Delivers one order if its stream still says so; true when the hook was called. */
   private async deliver(listed: OrderSummary): Promise<boolean> {
     const { outTradeNo } = listed;
-    const key = `deliver:${outTradeNo}`;
-    const { state, version } = await this.commands.load(outTradeNo);
-    if (deliveryDecision(state) !== 'pending') return false;
-    const order = fulfilmentOrder(outTradeNo, state);
+    const done = await this.callHook(
+      'deliver',
+      outTradeNo,
+      deliveryDecision,
+      (order) => this.hook.deliver(order, this.stopSignal.signal),
+      (reference, version) =>
+        this.commands.completeDelivery(
+          {
+            type: 'CompleteDelivery',
+            outTradeNo,
+            deliveredAt: new Date().toISOString(),
+            ...(reference === undefined ? {} : { reference }),
+          },
+          decidedAt(outTradeNo, version),
+        ),
+    );
+    if (done === undefined) return false;
+    if (done !== 'failed' && shippingDecision(done) === 'pending' && !this.stopping) {
+      await this.confirmShipping(outTradeNo);
+    }
+    return true;
+  }
 
+  /** Takes back the goods of an order refunded in full if its stream still says so; true when the hook was called. */
+  private async takeBack(listed: OrderSummary): Promise<boolean> {
+    const { outTradeNo } = listed;
+    const done = await this.callHook(
+      'return',
+      outTradeNo,
+      returnDecision,
+      (order) => this.hook.takeBack(order, this.stopSignal.signal),
+      (reference, version) =>
+        this.commands.completeReturn(
+          {
+            type: 'CompleteReturn',
+            outTradeNo,
+            returnedAt: new Date().toISOString(),
+            ...(reference === undefined ? {} : { reference }),
+          },
+          decidedAt(outTradeNo, version),
+        ),
+    );
+    return done !== undefined;
+  }
+
+  /**
+   * Calls the merchant's hook for an order whose decision is still `pending` on its stream, then records
+   * what it did: undefined when nothing was due, `failed` when the hook threw (backed off, called again
+   * later), else the order after the recording. A recording that fails after the hook succeeded means the
+   * hook is called again later: hence "at least once" and the idempotency key.
+   */
+  private async callHook(
+    action: 'deliver' | 'return',
+    outTradeNo: string,
+    decision: (state: OrderState) => string,
+    hookCall: (order: FulfilmentOrder) => Promise<{ reference?: string }>,
+    record: (reference: string | undefined, version: number) => Promise<OrderCommandResult>,
+  ): Promise<OrderState | 'failed' | undefined> {
+    const key = `${action}:${outTradeNo}`;
+    const { state, version } = await this.commands.load(outTradeNo);
+    if (decision(state) !== 'pending') return undefined;
     let reference: string | undefined;
     try {
-      ({ reference } = await this.hook.deliver(order, this.stopSignal.signal));
+      ({ reference } = await hookCall(fulfilmentOrder(outTradeNo, state)));
     } catch (error) {
       const failures = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, failures);
@@ -167,38 +228,26 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
       this.retryAt.set(key, Date.now() + delay);
       this.logger.warn(
         {
-          msg: `the fulfilment hook failed for order ${outTradeNo} (attempt ${failures}); retrying in ${delay} ms`,
+          msg: `the fulfilment hook failed to ${action} order ${outTradeNo} (attempt ${failures}); retrying in ${delay} ms`,
           outTradeNo,
           err: error,
         },
         CONTEXT,
       );
-      return true;
+      return 'failed';
     }
     this.failures.delete(key);
     this.retryAt.delete(key);
-
-    const result = await this.commands.completeDelivery(
-      {
-        type: 'CompleteDelivery',
-        outTradeNo,
-        deliveredAt: new Date().toISOString(),
-        ...(reference === undefined ? {} : { reference }),
-      },
-      decidedAt(outTradeNo, version),
-    );
+    const result = await record(reference, version);
     this.logger.log(
       {
-        msg: `order ${outTradeNo} delivered${result.events.length === 0 ? ' (already recorded)' : ''}`,
+        msg: `order ${outTradeNo}: ${action === 'deliver' ? 'delivered' : 'goods taken back'}${result.events.length === 0 ? ' (already recorded)' : ''}`,
         outTradeNo,
         reference,
       },
       CONTEXT,
     );
-    if (shippingDecision(result.state) === 'pending' && !this.stopping) {
-      await this.confirmShipping(outTradeNo);
-    }
-    return true;
+    return result.state;
   }
 
   /**
@@ -270,7 +319,7 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
 function fulfilmentOrder(outTradeNo: string, state: OrderState): FulfilmentOrder {
   const { placed } = state;
   if (placed === undefined || state.tradeNo === undefined || state.paymentType === undefined) {
-    // deliveryDecision and shippingDecision are `pending` only for a placed, paid order.
+    // The delivery, shipping and return decisions are `pending` only for a placed, paid order.
     throw new Error(`order ${outTradeNo} is not a paid order`);
   }
   return {
