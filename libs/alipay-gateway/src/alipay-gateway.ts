@@ -77,13 +77,29 @@ function describeProtocolErrors(errors: readonly ProtocolError[]): string {
 function signingKeyOf({ alipay }: LedgerConfig): SigningKey {
   if (alipay.signType === 'MD5') {
     const md5Key = alipay.md5Keys.at(0);
-    if (md5Key === undefined) throw new Error('no MD5 key is configured to sign gateway requests');
+    if (md5Key === undefined) throw new Error('no MD5 key is configured to sign requests to Alipay');
     return { signType: 'MD5', md5Key };
   }
   if (alipay.merchantPrivateKeyPem === undefined) {
-    throw new Error('no merchant private key is configured to sign gateway requests');
+    throw new Error(
+      'ALIPAY_SIGN_TYPE=RSA without a merchant private key: requests to Alipay cannot be signed',
+    );
   }
   return { signType: 'RSA', privateKey: alipay.merchantPrivateKeyPem };
+}
+
+/**
+ * The configured merchant as the protocol's request builders take it: partner, request charset, gateway,
+ * and the key that signs (the first MD5 key during a rotation, or the merchant's RSA private key).
+ */
+export function merchantOf(config: LedgerConfig): MerchantConfig {
+  const { alipay } = config;
+  return {
+    partner: alipay.partner,
+    charset: alipay.inputCharset,
+    gateway: alipay.gateway,
+    signingKey: signingKeyOf(config),
+  };
 }
 
 /** The client of the Alipay gateway. One instance per merchant configuration; safe for concurrent calls. */
@@ -105,16 +121,7 @@ export class AlipayGateway {
     config: LedgerConfig,
     options: Omit<AlipayGatewayOptions, 'merchant'> = {},
   ): AlipayGateway {
-    const { alipay } = config;
-    return new AlipayGateway({
-      ...options,
-      merchant: {
-        partner: alipay.partner,
-        charset: alipay.inputCharset,
-        gateway: alipay.gateway,
-        signingKey: signingKeyOf(config),
-      },
-    });
+    return new AlipayGateway({ ...options, merchant: merchantOf(config) });
   }
 
   /**

@@ -1,4 +1,4 @@
-export { AlipayGateway } from './alipay-gateway';
+export { AlipayGateway, merchantOf } from './alipay-gateway';
 export type {
   AlipayGatewayOptions,
   CallOptions,

@@ -6,9 +6,9 @@ import {
   type ProtocolError,
   type Result,
   type SignedRequest,
-  type SigningKey,
 } from '@ledger/alipay-protocol';
 import type { Fen, PaymentService } from '@ledger/domain';
+import { merchantOf } from '@ledger/alipay-gateway';
 import { LedgerConfig } from '@ledger/platform';
 
 /** What the merchant asks for; the rest of the request comes from the configuration. */
@@ -23,20 +23,6 @@ export interface PaymentOrder {
 // trade_create_by_buyer needs logistics (reference §2.3): the seller pays a free express delivery, the
 // usual choice for goods whose price already includes shipping.
 const DEFAULT_LOGISTICS = { type: 'EXPRESS', fee: 0, payment: 'SELLER_PAY' } as const;
-
-function signingKeyOf({ alipay }: LedgerConfig): SigningKey {
-  if (alipay.signType === 'RSA') {
-    if (alipay.merchantPrivateKeyPem === undefined) {
-      throw new Error(
-        'ALIPAY_SIGN_TYPE=RSA without a merchant private key: payment requests cannot be signed',
-      );
-    }
-    return { signType: 'RSA', privateKey: alipay.merchantPrivateKeyPem };
-  }
-  const md5Key = alipay.md5Keys.at(0);
-  if (md5Key === undefined) throw new Error('no MD5 key is configured: payment requests cannot be signed');
-  return { signType: 'MD5', md5Key };
-}
 
 /**
  * Signed payment requests for `create_direct_pay_by_user` and `trade_create_by_buyer` (SPEC §1), built by
@@ -53,12 +39,7 @@ export class PaymentRequests {
 
   constructor(config: LedgerConfig) {
     const { alipay, http } = config;
-    this.merchant = {
-      partner: alipay.partner,
-      charset: alipay.inputCharset,
-      gateway: alipay.gateway,
-      signingKey: signingKeyOf(config),
-    };
+    this.merchant = merchantOf(config);
     this.sellerId = alipay.sellerId;
     this.notifyUrl = `${http.publicBaseUrl}/alipay/notify`;
     this.returnUrl = `${http.publicBaseUrl}/alipay/return`;

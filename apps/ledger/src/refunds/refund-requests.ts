@@ -6,25 +6,13 @@ import {
   type MerchantConfig,
   type NopwdRefund,
   type SignedRequest,
-  type SigningKey,
 } from '@ledger/alipay-protocol';
 import type { RefundBatchSubmitted } from '@ledger/domain';
+import { merchantOf } from '@ledger/alipay-gateway';
 import { LedgerConfig } from '@ledger/platform';
 
 // Reference §4.3: a reason is under 256 bytes in the request charset.
 const MAX_REASON_BYTES = 255;
-
-function signingKeyOf({ alipay }: LedgerConfig): SigningKey {
-  if (alipay.signType === 'RSA') {
-    if (alipay.merchantPrivateKeyPem === undefined) {
-      throw new Error('ALIPAY_SIGN_TYPE=RSA without a merchant private key: refunds cannot be signed');
-    }
-    return { signType: 'RSA', privateKey: alipay.merchantPrivateKeyPem };
-  }
-  const md5Key = alipay.md5Keys.at(0);
-  if (md5Key === undefined) throw new Error('no MD5 key is configured: refunds cannot be signed');
-  return { signType: 'MD5', md5Key };
-}
 
 /**
  * The batch refund requests of a submitted batch (reference §4.1), built from what `RefundBatchSubmitted`
@@ -38,13 +26,8 @@ export class RefundRequests {
   private readonly notifyUrl: string;
 
   constructor(config: LedgerConfig) {
-    const { alipay, http } = config;
-    this.merchant = {
-      partner: alipay.partner,
-      charset: alipay.inputCharset,
-      gateway: alipay.gateway,
-      signingKey: signingKeyOf(config),
-    };
+    const { http } = config;
+    this.merchant = merchantOf(config);
     this.notifyUrl = `${http.publicBaseUrl}/alipay/refund-notify`;
   }
 
