@@ -1,8 +1,4 @@
-/** Exponential backoff: `baseMs`, doubled at each failure, at most `maxMs`. */
-export interface RetryPolicy {
-  baseMs: number;
-  maxMs: number;
-}
+import type { RetryPolicy } from '../workers/retry-policy';
 
 export interface FulfilmentOptions {
   /** Whether the worker runs in this process. */
@@ -34,8 +30,3 @@ export const DEFAULT_FULFILMENT_OPTIONS: FulfilmentOptions = {
   deliveryRetry: { baseMs: 1_000, maxMs: 300_000 },
   shippingRetry: { baseMs: 2_000, maxMs: 600_000, maxAttempts: 20 },
 };
-
-/** The pause after the `failures`-th failure in a row (1-based). */
-export function retryDelayMs(policy: RetryPolicy, failures: number): number {
-  return Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, Math.min(failures - 1, 30)));
-}

@@ -19,8 +19,9 @@ import { LEDGER_DATABASE, LedgerLogger, type LedgerDatabase } from '@ledger/plat
 import { OrderQueries, type OrderSummary } from '@ledger/projections';
 import { DataSource } from 'typeorm';
 import { FulfilmentHook, type FulfilmentOrder } from './fulfilment-hook';
-import { FULFILMENT_OPTIONS, retryDelayMs, type FulfilmentOptions } from './fulfilment-options';
-import { WorkerLease } from './worker-lease';
+import { retryDelayMs } from '../workers/retry-policy';
+import { FULFILMENT_OPTIONS, type FulfilmentOptions } from './fulfilment-options';
+import { WorkerLoop } from '../workers/worker-loop';
 
 const CONTEXT = 'FulfilmentWorker';
 
@@ -50,14 +51,11 @@ function errorMessage(error: unknown): string {
  */
 @Injectable()
 export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly lease?: WorkerLease;
-  private readonly stopSignal = new AbortController();
+  private readonly loop: WorkerLoop;
   /** When an order may be acted on again, by action (`deliver:` / `ship:` / `return:` + out_trade_no). */
   private readonly retryAt = new Map<string, number>();
   /** Consecutive hook failures per order. */
   private readonly failures = new Map<string, number>();
-  private readonly sleepers = new Set<() => void>();
-  private loop?: Promise<void>;
 
   constructor(
     private readonly queries: OrderQueries,
@@ -69,18 +67,23 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
     @Inject(LEDGER_DATABASE) database: LedgerDatabase,
     @InjectDataSource() dataSource: DataSource,
   ) {
-    if (database.kind === 'postgres') this.lease = new WorkerLease(dataSource, 'fulfilment');
+    this.loop = new WorkerLoop({
+      name: 'fulfilment',
+      ...(database.kind === 'postgres' ? { dataSource } : {}),
+      pollMs: options.pollMs,
+      leaseRetryMs: options.leaseRetryMs,
+      logger,
+      pass: async () => (await this.runOnce()) > 0,
+    });
   }
 
   onApplicationBootstrap(): void {
-    if (this.options.enabled) this.loop = this.run();
+    if (this.options.enabled) this.loop.start();
   }
 
   /** Stops before the database closes: the actions in flight finish (or give up on the abort signal). */
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopSignal.abort();
-    this.sleepers.forEach((wake) => wake());
-    await this.loop;
+    await this.loop.stop();
   }
 
   /**
@@ -113,40 +116,7 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
   }
 
   private get stopping(): boolean {
-    return this.stopSignal.signal.aborted;
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopping) {
-      try {
-        if (this.lease !== undefined && !(await this.lease.acquire())) {
-          await this.sleep(this.options.leaseRetryMs);
-        } else if ((await this.runOnce()) === 0) {
-          await this.sleep(this.options.pollMs);
-        }
-      } catch (error) {
-        // The work lists could not be read (the database is away): try again after a pause.
-        this.logger.warn(
-          { msg: `fulfilment pass failed, retrying: ${errorMessage(error)}`, err: error },
-          CONTEXT,
-        );
-        await this.sleep(this.options.pollMs);
-      }
-    }
-    await this.lease?.release().catch(() => undefined);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.sleepers.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.sleepers.add(wake);
-    });
+    return this.loop.stopping;
   }
 
   private isBackingOff(key: string): boolean {
@@ -161,7 +131,7 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
       'deliver',
       outTradeNo,
       deliveryDecision,
-      (order) => this.hook.deliver(order, this.stopSignal.signal),
+      (order) => this.hook.deliver(order, this.loop.signal),
       (reference, version) =>
         this.commands.completeDelivery(
           {
@@ -187,7 +157,7 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
       'return',
       outTradeNo,
       returnDecision,
-      (order) => this.hook.takeBack(order, this.stopSignal.signal),
+      (order) => this.hook.takeBack(order, this.loop.signal),
       (reference, version) =>
         this.commands.completeReturn(
           {
@@ -274,7 +244,7 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
       const shipment = await this.hook.shipmentOf(order);
       const acceptance = await this.gateway.sendGoodsConfirm(
         { tradeNo: state.tradeNo, ...shipment },
-        { signal: this.stopSignal.signal },
+        { signal: this.loop.signal },
       );
       // `P` (accepted, result to come) is taken as confirmed: Alipay has the shipment (reference §4.4).
       this.logger.log(

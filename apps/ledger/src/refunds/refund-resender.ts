@@ -8,8 +8,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { LEDGER_DATABASE, LedgerLogger, type LedgerDatabase } from '@ledger/platform';
 import { RefundBatchQueries } from '@ledger/projections';
 import { DataSource } from 'typeorm';
-import { retryDelayMs } from '../fulfilment/fulfilment-options';
-import { WorkerLease } from '../fulfilment/worker-lease';
+import { retryDelayMs } from '../workers/retry-policy';
+import { WorkerLoop } from '../workers/worker-loop';
 import { NopwdSender } from './nopwd-sender';
 import { REFUNDS_OPTIONS, type RefundsOptions } from './refunds-options';
 
@@ -17,10 +17,6 @@ const CONTEXT = 'RefundResender';
 
 /** Batches listed per query of the projection. */
 const PAGE_SIZE = 100;
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /**
  * Sends again, under the same batch_no, every nopwd batch that is still `submitted` a while after its
@@ -32,13 +28,10 @@ function errorMessage(error: unknown): string {
  */
 @Injectable()
 export class RefundResender implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly lease?: WorkerLease;
-  private readonly stopSignal = new AbortController();
+  private readonly loop: WorkerLoop;
   /** Resends without an answer in a row, and when each batch is due again. */
   private readonly failures = new Map<string, number>();
   private readonly retryAt = new Map<string, number>();
-  private readonly sleepers = new Set<() => void>();
-  private loop?: Promise<void>;
 
   constructor(
     private readonly queries: RefundBatchQueries,
@@ -48,17 +41,25 @@ export class RefundResender implements OnApplicationBootstrap, BeforeApplication
     @Inject(LEDGER_DATABASE) database: LedgerDatabase,
     @InjectDataSource() dataSource: DataSource,
   ) {
-    if (database.kind === 'postgres') this.lease = new WorkerLease(dataSource, 'refund-resender');
+    this.loop = new WorkerLoop({
+      name: 'refund-resender',
+      ...(database.kind === 'postgres' ? { dataSource } : {}),
+      pollMs: options.resender.pollMs,
+      leaseRetryMs: options.resender.leaseRetryMs,
+      logger,
+      pass: async () => {
+        await this.runOnce();
+        return false;
+      },
+    });
   }
 
   onApplicationBootstrap(): void {
-    if (this.options.resender.enabled) this.loop = this.run();
+    if (this.options.resender.enabled) this.loop.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopSignal.abort();
-    this.sleepers.forEach((wake) => wake());
-    await this.loop;
+    await this.loop.stop();
   }
 
   /**
@@ -119,40 +120,6 @@ export class RefundResender implements OnApplicationBootstrap, BeforeApplication
   }
 
   private get stopping(): boolean {
-    return this.stopSignal.signal.aborted;
-  }
-
-  private async run(): Promise<void> {
-    const { pollMs, leaseRetryMs } = this.options.resender;
-    while (!this.stopping) {
-      try {
-        if (this.lease !== undefined && !(await this.lease.acquire())) {
-          await this.sleep(leaseRetryMs);
-        } else {
-          await this.runOnce();
-          await this.sleep(pollMs);
-        }
-      } catch (error) {
-        this.logger.warn(
-          { msg: `refund resend pass failed, retrying: ${errorMessage(error)}`, err: error },
-          CONTEXT,
-        );
-        await this.sleep(pollMs);
-      }
-    }
-    await this.lease?.release().catch(() => undefined);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.sleepers.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.sleepers.add(wake);
-    });
+    return this.loop.stopping;
   }
 }

@@ -1,4 +1,4 @@
-import type { RetryPolicy } from '../fulfilment/fulfilment-options';
+import type { RetryPolicy } from '../workers/retry-policy';
 
 /** How nopwd batches are sent: in `POST /refunds`, then by the resender until the gateway answers. */
 export interface RefundsOptions {
