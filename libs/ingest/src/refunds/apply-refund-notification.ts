@@ -1,6 +1,6 @@
 import type { CompleteRefundBatch } from '@ledger/domain';
 import { withAppendRetry, type EventStore } from '@ledger/event-store';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { InboxOutcomeDetail } from '../inbox/inbox-notification';
 import type { InboxStore } from '../inbox/inbox-store';
 import { notificationMetadata } from '../pipeline/apply-trade-notification';
@@ -28,23 +28,15 @@ interface Deps {
  * the results caused (`RefundSucceeded`, `RefundFailed`, `AnomalyDetected`) were appended in the same
  * transaction, carry this notification as their causation, and fall inside `firstPosition..lastPosition`.
  */
-async function detailOf(
-  decision: RefundBatchDecision,
-  manager: EntityManager,
-  replayedAt?: string,
-): Promise<InboxOutcomeDetail> {
+function detailOf(decision: RefundBatchDecision, replayedAt?: string): InboxOutcomeDetail {
   if (decision.events.length === 0 || decision.transactionId === undefined) {
     return { outcome: 'no_new_fact', streamId: decision.streamId, reason: 'stale' };
   }
-  const [row] = await manager.query<{ first: string }[]>(
-    `SELECT min(global_position) AS first FROM events WHERE transaction_id = $1::xid8`,
-    [decision.transactionId],
-  );
   return {
     outcome: 'applied',
     streamId: decision.streamId,
     transactionId: decision.transactionId,
-    firstPosition: Number(row.first),
+    firstPosition: decision.firstPosition ?? 0,
     lastPosition: decision.position ?? 0,
     events: decision.events.map(({ type, version }) => ({ type, version })),
     ...(replayedAt === undefined ? {} : { replayedAt }),
@@ -81,7 +73,7 @@ export async function applyRefundNotification(
             notificationMetadata(inboxId),
             manager,
           );
-          const detail = await detailOf(decision, manager);
+          const detail = detailOf(decision);
           const outcome: AppliedNotification['outcome'] =
             detail.outcome === 'applied' ? 'applied' : 'no_new_fact';
           const finish = { ...evidence, outcome, detail };
@@ -123,7 +115,7 @@ export function replayRefundNotification(
           manager,
         );
         if (decision.events.length > 0) {
-          const detail = await detailOf(decision, manager, replayedAt);
+          const detail = detailOf(decision, replayedAt);
           await deps.inbox.finish(inboxId, { outcome: 'applied', detail }, manager);
         }
         return decision;

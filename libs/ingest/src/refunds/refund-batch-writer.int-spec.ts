@@ -81,6 +81,7 @@ describe('RefundBatchCommands', () => {
     ].filter((event) => event.type !== 'OrderPlaced' && event.type !== 'PaymentSucceeded');
     expect(new Set(events.map((event) => event.transactionId))).toEqual(new Set([decision.transactionId]));
     expect(Math.max(...events.map((event) => event.globalPosition))).toBe(decision.position);
+    expect(Math.min(...events.map((event) => event.globalPosition))).toBe(decision.firstPosition);
     expect(events.every((event) => event.metadata.causationId === 'api:req-1')).toBe(true);
     expect((await orders.load('RB-A')).state.batchRefunds).toMatchObject([{ batchNo, status: 'reserved' }]);
 

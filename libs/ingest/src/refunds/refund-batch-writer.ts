@@ -36,6 +36,8 @@ export interface RefundBatchDecision {
   /** The transaction, and the highest global position it wrote: what to wait for (absent if nothing was). */
   transactionId?: string;
   position?: number;
+  /** The lowest global position it wrote: the batch stream's first event, appended before the orders'. */
+  firstPosition?: number;
 }
 
 /** Folds a refund batch stream's stored events; unknown types are a newer writer's and are skipped. */
@@ -120,6 +122,7 @@ export async function decideOnRefundBatch(
     orders,
     transactionId: appended.transactionId,
     position: Math.max(...positions),
+    firstPosition: appended.firstPosition,
   };
 }
 
