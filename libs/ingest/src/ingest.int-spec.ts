@@ -447,6 +447,25 @@ describe('ingest on a real database', () => {
       });
     });
 
+    it('sweeps the whole inbox at start, then what came since', async () => {
+      const inbox = new InboxStore(database.dataSource);
+      const stored = (outTradeNo: string, receivedAt: Date) =>
+        inbox.store({
+          ...raw(
+            trade({ outTradeNo, tradeNo: newTradeNo(), tradeStatus: 'TRADE_SUCCESS', totalFee: '1.00' }),
+          ),
+          receivedAt,
+        });
+      // Left behind by a process that stopped two days ago, before this one started.
+      const { id: old } = await stored('C-OLD', new Date(Date.now() - 2 * 86_400_000));
+      const recovery = new InboxRecovery(database.dataSource, new LedgerLogger('fatal'));
+      expect(await recovery.sweep()).toEqual([old]);
+
+      const { id: recent } = await stored('C-RECENT', new Date(Date.now() - 120_000));
+      expect(await recovery.sweep()).toEqual([recent]);
+      expect(await recovery.sweep()).toEqual([]);
+    });
+
     it('keeps the raw columns immutable and the rows undeletable', async () => {
       const [{ id }] = await database.dataSource.query<{ id: string }[]>(
         `SELECT id FROM inbox_notifications ORDER BY id LIMIT 1`,

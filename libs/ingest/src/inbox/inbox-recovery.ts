@@ -10,17 +10,24 @@ import { InboxStore } from './inbox-store';
  */
 export const INTERRUPTED_AFTER_MS = 60_000;
 const SWEEP_EVERY_MS = 60_000;
+/**
+ * After the first sweep, a sweep reads only rows received since the last cutoff, less this margin (clock
+ * drift between the ledger, which dates rows, and the database, which dates the cutoff).
+ */
+const SWEEP_OVERLAP_MS = 10 * 60_000;
 
 /**
  * Gives every inbox row an outcome (issue 4 §2): rows left `received` by a process killed mid-way are
- * marked `failed` (`interrupted`), at start and then every minute. Nothing was acknowledged for them, so
- * Alipay's retry (same notify_id) completes them as new rows.
+ * marked `failed` (`interrupted`), at start (the whole inbox) and then every minute (what came since).
+ * Nothing was acknowledged for them, so Alipay's retry (same notify_id) completes them as new rows.
  */
 @Injectable()
 export class InboxRecovery implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly inbox: InboxStore;
   private timer?: NodeJS.Timeout;
   private sweeping?: Promise<unknown>;
+  /** Everything received before this was swept (undefined until the first full sweep). */
+  private sweptBefore?: Date;
 
   constructor(
     @InjectDataSource() dataSource: DataSource,
@@ -44,7 +51,10 @@ export class InboxRecovery implements OnApplicationBootstrap, OnApplicationShutd
 
   /** Marks the rows left `received` for longer than `olderThanMs` as interrupted; returns their ids. */
   async sweep(olderThanMs = INTERRUPTED_AFTER_MS): Promise<number[]> {
-    const ids = await this.inbox.markInterrupted(olderThanMs);
+    const since =
+      this.sweptBefore === undefined ? undefined : new Date(this.sweptBefore.getTime() - SWEEP_OVERLAP_MS);
+    const { ids, cutoff } = await this.inbox.markInterrupted(olderThanMs, since);
+    if (this.sweptBefore === undefined || cutoff > this.sweptBefore) this.sweptBefore = cutoff;
     if (ids.length > 0) {
       this.logger.warn(`notifications ${ids.join(', ')} were interrupted; Alipay retries them`, 'Ingest');
     }

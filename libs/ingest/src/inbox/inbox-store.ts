@@ -210,23 +210,30 @@ export class InboxStore {
 
   /**
    * Marks `failed` (reason `interrupted`) the rows still `received` after `olderThanMs`: their process
-   * stopped mid-way. Nothing was acknowledged for them, so Alipay delivers them again. Returns their ids.
+   * stopped mid-way. Nothing was acknowledged for them, so Alipay delivers them again. Only rows received
+   * since `receivedSince`, when given (a window of the `received_at` index). Returns their ids and the
+   * cutoff used, by the database's clock.
    */
-  async markInterrupted(olderThanMs: number): Promise<number[]> {
+  async markInterrupted(olderThanMs: number, receivedSince?: Date): Promise<{ ids: number[]; cutoff: Date }> {
     const detail: InboxOutcomeDetail = {
       outcome: 'failed',
       reason: 'interrupted',
       message: 'the process stopped before this notification was processed; Alipay retries it',
     };
-    const rows = await this.dataSource.query<{ id: string }[]>(
-      // In a CTE so that the driver returns the rows of a SELECT (an UPDATE's come with a row count).
-      `WITH marked AS (
+    const rows = await this.dataSource.query<{ id: string | null; cutoff: Date }[]>(
+      // The cutoff is the database's clock; the rows come back through a CTE so that the driver returns them.
+      `WITH cutoff AS (SELECT now() - make_interval(secs => $1::float8 / 1000) AS at),
+       marked AS (
          UPDATE inbox_notifications SET outcome = 'failed', outcome_detail = $2::jsonb, processed_at = now()
-         WHERE outcome = 'received' AND received_at < now() - make_interval(secs => $1::float8 / 1000)
+         WHERE outcome = 'received' AND received_at < (SELECT at FROM cutoff)
+           AND ($3::timestamptz IS NULL OR received_at >= $3::timestamptz)
          RETURNING id)
-       SELECT id FROM marked`,
-      [olderThanMs, jsonbText(detail)],
+       SELECT marked.id, cutoff.at AS cutoff FROM cutoff LEFT JOIN marked ON true`,
+      [olderThanMs, jsonbText(detail), receivedSince ?? null],
     );
-    return rows.map((row) => Number(row.id)).sort((a, b) => a - b);
+    return {
+      ids: rows.flatMap((row) => (row.id === null ? [] : [Number(row.id)])).sort((a, b) => a - b),
+      cutoff: new Date(rows[0].cutoff),
+    };
   }
 }

@@ -5,6 +5,7 @@ import { OrderProjections1732000000004 } from './1732000000004-order-projections
 import { RefundBatchProjection1732000000005 } from './1732000000005-refund-batch-projection';
 import { RefundBatchSerial1732000000006 } from './1732000000006-refund-batch-serial';
 import { InboxRecordNotification1732000000007 } from './1732000000007-inbox-record-notification';
+import { InboxHotOutcomes1732000000008 } from './1732000000008-inbox-hot-outcomes';
 
 /**
  * Every schema migration, in the order they are applied: an explicit list, never a glob (globs break under
@@ -18,6 +19,7 @@ export const LEDGER_MIGRATIONS = [
   RefundBatchProjection1732000000005,
   RefundBatchSerial1732000000006,
   InboxRecordNotification1732000000007,
+  InboxHotOutcomes1732000000008,
 ];
 
 export { pendingMigrations, runMigrations } from './run-migrations';
