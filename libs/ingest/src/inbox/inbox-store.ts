@@ -13,6 +13,9 @@ export interface InboxFinish {
   verified?: boolean | null;
 }
 
+/** SQLSTATE of `inbox_record_notification` when another delivery holds the notify_id's key. */
+const KEY_TAKEN = 'LDG02';
+
 /** An `applied` outcome before its events are appended: where they land is filled in when they are. */
 export type PendingAppliedDetail = Omit<
   Extract<InboxOutcomeDetail, { outcome: 'applied' }>,
@@ -183,11 +186,16 @@ export class InboxStore {
       append.expectedVersion,
       append.events,
       async (appendParameters) => {
-        const [row] = await this.dataSource.query<(AppendRow & { key_taken: boolean })[]>(
-          `SELECT * FROM inbox_record_notification($1, $2, $3::json, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10::jsonb, $11, $12)`,
-          [...appendParameters, notifyId, inboxId, ...this.finishParameters(finish)],
-        );
-        return row.key_taken ? undefined : row;
+        try {
+          const [row] = await this.dataSource.query<AppendRow[]>(
+            `SELECT * FROM inbox_record_notification($1, $2, $3::json, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10::jsonb, $11, $12)`,
+            [...appendParameters, notifyId, inboxId, ...this.finishParameters(finish)],
+          );
+          return row;
+        } catch (error) {
+          if ((error as { code?: unknown }).code === KEY_TAKEN) return undefined;
+          throw error;
+        }
       },
     );
     return recorded?.appended;

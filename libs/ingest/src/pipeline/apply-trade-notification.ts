@@ -124,13 +124,14 @@ export function replayTradeNotification(
   return withAppendRetry(
     () =>
       deps.dataSource.transaction(async (manager) => {
-        await deps.inbox.claim(manager, command.notifyId, inboxId);
+        // Streams before keys, as every writer of both takes them.
         const decision = await decideOnOrderStream(
           deps.store,
           command,
           notificationMetadata(inboxId),
           manager,
         );
+        await deps.inbox.claim(manager, command.notifyId, inboxId);
         if (decision.events.length > 0) {
           const detail = detailOf(decision, replayedAt);
           await deps.inbox.finish(inboxId, { outcome: 'applied', detail }, manager);

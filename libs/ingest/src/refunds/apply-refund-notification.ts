@@ -107,13 +107,14 @@ export function replayRefundNotification(
   return withAppendRetry(
     () =>
       deps.dataSource.transaction(async (manager) => {
-        await deps.inbox.claim(manager, command.notifyId, inboxId);
+        // Streams before keys, as every writer of both takes them.
         const decision = await decideOnRefundBatch(
           deps.store,
           command,
           notificationMetadata(inboxId),
           manager,
         );
+        await deps.inbox.claim(manager, command.notifyId, inboxId);
         if (decision.events.length > 0) {
           const detail = detailOf(decision, replayedAt);
           await deps.inbox.finish(inboxId, { outcome: 'applied', detail }, manager);
