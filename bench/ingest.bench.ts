@@ -12,7 +12,6 @@ import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -31,6 +30,7 @@ import {
   runMigrations,
 } from '@ledger/platform';
 import {
+  freePort,
   newTradeNo,
   signedNotification,
   startFakeAlipayGateway,
@@ -164,17 +164,6 @@ async function stopChild(child: Child): Promise<void> {
   const exited = new Promise((resolve) => child.process.once('exit', resolve));
   child.process.kill('SIGTERM');
   await exited;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Bodies handed out in order, each once; a run that needs more than there are says so. */

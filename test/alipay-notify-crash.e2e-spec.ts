@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventStore } from '@ledger/event-store';
 import { InboxRecovery, OrderCommands } from '@ledger/ingest';
 import { LedgerLogger, openDatabase, runMigrations, type LedgerDatabase } from '@ledger/platform';
 import {
+  freePort,
   createTestDatabase,
   newTradeNo,
   postNotification,
@@ -29,17 +29,6 @@ const CONCURRENCY = 16;
 /** The kill comes once this many notifications were acknowledged: mid-load, decided by progress. */
 const KILL_AFTER_ACKNOWLEDGED = 50;
 const MAX_RETRIES = 10;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Target {
   /** Where the child keeps its data: DATABASE_URL or DATA_DIR. */

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  freePort,
   createTestDatabase,
   newTradeNo,
   startFakeAlipayGateway,
@@ -17,14 +17,6 @@ import { ADMIN_TOKEN, LedgerClient, countOf, has, newOutTradeNo } from './fulfil
 // recorded: the restarted ledger confirms the shipment and the ledger still holds one delivery.
 
 const ROOT = join(__dirname, '..');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 interface RunningChild {
   process: ChildProcess;

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
-import { createServer } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { DEMO_ALIPAY, loadConfig } from '@ledger/platform';
-import { createTestDatabase, type TestDatabase } from '@ledger/testing';
+import { createTestDatabase, freePort, type TestDatabase } from '@ledger/testing';
 import { createSandboxApp } from '../apps/alipay-sandbox/src/sandbox-app';
 import { createLedgerApp, type LedgerApp } from '../apps/ledger/src/ledger-app';
 
@@ -11,17 +10,6 @@ import { createLedgerApp, type LedgerApp } from '../apps/ledger/src/ledger-app';
 // gateway is the sandbox's gateway.do, the sandbox's notifications reach the ledger's notify_url.
 
 export const ADMIN_TOKEN = 'ledger-sandbox-e2e-admin-token';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A fresh order number, unique across runs. */
 export function newOutTradeNo(prefix: string): string {

@@ -23,3 +23,4 @@ export {
   signedNotification,
   tradeStatusSyncParams,
 } from './signed-notification';
+export { freePort } from './free-port';

@@ -16,7 +16,9 @@ import {
   type OrderDecision,
 } from '../orders/order-stream-writer';
 import {
+  APPLY_ATTEMPTS,
   finishAsDuplicate,
+  replayNotification,
   type CommandReading,
   type NotificationChannel,
   type NotificationEvidence,
@@ -31,9 +33,6 @@ export interface AppliedTradeNotification {
   /** Absent when another delivery of the same notify_id holds the key (nothing was decided). */
   decision?: OrderDecision;
 }
-
-/** Reload-decide-append races (issue 4 §2: retried on conflict); each attempt is a new transaction. */
-const APPLY_ATTEMPTS = 8;
 
 /** The inbox id as the events' causation and correlation (SPEC §3; contract: the inbox id is the causationId). */
 export function notificationMetadata(inboxId: number): { causationId: string; correlationId: string } {
@@ -110,35 +109,19 @@ export async function applyTradeNotification(
   return applied ?? finishAsDuplicate(inbox, inboxId, command.notifyId, evidence);
 }
 
-/**
- * A replay of a stored, verified notification (issue 4 §7): the de-duplication key is taken if free but
- * never stops the replay, because the decider itself appends nothing for a notify_id already applied.
- * The inbox row is updated only when the replay appended events.
- */
+/** A replay of a stored, verified trade notification (see `replayNotification`). */
 export function replayTradeNotification(
   deps: { dataSource: DataSource; store: EventStore; inbox: InboxStore },
   inboxId: number,
   command: RecordTradeStatus,
   replayedAt: string,
 ): Promise<OrderDecision> {
-  return withAppendRetry(
-    () =>
-      deps.dataSource.transaction(async (manager) => {
-        // Streams before keys, as every writer of both takes them.
-        const decision = await decideOnOrderStream(
-          deps.store,
-          command,
-          notificationMetadata(inboxId),
-          manager,
-        );
-        await deps.inbox.claim(manager, command.notifyId, inboxId);
-        if (decision.events.length > 0) {
-          const detail = detailOf(decision, replayedAt);
-          await deps.inbox.finish(inboxId, { outcome: 'applied', detail }, manager);
-        }
-        return decision;
-      }),
-    { attempts: APPLY_ATTEMPTS },
+  return replayNotification(
+    deps,
+    inboxId,
+    command.notifyId,
+    (manager) => decideOnOrderStream(deps.store, command, notificationMetadata(inboxId), manager),
+    (decision) => detailOf(decision, replayedAt),
   );
 }
 

@@ -1,5 +1,6 @@
 import type { ProtocolError, TextParam } from '@ledger/alipay-protocol';
-import type { GlobalCheckpoint } from '@ledger/event-store';
+import { withAppendRetry, type GlobalCheckpoint } from '@ledger/event-store';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { InboxChannel, InboxOutcomeDetail, RejectionReason } from '../inbox/inbox-notification';
 import type { InboxFinish, InboxStore } from '../inbox/inbox-store';
 import type { IngestResult } from './raw-notification';
@@ -55,4 +56,35 @@ export async function finishAsDuplicate(
   };
   await inbox.finish(inboxId, { ...evidence, outcome: 'no_new_fact', detail });
   return { outcome: 'no_new_fact', detail };
+}
+
+/** Lost races for a stream are decided again this many times, each attempt in a new transaction. */
+export const APPLY_ATTEMPTS = 8;
+
+/**
+ * A replay of a stored, verified notification (issue 4 §7) through today's deciders, whatever its channel:
+ * `decide` appends what is new in the replay's transaction; the notify_id's key is then taken if free but
+ * never stops the replay, because the deciders append nothing for a notification already applied. The
+ * inbox row is updated only when the replay appended events.
+ */
+export function replayNotification<D extends { events: readonly unknown[] }>(
+  deps: { dataSource: DataSource; inbox: InboxStore },
+  inboxId: number,
+  notifyId: string,
+  decide: (manager: EntityManager) => Promise<D>,
+  detailOf: (decision: D) => InboxOutcomeDetail,
+): Promise<D> {
+  return withAppendRetry(
+    () =>
+      deps.dataSource.transaction(async (manager) => {
+        // Streams before keys, as every writer of both takes them.
+        const decision = await decide(manager);
+        await deps.inbox.claim(manager, notifyId, inboxId);
+        if (decision.events.length > 0) {
+          await deps.inbox.finish(inboxId, { outcome: 'applied', detail: detailOf(decision) }, manager);
+        }
+        return decision;
+      }),
+    { attempts: APPLY_ATTEMPTS },
+  );
 }

@@ -5,17 +5,16 @@ import type { InboxOutcomeDetail } from '../inbox/inbox-notification';
 import type { InboxStore } from '../inbox/inbox-store';
 import { notificationMetadata } from '../pipeline/apply-trade-notification';
 import {
+  APPLY_ATTEMPTS,
   KeyTaken,
   finishAsDuplicate,
+  replayNotification,
   type AppliedNotification,
   type NotificationChannel,
   type NotificationEvidence,
 } from '../pipeline/notification-channel';
 import { decideOnRefundBatch, type RefundBatchDecision } from './refund-batch-writer';
 import { readRefundCommand } from './refund-command';
-
-/** Reload-decide-append races, as for trade notifications; each attempt is a new transaction. */
-const APPLY_ATTEMPTS = 8;
 
 interface Deps {
   dataSource: DataSource;
@@ -93,35 +92,19 @@ export async function applyRefundNotification(
   return applied ?? finishAsDuplicate(deps.inbox, inboxId, command.notifyId, evidence);
 }
 
-/**
- * A replay of a stored, verified refund notification (as `replayTradeNotification`): the key is taken if
- * free but never stops the replay, since the batch decider appends nothing for a result already recorded.
- * The inbox row is updated only when the replay appended events.
- */
+/** A replay of a stored, verified refund notification (see `replayNotification`). */
 export function replayRefundNotification(
   deps: Deps,
   inboxId: number,
   command: CompleteRefundBatch,
   replayedAt: string,
 ): Promise<RefundBatchDecision> {
-  return withAppendRetry(
-    () =>
-      deps.dataSource.transaction(async (manager) => {
-        // Streams before keys, as every writer of both takes them.
-        const decision = await decideOnRefundBatch(
-          deps.store,
-          command,
-          notificationMetadata(inboxId),
-          manager,
-        );
-        await deps.inbox.claim(manager, command.notifyId, inboxId);
-        if (decision.events.length > 0) {
-          const detail = detailOf(decision, replayedAt);
-          await deps.inbox.finish(inboxId, { outcome: 'applied', detail }, manager);
-        }
-        return decision;
-      }),
-    { attempts: APPLY_ATTEMPTS },
+  return replayNotification(
+    deps,
+    inboxId,
+    command.notifyId,
+    (manager) => decideOnRefundBatch(deps.store, command, notificationMetadata(inboxId), manager),
+    (decision) => detailOf(decision, replayedAt),
   );
 }
 
