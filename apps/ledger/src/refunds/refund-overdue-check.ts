@@ -4,11 +4,10 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { batchNoOfStream } from '@ledger/domain';
 import { RefundBatchCommands } from '@ledger/ingest';
 import { LedgerLogger } from '@ledger/platform';
-import { DataSource } from 'typeorm';
+import { RefundBatchQueries } from '@ledger/projections';
+import { WorkerLoop } from '../workers/worker-loop';
 
 const CONTEXT = 'RefundOverdueCheck';
 
@@ -33,24 +32,6 @@ export function refundOverdueOptions(resultTimeoutMinutes: number): RefundOverdu
   return { timeoutMs, intervalMs: Math.min(60_000, Math.max(200, Math.round(timeoutMs / 4))), pageSize: 100 };
 }
 
-/**
- * Batch streams submitted before `$1`, after the keyset `($2, $3)`, with neither a result nor a rejection
- * nor an overdue flag yet. Read from the event store itself, so the check never depends on a projection's
- * lag; the `events` lookups use the (stream_id, version) index, a batch stream holding a handful of events.
- */
-const OPEN_BATCHES_SQL = `
-  SELECT s.stream_id, s.created_at FROM streams s
-  WHERE s.stream_id LIKE 'refund-batch-%'
-    AND s.created_at <= $1
-    AND (s.created_at, s.stream_id) > ($2::timestamptz, $3::text)
-    AND NOT EXISTS (
-      SELECT 1 FROM events e
-      WHERE e.stream_id = s.stream_id
-        AND (e.type IN ('RefundBatchCompleted', 'RefundBatchRejected')
-             OR (e.type = 'AnomalyDetected' AND e.data->>'kind' = 'refund_result_missing')))
-  ORDER BY s.created_at, s.stream_id
-  LIMIT $4`;
-
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -58,54 +39,63 @@ function errorMessage(error: unknown): string {
 /**
  * Issue 5 §3, "a record with no result after a configurable time": every `intervalMs`, each refund batch
  * submitted (or accepted) more than `REFUND_RESULT_TIMEOUT_MINUTES` ago and still without a result gets
- * `FlagOverdueRefundBatch`, which records `refund_result_missing` on the batch's stream once. The decider
- * judges from the stream itself, so two ledgers checking at once, or a result racing the check, still
- * record the flag at most once and never after the result.
+ * `FlagOverdueRefundBatch`, which records `refund_result_missing` on the batch's stream once. The batches
+ * come from the refund batch projection, which may lag; the decider judges from the stream itself, so a
+ * result racing the check, or two ledgers checking at once, still record the flag at most once and never
+ * after the result.
  */
 @Injectable()
 export class RefundOverdueCheck implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
-  private stopped = false;
+  private readonly loop: WorkerLoop;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly queries: RefundBatchQueries,
     private readonly batches: RefundBatchCommands,
     private readonly logger: LedgerLogger,
     @Inject(REFUND_OVERDUE_OPTIONS) private readonly options: RefundOverdueOptions,
-  ) {}
+  ) {
+    // No lease: the decider makes a second instance's check harmless.
+    this.loop = new WorkerLoop({
+      name: CONTEXT,
+      pollMs: options.intervalMs,
+      leaseRetryMs: options.intervalMs,
+      logger,
+      pass: async () => {
+        await this.runOnce();
+        return false;
+      },
+    });
+  }
 
   onApplicationBootstrap(): void {
-    this.schedule();
+    this.loop.start();
   }
 
   /** Stops before the database closes; a check in flight finishes first. */
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 
   /**
-   * One check as of `now`: resolves with the batch numbers it flagged. The timer calls it; tests call it
+   * One check as of `now`: resolves with the batch numbers it flagged. The loop calls it; tests call it
    * to step the check (with a `now` of their choosing).
    */
   async runOnce(now: Date = new Date()): Promise<string[]> {
     const submittedBefore = new Date(now.getTime() - this.options.timeoutMs);
     const flagged: string[] = [];
-    let after: [string, string] = ['-infinity', ''];
-    for (;;) {
-      const rows = await this.dataSource.query<{ stream_id: string; created_at: Date | string }[]>(
-        OPEN_BATCHES_SQL,
-        [submittedBefore, after[0], after[1], this.options.pageSize],
-      );
-      for (const { stream_id: streamId } of rows) {
-        const batchNo = batchNoOfStream(streamId);
-        if (batchNo !== undefined && (await this.flag(batchNo, now))) flagged.push(batchNo);
-      }
-      if (rows.length < this.options.pageSize) break;
-      const last = rows[rows.length - 1];
-      after = [new Date(last.created_at).toISOString(), last.stream_id];
+    for (const state of ['submitted', 'accepted'] as const) {
+      let cursor: string | undefined;
+      do {
+        const page = await this.queries.list(
+          { state, to: submittedBefore, limit: this.options.pageSize },
+          cursor,
+        );
+        for (const { batchNo, anomalies } of page.items) {
+          if (anomalies.some((anomaly) => anomaly.kind === 'refund_result_missing')) continue;
+          if (await this.flag(batchNo, now)) flagged.push(batchNo);
+        }
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined && !this.loop.stopping);
     }
     return flagged;
   }
@@ -135,22 +125,5 @@ export class RefundOverdueCheck implements OnApplicationBootstrap, BeforeApplica
       );
       return false;
     }
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.runOnce()
-        .catch((error: unknown) => {
-          // The database is away: the next check tries again.
-          this.logger.warn(
-            { msg: `refund overdue check failed: ${errorMessage(error)}`, err: error },
-            CONTEXT,
-          );
-        })
-        .finally(() => this.schedule());
-    }, this.options.intervalMs);
-    // A pending check never keeps a process alive on its own.
-    this.timer.unref();
   }
 }
