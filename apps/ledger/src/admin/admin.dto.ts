@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { DeliveryDecision, OrderStatus, ReturnDecision } from '@ledger/domain';
 import {
@@ -31,9 +32,9 @@ import { DELIVERY_STATES, ORDER_STATUSES, RETURN_STATES } from './order-view';
  * a zone is refused: it would be read in the server's zone. `IsISO8601` strict refuses dates that do not
  * exist (31 February), which `new Date` would roll over.
  */
-export const INSTANT = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
-export const INSTANT_MESSAGE = 'must be an ISO 8601 date, or a date and time with Z or an offset';
-export const PAGE_SIZE_MESSAGE = `must be an integer from 1 to ${MAX_PAGE_SIZE}`;
+const INSTANT = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+const INSTANT_MESSAGE = 'must be an ISO 8601 date, or a date and time with Z or an offset';
+const PAGE_SIZE_MESSAGE = `must be an integer from 1 to ${MAX_PAGE_SIZE}`;
 
 /** The instant of a validated query value, or undefined. */
 export function instantOf(value: string | undefined): Date | undefined {
@@ -43,34 +44,18 @@ export function instantOf(value: string | undefined): Date | undefined {
 const toBoolean = ({ value }: { value: unknown }) =>
   value === 'true' ? true : value === 'false' ? false : value;
 
-export class OrderListQuery {
-  @ApiPropertyOptional({ enum: ORDER_STATUSES })
-  @IsOptional()
-  @IsIn(ORDER_STATUSES, { message: `must be one of ${ORDER_STATUSES.join(', ')}` })
-  status?: OrderStatus;
+/** An optional instant of a query or body, ISO 8601 with a zone (see `INSTANT`). */
+export function OptionalInstant(description: string): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ description }),
+    IsOptional(),
+    Matches(INSTANT, { message: INSTANT_MESSAGE }),
+    IsISO8601({ strict: true }, { message: INSTANT_MESSAGE }),
+  );
+}
 
-  @ApiPropertyOptional({ enum: DELIVERY_STATES, description: 'delivery.state' })
-  @IsOptional()
-  @IsIn(DELIVERY_STATES, { message: `must be one of ${DELIVERY_STATES.join(', ')}` })
-  delivery?: DeliveryDecision;
-
-  @ApiPropertyOptional({ enum: RETURN_STATES, description: 'return.state' })
-  @IsOptional()
-  @IsIn(RETURN_STATES, { message: `must be one of ${RETURN_STATES.join(', ')}` })
-  return?: ReturnDecision;
-
-  @ApiPropertyOptional({ description: 'Orders first recorded at or after this instant (ISO 8601)' })
-  @IsOptional()
-  @Matches(INSTANT, { message: INSTANT_MESSAGE })
-  @IsISO8601({ strict: true }, { message: INSTANT_MESSAGE })
-  from?: string;
-
-  @ApiPropertyOptional({ description: 'Orders first recorded before this instant (ISO 8601)' })
-  @IsOptional()
-  @Matches(INSTANT, { message: INSTANT_MESSAGE })
-  @IsISO8601({ strict: true }, { message: INSTANT_MESSAGE })
-  to?: string;
-
+/** The paging of every admin list: a page size and where the previous page ended. */
+export class PageQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 })
   @IsOptional()
   @Type(() => Number)
@@ -86,7 +71,30 @@ export class OrderListQuery {
   cursor?: string;
 }
 
-export class NotificationListQuery {
+export class OrderListQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: ORDER_STATUSES })
+  @IsOptional()
+  @IsIn(ORDER_STATUSES, { message: `must be one of ${ORDER_STATUSES.join(', ')}` })
+  status?: OrderStatus;
+
+  @ApiPropertyOptional({ enum: DELIVERY_STATES, description: 'delivery.state' })
+  @IsOptional()
+  @IsIn(DELIVERY_STATES, { message: `must be one of ${DELIVERY_STATES.join(', ')}` })
+  delivery?: DeliveryDecision;
+
+  @ApiPropertyOptional({ enum: RETURN_STATES, description: 'return.state' })
+  @IsOptional()
+  @IsIn(RETURN_STATES, { message: `must be one of ${RETURN_STATES.join(', ')}` })
+  return?: ReturnDecision;
+
+  @OptionalInstant('Orders first recorded at or after this instant (ISO 8601)')
+  from?: string;
+
+  @OptionalInstant('Orders first recorded before this instant (ISO 8601)')
+  to?: string;
+}
+
+export class NotificationListQuery extends PageQuery {
   @ApiPropertyOptional()
   @IsOptional()
   @IsString()
@@ -123,31 +131,11 @@ export class NotificationListQuery {
   @IsBoolean({ message: 'must be true or false' })
   verified?: boolean;
 
-  @ApiPropertyOptional({ description: 'Received at or after this instant (ISO 8601)' })
-  @IsOptional()
-  @Matches(INSTANT, { message: INSTANT_MESSAGE })
-  @IsISO8601({ strict: true }, { message: INSTANT_MESSAGE })
+  @OptionalInstant('Received at or after this instant (ISO 8601)')
   from?: string;
 
-  @ApiPropertyOptional({ description: 'Received before this instant (ISO 8601)' })
-  @IsOptional()
-  @Matches(INSTANT, { message: INSTANT_MESSAGE })
-  @IsISO8601({ strict: true }, { message: INSTANT_MESSAGE })
+  @OptionalInstant('Received before this instant (ISO 8601)')
   to?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: PAGE_SIZE_MESSAGE })
-  @Min(1, { message: PAGE_SIZE_MESSAGE })
-  @Max(MAX_PAGE_SIZE, { message: PAGE_SIZE_MESSAGE })
-  limit?: number;
-
-  @ApiPropertyOptional({ description: "The previous page's nextCursor" })
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
-  cursor?: string;
 }
 
 /** `POST /admin/replay`: exactly one of `all`, `from` with `to`, or `ids`. */
@@ -157,16 +145,10 @@ export class ReplayRequest {
   @IsIn([true], { message: 'must be true when given' })
   all?: true;
 
-  @ApiPropertyOptional({ description: 'Notifications received at or after this instant (with `to`)' })
-  @IsOptional()
-  @Matches(INSTANT, { message: INSTANT_MESSAGE })
-  @IsISO8601({ strict: true }, { message: INSTANT_MESSAGE })
+  @OptionalInstant('Notifications received at or after this instant (with `to`)')
   from?: string;
 
-  @ApiPropertyOptional({ description: 'Notifications received before this instant (with `from`)' })
-  @IsOptional()
-  @Matches(INSTANT, { message: INSTANT_MESSAGE })
-  @IsISO8601({ strict: true }, { message: INSTANT_MESSAGE })
+  @OptionalInstant('Notifications received before this instant (with `from`)')
   to?: string;
 
   @ApiPropertyOptional({ type: [Number], description: `Inbox ids, 1 to ${MAX_REPLAY_IDS}` })

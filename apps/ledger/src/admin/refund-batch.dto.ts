@@ -2,7 +2,6 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { formatYuan } from '@ledger/alipay-protocol';
 import type { RefundMode } from '@ledger/domain';
 import {
-  MAX_PAGE_SIZE,
   REFUND_BATCH_STATES,
   type RefundBatchListItem,
   type RefundBatchRecord,
@@ -10,9 +9,8 @@ import {
   type RefundBatchSummary,
   type RefundRecordOutcome,
 } from '@ledger/projections';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { INSTANT, INSTANT_MESSAGE, PAGE_SIZE_MESSAGE } from './admin.dto';
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { OptionalInstant, PageQuery } from './admin.dto';
 
 // Lists of the unions, written as records so that the compiler finds a value added to one.
 const MODE_SET: Record<RefundMode, true> = { pwd: true, nopwd: true };
@@ -20,7 +18,7 @@ const OUTCOME_SET: Record<RefundRecordOutcome, true> = { refunded: true, already
 const REFUND_MODES = Object.keys(MODE_SET) as RefundMode[];
 const OUTCOMES = Object.keys(OUTCOME_SET) as RefundRecordOutcome[];
 
-export class RefundBatchListQuery {
+export class RefundBatchListQuery extends PageQuery {
   @ApiPropertyOptional({ enum: REFUND_BATCH_STATES })
   @IsOptional()
   @IsIn(REFUND_BATCH_STATES, { message: `must be one of ${REFUND_BATCH_STATES.join(', ')}` })
@@ -37,31 +35,11 @@ export class RefundBatchListQuery {
   @MaxLength(64, { message: 'must be an out_trade_no (1 to 64 letters, digits, _ or -)' })
   outTradeNo?: string;
 
-  @ApiPropertyOptional({ description: 'Batches submitted at or after this instant (ISO 8601)' })
-  @IsOptional()
-  @Matches(INSTANT, { message: INSTANT_MESSAGE })
-  @IsISO8601({ strict: true }, { message: INSTANT_MESSAGE })
+  @OptionalInstant('Batches submitted at or after this instant (ISO 8601)')
   from?: string;
 
-  @ApiPropertyOptional({ description: 'Batches submitted before this instant (ISO 8601)' })
-  @IsOptional()
-  @Matches(INSTANT, { message: INSTANT_MESSAGE })
-  @IsISO8601({ strict: true }, { message: INSTANT_MESSAGE })
+  @OptionalInstant('Batches submitted before this instant (ISO 8601)')
   to?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: PAGE_SIZE_MESSAGE })
-  @Min(1, { message: PAGE_SIZE_MESSAGE })
-  @Max(MAX_PAGE_SIZE, { message: PAGE_SIZE_MESSAGE })
-  limit?: number;
-
-  @ApiPropertyOptional({ description: "The previous page's nextCursor" })
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
-  cursor?: string;
 }
 
 class RefundRecordResultView {
