@@ -69,9 +69,8 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
   ) {
     this.loop = new WorkerLoop({
       name: 'fulfilment',
-      ...(database.kind === 'postgres' ? { dataSource } : {}),
+      ...(database.kind === 'postgres' ? { lease: { dataSource, retryMs: options.leaseRetryMs } } : {}),
       pollMs: options.pollMs,
-      leaseRetryMs: options.leaseRetryMs,
       logger,
       pass: async () => (await this.runOnce()) > 0,
     });

@@ -58,7 +58,6 @@ export class RefundOverdueCheck implements OnApplicationBootstrap, BeforeApplica
     this.loop = new WorkerLoop({
       name: CONTEXT,
       pollMs: options.intervalMs,
-      leaseRetryMs: options.intervalMs,
       logger,
       pass: async () => {
         await this.runOnce();

@@ -43,9 +43,10 @@ export class RefundResender implements OnApplicationBootstrap, BeforeApplication
   ) {
     this.loop = new WorkerLoop({
       name: 'refund-resender',
-      ...(database.kind === 'postgres' ? { dataSource } : {}),
+      ...(database.kind === 'postgres'
+        ? { lease: { dataSource, retryMs: options.resender.leaseRetryMs } }
+        : {}),
       pollMs: options.resender.pollMs,
-      leaseRetryMs: options.resender.leaseRetryMs,
       logger,
       pass: async () => {
         await this.runOnce();

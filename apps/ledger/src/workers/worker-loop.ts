@@ -5,12 +5,13 @@ import { WorkerLease } from './worker-lease';
 export interface WorkerLoopOptions {
   /** The worker's name: its lease on PostgreSQL, and the context of its log lines. */
   name: string;
-  /** Given on PostgreSQL, where instances share the database: one at a time runs the loop. */
-  dataSource?: DataSource;
+  /**
+   * Given on PostgreSQL, where instances share the database: one at a time runs the loop, and one without
+   * the lease tries to take it over every `retryMs`.
+   */
+  lease?: { dataSource: DataSource; retryMs: number };
   /** The pause after a pass that found nothing more to do, or that failed. */
   pollMs: number;
-  /** How often an instance without the lease tries to take it over. */
-  leaseRetryMs: number;
   logger: LedgerLogger;
   /** One pass over the work; resolves true when more work may be waiting (the next pass starts at once). */
   pass: () => Promise<boolean>;
@@ -27,12 +28,17 @@ function errorMessage(error: unknown): string {
  */
 export class WorkerLoop {
   private readonly stopSignal = new AbortController();
-  private readonly lease?: WorkerLease;
+  private readonly lease?: { holder: WorkerLease; retryMs: number };
   private readonly sleepers = new Set<() => void>();
   private loop?: Promise<void>;
 
   constructor(private readonly options: WorkerLoopOptions) {
-    if (options.dataSource !== undefined) this.lease = new WorkerLease(options.dataSource, options.name);
+    if (options.lease !== undefined) {
+      this.lease = {
+        holder: new WorkerLease(options.lease.dataSource, options.name),
+        retryMs: options.lease.retryMs,
+      };
+    }
   }
 
   /** Aborts when the loop is stopping: for the calls a pass makes (hooks, the gateway). */
@@ -56,11 +62,11 @@ export class WorkerLoop {
   }
 
   private async run(): Promise<void> {
-    const { pollMs, leaseRetryMs, logger, name, pass } = this.options;
+    const { pollMs, logger, name, pass } = this.options;
     while (!this.stopping) {
       try {
-        if (this.lease !== undefined && !(await this.lease.acquire())) {
-          await this.sleep(leaseRetryMs);
+        if (this.lease !== undefined && !(await this.lease.holder.acquire())) {
+          await this.sleep(this.lease.retryMs);
         } else if (!(await pass())) {
           await this.sleep(pollMs);
         }
@@ -70,7 +76,7 @@ export class WorkerLoop {
         await this.sleep(pollMs);
       }
     }
-    await this.lease?.release().catch(() => undefined);
+    await this.lease?.holder.release().catch(() => undefined);
   }
 
   private sleep(ms: number): Promise<void> {
