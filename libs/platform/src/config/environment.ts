@@ -14,6 +14,15 @@ import {
   MinLength,
 } from 'class-validator';
 
+const toNumber = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : Number(value);
+
+const TIMEOUT_MESSAGE = (name: string, example: number) =>
+  `${name} must be a number of milliseconds from 100 to 3600000, e.g. ${example}`;
+
+const RETENTION_MESSAGE =
+  'INBOX_RETENTION_DAYS must be a number of days from 1 to 36500 after which unverified notifications may be purged, e.g. 90';
+
 const REFUND_TIMEOUT_MESSAGE =
   'REFUND_RESULT_TIMEOUT_MINUTES must be a number of minutes above 0 and at most 525600 (a year), e.g. 1440';
 
@@ -123,6 +132,42 @@ export class Environment {
     message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
   })
   LOG_LEVEL?: string;
+
+  @IsOptional()
+  @Transform(toNumber)
+  @IsInt({ message: TIMEOUT_MESSAGE('DATABASE_STATEMENT_TIMEOUT_MS', 30_000) })
+  @Min(100, { message: TIMEOUT_MESSAGE('DATABASE_STATEMENT_TIMEOUT_MS', 30_000) })
+  @Max(3_600_000, { message: TIMEOUT_MESSAGE('DATABASE_STATEMENT_TIMEOUT_MS', 30_000) })
+  DATABASE_STATEMENT_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @Transform(toNumber)
+  @IsInt({ message: TIMEOUT_MESSAGE('DATABASE_LOCK_TIMEOUT_MS', 10_000) })
+  @Min(100, { message: TIMEOUT_MESSAGE('DATABASE_LOCK_TIMEOUT_MS', 10_000) })
+  @Max(3_600_000, { message: TIMEOUT_MESSAGE('DATABASE_LOCK_TIMEOUT_MS', 10_000) })
+  DATABASE_LOCK_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @Transform(toNumber)
+  @IsInt({ message: TIMEOUT_MESSAGE('DATABASE_ACQUIRE_TIMEOUT_MS', 5_000) })
+  @Min(100, { message: TIMEOUT_MESSAGE('DATABASE_ACQUIRE_TIMEOUT_MS', 5_000) })
+  @Max(3_600_000, { message: TIMEOUT_MESSAGE('DATABASE_ACQUIRE_TIMEOUT_MS', 5_000) })
+  DATABASE_ACQUIRE_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @Transform(toNumber)
+  @IsInt({ message: RETENTION_MESSAGE })
+  @Min(1, { message: RETENTION_MESSAGE })
+  @Max(36_500, { message: RETENTION_MESSAGE })
+  INBOX_RETENTION_DAYS?: number;
+
+  @IsOptional()
+  @Matches(/^(\*|https?:\/\/[^\s,/]+(,https?:\/\/[^\s,/]+)*)$/, {
+    message:
+      'CORS_ORIGINS must be origins separated by commas (e.g. https://admin.example.com,https://ops.example.com), ' +
+      'or * for any origin',
+  })
+  CORS_ORIGINS?: string;
 
   @IsOptional()
   @Transform(({ value }: { value: unknown }) =>

@@ -19,8 +19,21 @@ describe('loadConfig', () => {
   it('runs in demo mode with the SPEC §4 defaults when nothing is set', () => {
     const config = loadConfig({}, noEnvFile);
     expect(config.mode).toBe('demo');
-    expect(config.http).toEqual({ port: 3000, host: '0.0.0.0', publicBaseUrl: 'http://localhost:3000' });
-    expect(config.database).toEqual({ url: undefined, dataDir: '/srv/ledger/.data', poolSize: 10 });
+    expect(config.http).toEqual({
+      port: 3000,
+      host: '0.0.0.0',
+      publicBaseUrl: 'http://localhost:3000',
+      corsOrigins: [],
+    });
+    expect(config.database).toEqual({
+      url: undefined,
+      dataDir: '/srv/ledger/.data',
+      poolSize: 10,
+      statementTimeoutMs: 30_000,
+      lockTimeoutMs: 10_000,
+      acquireTimeoutMs: 5_000,
+    });
+    expect(config.inbox).toEqual({ unverifiedRetentionDays: 90 });
     expect(config.alipay).toMatchObject({
       partner: DEMO_ALIPAY.partner,
       sellerId: DEMO_ALIPAY.partner,
@@ -39,6 +52,37 @@ describe('loadConfig', () => {
     expect(loadConfig({ FULFILMENT_WORKER: 'false' }, noEnvFile).fulfilment.enabled).toBe(false);
     expect(problemsOf({ FULFILMENT_WORKER: 'off' })).toEqual([
       'FULFILMENT_WORKER="off": FULFILMENT_WORKER must be true or false',
+    ]);
+  });
+
+  it('reads the database timeouts, the inbox retention and the CORS origins, and refuses bad ones', () => {
+    const config = loadConfig(
+      {
+        DATABASE_STATEMENT_TIMEOUT_MS: '60000',
+        DATABASE_LOCK_TIMEOUT_MS: '2000',
+        DATABASE_ACQUIRE_TIMEOUT_MS: '1500',
+        INBOX_RETENTION_DAYS: '30',
+        CORS_ORIGINS: 'https://admin.example.com,http://ops.example.com:8080',
+      },
+      noEnvFile,
+    );
+    expect(config.database).toMatchObject({
+      statementTimeoutMs: 60_000,
+      lockTimeoutMs: 2_000,
+      acquireTimeoutMs: 1_500,
+    });
+    expect(config.inbox.unverifiedRetentionDays).toBe(30);
+    expect(config.http.corsOrigins).toEqual(['https://admin.example.com', 'http://ops.example.com:8080']);
+    expect(
+      problemsOf({
+        DATABASE_STATEMENT_TIMEOUT_MS: '5',
+        INBOX_RETENTION_DAYS: '0',
+        CORS_ORIGINS: 'admin.example.com',
+      }).map((problem) => problem.split(':')[0]),
+    ).toEqual([
+      'DATABASE_STATEMENT_TIMEOUT_MS="5"',
+      'INBOX_RETENTION_DAYS="0"',
+      'CORS_ORIGINS="admin.example.com"',
     ]);
   });
 
@@ -61,7 +105,12 @@ describe('loadConfig', () => {
       noEnvFile,
     );
     expect(config.mode).toBe('live');
-    expect(config.http).toEqual({ port: 8080, host: '0.0.0.0', publicBaseUrl: 'https://shop.example.com' });
+    expect(config.http).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      publicBaseUrl: 'https://shop.example.com',
+      corsOrigins: [],
+    });
     expect(config.alipay.sellerId).toBe('2088123456789012');
     expect(config.alipay.md5Keys).toEqual(['a'.repeat(32), 'b'.repeat(32)]);
     expect(config.alipay.inputCharset).toBe('gbk');

@@ -23,8 +23,24 @@ export const DEFAULT_ALIPAY_GATEWAY = 'https://mapi.alipay.com/gateway.do';
  */
 export class LedgerConfig {
   readonly mode: 'demo' | 'live';
-  readonly http: { port: number; host: string; publicBaseUrl: string };
-  readonly database: { url?: string; dataDir: string; poolSize: number };
+  readonly http: {
+    port: number;
+    host: string;
+    publicBaseUrl: string;
+    /** Origins allowed to call the API from a browser; empty: CORS closed, `*`: any origin. */
+    corsOrigins: string[];
+  };
+  readonly database: {
+    url?: string;
+    dataDir: string;
+    poolSize: number;
+    /** Longest a statement may run before PostgreSQL cancels it. */
+    statementTimeoutMs: number;
+    /** Longest a statement may wait for a lock. */
+    lockTimeoutMs: number;
+    /** Longest a request waits for a pooled connection before it is answered 503. */
+    acquireTimeoutMs: number;
+  };
   readonly alipay: {
     partner: string;
     sellerId: string;
@@ -42,6 +58,8 @@ export class LedgerConfig {
   readonly fulfilment: { enabled: boolean };
   /** How long a submitted refund batch may wait for its result before it is flagged (issue 5 §3). */
   readonly refunds: { resultTimeoutMinutes: number };
+  /** Unverified notifications older than this may be purged by the operator (docs/operations.md). */
+  readonly inbox: { unverifiedRetentionDays: number };
   readonly logLevel: string;
 
   constructor(values: LedgerConfig) {
@@ -124,11 +142,15 @@ export function loadConfig(
       port,
       host: environment.HOST ?? '0.0.0.0',
       publicBaseUrl: (environment.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+      corsOrigins: environment.CORS_ORIGINS?.split(',') ?? [],
     },
     database: {
       url: environment.DATABASE_URL,
       dataDir: resolve(cwd, environment.DATA_DIR ?? './.data'),
       poolSize: environment.DATABASE_POOL_SIZE ?? 10,
+      statementTimeoutMs: environment.DATABASE_STATEMENT_TIMEOUT_MS ?? 30_000,
+      lockTimeoutMs: environment.DATABASE_LOCK_TIMEOUT_MS ?? 10_000,
+      acquireTimeoutMs: environment.DATABASE_ACQUIRE_TIMEOUT_MS ?? 5_000,
     },
     alipay: {
       partner,
@@ -145,6 +167,7 @@ export function loadConfig(
     admin: { token: adminToken ?? randomBytes(24).toString('base64url'), tokenGenerated: !adminToken },
     fulfilment: { enabled: (environment.FULFILMENT_WORKER ?? 'true') === 'true' },
     refunds: { resultTimeoutMinutes: environment.REFUND_RESULT_TIMEOUT_MINUTES ?? 1440 },
+    inbox: { unverifiedRetentionDays: environment.INBOX_RETENTION_DAYS ?? 90 },
     logLevel: environment.LOG_LEVEL ?? 'info',
   });
 }
