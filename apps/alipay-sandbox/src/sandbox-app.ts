@@ -2,6 +2,7 @@ import { ConsoleLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { securityHeaders } from '@ledger/platform';
 import { SandboxModule } from './sandbox.module';
 import { resolveSandboxOptions, type SandboxOptions } from './sandbox-options';
 
@@ -22,6 +23,7 @@ export async function createSandboxApp(options: SandboxOptions): Promise<NestExp
   });
   app.useBodyParser('json', { limit: '100kb' });
   app.disable('x-powered-by');
+  app.use(securityHeaders({ https: false, docsPath: '/docs' }));
   SwaggerModule.setup(
     'docs',
     app,

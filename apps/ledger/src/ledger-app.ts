@@ -1,13 +1,16 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import {
   type LedgerConfig,
   type LedgerDatabase,
   LedgerLogger,
   openDatabase,
+  REQUEST_ID_HEADER,
+  requestContext,
   runMigrations,
+  securityHeaders,
 } from '@ledger/platform';
 import { LedgerModule } from './ledger.module';
 
@@ -40,11 +43,30 @@ export async function createLedgerApp(
     const applied = await runMigrations(database.dataSource, logger);
     if (applied.length > 0) logger.log(`applied migrations: ${applied.join(', ')}`, 'Database');
 
+    // Ahead of everything Nest and the modules install (the Alipay edge's raw-body capture included), so
+    // that every reply has its request id and headers, and every log line of a request names it.
+    const adapter = new ExpressAdapter();
+    adapter.use(requestContext(logger));
+    adapter.use(
+      securityHeaders({ https: config.http.publicBaseUrl.startsWith('https:'), docsPath: '/docs' }),
+    );
     const app = await NestFactory.create<NestExpressApplication>(
       LedgerModule.forRoot({ config, database, logger }),
+      adapter,
       { logger, bufferLogs: true },
     );
     app.disable('x-powered-by');
+    // Closed unless configured: the API is for the merchant's servers and the operator's tools, which
+    // send the admin token; a browser page of another origin gets no CORS headers at all.
+    if (config.http.corsOrigins.length > 0) {
+      app.enableCors({
+        origin: config.http.corsOrigins.includes('*') ? '*' : config.http.corsOrigins,
+        methods: ['GET', 'POST'],
+        allowedHeaders: ['authorization', 'content-type', 'idempotency-key', REQUEST_ID_HEADER],
+        exposedHeaders: [REQUEST_ID_HEADER, 'retry-after'],
+        maxAge: 600,
+      });
+    }
     SwaggerModule.setup(
       'docs',
       app,

@@ -1,5 +1,14 @@
 export * from './config/ledger-config';
 export * from './logging/ledger-logger';
+export { boundedRecord, cutText, MAX_LOG_RECORD } from './logging/bounded-record';
+export {
+  currentRequest,
+  inRequestContext,
+  requestContext,
+  REQUEST_ID_HEADER,
+} from './logging/request-context';
+export type { AccessLog, RequestContext } from './logging/request-context';
+export { pageSecurityHeaders, securityHeaders } from './http/security-headers';
 export * from './database';
 export { LEDGER_MIGRATIONS, pendingMigrations, runMigrations } from './migrations';
 export * from './platform.module';

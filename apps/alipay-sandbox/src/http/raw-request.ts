@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PayloadTooLargeException } from '@nestjs/common';
 import { decodePairs, parseForm } from '@ledger/alipay-protocol';
+import { pageSecurityHeaders } from '@ledger/platform';
 
 /** Gateway requests are small forms; a larger body is refused before it is read to the end. */
 export const MAX_FORM_BYTES = 1024 * 1024;
@@ -56,11 +57,8 @@ export async function readOwnForm(request: IncomingMessage): Promise<Record<stri
 
 export function sendHtml(response: ServerResponse, status: number, html: string): void {
   const body = Buffer.from(html, 'utf8');
-  response.writeHead(status, {
-    'content-type': 'text/html; charset=utf-8',
-    'content-length': body.length,
-    'cache-control': 'no-store',
-  });
+  // The cashier's forms post to itself and are redirected to the merchant's return_url: any form target.
+  response.writeHead(status, { ...pageSecurityHeaders(), 'content-length': body.length });
   response.end(body);
 }
 

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { Controller, Get, Post, Req, Res } from '@nestjs/common';
 import { ApiConsumes, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { NotificationPipeline, type IngestResult, type RawNotification } from '@ledger/ingest';
-import { LedgerLogger } from '@ledger/platform';
+import { LedgerLogger, pageSecurityHeaders } from '@ledger/platform';
 import { ProjectionsService } from '@ledger/projections';
 import type { RequestWithRawBody } from './raw-body';
 import { receivedHeaders } from './raw-body';
@@ -113,8 +113,7 @@ export class AlipayController {
     await this.readYourWrites(result);
     // Always 200: the page is for a person, and some browsers replace short error pages with their own.
     response.writeHead(200, {
-      'content-type': 'text/html; charset=utf-8',
-      'cache-control': 'no-store',
+      ...pageSecurityHeaders([]),
       // The URL carries the signed parameters: do not hand them to the next site.
       'referrer-policy': 'no-referrer',
     });

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { AlipayGateway, AlipayGatewayModule } from '@ledger/alipay-gateway';
 import { NOTIFY_ID_CHECK, NotificationPipeline, type NotifyIdCheck } from '@ledger/ingest';
+import { inRequestContext } from '@ledger/platform';
 import { AlipayController } from './alipay.controller';
 import { captureRawBody } from './raw-body';
 
@@ -32,6 +33,6 @@ import { captureRawBody } from './raw-body';
 })
 export class AlipayModule {
   constructor(adapterHost: HttpAdapterHost) {
-    adapterHost.httpAdapter.use('/alipay', captureRawBody);
+    adapterHost.httpAdapter.use('/alipay', inRequestContext(captureRawBody));
   }
 }

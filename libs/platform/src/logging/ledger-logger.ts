@@ -1,12 +1,28 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
+import { boundedRecord, cutText, MAX_LOG_STRING } from './bounded-record';
+import { currentRequest, type AccessLog } from './request-context';
 
-/** Structured JSON logs (pino) behind Nest's LoggerService, so framework and ledger logs share one stream. */
-export class LedgerLogger implements LoggerService {
+/**
+ * Structured JSON logs (pino) behind Nest's LoggerService, so framework and ledger logs share one stream.
+ * Every line written while a request is handled names its `requestId`; every line is bounded in size
+ * (docs/operations.md, "Logs").
+ */
+export class LedgerLogger implements LoggerService, AccessLog {
   readonly pino: Logger;
 
   constructor(level: string, destination?: pino.DestinationStream) {
-    this.pino = pino({ level, base: { service: 'ledger' } }, destination);
+    this.pino = pino(
+      {
+        level,
+        base: { service: 'ledger' },
+        mixin: () => {
+          const request = currentRequest();
+          return request === undefined ? {} : { requestId: request.requestId };
+        },
+      },
+      destination,
+    );
   }
 
   log(message: unknown, context?: string): void {
@@ -29,13 +45,33 @@ export class LedgerLogger implements LoggerService {
     this.write('fatal', message, context);
   }
 
+  /** The access line of a request: debug when it went well, info for a client error, warn for a 5xx. */
+  request(line: {
+    method: string;
+    path: string;
+    status: number;
+    durationMs: number;
+    finished: boolean;
+  }): void {
+    const level = line.status >= 500 || !line.finished ? 'warn' : line.status >= 400 ? 'info' : 'debug';
+    if (!this.pino.isLevelEnabled(level)) return;
+    this.pino[level](
+      { context: 'HTTP', ...(boundedRecord(line) as object) },
+      `${line.method} ${cutText(line.path, 200)} ${line.finished ? line.status : 'aborted'} ${line.durationMs} ms`,
+    );
+  }
+
   private write(level: pino.Level, message: unknown, context?: string, stack?: string): void {
+    if (!this.pino.isLevelEnabled(level)) return;
     if (message instanceof Error) {
-      this.pino[level]({ context, err: message }, message.message);
+      this.pino[level]({ context, err: boundedRecord(message) }, cutText(message.message, MAX_LOG_STRING));
     } else if (typeof message === 'object' && message !== null) {
-      this.pino[level]({ context, ...message });
+      this.pino[level]({ context, ...(boundedRecord(message) as object) });
     } else {
-      this.pino[level]({ context, stack }, String(message));
+      this.pino[level](
+        { context, ...(stack === undefined ? {} : { stack: cutText(stack, MAX_LOG_STRING) }) },
+        cutText(String(message), MAX_LOG_STRING),
+      );
     }
   }
 }
