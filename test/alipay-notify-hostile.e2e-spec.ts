@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { MAX_NOTIFICATION_BYTES } from '@ledger/ingest';
 import { newNotifyId, newTradeNo, signedNotification, tradeStatusSyncParams } from '@ledger/testing';
 import {
@@ -14,6 +15,55 @@ import {
   tradeNotification,
   type RunningLedger,
 } from './alipay-notify.fixture';
+
+/** What the inbox keeps of a refused body (docs/operations.md, "Bounded storage"). */
+const REFUSED_BODY_EVIDENCE_BYTES = 64 * 1024;
+
+/** A form-like body: `a=aaaa…&a=aaaa…`, the same bytes for the same length. */
+function evidenceOf(length: number): Buffer {
+  const body = Buffer.alloc(length, 'a');
+  for (let i = 1; i < length; i += 4096) body[i] = 0x3d; // '='
+  for (let i = 2048; i < length; i += 4096) body[i] = 0x26; // '&'
+  return body;
+}
+
+/**
+ * POSTs to the notify URL with `headers`, writes `sendBytes` of body and never ends the request: resolves
+ * with the reply, which therefore came before the body was complete. Writes refused once the server closed
+ * the connection are ignored.
+ */
+function postUnfinished(
+  running: RunningLedger,
+  headers: Record<string, string>,
+  sendBytes: number,
+): Promise<{ status: number; text: string; connection: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL('/alipay/notify', running.baseUrl);
+    const request = httpRequest(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    });
+    request.on('response', (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        resolve({
+          status: response.statusCode ?? 0,
+          text: Buffer.concat(chunks).toString('utf8'),
+          connection: response.headers.connection,
+        });
+        request.destroy();
+      });
+    });
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') reject(error);
+    });
+    const body = evidenceOf(sendBytes);
+    for (let offset = 0; offset < body.length; offset += 16 * 1024) {
+      request.write(body.subarray(offset, offset + 16 * 1024));
+    }
+  });
+}
 
 // Forged, tampered and hostile input at the notify edge (issue 4 §9, §10): every one is answered `fail`
 // (or a 4xx), kept in the inbox with its reason where possible, and hurts neither the server nor other
@@ -154,17 +204,45 @@ describe('the notify edge under forged and hostile input', () => {
     expect(row.contentType).toBe(contentType ?? null);
   });
 
-  it('answers 413 and fail to a body over 1 MB, keeping its first megabyte', async () => {
-    const body = Buffer.alloc(MAX_NOTIFICATION_BYTES + 4096, 'a');
-    const reply = await postRaw(running, body, 'application/x-www-form-urlencoded');
-    expect(reply).toEqual({ status: 413, text: 'fail' });
+  it('answers 413 at once to a declared Content-Length over 1 MiB, without reading the body', async () => {
+    const declared = 2 * MAX_NOTIFICATION_BYTES;
+    // Only the first kilobyte is ever sent: the answer must not wait for the rest.
+    const reply = await postUnfinished(running, { 'content-length': String(declared) }, 1024);
+    expect(reply).toEqual({ status: 413, text: 'fail', connection: 'close' });
+    const row = await lastInboxRow(running);
+    expect(row).toMatchObject({
+      outcome: 'rejected',
+      outcomeDetail: { reason: 'body_too_large', declaredBytes: declared },
+      body: { byteLength: 0, receivedBytes: 0, truncated: true },
+      headers: { 'content-length': String(declared) },
+    });
+  });
+
+  it('answers 413 to a chunked body once it passes 1 MiB, keeping its first 64 KiB', async () => {
+    const sent = MAX_NOTIFICATION_BYTES + 256 * 1024;
+    const reply = await postUnfinished(running, { 'transfer-encoding': 'chunked' }, sent);
+    expect(reply).toEqual({ status: 413, text: 'fail', connection: 'close' });
     const row = await lastInboxRow(running);
     expect(row).toMatchObject({
       outcome: 'rejected',
       outcomeDetail: { reason: 'body_too_large' },
-      body: { byteLength: MAX_NOTIFICATION_BYTES, truncated: true },
+      body: { byteLength: REFUSED_BODY_EVIDENCE_BYTES, truncated: true },
     });
     expect(row.body.receivedBytes).toBeGreaterThan(MAX_NOTIFICATION_BYTES);
+    expect(row.body.receivedBytes).toBeLessThanOrEqual(sent);
+    expect(Buffer.from(row.body.base64!, 'base64').equals(evidenceOf(REFUSED_BODY_EVIDENCE_BYTES))).toBe(
+      true,
+    );
+  });
+
+  it('still takes a body of exactly 1 MiB (rejected for its signature, kept whole)', async () => {
+    const body = evidenceOf(MAX_NOTIFICATION_BYTES);
+    expect(await postRaw(running, body, 'application/x-www-form-urlencoded')).toEqual({
+      status: 400,
+      text: 'fail',
+    });
+    const row = await lastInboxRow(running);
+    expect(row).toMatchObject({ body: { byteLength: MAX_NOTIFICATION_BYTES, truncated: false } });
   });
 
   it('refuses a genuine notification whose out_trade_no no order can have', async () => {

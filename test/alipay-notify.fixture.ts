@@ -118,7 +118,7 @@ export async function inboxRows(
   running: RunningLedger,
   outTradeNo: string,
 ): Promise<InboxNotificationView[]> {
-  const { items } = await running.inbox.list({ outTradeNo }, { limit: 500 });
+  const { items } = await running.inbox.list({ outTradeNo }, { limit: 100 });
   return items.reverse();
 }
 

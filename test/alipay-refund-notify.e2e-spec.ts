@@ -164,7 +164,7 @@ async function adminPost(
 
 /** The inbox rows about a batch, oldest first. */
 async function batchRows(running: RunningLedger, batchNo: string) {
-  const { items } = await running.inbox.list({ batchNo }, { limit: 500 });
+  const { items } = await running.inbox.list({ batchNo }, { limit: 100 });
   return items.reverse();
 }
 

@@ -7,6 +7,13 @@ import {
   pendingMigrations,
   runMigrations,
 } from '@ledger/platform';
+import {
+  osOperator,
+  parsePurgeOptions,
+  PURGE_USAGE,
+  purgeUnverified,
+  type PurgeOptions,
+} from './purge-unverified.command';
 
 // Exit codes (STYLE habit 7: coded errors mapped at each edge; sysexits.h values).
 const EXIT = { ok: 0, failure: 1, usage: 64, config: 78 } as const;
@@ -16,12 +23,24 @@ const USAGE = `usage: ledger-cli <command>
 commands:
   migrate          apply the pending migrations to the configured database
   migrate:status   list the pending migrations (exit code 1 when some are pending)
-`;
+${PURGE_USAGE}`;
+
+const COMMANDS = ['migrate', 'migrate:status', 'purge-unverified'] as const;
+
+function isCommand(name: string | undefined): name is (typeof COMMANDS)[number] {
+  return (COMMANDS as readonly (string | undefined)[]).includes(name);
+}
 
 async function main(argv: string[]): Promise<number> {
-  const [command] = argv;
-  if (command !== 'migrate' && command !== 'migrate:status') {
+  const [command, ...args] = argv;
+  if (!isCommand(command) || (command !== 'purge-unverified' && args.length > 0)) {
     process.stderr.write(USAGE);
+    return EXIT.usage;
+  }
+  const purge: PurgeOptions =
+    command === 'purge-unverified' ? parsePurgeOptions(args) : { ok: true, dryRun: false };
+  if (!purge.ok) {
+    process.stderr.write(`${purge.message}\n${USAGE}`);
     return EXIT.usage;
   }
 
@@ -35,6 +54,20 @@ async function main(argv: string[]): Promise<number> {
     logger,
   });
   try {
+    if (command === 'purge-unverified') {
+      const pending = await pendingMigrations(database.dataSource);
+      if (pending.length > 0) {
+        // Before migration 1732000000009 the inbox refuses every DELETE: run `migrate` first.
+        process.stderr.write(`pending migrations (${pending.join(', ')}): run ledger-cli migrate first\n`);
+        return EXIT.failure;
+      }
+      await purgeUnverified(database.dataSource, logger, {
+        olderThanDays: purge.olderThanDays ?? config.inbox.unverifiedRetentionDays,
+        dryRun: purge.dryRun,
+        operator: purge.operator ?? osOperator(),
+      });
+      return EXIT.ok;
+    }
     if (command === 'migrate:status') {
       const pending = await pendingMigrations(database.dataSource);
       process.stdout.write(pending.length ? `pending: ${pending.join(', ')}\n` : 'no pending migrations\n');

@@ -18,6 +18,7 @@ export {
 } from './inbox/inbox-notification';
 export { InboxQueries } from './inbox/inbox-queries';
 export { InboxRecovery, INTERRUPTED_AFTER_MS } from './inbox/inbox-recovery';
+export { InboxPurge, PURGE_BATCH_SIZE, type PurgeReport, type PurgeRequest } from './inbox/inbox-purge';
 export {
   OrderCommands,
   type CommandContext,

@@ -34,8 +34,11 @@ export interface OrderPage {
   nextCursor: string | null;
 }
 
-export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 500;
+/** Admin pages are small by default and bounded (docs/operations.md, "Bounded storage"). */
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+/** The most orders one pass of a worker reads from a work list. */
+const MAX_WORK_LIST = 500;
 
 interface OrderRow {
   out_trade_no: string;
@@ -95,13 +98,9 @@ function toSummary(row: OrderRow): OrderSummary {
   };
 }
 
-function checkLimit(limit: number, field: string): number {
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
-    throw new ProjectionsError(
-      'INVALID_FILTER',
-      `${field} must be an integer from 1 to ${MAX_PAGE_SIZE}`,
-      field,
-    );
+function checkLimit(limit: number, field: string, max = MAX_PAGE_SIZE): number {
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > max) {
+    throw new ProjectionsError('INVALID_FILTER', `${field} must be an integer from 1 to ${max}`, field);
   }
   return limit;
 }
@@ -211,7 +210,7 @@ export class OrderQueries {
     const rows = await this.dataSource.query<OrderRow[]>(
       `SELECT ${COLUMNS} FROM ${ORDER_STATUS_TABLE} WHERE ${column} = 'pending'
        ORDER BY updated_at, out_trade_no LIMIT $1`,
-      [checkLimit(limit, 'limit')],
+      [checkLimit(limit, 'limit', MAX_WORK_LIST)],
     );
     return rows.map(toSummary);
   }

@@ -17,7 +17,13 @@ import {
 } from '@ledger/ingest';
 import { AdminTokenGuard } from '../http/admin-token.guard';
 import { ApiError } from '../http/api-error';
-import { instantOf, NotificationListQuery, NotificationPageView, ReplayRequest } from './admin.dto';
+import {
+  instantOf,
+  NotificationListQuery,
+  NotificationPageView,
+  ReplayRequest,
+  timeRange,
+} from './admin.dto';
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -33,16 +39,20 @@ export class AdminNotificationsController {
   @Get('notifications')
   @ApiOperation({
     summary: 'The raw inbox, newest first: each body decoded for reading, with its verification evidence',
+    description:
+      'Pages of 20 by default, at most 100. Each item shows the first 4 KiB of its body (`body.shortened` ' +
+      'says when there is more); `GET /admin/notifications/{id}` shows all of it.',
   })
   @ApiOkResponse({ type: NotificationPageView })
   @ApiBadRequestResponse({ description: 'a filter or the cursor is invalid' })
   list(@Query() query: NotificationListQuery): Promise<NotificationPageView> {
     const { limit, cursor, from, to, ...filters } = query;
+    const range = timeRange(from, to);
     return this.inbox.list(
       {
         ...filters,
-        ...(from === undefined ? {} : { receivedFrom: instantOf(from) }),
-        ...(to === undefined ? {} : { receivedTo: instantOf(to) }),
+        ...(range.from === undefined ? {} : { receivedFrom: range.from }),
+        ...(range.to === undefined ? {} : { receivedTo: range.to }),
       },
       { ...(limit === undefined ? {} : { limit }), ...(cursor === undefined ? {} : { cursor }) },
     );

@@ -14,7 +14,7 @@ import { InboxQueries } from '@ledger/ingest';
 import { OrderQueries } from '@ledger/projections';
 import { AdminTokenGuard } from '../http/admin-token.guard';
 import { ApiError } from '../http/api-error';
-import { instantOf, OrderHistory, OrderListQuery } from './admin.dto';
+import { OrderHistory, OrderListQuery, timeRange } from './admin.dto';
 import { OrderPageView, OrderView, toOrderListItem, toOrderView } from './order-view';
 
 // Events caused by a notification carry its inbox id as causationId; API calls carry `api:<uuid>`.
@@ -33,7 +33,10 @@ export class AdminOrdersController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'List orders, newest first: filter by status, decisions and time; cursor pages' })
+  @ApiOperation({
+    summary: 'List orders, newest first: filter by status, decisions and time; cursor pages',
+    description: 'Pages of 20 by default, at most 100.',
+  })
   @ApiOkResponse({ type: OrderPageView })
   @ApiBadRequestResponse({ description: 'a filter or the cursor is invalid' })
   async list(@Query() query: OrderListQuery): Promise<OrderPageView> {
@@ -42,8 +45,7 @@ export class AdminOrdersController {
         ...(query.status === undefined ? {} : { status: query.status }),
         ...(query.delivery === undefined ? {} : { deliveryState: query.delivery }),
         ...(query.return === undefined ? {} : { returnState: query.return }),
-        ...(query.from === undefined ? {} : { from: instantOf(query.from) }),
-        ...(query.to === undefined ? {} : { to: instantOf(query.to) }),
+        ...timeRange(query.from, query.to),
         ...(query.limit === undefined ? {} : { limit: query.limit }),
       },
       query.cursor,

@@ -12,7 +12,7 @@ import { parseBatchNo } from '@ledger/alipay-protocol';
 import { RefundBatchQueries } from '@ledger/projections';
 import { AdminTokenGuard } from '../http/admin-token.guard';
 import { ApiError } from '../http/api-error';
-import { instantOf } from './admin.dto';
+import { timeRange } from './admin.dto';
 import {
   RefundBatchListQuery,
   RefundBatchPageView,
@@ -33,6 +33,7 @@ export class AdminRefundBatchesController {
   @ApiOperation({
     summary:
       'List refund batches, newest first: filter by state, mode, order and submission time; cursor pages',
+    description: 'Pages of 20 by default, at most 100. Items leave out the records: read one batch for them.',
   })
   @ApiOkResponse({ type: RefundBatchPageView })
   @ApiBadRequestResponse({ description: 'a filter or the cursor is invalid' })
@@ -42,8 +43,7 @@ export class AdminRefundBatchesController {
         ...(query.state === undefined ? {} : { state: query.state }),
         ...(query.mode === undefined ? {} : { mode: query.mode }),
         ...(query.outTradeNo === undefined ? {} : { outTradeNo: query.outTradeNo }),
-        ...(query.from === undefined ? {} : { from: instantOf(query.from) }),
-        ...(query.to === undefined ? {} : { to: instantOf(query.to) }),
+        ...timeRange(query.from, query.to),
         ...(query.limit === undefined ? {} : { limit: query.limit }),
       },
       query.cursor,

@@ -8,7 +8,7 @@ import {
   type InboxChannel,
   type InboxOutcome,
 } from '@ledger/ingest';
-import { MAX_PAGE_SIZE } from '@ledger/projections';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '@ledger/projections';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -25,6 +25,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { ApiError } from '../http/api-error';
 import { DELIVERY_STATES, ORDER_STATUSES, RETURN_STATES } from './order-view';
 
 /**
@@ -35,6 +36,35 @@ import { DELIVERY_STATES, ORDER_STATUSES, RETURN_STATES } from './order-view';
 const INSTANT = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 const INSTANT_MESSAGE = 'must be an ISO 8601 date, or a date and time with Z or an offset';
 const PAGE_SIZE_MESSAGE = `must be an integer from 1 to ${MAX_PAGE_SIZE}`;
+
+/** Identifiers Alipay sends (out_trade_no, trade_no, batch_no) are at most 64 characters. */
+const MAX_ID_FILTER = 64;
+/** notify_id has no documented length; this is well above any seen. */
+const MAX_NOTIFY_ID_FILTER = 256;
+
+/** A string filter of an admin list, bounded so that no filter costs more than an index key. */
+function IdFilter(max: number): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({ maxLength: max }),
+    IsOptional(),
+    IsString(),
+    MaxLength(max, { message: `must be at most ${max} characters` }),
+  );
+}
+
+/**
+ * The validated `from` and `to` of a list as instants: a range whose start is after its end is refused,
+ * never answered with an empty page.
+ * @throws ApiError `INVALID_REQUEST` naming `from`.
+ */
+export function timeRange(from: string | undefined, to: string | undefined): { from?: Date; to?: Date } {
+  const start = instantOf(from);
+  const end = instantOf(to);
+  if (start !== undefined && end !== undefined && start > end) {
+    throw new ApiError('INVALID_REQUEST', `from: must not be after to (${from} > ${to})`, 'from');
+  }
+  return { ...(start === undefined ? {} : { from: start }), ...(end === undefined ? {} : { to: end }) };
+}
 
 /** The instant of a validated query value, or undefined. */
 export function instantOf(value: string | undefined): Date | undefined {
@@ -56,7 +86,7 @@ export function OptionalInstant(description: string): PropertyDecorator {
 
 /** The paging of every admin list: a page size and where the previous page ended. */
 export class PageQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: 50 })
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
   @IsOptional()
   @Type(() => Number)
   @IsInt({ message: PAGE_SIZE_MESSAGE })
@@ -95,24 +125,16 @@ export class OrderListQuery extends PageQuery {
 }
 
 export class NotificationListQuery extends PageQuery {
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
+  @IdFilter(MAX_ID_FILTER)
   outTradeNo?: string;
 
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
+  @IdFilter(MAX_ID_FILTER)
   tradeNo?: string;
 
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
+  @IdFilter(MAX_NOTIFY_ID_FILTER)
   notifyId?: string;
 
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
+  @IdFilter(MAX_ID_FILTER)
   batchNo?: string;
 
   @ApiPropertyOptional({ enum: INBOX_CHANNELS })

@@ -43,6 +43,9 @@ function rawNotification(request: RequestWithRawBody, channel: RawNotification['
       : { contentType: Array.isArray(contentType) ? contentType.join(', ') : contentType }),
     body: body ?? Buffer.alloc(0),
     receivedBytes: channel === 'return' ? (body?.length ?? 0) : (captured?.receivedBytes ?? 0),
+    ...(channel === 'return' || captured?.declaredBytes === undefined
+      ? {}
+      : { declaredBytes: captured.declaredBytes }),
     truncated: channel !== 'return' && captured?.truncated === true,
   };
 }
@@ -72,7 +75,10 @@ export class AlipayController {
     status: 400,
     description: '`fail`: not verified or unusable; kept in the inbox with the reason',
   })
-  @ApiResponse({ status: 413, description: '`fail`: larger than 1 MB; its first megabyte is kept' })
+  @ApiResponse({
+    status: 413,
+    description: '`fail`: larger than 1 MiB, refused before it is read in full; its first 64 KiB are kept',
+  })
   @ApiResponse({
     status: 503,
     description: '`fail`: could not be finished now (gateway, database); Alipay retries',
@@ -95,7 +101,10 @@ export class AlipayController {
     status: 400,
     description: '`fail`: not verified, unusable, or another notify_type; kept in the inbox with the reason',
   })
-  @ApiResponse({ status: 413, description: '`fail`: larger than 1 MB; its first megabyte is kept' })
+  @ApiResponse({
+    status: 413,
+    description: '`fail`: larger than 1 MiB, refused before it is read in full; its first 64 KiB are kept',
+  })
   @ApiResponse({
     status: 503,
     description: '`fail`: could not be finished now (gateway, database); Alipay retries',

@@ -3,10 +3,13 @@ import { MAX_NOTIFICATION_BYTES } from '@ledger/ingest';
 
 /** A request body exactly as it arrived, before any parser looked at it (SPEC §2 "Raw bytes first"). */
 export interface CapturedBody {
-  /** At most `MAX_NOTIFICATION_BYTES`. */
+  /** At most `MAX_NOTIFICATION_BYTES` (the inbox keeps less of a refused body). */
   bytes: Buffer;
   /** Bytes read when the capture ended: more than `bytes.length` when the body was cut. */
   receivedBytes: number;
+  /** The Content-Length the sender declared, when it declared one. */
+  declaredBytes?: number;
+  /** Refused: over the cap by its Content-Length (then unread) or by what arrived. */
   truncated: boolean;
   /** Headers as received (names in lower case, repeated ones with every value), Content-Type included. */
   headers: Record<string, string | string[]>;
@@ -31,13 +34,21 @@ export function receivedHeaders(request: IncomingMessage): Record<string, string
   return headers;
 }
 
+/** A Content-Length as a number of bytes, when it is one (Node has already refused a malformed one). */
+function declaredLength(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d{1,15}$/.test(value.trim())) return undefined;
+  return Number(value.trim());
+}
+
 /**
  * Express middleware for `/alipay/*`, installed ahead of the framework's body parsers: Alipay's malformed
  * Content-Type (`application/x-www-form-urlencoded; text/html; charset=UTF-8`, reference §2.4) makes stock
  * parsers drop the body or refuse GBK, and a parsed body is no longer the bytes that were signed. It reads
- * the body into a buffer of at most `MAX_NOTIFICATION_BYTES`; a larger one is cut (the rest is discarded as
- * it arrives) and handed on at once, so the controller can keep what it can and answer 413. The body-type
- * headers are then hidden from the parsers downstream, which therefore leave the request alone.
+ * the body into a buffer of at most `MAX_NOTIFICATION_BYTES`. A larger body is refused before it is
+ * buffered (docs/operations.md, "Bounded storage"): a Content-Length over the cap is handed on at once,
+ * unread; a chunked body is handed on as soon as it passes the cap and no more of it is read. The controller
+ * keeps what the inbox keeps of it and answers 413, closing the connection. The body-type headers are then
+ * hidden from the parsers downstream, which therefore leave the request alone.
  */
 export function captureRawBody(
   request: RequestWithRawBody,
@@ -45,6 +56,7 @@ export function captureRawBody(
   next: (error?: unknown) => void,
 ): void {
   const headers = receivedHeaders(request);
+  const declaredBytes = declaredLength(request.headers['content-length']);
   const chunks: Buffer[] = [];
   let kept = 0;
   let received = 0;
@@ -56,6 +68,7 @@ export function captureRawBody(
     request.alipayRawBody = {
       bytes: Buffer.concat(chunks, kept),
       receivedBytes: received,
+      ...(declaredBytes === undefined ? {} : { declaredBytes }),
       truncated,
       headers,
     };
@@ -65,15 +78,24 @@ export function captureRawBody(
     next();
   };
 
-  request.on('data', (chunk: Buffer) => {
+  if (declaredBytes !== undefined && declaredBytes > MAX_NOTIFICATION_BYTES) {
+    handOn(true);
+    return;
+  }
+
+  const onData = (chunk: Buffer) => {
     received += chunk.length;
-    if (kept < MAX_NOTIFICATION_BYTES) {
-      const part = chunk.subarray(0, MAX_NOTIFICATION_BYTES - kept);
-      chunks.push(part);
-      kept += part.length;
+    if (received <= MAX_NOTIFICATION_BYTES) {
+      chunks.push(chunk);
+      kept += chunk.length;
+      return;
     }
-    if (received > MAX_NOTIFICATION_BYTES) handOn(true);
-  });
+    // Over the cap: stop reading. The rest stays unread until the 413 closes the connection.
+    request.off('data', onData);
+    request.pause();
+    handOn(true);
+  };
+  request.on('data', onData);
   request.once('end', () => handOn(false));
   request.once('error', (error) => {
     // The sender went away mid-body: there is no notification to keep and nobody to answer.

@@ -1,4 +1,13 @@
-import type { Charset, ProtocolError, TextParam, VerificationExplanation } from '@ledger/alipay-protocol';
+import type {
+  Charset,
+  CharsetSource,
+  ProtocolError,
+  SignType,
+  TextParam,
+  VerificationExplanation,
+  VerificationReason,
+  VerificationSource,
+} from '@ledger/alipay-protocol';
 
 /**
  * Where a notification came in: `notify` (POST notify_url), `return` (the buyer's GET return_url, its raw
@@ -51,7 +60,7 @@ export type NotifyVerifyEvidence =
 
 /** Why a notification was rejected (answered `fail`, nothing appended). */
 export type RejectionReason =
-  /** More than the 1 MB the edge accepts: only its first bytes are kept. */
+  /** More than the 1 MiB the edge accepts: refused unread, or once the cap was reached; 64 KiB kept at most. */
   | 'body_too_large'
   /** The signature did not verify; `verification.outcome` says why. */
   | 'signature'
@@ -88,8 +97,12 @@ export type InboxOutcomeDetail =
       outcome: 'rejected';
       reason: RejectionReason;
       message: string;
-      /** `malformed`: every problem, each naming its parameter. */
+      /** `malformed`: every problem, each naming its parameter (the first 20 when not verified). */
       errors?: readonly ProtocolError[];
+      /** How many problems there were, when `errors` lists only the first ones. */
+      errorCount?: number;
+      /** `body_too_large`: the Content-Length the sender declared, when it declared one. */
+      declaredBytes?: number;
     }
   | {
       outcome: 'applied';
@@ -115,6 +128,33 @@ export type InboxOutcomeDetail =
       message: string;
     };
 
+/**
+ * What is kept of an unverified notification's explanation when its JSON is larger than the store keeps
+ * (docs/operations.md, "Bounded storage"): its outcome, summary and sizes.
+ */
+export interface CutVerificationExplanation {
+  readonly source: VerificationSource;
+  readonly byteLength: number;
+  readonly charset: Charset;
+  readonly charsetSource: CharsetSource;
+  readonly configuredSignType: SignType;
+  readonly outcome: VerificationReason;
+  readonly summary: string;
+  readonly cut: {
+    /** The size of the whole explanation's JSON. */
+    readonly explanationBytes: number;
+    readonly limitBytes: number;
+    readonly parameters: number;
+    readonly formIssues: number;
+    readonly duplicateNames: number;
+    /** The first hints, shortened. */
+    readonly hints: readonly string[];
+  };
+}
+
+/** A verification explanation as the inbox keeps it: whole, or cut for an unverified notification. */
+export type StoredVerification = VerificationExplanation | CutVerificationExplanation;
+
 /** One stored notification as the admin API shows it: the raw bytes decoded for reading, and the evidence. */
 export interface InboxNotificationView {
   /** The inbox id: the `causationId` of every event the notification caused. */
@@ -129,7 +169,7 @@ export interface InboxNotificationView {
   headers: Record<string, string | string[]>;
   contentType: string | null;
   body: {
-    /** Bytes kept (at most the 1 MB the edge accepts). */
+    /** Bytes kept (at most the 1 MiB the edge accepts; at most 64 KiB of a refused body). */
     byteLength: number;
     /** Bytes that arrived; more than `byteLength` when the body was cut. */
     receivedBytes: number;
@@ -140,7 +180,7 @@ export interface InboxNotificationView {
     text: string;
     /** The parameters once percent-decoded, in received order. */
     params: readonly TextParam[];
-    /** `text` and `params` come from the first 64 KB only (lists): `InboxQueries.get` reads all of it. */
+    /** `text` and `params` come from the first 4 KiB only (lists): `InboxQueries.get` reads all of it. */
     shortened: boolean;
     /** The exact bytes, base64 (only from `InboxQueries.get`). */
     base64?: string;
@@ -152,8 +192,9 @@ export interface InboxNotificationView {
   batchNo: string | null;
   /** `true`: signature and notify_verify passed; `false`: either refused it; `null`: not (yet) known. */
   verified: boolean | null;
-  /** The protocol's explanation of the signature check (which key matched, what was signed...). */
-  verification: VerificationExplanation | null;
+  /** The protocol's explanation of the signature check (which key matched, what was signed...); its gist
+   * only (`cut`) for an unverified notification whose explanation was large. */
+  verification: StoredVerification | null;
   notifyVerify: NotifyVerifyEvidence | null;
   outcome: InboxOutcome;
   outcomeDetail: InboxOutcomeDetail | null;
@@ -188,5 +229,5 @@ export interface InboxPage {
   nextCursor: string | null;
 }
 
-export const DEFAULT_INBOX_PAGE_SIZE = 50;
-export const MAX_INBOX_PAGE_SIZE = 500;
+export const DEFAULT_INBOX_PAGE_SIZE = 20;
+export const MAX_INBOX_PAGE_SIZE = 100;

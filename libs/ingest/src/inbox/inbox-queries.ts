@@ -15,8 +15,12 @@ import {
 } from './inbox-notification';
 import { inboxColumns, toInboxView, type InboxRow } from './inbox-view';
 
-/** Lists show the first 64 KB of each body; `get` shows all of it. */
-const LIST_BODY_BYTES = 64 * 1024;
+/**
+ * Lists read and show the first 4 KiB of each body (a genuine notification is smaller); `get` shows all of
+ * it. The cut is made by the database, so a list never loads a whole body (docs/operations.md, "Bounded
+ * storage").
+ */
+const LIST_BODY_BYTES = 4 * 1024;
 const CURSOR_PREFIX = 'inbox:';
 /** Longest text filter: longer than any identifier Alipay sends, short enough to be an index key. */
 const MAX_FILTER_LENGTH = 256;

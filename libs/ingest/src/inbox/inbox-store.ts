@@ -1,8 +1,15 @@
 import { decodeBytes, parseForm, type VerificationExplanation } from '@ledger/alipay-protocol';
 import type { AppendResult, AppendRow, EventStore, ExpectedVersion, NewEvent } from '@ledger/event-store';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { RawNotification } from '../pipeline/raw-notification';
+import { MAX_NOTIFICATION_BYTES, type RawNotification } from '../pipeline/raw-notification';
 import type { InboxOutcome, InboxOutcomeDetail, NotifyVerifyEvidence } from './inbox-notification';
+import {
+  storedBody,
+  storedDetail,
+  storedHeaders,
+  storedNotifyVerify,
+  storedVerification,
+} from './stored-evidence';
 
 /** How the processing of a stored notification ended, with the evidence gathered on the way. */
 export interface InboxFinish {
@@ -67,9 +74,11 @@ export class InboxStore {
   /**
    * INSERTs the raw notification in its own transaction, committed when this resolves: from then on
    * nothing can lose it. Also says which inbox row already processed the notify_id the body names, if any.
+   * A refused body (cut, or over the cap) keeps only its first bytes; headers are bounded.
    */
   async store(raw: RawNotification): Promise<{ id: number; notifyId: string | null; processedBy?: number }> {
-    const ids = extractIdentifiers(raw.body);
+    const { body, truncated } = storedBody(raw.body, raw.truncated, MAX_NOTIFICATION_BYTES);
+    const ids = extractIdentifiers(body);
     const [row] = await this.dataSource.query<{ id: string; processed_by: string | null }[]>(
       `WITH stored AS (
          INSERT INTO inbox_notifications (channel, received_at, remote_address, method, path, headers,
@@ -86,11 +95,11 @@ export class InboxStore {
         raw.remoteAddress === undefined ? null : cleanText(raw.remoteAddress, MAX_EXTRACTED_LENGTH),
         cleanText(raw.method, 16),
         cleanText(raw.path, 2048),
-        jsonbText(raw.headers),
+        jsonbText(storedHeaders(raw.headers)),
         raw.contentType === undefined ? null : cleanText(raw.contentType, 1024),
-        raw.body,
+        body,
         raw.receivedBytes,
-        raw.truncated,
+        truncated,
         ids.notify_id,
         ids.notify_type,
         ids.out_trade_no,
@@ -117,13 +126,18 @@ export class InboxStore {
     );
   }
 
-  /** `$2`.. of an outcome update: outcome, detail, verification, notify_verify, whether and what verified. */
+  /**
+   * `$2`.. of an outcome update: outcome, detail, verification, notify_verify, whether and what verified.
+   * The evidence of a notification not (or not yet) verified is bounded; a verified one's is kept whole.
+   */
   private finishParameters(finish: Omit<InboxFinish, 'detail'> & { detail: object }): unknown[] {
+    const whole = finish.verified === true;
+    const { verification, notifyVerify } = finish;
     return [
       finish.outcome,
-      jsonbText(finish.detail),
-      finish.verification === undefined ? null : jsonbText(finish.verification),
-      finish.notifyVerify === undefined ? null : jsonbText(finish.notifyVerify),
+      jsonbText(whole ? finish.detail : storedDetail(finish.detail as InboxOutcomeDetail)),
+      verification === undefined ? null : jsonbText(whole ? verification : storedVerification(verification)),
+      notifyVerify === undefined ? null : jsonbText(whole ? notifyVerify : storedNotifyVerify(notifyVerify)),
       finish.verified !== undefined,
       finish.verified ?? null,
     ];

@@ -1,17 +1,11 @@
-import {
-  decodeBytes,
-  decodePairs,
-  detectCharset,
-  parseForm,
-  type Charset,
-  type VerificationExplanation,
-} from '@ledger/alipay-protocol';
+import { decodeBytes, decodePairs, detectCharset, parseForm, type Charset } from '@ledger/alipay-protocol';
 import type {
   InboxChannel,
   InboxNotificationView,
   InboxOutcome,
   InboxOutcomeDetail,
   NotifyVerifyEvidence,
+  StoredVerification,
 } from './inbox-notification';
 
 /** The columns every inbox read selects, the body cut to `bodyBytes` when given (lists). */
@@ -43,7 +37,7 @@ export interface InboxRow {
   out_trade_no: string | null;
   trade_no: string | null;
   batch_no: string | null;
-  verification: VerificationExplanation | null;
+  verification: StoredVerification | null;
   notify_verify: NotifyVerifyEvidence | null;
   verified: boolean | null;
   outcome: InboxOutcome;

@@ -7,6 +7,7 @@ import { LedgerConfig, LedgerLogger } from '@ledger/platform';
 import { DataSource } from 'typeorm';
 import type { InboxOutcomeDetail, NotifyVerifyEvidence } from '../inbox/inbox-notification';
 import { InboxStore, type InboxFinish } from '../inbox/inbox-store';
+import { storedMessage } from '../inbox/stored-evidence';
 import { refundChannel } from '../refunds/apply-refund-notification';
 import { tradeChannel } from './apply-trade-notification';
 import type { NotificationChannel } from './notification-channel';
@@ -98,10 +99,12 @@ export class NotificationPipeline {
   ): Promise<IngestResult> {
     const inboxId = stored.id;
     if (raw.truncated || raw.body.length > MAX_NOTIFICATION_BYTES) {
+      const declared = raw.declaredBytes === undefined ? '' : `${raw.declaredBytes} bytes declared, `;
       return this.reject(inboxId, {
         outcome: 'rejected',
         reason: 'body_too_large',
-        message: `${raw.receivedBytes} bytes received, more than the ${MAX_NOTIFICATION_BYTES} accepted`,
+        message: `${declared}${raw.receivedBytes} bytes received: more than the ${MAX_NOTIFICATION_BYTES} accepted`,
+        ...(raw.declaredBytes === undefined ? {} : { declaredBytes: raw.declaredBytes }),
       });
     }
 
@@ -233,7 +236,9 @@ export class NotificationPipeline {
     detail: Extract<InboxOutcomeDetail, { outcome: 'rejected' }>,
     evidence: Omit<InboxFinish, 'outcome' | 'detail'> = {},
   ): Promise<IngestResult> {
-    this.logger.warn(`notification ${inboxId} rejected (${detail.reason}): ${detail.message}`, CONTEXT);
+    // The message of a hostile body (a verification summary) can be long: the log line says as much as the row.
+    const message = storedMessage(detail.message);
+    this.logger.warn(`notification ${inboxId} rejected (${detail.reason}): ${message}`, CONTEXT);
     try {
       await this.inbox.finish(inboxId, { ...evidence, outcome: 'rejected', detail });
     } catch (error) {

@@ -2,7 +2,10 @@ import type { OrderState } from '@ledger/domain';
 import type { GlobalCheckpoint } from '@ledger/event-store';
 import type { InboxChannel, InboxOutcome, InboxOutcomeDetail } from '../inbox/inbox-notification';
 
-/** The most a notification body (or return_url query) may weigh; more is cut, kept in part and rejected. */
+/**
+ * The most a notification body (or return_url query) may weigh; a larger one is refused with 413 before it
+ * is buffered, and only its first 64 KiB are kept (docs/operations.md, "Bounded storage").
+ */
 export const MAX_NOTIFICATION_BYTES = 1024 * 1024;
 
 /** A notification exactly as it reached the HTTP edge, before anything interpreted it (STYLE habit 5). */
@@ -21,6 +24,9 @@ export interface RawNotification {
   body: Buffer;
   /** Bytes that arrived: more than `body.length` when the body was cut at `MAX_NOTIFICATION_BYTES`. */
   receivedBytes: number;
+  /** The Content-Length the sender declared, when it declared one. */
+  declaredBytes?: number;
+  /** The body is not all there: refused at the cap, or unread because its declared size is over it. */
   truncated: boolean;
 }
 
