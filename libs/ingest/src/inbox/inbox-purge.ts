@@ -34,8 +34,7 @@ export interface PurgeReport {
 // than the cutoff. The trigger checks again, so a mistake here is refused, never a lost notification.
 const PURGEABLE = `
   i.received_at < $1 AND i.verified IS NOT TRUE AND i.outcome IN ('rejected', 'failed')
-  AND NOT EXISTS (SELECT 1 FROM processed_notifications p WHERE p.inbox_id = i.id)
-  AND NOT EXISTS (SELECT 1 FROM events e WHERE e.metadata ->> 'causationId' = i.id::text)`;
+  AND NOT EXISTS (SELECT 1 FROM processed_notifications p WHERE p.inbox_id = i.id)`;
 
 const ROW_BYTES = `octet_length(i.raw_body) + octet_length(i.headers::text)
   + coalesce(octet_length(i.verification::text), 0) + coalesce(octet_length(i.notify_verify::text), 0)

@@ -8,9 +8,11 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * still refused. Verified notifications and events are never deleted. Every purge is recorded in
  * `inbox_purges`.
  *
- * Two indexes serve the checks of each deleted row: `processed_notifications (inbox_id)` (also the foreign
- * key's own check on delete) and the events' causation id (the inbox id of the notification that caused
- * them, docs/events.md).
+ * No purged row can have caused an event: a notification's events, its key and its `applied` outcome commit
+ * in one statement, so a row still `rejected` or `failed` caused none (and the outcome never goes back).
+ * That is why the check needs no index on the events' causation id, which would cost every append.
+ * `processed_notifications (inbox_id)` serves the foreign key's own check on delete, which would otherwise
+ * read the whole table for each deleted row.
  */
 export class InboxPurge1732000000009 implements MigrationInterface {
   name = 'InboxPurge1732000000009';
@@ -19,7 +21,6 @@ export class InboxPurge1732000000009 implements MigrationInterface {
     await queryRunner.query(
       `CREATE INDEX processed_notifications_by_inbox_id ON processed_notifications (inbox_id)`,
     );
-    await queryRunner.query(`CREATE INDEX events_by_causation_id ON events ((metadata ->> 'causationId'))`);
     await queryRunner.query(`
       CREATE TABLE inbox_purges (
         id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -40,8 +41,7 @@ export class InboxPurge1732000000009 implements MigrationInterface {
           IF current_setting('ledger.inbox_purge', true) = 'on'
              AND OLD.verified IS NOT TRUE
              AND OLD.outcome IN ('rejected', 'failed')
-             AND NOT EXISTS (SELECT 1 FROM processed_notifications WHERE inbox_id = OLD.id)
-             AND NOT EXISTS (SELECT 1 FROM events WHERE metadata ->> 'causationId' = OLD.id::text) THEN
+             AND NOT EXISTS (SELECT 1 FROM processed_notifications WHERE inbox_id = OLD.id) THEN
             RETURN OLD;
           END IF;
           RAISE EXCEPTION 'inbox notifications are kept: cannot delete notification % (only ledger-cli purge-unverified deletes, and only unverified, finished notifications that caused nothing)', OLD.id
@@ -78,7 +78,6 @@ export class InboxPurge1732000000009 implements MigrationInterface {
         RETURN NEW;
       END $$`);
     await queryRunner.query(`DROP TABLE inbox_purges`);
-    await queryRunner.query(`DROP INDEX events_by_causation_id`);
     await queryRunner.query(`DROP INDEX processed_notifications_by_inbox_id`);
   }
 }
