@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { Body, Controller, Get, type OnModuleInit, Post, Res } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
@@ -12,6 +12,7 @@ import { PlaceOrderRequest } from '../orders/place-order.dto';
 import {
   DEFAULT_DEMO_FORM,
   DEMO_SERVICES,
+  readAdminToken,
   readDemoForm,
   renderDemoPage,
   toYuanString,
@@ -25,24 +26,30 @@ function demoOutTradeNo(now: Date): string {
   return `DEMO-${stamp}-${randomBytes(4).toString('hex')}`;
 }
 
+const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+
 /**
- * `GET /demo`, `POST /demo` (issue 6 §5), only in demo mode: a page to place a test order and go to the
- * cashier. The order goes through `POST /orders` itself (the controller instance that serves it, called
- * with the same validation), so the page can never place an order the API would not; the page needs no
- * token, which is why it exists only with the demo credentials.
+ * `GET /demo`, `POST /demo` (issue 6 §5): a page to place an order and go to the cashier. The order goes
+ * through `POST /orders` itself (the controller instance that serves it, called with the same validation),
+ * so the page can never place an order the API would not. In demo mode it needs no token (demo credentials,
+ * no real money); in live mode (DEMO_PAGE=true) the orders are real, and the form asks for the admin token.
  */
 @ApiExcludeController()
 @Controller('demo')
 export class DemoController implements OnModuleInit {
   private readonly validation = new LedgerValidationPipe();
   private readonly context: DemoPageContext;
+  /** The admin token's digest in live mode; compared as AdminTokenGuard compares the bearer token. */
+  private readonly expectedToken?: Buffer;
   private orders!: OrdersController;
 
   constructor(
     private readonly moduleRef: ModuleRef,
     config: LedgerConfig,
   ) {
-    this.context = { baseUrl: config.http.publicBaseUrl, gateway: config.alipay.gateway };
+    const live = config.mode === 'live';
+    this.context = { baseUrl: config.http.publicBaseUrl, gateway: config.alipay.gateway, live };
+    if (live) this.expectedToken = digest(config.admin.token);
   }
 
   onModuleInit(): void {
@@ -58,6 +65,11 @@ export class DemoController implements OnModuleInit {
   @Post()
   async place(@Body() body: unknown, @Res() response: ServerResponse): Promise<void> {
     const form = readDemoForm(body);
+    if (!this.tokenAccepted(body)) {
+      const shown = 'error' in form ? DEFAULT_DEMO_FORM : form;
+      sendPage(response, 401, renderDemoPage(this.context, shown, 'the admin token is missing or wrong'));
+      return;
+    }
     if ('error' in form) {
       sendPage(response, 400, renderDemoPage(this.context, DEFAULT_DEMO_FORM, form.error));
       return;
@@ -73,6 +85,11 @@ export class DemoController implements OnModuleInit {
     }
     response.writeHead(303, { location: paymentUrl, 'cache-control': 'no-store' });
     response.end();
+  }
+
+  private tokenAccepted(body: unknown): boolean {
+    if (this.expectedToken === undefined) return true;
+    return timingSafeEqual(digest(readAdminToken(body)), this.expectedToken);
   }
 
   private async placeOrder(form: DemoOrderForm): Promise<string> {

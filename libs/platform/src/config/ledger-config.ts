@@ -11,6 +11,7 @@ import { hostInUrl, isLoopbackHost, isUnspecifiedHost } from './network-address'
 import { readRsaKeyFile } from './rsa-key-files';
 
 export type { LedgerMode } from './ledger-mode';
+export { hostInUrl } from './network-address';
 export type SignType = 'MD5' | 'RSA';
 export type InputCharset = 'utf-8' | 'gbk';
 
