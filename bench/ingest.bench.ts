@@ -367,7 +367,8 @@ async function main(): Promise<void> {
       DATABASE_URL: databaseUrl,
       PORT: String(port),
       HOST: '127.0.0.1',
-      ADMIN_TOKEN: 'bench-ingest-admin-token',
+      LEDGER_MODE: 'demo',
+      ADMIN_TOKEN: 'bench-ingest-admin-token-00000001',
       ALIPAY_GATEWAY: gateway.ready,
       LOG_LEVEL: 'error',
       // BENCH_FULFILMENT_WORKER=false measures an API instance whose delivery worker runs elsewhere.

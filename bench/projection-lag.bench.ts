@@ -94,7 +94,7 @@ async function run(kind: 'postgres' | 'embedded'): Promise<void> {
     return;
   }
   const config = loadConfig(
-    { ADMIN_TOKEN: 'bench-projection-lag-token', FULFILMENT_WORKER: 'false', LOG_LEVEL: 'warn' },
+    { ADMIN_TOKEN: 'bench-projection-lag-token-0000001', FULFILMENT_WORKER: 'false', LOG_LEVEL: 'warn' },
     { envFile: false },
   );
   const ledger = await createLedgerApp(config, { database, logger: new LedgerLogger('warn') });

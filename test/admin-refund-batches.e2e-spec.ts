@@ -120,7 +120,13 @@ describe('the refund batch admin API', () => {
     gateway = await startFakeAlipayGateway();
     database = await createTestDatabase('admin_refund_batches');
     const config = loadConfig(
-      { ADMIN_TOKEN: TOKEN, ALIPAY_GATEWAY: gateway.url, LOG_LEVEL: 'warn', FULFILMENT_WORKER: 'false' },
+      {
+        LEDGER_MODE: 'demo',
+        ADMIN_TOKEN: TOKEN,
+        ALIPAY_GATEWAY: gateway.url,
+        LOG_LEVEL: 'warn',
+        FULFILMENT_WORKER: 'false',
+      },
       { envFile: false },
     );
     ledger = await createLedgerApp(config, { database });

@@ -15,7 +15,7 @@ import { createLedgerApp, type LedgerApp } from '../apps/ledger/src/ledger-app';
 
 jest.setTimeout(180_000);
 
-const TOKEN = 'admin-e2e-admin-token-00001';
+const TOKEN = 'admin-e2e-admin-token-0000000001';
 
 interface OrderView {
   outTradeNo: string;
@@ -148,7 +148,13 @@ describe('the admin API', () => {
     gateway = await startFakeAlipayGateway();
     database = await createTestDatabase('admin');
     const config = loadConfig(
-      { ADMIN_TOKEN: TOKEN, ALIPAY_GATEWAY: gateway.url, LOG_LEVEL: 'warn', FULFILMENT_WORKER: 'false' },
+      {
+        LEDGER_MODE: 'demo',
+        ADMIN_TOKEN: TOKEN,
+        ALIPAY_GATEWAY: gateway.url,
+        LOG_LEVEL: 'warn',
+        FULFILMENT_WORKER: 'false',
+      },
       { envFile: false },
     );
     ledger = await createLedgerApp(config, { database });

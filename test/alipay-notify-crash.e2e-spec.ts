@@ -117,6 +117,7 @@ describe('the ledger killed with SIGKILL under load', () => {
         ...target.env,
         PORT: String(port),
         HOST: '127.0.0.1',
+        LEDGER_MODE: 'demo',
         ADMIN_TOKEN,
         ALIPAY_GATEWAY: gateway.url,
         LOG_LEVEL: 'error',

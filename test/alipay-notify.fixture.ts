@@ -29,7 +29,7 @@ export interface RunningLedger {
   close(): Promise<void>;
 }
 
-export const ADMIN_TOKEN = 'alipay-notify-e2e-admin-token';
+export const ADMIN_TOKEN = 'alipay-notify-e2e-admin-token-0001';
 
 /** An MD5 key of the right shape that is not the merchant's: what a forger signs with. */
 export const FORGED_KEY = `forged-key-${'0'.repeat(21)}`;
@@ -39,7 +39,14 @@ export async function startLedger(label: string, env: Record<string, string> = {
   const database = await createTestDatabase(label);
   const config = loadConfig(
     // The fulfilment worker would append delivery events to paid orders; these tests assert exact streams.
-    { ADMIN_TOKEN, ALIPAY_GATEWAY: gateway.url, LOG_LEVEL: 'fatal', FULFILMENT_WORKER: 'false', ...env },
+    {
+      LEDGER_MODE: 'demo',
+      ADMIN_TOKEN,
+      ALIPAY_GATEWAY: gateway.url,
+      LOG_LEVEL: 'fatal',
+      FULFILMENT_WORKER: 'false',
+      ...env,
+    },
     { envFile: false },
   );
   const ledger = await createLedgerApp(config, { database });

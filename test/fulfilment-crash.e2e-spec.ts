@@ -85,6 +85,7 @@ describe('the fulfilment worker killed mid-way', () => {
     const env = {
       PORT: String(port),
       HOST: '127.0.0.1',
+      LEDGER_MODE: 'demo',
       ADMIN_TOKEN,
       ALIPAY_GATEWAY: gateway.url,
       LOG_LEVEL: 'warn',

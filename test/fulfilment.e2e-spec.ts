@@ -23,7 +23,7 @@ describe('fulfilment of paid orders', () => {
     gateway = await startFakeAlipayGateway();
     database = await createTestDatabase('fulfilment_e2e');
     const config = loadConfig(
-      { ADMIN_TOKEN, ALIPAY_GATEWAY: gateway.url, LOG_LEVEL: 'fatal' },
+      { LEDGER_MODE: 'demo', ADMIN_TOKEN, ALIPAY_GATEWAY: gateway.url, LOG_LEVEL: 'fatal' },
       { envFile: false },
     );
     ledger = await createLedgerApp(config, { database });

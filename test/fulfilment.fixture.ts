@@ -6,7 +6,7 @@ import {
   type TradeStatusSyncFacts,
 } from '@ledger/testing';
 
-export const ADMIN_TOKEN = 'fulfilment-e2e-admin-token';
+export const ADMIN_TOKEN = 'fulfilment-e2e-admin-token-000001';
 export const TOTAL_FEE = '25.99';
 
 /** An event as `GET /admin/orders/:outTradeNo/history` shows it. */

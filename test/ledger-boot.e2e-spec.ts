@@ -29,7 +29,7 @@ describe('the ledger boots', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('boot');
-    const config = loadConfig({ ADMIN_TOKEN: 'boot-test-admin-token' }, { envFile: false });
+    const config = loadConfig({ ADMIN_TOKEN: 'boot-test-admin-token-0000000001' }, { envFile: false });
     ledger = await createLedgerApp(config, { database });
     await ledger.app.listen(0, '127.0.0.1');
     baseUrl = await ledger.app.getUrl();
@@ -43,7 +43,10 @@ describe('the ledger boots', () => {
   it('answers GET /health when the database answers', async () => {
     const response = await fetch(`${baseUrl}/health`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ status: 'ok', info: { database: { status: 'up' } } });
+    expect(await response.json()).toMatchObject({
+      status: 'ok',
+      info: { database: { status: 'up' }, ledger: { status: 'up', mode: 'demo' } },
+    });
   });
 
   it('serves its OpenAPI description at /docs', async () => {

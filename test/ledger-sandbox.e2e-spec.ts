@@ -1,5 +1,5 @@
-import { DEMO_ALIPAY } from '@ledger/platform';
 import {
+  ADMIN_TOKEN,
   countsOf,
   eventually,
   LedgerUnderTest,
@@ -337,11 +337,17 @@ describe('the demo order page', () => {
     expect(await unknown.text()).toContain('service: choose instant payment or escrow');
   });
 
-  it('does not exist outside demo mode, where it would place orders without the admin token', async () => {
-    const live = await LedgerUnderTest.start('ledger_sandbox_live', sandbox, {
-      ALIPAY_PARTNER: DEMO_ALIPAY.partner,
-      ALIPAY_KEY: DEMO_ALIPAY.md5Key,
-    });
+  /** Live credentials of a merchant of its own (live mode refuses the demo key), on the test database. */
+  const LIVE = {
+    LEDGER_MODE: 'live',
+    ALIPAY_PARTNER: '2088123456789012',
+    ALIPAY_KEY: 'live0key0of0the0merchant00000000',
+    PUBLIC_BASE_URL: 'https://shop.example.com',
+    EMBEDDED_DATABASE_ACCEPT_DATA_LOSS: 'true',
+  };
+
+  it('does not exist in live mode unless DEMO_PAGE=true, and /docs neither unless API_DOCS=true', async () => {
+    const live = await LedgerUnderTest.start('ledger_sandbox_live', sandbox, LIVE);
     try {
       expect((await fetch(`${live.baseUrl}/demo`)).status).toBe(404);
       const post = await fetch(`${live.baseUrl}/demo`, {
@@ -350,6 +356,45 @@ describe('the demo order page', () => {
         body: 'subject=tea&amount=1.00&service=instant',
       });
       expect(post.status).toBe(404);
+      expect((await fetch(`${live.baseUrl}/docs`)).status).toBe(404);
+      expect((await fetch(`${live.baseUrl}/docs-json`)).status).toBe(404);
+    } finally {
+      await live.close();
+    }
+  });
+
+  it('asks for the admin token in live mode with DEMO_PAGE=true, and places nothing without it', async () => {
+    const live = await LedgerUnderTest.start('ledger_sandbox_live_page', sandbox, {
+      ...LIVE,
+      DEMO_PAGE: 'true',
+    });
+    const post = (fields: Record<string, string>) =>
+      fetch(`${live.baseUrl}/demo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(fields).toString(),
+        redirect: 'manual',
+      });
+    const order = { subject: 'tea', amount: '1.00', service: 'instant' };
+    try {
+      const page = await fetch(`${live.baseUrl}/demo`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('name="token"');
+
+      for (const refused of [order, { ...order, token: `${ADMIN_TOKEN}x` }, { ...order, token: '' }]) {
+        const response = await post(refused);
+        expect(response.status).toBe(401);
+        const html = await response.text();
+        expect(html).toContain('the admin token is missing or wrong');
+        expect(html).not.toContain(ADMIN_TOKEN);
+        expect(response.headers.get('location')).toBeNull();
+      }
+      expect(await live.newestOrder()).toBeUndefined();
+
+      const placed = await post({ ...order, token: ADMIN_TOKEN });
+      expect(placed.status).toBe(303);
+      expect(placed.headers.get('location')?.startsWith(`${sandbox.gateway}?`)).toBe(true);
+      expect(await live.newestOrder()).toMatch(/^DEMO-/);
     } finally {
       await live.close();
     }

@@ -9,7 +9,7 @@ import { createLedgerApp, type LedgerApp } from '../apps/ledger/src/ledger-app';
 // The ledger and the sandbox wired together over HTTP, as `npm start` runs them in demo mode: the ledger's
 // gateway is the sandbox's gateway.do, the sandbox's notifications reach the ledger's notify_url.
 
-export const ADMIN_TOKEN = 'ledger-sandbox-e2e-admin-token';
+export const ADMIN_TOKEN = 'ledger-sandbox-e2e-admin-token-01';
 
 /** A fresh order number, unique across runs. */
 export function newOutTradeNo(prefix: string): string {
@@ -260,6 +260,7 @@ export class LedgerUnderTest {
     env: Record<string, string> = {},
   ): Promise<LedgerUnderTest> {
     const ledger = new LedgerUnderTest(await createTestDatabase(label), await freePort(), {
+      LEDGER_MODE: 'demo',
       ADMIN_TOKEN,
       ALIPAY_GATEWAY: sandbox.gateway,
       LOG_LEVEL: 'fatal',
@@ -276,7 +277,7 @@ export class LedgerUnderTest {
   async up(): Promise<void> {
     if (this.running !== undefined) throw new Error('the ledger is already up');
     const config = loadConfig(
-      { ...this.env, PORT: String(this.port), PUBLIC_BASE_URL: this.baseUrl },
+      { PUBLIC_BASE_URL: this.baseUrl, ...this.env, PORT: String(this.port) },
       { envFile: false },
     );
     // Closing the application destroyed the pool (Nest's TypeOrmModule); the database itself is still there.

@@ -5,7 +5,7 @@ import { createLedgerApp, type LedgerApp } from '../apps/ledger/src/ledger-app';
 
 jest.setTimeout(120_000);
 
-const TOKEN = 'orders-e2e-admin-token-0001';
+const TOKEN = 'orders-e2e-admin-token-000000001';
 const PUBLIC_BASE_URL = 'https://shop.example.com';
 
 interface PlacedOrder {
@@ -24,7 +24,10 @@ describe('POST /orders', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('orders');
-    const config = loadConfig({ ADMIN_TOKEN: TOKEN, PUBLIC_BASE_URL, LOG_LEVEL: 'warn' }, { envFile: false });
+    const config = loadConfig(
+      { LEDGER_MODE: 'demo', ADMIN_TOKEN: TOKEN, PUBLIC_BASE_URL, LOG_LEVEL: 'warn' },
+      { envFile: false },
+    );
     ledger = await createLedgerApp(config, { database });
     await ledger.app.listen(0, '127.0.0.1');
     baseUrl = await ledger.app.getUrl();

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import {
   ConfigError,
   LedgerLogger,
-  loadConfig,
+  loadDatabaseConfig,
   openDatabase,
   pendingMigrations,
   runMigrations,
@@ -44,7 +44,8 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
 
-  const config = loadConfig();
+  // Migrations need the database alone: no mode, no Alipay credentials (README, Configuration).
+  const config = loadDatabaseConfig();
   const logger = new LedgerLogger(config.logLevel);
   const database = await openDatabase({
     databaseUrl: config.database.url,

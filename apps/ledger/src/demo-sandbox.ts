@@ -1,5 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
-import { DEFAULT_ALIPAY_GATEWAY, DEMO_ALIPAY, LedgerConfig, type LedgerLogger } from '@ledger/platform';
+import {
+  DEFAULT_ALIPAY_GATEWAY,
+  DEMO_ALIPAY,
+  hostInUrl,
+  LedgerConfig,
+  type LedgerLogger,
+} from '@ledger/platform';
 import { createSandboxApp } from '../../alipay-sandbox/src/sandbox-app';
 
 /** The retry schedule of the demo sandbox runs 60 times faster than Alipay's (4 min → 4 s). */
@@ -8,6 +14,7 @@ const DEMO_TIME_SCALE = 60;
 /**
  * Demo mode (no Alipay credentials, no ALIPAY_GATEWAY): the sandbox gateway runs in this process on the next
  * port, and the ledger talks to it, so a newcomer can pay an order and see its notifications (issue 6).
+ * It listens where the ledger does (loopback unless HOST says otherwise): its control API has no token.
  * Returns the config pointed at the sandbox, and the sandbox to close on shutdown.
  */
 export async function startDemoSandbox(
@@ -16,7 +23,7 @@ export async function startDemoSandbox(
 ): Promise<{ config: LedgerConfig; sandbox?: INestApplication; sandboxUrl?: string }> {
   if (config.mode !== 'demo' || config.alipay.gateway !== DEFAULT_ALIPAY_GATEWAY) return { config };
   const port = config.http.port + 1;
-  const sandboxUrl = `http://localhost:${port}`;
+  const sandboxUrl = `http://${hostInUrl(config.http.host)}:${port}`;
   const sandbox = await createSandboxApp({
     merchants: [{ partner: DEMO_ALIPAY.partner, md5Keys: [DEMO_ALIPAY.md5Key] }],
     publicBaseUrl: sandboxUrl,

@@ -67,18 +67,21 @@ export async function createLedgerApp(
         maxAge: 600,
       });
     }
-    SwaggerModule.setup(
-      'docs',
-      app,
-      SwaggerModule.createDocument(
+    // The API description maps every route for whoever asks: on by default in demo mode only (API_DOCS).
+    if (config.pages.apiDocs) {
+      SwaggerModule.setup(
+        'docs',
         app,
-        new DocumentBuilder()
-          .setTitle('Alipay ledger')
-          .setDescription('Event-sourced order and refund ledger for the Alipay classic merchant API')
-          .addBearerAuth()
-          .build(),
-      ),
-    );
+        SwaggerModule.createDocument(
+          app,
+          new DocumentBuilder()
+            .setTitle('Alipay ledger')
+            .setDescription('Event-sourced order and refund ledger for the Alipay classic merchant API')
+            .addBearerAuth()
+            .build(),
+        ),
+      );
+    }
     return {
       app,
       database,

@@ -36,8 +36,8 @@ export class LedgerModule {
         FulfilmentModule,
         RefundOverdueModule,
         RefundsModule,
-        // The order page places orders without the admin token: demo credentials only (issue 6 §5).
-        ...(runtime.config.mode === 'demo' ? [DemoModule] : []),
+        // On by default in demo mode only; in live mode it places real orders and asks for the admin token.
+        ...(runtime.config.pages.demoPage ? [DemoModule] : []),
       ],
       controllers: [HealthController],
     };

@@ -20,6 +20,7 @@ async function main(): Promise<void> {
   }
 
   const logger = new LedgerLogger(config.logLevel);
+  for (const warning of config.warnings) logger.warn(warning, 'Ledger');
   const demo = await startDemoSandbox(config, logger);
   config = demo.config;
   const ledger = await createLedgerApp(config, { logger });
@@ -48,7 +49,10 @@ async function main(): Promise<void> {
     `ledger listening on ${config.http.host}:${config.http.port} (${config.mode} mode, ${where})`,
     'Ledger',
   );
-  logger.log(`API documentation: ${base}/docs`, 'Ledger');
+  if (config.pages.apiDocs) logger.log(`API documentation: ${base}/docs`, 'Ledger');
+  if (config.mode === 'live' && config.pages.demoPage) {
+    logger.log(`the order page at ${base}/demo places real orders; it asks for the admin token`, 'Ledger');
+  }
   if (demo.sandboxUrl) {
     logger.log(
       `demo mode: the Alipay sandbox runs at ${demo.sandboxUrl} (cashier pages, control API at ${demo.sandboxUrl}/docs); ` +

@@ -391,16 +391,25 @@ describe('refund_fastpay_by_platform_nopwd', () => {
 
 describe('AlipayGateway.fromConfig', () => {
   it('signs with the first configured MD5 key in the configured charset', async () => {
-    const config = loadConfig(
-      {
-        ALIPAY_PARTNER: PARTNER,
-        ALIPAY_KEY: `${KEY},${'y'.repeat(32)}`,
-        ALIPAY_GATEWAY: gateway.url,
-        ALIPAY_INPUT_CHARSET: 'gbk',
-      },
-      { envFile: false },
-    );
-    await AlipayGateway.fromConfig(config).sendGoodsConfirm(shipment);
-    expect(gateway.requests[0]).toMatchObject({ signature: 'valid', charset: 'gbk' });
+    // Live credentials of its own: live mode refuses the demo key.
+    const merchant = { partner: '2088123456789012', md5Keys: ['live0key0of0the0merchant00000000'] };
+    const live = await startFakeAlipayGateway(merchant);
+    try {
+      const config = loadConfig(
+        {
+          ALIPAY_PARTNER: merchant.partner,
+          ALIPAY_KEY: `${merchant.md5Keys[0]},${'y'.repeat(32)}`,
+          ALIPAY_GATEWAY: live.url,
+          ALIPAY_INPUT_CHARSET: 'gbk',
+          PUBLIC_BASE_URL: 'https://shop.example.com',
+          DATABASE_URL: 'postgres://ledger@db.example.com/ledger',
+        },
+        { envFile: false },
+      );
+      await AlipayGateway.fromConfig(config).sendGoodsConfirm(shipment);
+      expect(live.requests[0]).toMatchObject({ signature: 'valid', charset: 'gbk' });
+    } finally {
+      await live.close();
+    }
   });
 });

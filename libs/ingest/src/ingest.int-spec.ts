@@ -180,7 +180,10 @@ describe('ingest on a real database', () => {
       const unasked = new NotificationPipeline(
         database.dataSource,
         store,
-        loadConfig({ LOG_LEVEL: 'fatal', ALIPAY_VERIFY_NOTIFY_ID: 'false' }, { envFile: false }),
+        loadConfig(
+          { LEDGER_MODE: 'demo', LOG_LEVEL: 'fatal', ALIPAY_VERIFY_NOTIFY_ID: 'false' },
+          { envFile: false },
+        ),
         new LedgerLogger('fatal'),
         () => Promise.reject(new Error('notify_verify must not be asked')),
       );

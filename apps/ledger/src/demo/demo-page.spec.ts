@@ -1,4 +1,4 @@
-import { DEFAULT_DEMO_FORM, readDemoForm, renderDemoPage, toYuanString } from './demo-page';
+import { DEFAULT_DEMO_FORM, readAdminToken, readDemoForm, renderDemoPage, toYuanString } from './demo-page';
 
 const context = { baseUrl: 'http://localhost:3000', gateway: 'http://localhost:3001/gateway.do' };
 
@@ -26,6 +26,19 @@ describe('the demo order page', () => {
     expect(html).toContain('name="service" value="escrow" checked');
   });
 
+  it('asks for no token in demo mode', () => {
+    expect(renderDemoPage(context)).not.toContain('name="token"');
+  });
+
+  it('asks for the admin token in live mode, says the money is real, and links no sandbox', () => {
+    const html = renderDemoPage({ ...context, gateway: 'https://mapi.alipay.com/gateway.do', live: true });
+    expect(html).toContain('<input type="password" id="token" name="token" required autocomplete="off">');
+    expect(html).toContain('paid with real money');
+    expect(html).not.toContain('No real money');
+    expect(html).not.toContain('sandbox');
+    expect(html).not.toContain('https://mapi.alipay.com/docs');
+  });
+
   it('links no control API when the gateway is not a gateway.do', () => {
     expect(renderDemoPage({ ...context, gateway: 'https://example.test/pay' })).not.toContain('/docs"');
   });
@@ -47,6 +60,12 @@ describe('reading the posted form', () => {
       error: 'service: choose instant payment or escrow',
     });
     expect(readDemoForm(undefined)).toHaveProperty('error');
+  });
+
+  it('reads the admin token as a single string only', () => {
+    expect(readAdminToken({ token: 'abc' })).toBe('abc');
+    expect(readAdminToken({ token: ['a', 'b'] })).toBe('');
+    expect(readAdminToken(undefined)).toBe('');
   });
 
   it('completes whole and one-decimal yuan, and leaves the rest to the order validation', () => {

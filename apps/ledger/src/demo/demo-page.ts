@@ -51,6 +51,14 @@ export interface DemoPageContext {
   baseUrl: string;
   /** The gateway the orders are sent to (the sandbox's gateway.do in demo mode). */
   gateway: string;
+  /** Live mode: the orders are real, so the form asks for the admin token. */
+  live?: boolean;
+}
+
+/** The admin token typed into the live form; never shown again. */
+export function readAdminToken(body: unknown): string {
+  const token = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).token : '';
+  return typeof token === 'string' ? token : '';
 }
 
 const STYLE =
@@ -73,7 +81,8 @@ export function renderDemoPage(
   error?: string,
 ): string {
   const checked = (choice: DemoServiceChoice) => (form.service === choice ? ' checked' : '');
-  const docs = sandboxDocs(context.gateway);
+  const live = context.live === true;
+  const docs = live ? undefined : sandboxDocs(context.gateway);
   const history = `${context.baseUrl}/admin/orders/<outTradeNo>/history`;
   return `<!DOCTYPE html>
 <html lang="zh-CN">
@@ -81,12 +90,16 @@ export function renderDemoPage(
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <meta name="robots" content="noindex">
-  <title>Place a test order · Alipay ledger demo</title>
+  <title>${live ? 'Place an order · Alipay ledger' : 'Place a test order · Alipay ledger demo'}</title>
   <style>${STYLE}</style>
 </head>
 <body>
-  <h1>测试下单 · Place a test order</h1>
-  <p class="note">Demo mode: the ledger talks to the Alipay sandbox with demo credentials. No real money moves.</p>
+  <h1>${live ? '下单 · Place an order' : '测试下单 · Place a test order'}</h1>
+  ${
+    live
+      ? '<p class="note">Live mode: the order is placed with Alipay and paid with real money. The admin token is required.</p>'
+      : '<p class="note">Demo mode: the ledger talks to the Alipay sandbox with demo credentials. No real money moves.</p>'
+  }
   ${error === undefined ? '' : `<p class="error" id="error" role="alert">${escapeHtml(error)}</p>`}
   <form method="post" action="/demo" accept-charset="utf-8">
     <label for="subject">商品 Subject</label>
@@ -98,12 +111,12 @@ export function renderDemoPage(
       <label><input type="radio" name="service" value="instant"${checked('instant')}> instant payment (create_direct_pay_by_user)</label>
       <label><input type="radio" name="service" value="escrow"${checked('escrow')}> escrow (trade_create_by_buyer: the buyer picks escrow or instant at the cashier)</label>
     </fieldset>
-    <button type="submit">下单并付款 Place the order and pay</button>
+    ${live ? '<label for="token">Admin token</label>\n    <input type="password" id="token" name="token" required autocomplete="off">\n    ' : ''}<button type="submit">下单并付款 Place the order and pay</button>
   </form>
   <h2>What happens</h2>
   <ol>
     <li>The order is placed as <code>POST /orders</code> places it, and you are sent to the cashier at <code>${escapeHtml(context.gateway)}</code>.</li>
-    <li>On the cashier, pay now (or with escrow). The sandbox sends the ledger its signed notifications, retried as Alipay does, and brings you back to the ledger's return page.</li>
+    <li>On the cashier, pay now (or with escrow). ${live ? 'Alipay' : 'The sandbox'} sends the ledger its signed notifications, retried as Alipay does, and brings you back to the ledger's return page.</li>
     <li>The order's history (the admin token is printed in the ledger's terminal):<br>
       <code>curl -H "Authorization: Bearer $ADMIN_TOKEN" ${escapeHtml(history)}</code></li>
   </ol>

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { Body, Controller, Get, type OnModuleInit, Post, Res } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { DomainError } from '@ledger/domain';
-import { LedgerConfig } from '@ledger/platform';
+import { LedgerConfig, pageSecurityHeaders } from '@ledger/platform';
 import { ApiError } from '../http/api-error';
 import { LedgerValidationPipe } from '../http/ledger-validation.pipe';
 import { OrdersController } from '../orders/orders.controller';
@@ -12,6 +12,7 @@ import { PlaceOrderRequest } from '../orders/place-order.dto';
 import {
   DEFAULT_DEMO_FORM,
   DEMO_SERVICES,
+  readAdminToken,
   readDemoForm,
   renderDemoPage,
   toYuanString,
@@ -25,24 +26,30 @@ function demoOutTradeNo(now: Date): string {
   return `DEMO-${stamp}-${randomBytes(4).toString('hex')}`;
 }
 
+const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+
 /**
- * `GET /demo`, `POST /demo` (issue 6 §5), only in demo mode: a page to place a test order and go to the
- * cashier. The order goes through `POST /orders` itself (the controller instance that serves it, called
- * with the same validation), so the page can never place an order the API would not; the page needs no
- * token, which is why it exists only with the demo credentials.
+ * `GET /demo`, `POST /demo` (issue 6 §5): a page to place an order and go to the cashier. The order goes
+ * through `POST /orders` itself (the controller instance that serves it, called with the same validation),
+ * so the page can never place an order the API would not. In demo mode it needs no token (demo credentials,
+ * no real money); in live mode (DEMO_PAGE=true) the orders are real, and the form asks for the admin token.
  */
 @ApiExcludeController()
 @Controller('demo')
 export class DemoController implements OnModuleInit {
   private readonly validation = new LedgerValidationPipe();
   private readonly context: DemoPageContext;
+  /** The admin token's digest in live mode; compared as AdminTokenGuard compares the bearer token. */
+  private readonly expectedToken?: Buffer;
   private orders!: OrdersController;
 
   constructor(
     private readonly moduleRef: ModuleRef,
     config: LedgerConfig,
   ) {
-    this.context = { baseUrl: config.http.publicBaseUrl, gateway: config.alipay.gateway };
+    const live = config.mode === 'live';
+    this.context = { baseUrl: config.http.publicBaseUrl, gateway: config.alipay.gateway, live };
+    if (live) this.expectedToken = digest(config.admin.token);
   }
 
   onModuleInit(): void {
@@ -51,15 +58,30 @@ export class DemoController implements OnModuleInit {
 
   @Get()
   page(@Res() response: ServerResponse): void {
-    sendPage(response, 200, renderDemoPage(this.context, DEFAULT_DEMO_FORM));
+    sendPage(response, 200, renderDemoPage(this.context, DEFAULT_DEMO_FORM), this.context.gateway);
   }
 
   /** Places the order and sends the browser to the signed payment URL (303: the cashier is a GET). */
   @Post()
   async place(@Body() body: unknown, @Res() response: ServerResponse): Promise<void> {
     const form = readDemoForm(body);
+    if (!this.tokenAccepted(body)) {
+      const shown = 'error' in form ? DEFAULT_DEMO_FORM : form;
+      sendPage(
+        response,
+        401,
+        renderDemoPage(this.context, shown, 'the admin token is missing or wrong'),
+        this.context.gateway,
+      );
+      return;
+    }
     if ('error' in form) {
-      sendPage(response, 400, renderDemoPage(this.context, DEFAULT_DEMO_FORM, form.error));
+      sendPage(
+        response,
+        400,
+        renderDemoPage(this.context, DEFAULT_DEMO_FORM, form.error),
+        this.context.gateway,
+      );
       return;
     }
     let paymentUrl: string;
@@ -68,11 +90,16 @@ export class DemoController implements OnModuleInit {
     } catch (error) {
       // What the API answers 4xx to is the buyer's to correct; anything else is the exception filter's.
       if (!(error instanceof ApiError || error instanceof DomainError)) throw error;
-      sendPage(response, 400, renderDemoPage(this.context, form, error.message));
+      sendPage(response, 400, renderDemoPage(this.context, form, error.message), this.context.gateway);
       return;
     }
     response.writeHead(303, { location: paymentUrl, 'cache-control': 'no-store' });
     response.end();
+  }
+
+  private tokenAccepted(body: unknown): boolean {
+    if (this.expectedToken === undefined) return true;
+    return timingSafeEqual(digest(readAdminToken(body)), this.expectedToken);
   }
 
   private async placeOrder(form: DemoOrderForm): Promise<string> {
@@ -90,11 +117,8 @@ export class DemoController implements OnModuleInit {
   }
 }
 
-function sendPage(response: ServerResponse, status: number, html: string): void {
-  response.writeHead(status, {
-    'content-type': 'text/html; charset=utf-8',
-    'cache-control': 'no-store',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-  });
+function sendPage(response: ServerResponse, status: number, html: string, gateway: string): void {
+  // The form posts here, and the answer redirects the browser to the cashier: a browser checks both.
+  response.writeHead(status, pageSecurityHeaders(["'self'", new URL(gateway).origin]));
   response.end(html);
 }

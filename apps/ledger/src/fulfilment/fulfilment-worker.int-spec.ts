@@ -86,7 +86,7 @@ describe('FulfilmentWorker', () => {
     database = await createTestDatabase('fulfilment');
     gateway = await startFakeAlipayGateway();
     const config = loadConfig(
-      { ALIPAY_GATEWAY: gateway.url, ADMIN_TOKEN: 'fulfilment-test-admin-token' },
+      { LEDGER_MODE: 'demo', ALIPAY_GATEWAY: gateway.url, ADMIN_TOKEN: 'fulfilment-test-admin-token-00001' },
       { envFile: false },
     );
     const logger = new LedgerLogger('silent');

@@ -23,6 +23,28 @@ const TIMEOUT_MESSAGE = (name: string, example: number) =>
 const RETENTION_MESSAGE =
   'INBOX_RETENTION_DAYS must be a number of days from 1 to 36500 after which unverified notifications may be purged, e.g. 90';
 
+const BOOLEAN_MESSAGE = (name: string) => `${name} must be true or false`;
+
+/** The request builders append `?service=…` to the gateway, and the ledger its paths to the base URL. */
+const URL_WITHOUT_QUERY = /^https?:\/\/[^\s?#]+$/;
+
+const GATEWAY_MESSAGE =
+  'ALIPAY_GATEWAY must be an http(s) URL without query or fragment, e.g. https://mapi.alipay.com/gateway.do ' +
+  "(drop the trailing ? of the value in Alipay's PHP kit)";
+
+const PUBLIC_BASE_URL_MESSAGE =
+  'PUBLIC_BASE_URL must be the http(s) URL at which Alipay and buyers reach this ledger, without query or ' +
+  'fragment, e.g. https://shop.example.com';
+
+const ADMIN_TOKEN_MESSAGE =
+  'ADMIN_TOKEN must be at least 32 printable ASCII characters without spaces (it travels in an ' +
+  'Authorization: Bearer header), e.g. the output of: openssl rand -base64 32';
+
+const POOL_SIZE_MESSAGE =
+  'DATABASE_POOL_SIZE must be an integer from 4 to 100: the projector holds one connection for the life of ' +
+  'the process, and requests, notifications and the workers need at least three more to make progress ' +
+  'together; with fewer they wait for a connection until DATABASE_ACQUIRE_TIMEOUT_MS and fail';
+
 const REFUND_TIMEOUT_MESSAGE =
   'REFUND_RESULT_TIMEOUT_MINUTES must be a number of minutes above 0 and at most 525600 (a year), e.g. 1440';
 
@@ -31,6 +53,13 @@ const REFUND_TIMEOUT_MESSAGE =
  * the messages say what each variable accepts, because they are all an operator sees.
  */
 export class Environment {
+  @IsOptional()
+  @IsIn(['demo', 'live'], {
+    message:
+      'LEDGER_MODE must be demo (the sandbox plays Alipay, no real money) or live (real Alipay credentials)',
+  })
+  LEDGER_MODE?: 'demo' | 'live';
+
   @IsOptional()
   @Transform(({ value }: { value: unknown }) =>
     value === undefined || value === '' ? undefined : Number(value),
@@ -42,7 +71,7 @@ export class Environment {
 
   @IsOptional()
   @IsString()
-  @MinLength(1, { message: 'HOST must be a host name or an address to listen on, e.g. 0.0.0.0' })
+  @MinLength(1, { message: 'HOST must be a host name or an address to listen on, e.g. 127.0.0.1 or 0.0.0.0' })
   HOST?: string;
 
   @IsOptional()
@@ -60,12 +89,9 @@ export class Environment {
   @Matches(/^2088\d{12}$/, { message: 'ALIPAY_PARTNER must be a partner id: 2088 followed by 12 digits' })
   ALIPAY_PARTNER?: string;
 
+  /** Checked key by key in `md5-keys.ts`, for a message that says which key of a rotation is wrong. */
   @IsOptional()
-  @Matches(/^[0-9A-Za-z]{16,64}(,[0-9A-Za-z]{16,64})*$/, {
-    message:
-      'ALIPAY_KEY must be the MD5 key (letters and digits, usually 32); during a rotation, several keys ' +
-      'separated by commas, the first one signing',
-  })
+  @IsString()
   ALIPAY_KEY?: string;
 
   @IsOptional()
@@ -87,8 +113,9 @@ export class Environment {
   @IsOptional()
   @IsUrl(
     { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
-    { message: 'ALIPAY_GATEWAY must be an http(s) URL, e.g. https://mapi.alipay.com/gateway.do' },
+    { message: GATEWAY_MESSAGE },
   )
+  @Matches(URL_WITHOUT_QUERY, { message: GATEWAY_MESSAGE })
   ALIPAY_GATEWAY?: string;
 
   @IsOptional()
@@ -97,11 +124,11 @@ export class Environment {
   ALIPAY_INPUT_CHARSET?: 'utf-8' | 'gbk';
 
   @IsOptional()
-  @IsBooleanString({ message: 'ALIPAY_VERIFY_NOTIFY_ID must be true or false' })
+  @IsBooleanString({ message: BOOLEAN_MESSAGE('ALIPAY_VERIFY_NOTIFY_ID') })
   ALIPAY_VERIFY_NOTIFY_ID?: string;
 
   @IsOptional()
-  @IsBooleanString({ message: 'FULFILMENT_WORKER must be true or false' })
+  @IsBooleanString({ message: BOOLEAN_MESSAGE('FULFILMENT_WORKER') })
   FULFILMENT_WORKER?: string;
 
   @IsOptional()
@@ -116,16 +143,26 @@ export class Environment {
   @IsOptional()
   @IsUrl(
     { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
-    {
-      message: 'PUBLIC_BASE_URL must be an http(s) URL that Alipay can reach, e.g. https://shop.example.com',
-    },
+    { message: PUBLIC_BASE_URL_MESSAGE },
   )
+  @Matches(URL_WITHOUT_QUERY, { message: PUBLIC_BASE_URL_MESSAGE })
   PUBLIC_BASE_URL?: string;
 
   @IsOptional()
-  @IsString()
-  @MinLength(16, { message: 'ADMIN_TOKEN must be at least 16 characters' })
+  @Matches(/^[\x21-\x7e]{32,}$/, { message: ADMIN_TOKEN_MESSAGE })
   ADMIN_TOKEN?: string;
+
+  @IsOptional()
+  @IsBooleanString({ message: BOOLEAN_MESSAGE('EMBEDDED_DATABASE_ACCEPT_DATA_LOSS') })
+  EMBEDDED_DATABASE_ACCEPT_DATA_LOSS?: string;
+
+  @IsOptional()
+  @IsBooleanString({ message: BOOLEAN_MESSAGE('API_DOCS') })
+  API_DOCS?: string;
+
+  @IsOptional()
+  @IsBooleanString({ message: BOOLEAN_MESSAGE('DEMO_PAGE') })
+  DEMO_PAGE?: string;
 
   @IsOptional()
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
@@ -173,8 +210,8 @@ export class Environment {
   @Transform(({ value }: { value: unknown }) =>
     value === undefined || value === '' ? undefined : Number(value),
   )
-  @IsInt({ message: 'DATABASE_POOL_SIZE must be an integer from 1 to 100' })
-  @Min(1, { message: 'DATABASE_POOL_SIZE must be an integer from 1 to 100' })
-  @Max(100, { message: 'DATABASE_POOL_SIZE must be an integer from 1 to 100' })
+  @IsInt({ message: POOL_SIZE_MESSAGE })
+  @Min(4, { message: POOL_SIZE_MESSAGE })
+  @Max(100, { message: POOL_SIZE_MESSAGE })
   DATABASE_POOL_SIZE?: number;
 }

@@ -5,11 +5,17 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { parse as parseDotenv } from 'dotenv';
 import { Environment } from './environment';
+import { decideMode, type LedgerMode } from './ledger-mode';
+import { md5KeysProblem } from './md5-keys';
+import { hostInUrl, isLoopbackHost, isUnspecifiedHost } from './network-address';
+import { readRsaKeyFile } from './rsa-key-files';
 
+export type { LedgerMode } from './ledger-mode';
+export { hostInUrl } from './network-address';
 export type SignType = 'MD5' | 'RSA';
 export type InputCharset = 'utf-8' | 'gbk';
 
-/** Credentials the bundled sandbox gateway accepts; used only in demo mode (no Alipay credentials given). */
+/** Credentials the bundled sandbox gateway accepts; used only in demo mode, refused in live mode. */
 export const DEMO_ALIPAY = {
   partner: '2088000000000001',
   md5Key: 'demokey0000000000000000000000000',
@@ -19,17 +25,20 @@ export const DEFAULT_ALIPAY_GATEWAY = 'https://mapi.alipay.com/gateway.do';
 
 /**
  * The validated, typed configuration. Nothing else reads `process.env` (STYLE habit 6).
- * `mode` is `demo` when no Alipay credentials are configured at all.
+ * `mode` is `demo` when the operator chose it or nothing is configured for production (README, Configuration).
  */
 export class LedgerConfig {
-  readonly mode: 'demo' | 'live';
+  readonly mode: LedgerMode;
   readonly http: {
     port: number;
+    /** Loopback by default in demo mode, every interface in live mode. */
     host: string;
     publicBaseUrl: string;
     /** Origins allowed to call the API from a browser; empty: CORS closed, `*`: any origin. */
     corsOrigins: string[];
   };
+  /** Pages that are on by default in demo mode only: the API description at /docs, the order page at /demo. */
+  readonly pages: { apiDocs: boolean; demoPage: boolean };
   readonly database: {
     url?: string;
     dataDir: string;
@@ -61,11 +70,16 @@ export class LedgerConfig {
   /** Unverified notifications older than this may be purged by the operator (docs/operations.md). */
   readonly inbox: { unverifiedRetentionDays: number };
   readonly logLevel: string;
+  /** Risks the operator took on purpose, for the log at start. */
+  readonly warnings: string[];
 
   constructor(values: LedgerConfig) {
     Object.assign(this, values);
   }
 }
+
+/** What a database tool (the CLI) needs: no mode, no Alipay, no HTTP. */
+export type DatabaseToolConfig = Pick<LedgerConfig, 'database' | 'logLevel' | 'inbox'>;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -76,121 +90,205 @@ export class ConfigError extends Error {
 
 const SECRET_VARIABLES = new Set(['ALIPAY_KEY', 'ADMIN_TOKEN', 'DATABASE_URL']);
 
-/**
- * Reads `.env` (when present; real environment variables win over it), validates every variable and
- * returns the typed configuration, or throws a ConfigError naming every bad variable and what it accepts.
- */
-export function loadConfig(
-  env: NodeJS.ProcessEnv = process.env,
-  options: { envFile?: string | false; cwd?: string } = {},
-): LedgerConfig {
+const DATABASE_VARIABLES = new Set([
+  'DATABASE_URL',
+  'DATA_DIR',
+  'DATABASE_POOL_SIZE',
+  'DATABASE_STATEMENT_TIMEOUT_MS',
+  'DATABASE_LOCK_TIMEOUT_MS',
+  'DATABASE_ACQUIRE_TIMEOUT_MS',
+  'INBOX_RETENTION_DAYS',
+  'LOG_LEVEL',
+]);
+
+export interface LoadConfigOptions {
+  /** The `.env` file to read; `false` reads none. Default: `.env` in `cwd`. */
+  envFile?: string | false;
+  /** Where relative paths (DATA_DIR, key files, `.env`) start. Default: the working directory. */
+  cwd?: string;
+}
+
+interface ReadEnvironment {
+  raw: Record<string, string>;
+  environment: Environment;
+  /** Each bad variable, with the variable it is about. */
+  problems: { variable: string; message: string }[];
+  cwd: string;
+}
+
+function readEnvironment(env: NodeJS.ProcessEnv, options: LoadConfigOptions): ReadEnvironment {
   const cwd = options.cwd ?? process.cwd();
   const envFile = options.envFile === undefined ? resolve(cwd, '.env') : options.envFile;
   const fromFile = envFile && existsSync(envFile) ? parseDotenv(readFileSync(envFile)) : {};
   const raw = Object.fromEntries(
-    Object.entries({ ...fromFile, ...env }).filter(([, value]) => value !== undefined && value !== ''),
+    Object.entries({ ...fromFile, ...env }).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '',
+    ),
   );
-
   const environment = plainToInstance(Environment, raw);
-  const problems = validateSync(environment, { forbidUnknownValues: false }).flatMap((error) =>
-    Object.values(error.constraints ?? {}).map((message) => {
-      const shown = SECRET_VARIABLES.has(error.property) ? '(redacted)' : JSON.stringify(raw[error.property]);
-      return `${error.property}=${shown}: ${message}`;
-    }),
-  );
+  const problems = validateSync(environment, { forbidUnknownValues: false }).flatMap((error) => {
+    const shown = SECRET_VARIABLES.has(error.property) ? '(redacted)' : JSON.stringify(raw[error.property]);
+    // A value can break two constraints that say the same thing (a URL, and one without query).
+    return [...new Set(Object.values(error.constraints ?? {}))].map((message) => ({
+      variable: error.property,
+      message: `${error.property}=${shown}: ${message}`,
+    }));
+  });
+  if (environment.ALIPAY_KEY !== undefined) {
+    const problem = md5KeysProblem(environment.ALIPAY_KEY);
+    if (problem !== undefined) problems.push({ variable: 'ALIPAY_KEY', message: problem });
+  }
+  return { raw, environment, problems, cwd };
+}
+
+function databaseOf(environment: Environment, cwd: string): LedgerConfig['database'] {
+  return {
+    url: environment.DATABASE_URL,
+    dataDir: resolve(cwd, environment.DATA_DIR ?? './.data'),
+    poolSize: environment.DATABASE_POOL_SIZE ?? 10,
+    statementTimeoutMs: environment.DATABASE_STATEMENT_TIMEOUT_MS ?? 30_000,
+    lockTimeoutMs: environment.DATABASE_LOCK_TIMEOUT_MS ?? 10_000,
+    acquireTimeoutMs: environment.DATABASE_ACQUIRE_TIMEOUT_MS ?? 5_000,
+  };
+}
+
+/**
+ * The database settings alone, for tools that only open the database (`ledger-cli migrate`): the other
+ * variables, the mode and the Alipay rules are the ledger's business and are not checked here.
+ */
+export function loadDatabaseConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  options: LoadConfigOptions = {},
+): DatabaseToolConfig {
+  const { environment, problems, cwd } = readEnvironment(env, options);
+  const relevant = problems.filter(({ variable }) => DATABASE_VARIABLES.has(variable));
+  if (relevant.length > 0) throw new ConfigError(relevant.map(({ message }) => message));
+  return {
+    database: databaseOf(environment, cwd),
+    logLevel: environment.LOG_LEVEL ?? 'info',
+    inbox: inboxOf(environment),
+  };
+}
+
+/**
+ * Reads `.env` (when present; real environment variables win over it), validates every variable, decides
+ * the mode and returns the typed configuration, or throws a ConfigError naming every bad variable and what
+ * it accepts. Every value a later step would refuse is refused here, so that a start never turns into
+ * failing payments.
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  options: LoadConfigOptions = {},
+): LedgerConfig {
+  const read = readEnvironment(env, options);
+  const { raw, environment, cwd } = read;
+  const problems = read.problems.map(({ message }) => message);
+  const warnings: string[] = [];
 
   const signType: SignType = environment.ALIPAY_SIGN_TYPE ?? 'MD5';
-  const credentialsGiven = [
-    'ALIPAY_PARTNER',
-    'ALIPAY_KEY',
-    'ALIPAY_PRIVATE_KEY_FILE',
-    'ALIPAY_PUBLIC_KEY_FILE',
-  ].some((name) => raw[name] !== undefined);
-  const mode = credentialsGiven ? 'live' : 'demo';
-
-  let merchantPrivateKeyPem: string | undefined;
-  let alipayPublicKeyPem: string | undefined;
-  if (mode === 'live') {
-    if (!environment.ALIPAY_PARTNER)
-      problems.push('ALIPAY_PARTNER is required when Alipay credentials are set');
-    if (signType === 'MD5' && !environment.ALIPAY_KEY) {
-      problems.push('ALIPAY_KEY is required with ALIPAY_SIGN_TYPE=MD5');
-    }
-    if (signType === 'RSA') {
-      merchantPrivateKeyPem = readPem(
-        environment.ALIPAY_PRIVATE_KEY_FILE,
-        'ALIPAY_PRIVATE_KEY_FILE',
-        cwd,
-        problems,
-      );
-      alipayPublicKeyPem = readPem(
-        environment.ALIPAY_PUBLIC_KEY_FILE,
-        'ALIPAY_PUBLIC_KEY_FILE',
-        cwd,
-        problems,
-      );
-    }
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
+  const decided = decideMode(raw, signType);
+  if ('problem' in decided) problems.push(decided.problem);
+  const mode = 'mode' in decided ? decided.mode : undefined;
 
   const port = environment.PORT ?? 3000;
+  const host = environment.HOST ?? (mode === 'live' ? '0.0.0.0' : '127.0.0.1');
+  const md5Keys = environment.ALIPAY_KEY?.split(',') ?? [];
+  let merchantPrivateKeyPem: string | undefined;
+  let alipayPublicKeyPem: string | undefined;
+
+  if (mode === 'live') {
+    const publicBaseUrl = environment.PUBLIC_BASE_URL;
+    if (publicBaseUrl !== undefined && URL.canParse(publicBaseUrl)) {
+      const { hostname } = new URL(publicBaseUrl);
+      if (isLoopbackHost(hostname) || isUnspecifiedHost(hostname)) {
+        problems.push(
+          `PUBLIC_BASE_URL=${JSON.stringify(publicBaseUrl)}: in live mode it must be an address Alipay and ` +
+            'buyers reach (e.g. https://shop.example.com), not localhost, 127.0.0.0/8, ::1 or 0.0.0.0: ' +
+            'notify_url and return_url are built on it',
+        );
+      }
+    }
+    if (md5Keys.includes(DEMO_ALIPAY.md5Key)) {
+      problems.push(
+        'ALIPAY_KEY=(redacted): holds the demo key, which is published in the source; live mode needs the ' +
+          "merchant's own MD5 key from the merchant console",
+      );
+    }
+    if (signType === 'RSA') {
+      const privateKey = environment.ALIPAY_PRIVATE_KEY_FILE;
+      const publicKey = environment.ALIPAY_PUBLIC_KEY_FILE;
+      if (privateKey !== undefined) {
+        const file = readRsaKeyFile('ALIPAY_PRIVATE_KEY_FILE', privateKey, 'private', cwd);
+        if ('problem' in file) problems.push(file.problem);
+        else merchantPrivateKeyPem = file.text;
+      }
+      if (publicKey !== undefined) {
+        const file = readRsaKeyFile('ALIPAY_PUBLIC_KEY_FILE', publicKey, 'public', cwd);
+        if ('problem' in file) problems.push(file.problem);
+        else alipayPublicKeyPem = file.text;
+      }
+    }
+    if (environment.DATABASE_URL === undefined) {
+      if (environment.EMBEDDED_DATABASE_ACCEPT_DATA_LOSS !== 'true') {
+        problems.push(
+          'DATABASE_URL is unset: live mode on the embedded database is refused. PGlite does not fsync, so an ' +
+            'operating-system crash or a power loss can lose payments after Alipay was answered success, ' +
+            'and Alipay never sends them again. Set DATABASE_URL to a PostgreSQL server, or ' +
+            'EMBEDDED_DATABASE_ACCEPT_DATA_LOSS=true to accept that loss',
+        );
+      } else {
+        warnings.push(
+          'live mode on the embedded database (EMBEDDED_DATABASE_ACCEPT_DATA_LOSS=true): PGlite does not ' +
+            'fsync; an operating-system crash or a power loss can lose acknowledged payments',
+        );
+      }
+    }
+  }
+  if (mode === 'demo' && !isLoopbackHost(host)) {
+    warnings.push(
+      `demo mode listens on HOST=${host}, not loopback: anyone who reaches it can place orders on the order ` +
+        "page without a token and drive the sandbox's unauthenticated control API",
+    );
+  }
+  if (problems.length > 0 || mode === undefined) throw new ConfigError(problems);
+
   const partner = mode === 'demo' ? DEMO_ALIPAY.partner : environment.ALIPAY_PARTNER!;
   const adminToken = environment.ADMIN_TOKEN;
+  const flag = (value: string | undefined, byDefault: boolean) =>
+    value === undefined ? byDefault : value === 'true';
   return new LedgerConfig({
     mode,
     http: {
       port,
-      host: environment.HOST ?? '0.0.0.0',
-      publicBaseUrl: (environment.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+      host,
+      publicBaseUrl: (environment.PUBLIC_BASE_URL ?? `http://${hostInUrl(host)}:${port}`).replace(/\/+$/, ''),
       corsOrigins: environment.CORS_ORIGINS?.split(',') ?? [],
     },
-    database: {
-      url: environment.DATABASE_URL,
-      dataDir: resolve(cwd, environment.DATA_DIR ?? './.data'),
-      poolSize: environment.DATABASE_POOL_SIZE ?? 10,
-      statementTimeoutMs: environment.DATABASE_STATEMENT_TIMEOUT_MS ?? 30_000,
-      lockTimeoutMs: environment.DATABASE_LOCK_TIMEOUT_MS ?? 10_000,
-      acquireTimeoutMs: environment.DATABASE_ACQUIRE_TIMEOUT_MS ?? 5_000,
+    pages: {
+      apiDocs: flag(environment.API_DOCS, mode === 'demo'),
+      demoPage: flag(environment.DEMO_PAGE, mode === 'demo'),
     },
+    database: databaseOf(environment, cwd),
     alipay: {
       partner,
       sellerId: environment.ALIPAY_SELLER_ID ?? partner,
       signType,
-      md5Keys:
-        mode === 'demo' ? [DEMO_ALIPAY.md5Key] : (environment.ALIPAY_KEY?.split(',').filter(Boolean) ?? []),
+      md5Keys: mode === 'demo' ? [DEMO_ALIPAY.md5Key] : md5Keys,
       merchantPrivateKeyPem,
       alipayPublicKeyPem,
       gateway: environment.ALIPAY_GATEWAY ?? DEFAULT_ALIPAY_GATEWAY,
       inputCharset: environment.ALIPAY_INPUT_CHARSET ?? 'utf-8',
-      verifyNotifyId: (environment.ALIPAY_VERIFY_NOTIFY_ID ?? 'true') === 'true',
+      verifyNotifyId: flag(environment.ALIPAY_VERIFY_NOTIFY_ID, true),
     },
     admin: { token: adminToken ?? randomBytes(24).toString('base64url'), tokenGenerated: !adminToken },
-    fulfilment: { enabled: (environment.FULFILMENT_WORKER ?? 'true') === 'true' },
+    fulfilment: { enabled: flag(environment.FULFILMENT_WORKER, true) },
     refunds: { resultTimeoutMinutes: environment.REFUND_RESULT_TIMEOUT_MINUTES ?? 1440 },
-    inbox: { unverifiedRetentionDays: environment.INBOX_RETENTION_DAYS ?? 90 },
+    inbox: inboxOf(environment),
     logLevel: environment.LOG_LEVEL ?? 'info',
+    warnings,
   });
 }
 
-function readPem(
-  path: string | undefined,
-  variable: string,
-  cwd: string,
-  problems: string[],
-): string | undefined {
-  if (!path) {
-    problems.push(`${variable} is required with ALIPAY_SIGN_TYPE=RSA`);
-    return undefined;
-  }
-  const file = resolve(cwd, path);
-  if (!existsSync(file)) {
-    problems.push(`${variable}=${JSON.stringify(path)}: the file does not exist`);
-    return undefined;
-  }
-  const pem = readFileSync(file, 'utf8');
-  if (!/-----BEGIN [A-Z ]*KEY-----/.test(pem)) {
-    problems.push(`${variable}=${JSON.stringify(path)}: the file is not a PEM key`);
-    return undefined;
-  }
-  return pem;
+function inboxOf(environment: Environment): LedgerConfig['inbox'] {
+  return { unverifiedRetentionDays: environment.INBOX_RETENTION_DAYS ?? 90 };
 }
