@@ -1,4 +1,9 @@
-import { decodeBytes, parseForm, type VerificationExplanation } from '@ledger/alipay-protocol';
+import {
+  decodeBytes,
+  MAX_NOTIFICATION_PARAMETERS,
+  parseForm,
+  type VerificationExplanation,
+} from '@ledger/alipay-protocol';
 import type { AppendResult, AppendRow, EventStore, ExpectedVersion, NewEvent } from '@ledger/event-store';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { RawNotification } from '../pipeline/raw-notification';
@@ -41,20 +46,27 @@ function cleanText(text: string, max: number): string {
   return text.replaceAll(NUL, NUL_SYMBOL).slice(0, max);
 }
 
-/** The identifiers a raw body names (the first occurrence of each), best effort, before any verification. */
+/**
+ * The identifiers a raw body names (the first occurrence of each), best effort, before any verification.
+ * Only the first `MAX_NOTIFICATION_PARAMETERS` parameters are read: a body with more is refused anyway,
+ * and parsing stops there instead of building an object per pair of a hostile body.
+ */
 export function extractIdentifiers(
   body: Buffer,
 ): Record<'notify_id' | 'notify_type' | 'out_trade_no' | 'trade_no' | 'batch_no', string | null> {
   const wanted = ['notify_id', 'notify_type', 'out_trade_no', 'trade_no', 'batch_no'] as const;
+  const wantedNames: ReadonlySet<string> = new Set(wanted);
   const found = Object.fromEntries(wanted.map((name) => [name, null])) as Record<
     (typeof wanted)[number],
     string | null
   >;
-  for (const pair of parseForm(body).pairs) {
+  for (const pair of parseForm(body, { maxPairs: MAX_NOTIFICATION_PARAMETERS }).pairs) {
     const name = pair.name as (typeof wanted)[number];
-    if ((wanted as readonly string[]).includes(name) && found[name] === null && pair.valueBytes.length > 0) {
-      // The identifiers are ASCII; reading them as UTF-8 (invalid bytes as U+FFFD) cannot fail.
-      found[name] = cleanText(decodeBytes(pair.valueBytes, 'utf-8'), MAX_EXTRACTED_LENGTH);
+    if (wantedNames.has(name) && found[name] === null && pair.binaryValue.length > 0) {
+      // The identifiers are ASCII; reading them as UTF-8 (invalid bytes as U+FFFD) cannot fail. Only the
+      // bytes that can end up in the kept characters are decoded.
+      const head = pair.valueBytes.subarray(0, MAX_EXTRACTED_LENGTH * 4);
+      found[name] = cleanText(decodeBytes(head, 'utf-8'), MAX_EXTRACTED_LENGTH);
     }
   }
   return found;
