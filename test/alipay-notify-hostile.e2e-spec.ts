@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import { MAX_EXPLANATION_BYTES } from '@ledger/alipay-protocol';
 import { MAX_NOTIFICATION_BYTES } from '@ledger/ingest';
 import { newNotifyId, newTradeNo, signedNotification, tradeStatusSyncParams } from '@ledger/testing';
 import {
@@ -243,6 +244,66 @@ describe('the notify edge under forged and hostile input', () => {
     });
     const row = await lastInboxRow(running);
     expect(row).toMatchObject({ body: { byteLength: MAX_NOTIFICATION_BYTES, truncated: false } });
+  });
+
+  describe('worst-case bodies of up to 1 MB (docs/operations.md, Hostile input)', () => {
+    const SIZE = 1024 * 1024 - 1024;
+    const signed = `sign=${'0'.repeat(32)}&sign_type=MD5&`;
+    const joined = (unit: (i: number) => string, size = SIZE) => {
+      const parts: string[] = [];
+      for (let i = 0, length = 0; length < size; i++) length += parts[parts.push(unit(i)) - 1].length + 1;
+      return Buffer.from(parts.join('&').slice(0, size), 'latin1');
+    };
+    const value = (prefix: string, unit: string) =>
+      Buffer.from(`${prefix}${unit.repeat(Math.ceil(SIZE / unit.length))}`.slice(0, SIZE), 'latin1');
+    const worstCases: [string, Buffer, string][] = [
+      [
+        '50,000 empty names',
+        Buffer.from(Array.from({ length: 50_000 }, (_, i) => `p${i}`).join('&')),
+        'TOO_MANY_PARAMETERS',
+      ],
+      ['many empty names', joined((i) => `p${i}`), 'TOO_MANY_PARAMETERS'],
+      ['many duplicates', joined(() => 'a=1'), 'TOO_MANY_PARAMETERS'],
+      ['many =value', joined(() => '=x'), 'TOO_MANY_PARAMETERS'],
+      ['many &', Buffer.alloc(SIZE, '&'), 'EMPTY_INPUT'],
+      ['a huge name', value('', 'n'), 'PARAMETER_NAME_TOO_LONG'],
+      ['a long value', value(`${signed}v=`, 'a'), 'SIGNATURE_MISMATCH'],
+      ['deep escapes', value(`${signed}v=`, '%25'), 'SIGNATURE_MISMATCH'],
+      ['lone %', value(`${signed}v=`, '%'), 'SIGNATURE_MISMATCH'],
+      ['%u escapes', value(`${signed}v=`, '%u0041'), 'SIGNATURE_MISMATCH'],
+      ['invalid GBK', value(`_input_charset=gbk&${signed}v=`, '%81%FF'), 'SIGNATURE_MISMATCH'],
+      ['NULs', value(`${signed}v=`, '%00'), 'SIGNATURE_MISMATCH'],
+    ];
+
+    it.each(worstCases)('answers fail to %s and records why', async (_name, body, outcome) => {
+      expect(body.length).toBeLessThanOrEqual(SIZE + 1024);
+      expect(await postRaw(running, body, 'application/x-www-form-urlencoded')).toEqual({
+        status: 400,
+        text: 'fail',
+      });
+      const row = await lastInboxRow(running);
+      expect(row).toMatchObject({
+        outcome: 'rejected',
+        verified: false,
+        outcomeDetail: { reason: 'signature' },
+        verification: { outcome },
+      });
+      expect(Buffer.byteLength(JSON.stringify(row.verification))).toBeLessThanOrEqual(MAX_EXPLANATION_BYTES);
+    });
+
+    it('answers /health while worst-case bodies stream in', async () => {
+      const stream = Promise.all(
+        [0, 1].map(async (client) => {
+          for (let i = client; i < worstCases.length; i += 2) {
+            await postRaw(running, worstCases[i][1], 'application/x-www-form-urlencoded');
+          }
+        }),
+      );
+      // A generous timeout: it tells an answered request from a frozen process, it measures nothing.
+      const health = await fetch(`${running.baseUrl}/health`, { signal: AbortSignal.timeout(5000) });
+      expect(health.status).toBe(200);
+      await stream;
+    });
   });
 
   it('refuses a genuine notification whose out_trade_no no order can have', async () => {

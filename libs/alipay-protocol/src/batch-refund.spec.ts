@@ -428,6 +428,31 @@ describe('parseResultDetails', () => {
   });
 });
 
+describe('hostile batch texts', () => {
+  it('refuses more than 1000 records before reading any, in both grammars', () => {
+    const records = (n: number) => Array.from({ length: n }, (_, i) => `2014${i}^0.01^SUCCESS`).join('#');
+    expect(parseResultDetails(records(MAX_BATCH_RECORDS)).ok).toBe(true);
+    expect(parseResultDetails(records(MAX_BATCH_RECORDS + 1))).toEqual({
+      ok: false,
+      errors: [{ code: 'TOO_MANY_RECORDS', field: 'result_details', message: 'more than 1000 records' }],
+    });
+    expect(codes(parseDetailData('#'.repeat(1_000_000)))).toEqual(['TOO_MANY_RECORDS']);
+  });
+
+  it('lists at most 50 problems and says the rest were left out', () => {
+    const result = parseResultDetails(`2014^0.01^SUCCESS${'|x'.repeat(100_000)}`);
+    expect(result.ok).toBe(false);
+    const errors = result.ok ? [] : result.errors;
+    expect(errors).toHaveLength(51);
+    expect(errors[50]).toMatchObject({ field: 'result_details', message: 'further problems not listed' });
+  });
+
+  it('names a field of many ^ without splitting all of it', () => {
+    const result = parseResultDetails(`2014^0.01^SUCCESS${'^'.repeat(100_000)}`);
+    expect(result.ok === false && result.errors[0].message).toMatch(/has more than 6 \^-fields/);
+  });
+});
+
 describe('refundResultOutcome', () => {
   it('separates refunded, already closed and failed records', () => {
     expect(refundResultOutcome('SUCCESS')).toBe('refunded');

@@ -268,14 +268,13 @@ function partsOf(
   text: string,
   counts: readonly number[],
 ): string[] | undefined {
-  const parts = text.split('^');
+  // At most one field more than the most expected is split off: a field of a million `^` is one string.
+  const most = Math.max(...counts);
+  const parts = text.split('^', most + 1);
   if (!counts.includes(parts.length)) {
     const expected = counts.join(' or ');
-    errors.push({
-      code,
-      field,
-      message: `${quote(text)} has ${parts.length} ^-fields, expected ${expected}`,
-    });
+    const found = parts.length > most ? `more than ${most}` : String(parts.length);
+    errors.push({ code, field, message: `${quote(text)} has ${found} ^-fields, expected ${expected}` });
     return undefined;
   }
   if (parts.some((part) => part.includes('$'))) {
@@ -300,9 +299,34 @@ function splitRecord(
   return pieces.length === 2 ? { main: pieces[0], subTrade: pieces[1] } : { main: pieces[0] };
 }
 
+// A batch has at most MAX_BATCH_RECORDS records: more is refused before any is read, so that a text of a
+// million `#` is not split into a million records first. Problems are listed up to MAX_LISTED_ERRORS:
+// past that, one more error says the list was cut (docs/operations.md, Hostile input).
+const MAX_LISTED_ERRORS = 50;
+
+/** Whether `text` holds more than `MAX_BATCH_RECORDS` `#`-separated records, counted without splitting. */
+function tooManyRecords(text: string): boolean {
+  let separators = 0;
+  for (let i = text.indexOf('#'); i !== -1; i = text.indexOf('#', i + 1)) {
+    if (++separators >= MAX_BATCH_RECORDS) return true;
+  }
+  return false;
+}
+
+function cutErrors(errors: ProtocolError[], field: string): ProtocolError[] {
+  if (errors.length <= MAX_LISTED_ERRORS) return errors;
+  return [
+    ...errors.slice(0, MAX_LISTED_ERRORS),
+    { code: errors[0].code, field, message: 'further problems not listed' },
+  ];
+}
+
 /** Parses `detail_data` back into records (the inverse of `buildDetailData`). Never throws. */
 export function parseDetailData(text: string): Result<RefundDetail[]> {
   if (typeof text !== 'string' || text === '') return fail('MALFORMED_DETAIL_DATA', 'empty', 'detail_data');
+  if (tooManyRecords(text)) {
+    return fail('TOO_MANY_RECORDS', `more than ${MAX_BATCH_RECORDS} records`, 'detail_data');
+  }
   const errors: ProtocolError[] = [];
   const records: RefundDetail[] = [];
   const code = 'MALFORMED_DETAIL_DATA';
@@ -314,6 +338,7 @@ export function parseDetailData(text: string): Result<RefundDetail[]> {
     const trade = partsOf(errors, code, at, tradeText, [3]);
     const royalties: RoyaltyRefund[] = [];
     royaltyTexts.forEach((royaltyText, r) => {
+      if (errors.length > MAX_LISTED_ERRORS) return;
       const field = `${at}.royalties[${r}]`;
       const parts = partsOf(errors, code, field, royaltyText, [6]);
       if (parts === undefined) return;
@@ -344,10 +369,7 @@ export function parseDetailData(text: string): Result<RefundDetail[]> {
       ...(subTrade === undefined ? {} : { subTrade }),
     });
   });
-  if (records.length > MAX_BATCH_RECORDS) {
-    errors.push({ code: 'TOO_MANY_RECORDS', field: 'detail_data', message: `${records.length} records` });
-  }
-  return errors.length > 0 ? failWith(errors) : ok(records);
+  return errors.length > 0 ? failWith(cutErrors(errors, 'detail_data')) : ok(records);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -475,6 +497,7 @@ function parseResultRecord(
   }
   const royalties: RoyaltyRefundResult[] = [];
   royaltyTexts.forEach((royaltyText, r) => {
+    if (errors.length > MAX_LISTED_ERRORS) return;
     const field = `${at}.royalties[${r}]`;
     const parts = partsOf(errors, code, field, royaltyText, [6]);
     if (parts === undefined) return;
@@ -516,13 +539,16 @@ function parseResultRecord(
 export function parseResultDetails(text: string): Result<RefundResult[]> {
   if (typeof text !== 'string' || text === '')
     return fail('MALFORMED_RESULT_DETAILS', 'empty', 'result_details');
+  if (tooManyRecords(text)) {
+    return fail('TOO_MANY_RECORDS', `more than ${MAX_BATCH_RECORDS} records`, 'result_details');
+  }
   const errors: ProtocolError[] = [];
   const records: RefundResult[] = [];
   text.split('#').forEach((recordText, index) => {
     const record = parseResultRecord(errors, `result_details[${index}]`, recordText);
     if (record !== undefined) records.push(record);
   });
-  return errors.length > 0 ? failWith(errors) : ok(records);
+  return errors.length > 0 ? failWith(cutErrors(errors, 'result_details')) : ok(records);
 }
 
 /**

@@ -19,9 +19,13 @@ const LABELS: Readonly<Record<string, Charset>> = {
   gb2312: 'gbk',
 };
 
+const MAX_LABEL_LENGTH = 32;
+
 /** Maps a charset label (case-insensitive, surrounding spaces and quotes ignored) to a supported charset. */
 export function charsetFromLabel(label: string): Charset | undefined {
   if (label === 'UTF-8' || label === 'utf-8') return 'utf-8';
+  // No label is longer; a longer one (a hostile `_input_charset` of a megabyte) is not read at all.
+  if (label.length > MAX_LABEL_LENGTH) return undefined;
   const normalised = label
     .trim()
     .replace(/^"(.*)"$/, '$1')
@@ -48,11 +52,17 @@ export function decodeBinary(binary: string, charset: Charset): string {
   return NON_ASCII.test(binary) ? decodeBytes(Buffer.from(binary, 'latin1'), charset) : binary;
 }
 
-/** Whether the bytes are a valid sequence in the charset (decoding loses nothing). */
-export function decodesCleanly(bytes: Uint8Array, charset: Charset): boolean {
-  const text = decodeBytes(bytes, charset);
-  if (!text.includes('\uFFFD')) return true;
-  return Buffer.compare(encodeUnchecked(text, charset), Buffer.from(bytes)) === 0;
+/**
+ * Whether the bytes are a valid sequence in the charset (decoding loses nothing). Pass `decoded` when the
+ * bytes were already decoded in that charset, so that a long value is not decoded twice.
+ */
+export function decodesCleanly(
+  bytes: Uint8Array,
+  charset: Charset,
+  decoded: string = decodeBytes(bytes, charset),
+): boolean {
+  if (!decoded.includes('\uFFFD')) return true;
+  return Buffer.compare(encodeUnchecked(decoded, charset), bytes) === 0;
 }
 
 function encodeUnchecked(text: string, charset: Charset): Buffer {

@@ -4,6 +4,7 @@ import {
   decodePairs,
   detectCharset,
   encodeForm,
+  MAX_LISTED_FORM_ISSUES,
   parseForm,
   percentEncodeBytes,
 } from './form-encoding';
@@ -69,8 +70,27 @@ describe('parseForm', () => {
   });
 
   it('parses an empty input to nothing', () => {
-    expect(parseForm('')).toEqual({ pairs: [], issues: [], ascii: true });
-    expect(parseForm(new Uint8Array(0))).toEqual({ pairs: [], issues: [], ascii: true });
+    const nothing = { pairs: [], issues: [], ascii: true, segments: 0, stopped: false, unlistedIssues: 0 };
+    expect(parseForm('')).toEqual(nothing);
+    expect(parseForm(new Uint8Array(0))).toEqual(nothing);
+  });
+
+  it('stops at maxPairs segments, nameless ones included, and still counts them all', () => {
+    const parsed = parseForm('a=1&&=x&b&c=3&d=4&', { maxPairs: 3 });
+    expect(parsed.pairs.map((p) => p.name)).toEqual(['a', 'b']);
+    expect(parsed.issues).toEqual([{ kind: 'EMPTY_NAME', offset: 5 }]);
+    expect(parsed).toMatchObject({ segments: 5, stopped: true });
+
+    const exact = parseForm('a=1&b=2&c=3', { maxPairs: 3 });
+    expect(exact).toMatchObject({ segments: 3, stopped: false });
+    expect(exact.pairs).toHaveLength(3);
+  });
+
+  it('lists the first issues and counts the rest, whatever their number', () => {
+    const parsed = parseForm(`a=${'%'.repeat(1000)}&${'=x&'.repeat(10)}`);
+    expect(parsed.issues).toHaveLength(MAX_LISTED_FORM_ISSUES);
+    expect(parsed.unlistedIssues).toBe(1010 - MAX_LISTED_FORM_ISSUES);
+    expect(parsed.pairs[0].binaryValue).toBe('%'.repeat(1000));
   });
 
   it('says whether any byte, raw or escaped, is above 0x7F', () => {

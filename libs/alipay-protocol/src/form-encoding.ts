@@ -62,44 +62,57 @@ export interface RawParsedForm extends ParsedForm {
   readonly pairs: readonly RawFormPair[];
   /** No byte above 0x7F anywhere, decoded or not: every name and value is the same text in any charset. */
   readonly ascii: boolean;
+  /**
+   * Non-empty `&`-separated segments in the whole input, `=value` ones included: counted to the end even
+   * when parsing stopped at `maxPairs`, so that a refusal can say what was received.
+   */
+  readonly segments: number;
+  /** Parsing stopped at `maxPairs`: `pairs` and `issues` describe only the segments before the cap. */
+  readonly stopped: boolean;
+  /** Issues found but not listed, past the first `MAX_LISTED_FORM_ISSUES`. */
+  readonly unlistedIssues: number;
 }
+
+export interface ParseFormOptions {
+  /**
+   * Stop after this many segments (see `segments`), so that a hostile body of many pairs is refused
+   * without building an object per pair. Default: no limit.
+   */
+  readonly maxPairs?: number;
+}
+
+/** Issues listed by `parseForm`; more are only counted, since a body of lone `%` has one per byte. */
+export const MAX_LISTED_FORM_ISSUES = 64;
 
 const NON_ASCII = /[\u0080-\uffff]/;
-const PERCENT_ESCAPE = /%([0-9A-Fa-f]{2})/g;
-// A `%` that does not start a valid escape. No `%` can be part of another escape (escapes continue with
-// hex digits), so this finds exactly the `%` that decoding keeps literal.
-const LONE_PERCENT = /%(?![0-9A-Fa-f]{2})/g;
 
-/** What one scan of the whole input says about it, so that each component is not scanned again. */
-interface InputTraits {
-  /** No byte above 0x7F, raw or escaped. */
-  readonly ascii: boolean;
-  /** Some `%` does not start a valid escape. */
-  readonly lonePercent: boolean;
-  /** Some `%u`, which `unescape` would read as a UTF-16 escape. */
-  readonly unicodeEscape: boolean;
+const PERCENT = 0x25;
+const AMPERSAND = 0x26;
+const PLUS = 0x2b;
+const SPACE = 0x20;
+
+/** The value of a hex digit's code, or -1 (also for the NaN of a position past the end). */
+function hexValue(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  if (code >= 0x41 && code <= 0x46) return code - 0x37;
+  if (code >= 0x61 && code <= 0x66) return code - 0x57;
+  return -1;
 }
 
-function isHexCode(code: number): boolean {
-  return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x46) || (code >= 0x61 && code <= 0x66);
-}
+// The scans below are `charCodeAt` loops rather than regexes, `replace` or `split`: their cost per byte is
+// the same whatever the input holds, where a regex or `replaceAll` builds one match per `+` or `%` and
+// takes hundreds of milliseconds over a megabyte of them (docs/operations.md, Hostile input).
 
-function scanInput(text: string, rawAscii: boolean): InputTraits {
-  let ascii = rawAscii;
-  let lonePercent = false;
-  let unicodeEscape = false;
-  for (let i = text.indexOf('%'); i !== -1; i = text.indexOf('%', i + 1)) {
-    const high = text.charCodeAt(i + 1);
-    if (isHexCode(high) && isHexCode(text.charCodeAt(i + 2))) {
-      // `%8X`…`%FX` decode to a byte above 0x7F; `0`–`7` are the only hex digits below `8` (0x38).
-      if (high >= 0x38) ascii = false;
-      i += 2;
-    } else {
-      lonePercent = true;
-      if (high === 0x75) unicodeEscape = true;
+/** No byte above 0x7F, raw (`rawAscii`) or escaped. */
+function isAsciiForm(text: string, rawAscii: boolean): boolean {
+  if (!rawAscii) return false;
+  for (let i = 0; i < text.length; i++) {
+    // `%8X`…`%FX` decode to a byte above 0x7F; `0`–`7` are the only hex digits below `8` (0x38).
+    if (text.charCodeAt(i) === PERCENT && text.charCodeAt(i + 1) >= 0x38) {
+      if (hexValue(text.charCodeAt(i + 1)) >= 0 && hexValue(text.charCodeAt(i + 2)) >= 0) return false;
     }
   }
-  return { ascii, lonePercent, unicodeEscape };
+  return true;
 }
 
 /** The input as a binary string: one character per byte (a string input stands for its UTF-8 bytes). */
@@ -113,58 +126,109 @@ function binaryInput(raw: Uint8Array | string): { text: string; ascii: boolean }
   return { text: buffer.toString('latin1'), ascii: isAscii(buffer) };
 }
 
-function decodeComponent(
-  component: string,
-  offset: number,
-  traits: InputTraits,
-  issues: FormIssue[],
-): string {
-  // `+` first, so that a `%2B` decodes to a plus that stays one.
-  const text = component.includes('+') ? component.replace(/\+/g, ' ') : component;
-  if (!text.includes('%')) return text;
-  if (traits.lonePercent) {
-    for (const lone of text.matchAll(LONE_PERCENT)) {
-      issues.push({ kind: 'MALFORMED_PERCENT_ESCAPE', offset: offset + lone.index });
-    }
+/** Issues in order, listed up to `MAX_LISTED_FORM_ISSUES` and counted beyond. */
+class IssueList {
+  readonly listed: FormIssue[] = [];
+  unlisted = 0;
+
+  add(kind: FormIssue['kind'], offset: number): void {
+    if (this.listed.length < MAX_LISTED_FORM_ISSUES) this.listed.push({ kind, offset });
+    else this.unlisted++;
   }
-  // The built-in `unescape` turns each `%XX` into the character XX, i.e. the byte in a binary string, and
-  // keeps a lone `%`: exactly form decoding, natively. It also reads `%uXXXX`, which form encoding does not
-  // have, so such input takes the explicit path.
-  return traits.unicodeEscape && text.includes('%u')
-    ? text.replace(PERCENT_ESCAPE, (_match, hex: string) => String.fromCharCode(parseInt(hex, 16)))
-    : unescape(text);
+}
+
+/**
+ * `+` → space and each `%XX` → the byte XX, in one pass, so that a `%2B` decodes to a plus that stays one.
+ * A `%` not followed by two hex digits is kept literal (as PHP's urldecode and the official demos do) and
+ * reported; `%uXXXX`, which form encoding does not have, is such a `%`.
+ */
+function decodeComponent(component: string, offset: number, issues: IssueList): string {
+  if (!component.includes('%') && !component.includes('+')) return component;
+  const out = Buffer.allocUnsafe(component.length);
+  let length = 0;
+  for (let i = 0; i < component.length; i++) {
+    const code = component.charCodeAt(i);
+    if (code === PERCENT) {
+      const high = hexValue(component.charCodeAt(i + 1));
+      const low = high === -1 ? -1 : hexValue(component.charCodeAt(i + 2));
+      if (low !== -1) {
+        out[length++] = (high << 4) | low;
+        i += 2;
+        continue;
+      }
+      issues.add('MALFORMED_PERCENT_ESCAPE', offset + i);
+    }
+    out[length++] = code === PLUS ? SPACE : code;
+  }
+  return out.toString('latin1', 0, length);
 }
 
 /**
  * Parses a raw `application/x-www-form-urlencoded` body or query string (without the `?`) into pairs:
  * split on `&` and the first `=` at the byte level, `+` → space, `%XX` → one byte, once. Empty segments
- * are skipped; a segment without `=` is a name with an empty value. Never throws. A string input is taken
- * as its UTF-8 bytes (what a conforming sender's percent-encoded ASCII is anyway); pass bytes when you
- * have them.
+ * are skipped; a segment without `=` is a name with an empty value. Never throws; linear in the input. A
+ * string input is taken as its UTF-8 bytes (what a conforming sender's percent-encoded ASCII is anyway);
+ * pass bytes when you have them.
  */
-export function parseForm(raw: Uint8Array | string): RawParsedForm {
+export function parseForm(raw: Uint8Array | string, options: ParseFormOptions = {}): RawParsedForm {
   const input = binaryInput(raw);
   const text = input.text;
-  const traits = scanInput(text, input.ascii);
+  const maxPairs = options.maxPairs ?? Number.POSITIVE_INFINITY;
   const pairs: RawFormPair[] = [];
-  const issues: FormIssue[] = [];
-  let offset = 0;
-  for (const segment of text.split('&')) {
-    if (segment.length > 0) {
-      const equals = segment.indexOf('=');
-      if (equals === 0) {
-        issues.push({ kind: 'EMPTY_NAME', offset });
-      } else if (equals === -1) {
-        pairs.push(new RawFormPair(decodeComponent(segment, offset, traits, issues), ''));
-      } else {
-        const name = decodeComponent(segment.slice(0, equals), offset, traits, issues);
-        const value = decodeComponent(segment.slice(equals + 1), offset + equals + 1, traits, issues);
-        pairs.push(new RawFormPair(name, value));
-      }
+  const issues = new IssueList();
+  let segments = 0;
+  let stopped = false;
+  let start = 0;
+  // No `split('&')`: a body of a million `&` would otherwise be a million strings.
+  while (start < text.length) {
+    if (text.charCodeAt(start) === AMPERSAND) {
+      start++;
+      continue;
     }
-    offset += segment.length + 1;
+    if (segments === maxPairs) {
+      stopped = true;
+      break;
+    }
+    const found = text.indexOf('&', start);
+    const end = found === -1 ? text.length : found;
+    segments++;
+    addSegment(text.slice(start, end), start, pairs, issues);
+    start = end + 1;
   }
-  return { pairs, issues, ascii: traits.ascii };
+  if (stopped) segments += countSegments(text, start);
+  return {
+    pairs,
+    issues: issues.listed,
+    ascii: isAsciiForm(text, input.ascii),
+    segments,
+    stopped,
+    unlistedIssues: issues.unlisted,
+  };
+}
+
+function addSegment(segment: string, offset: number, pairs: RawFormPair[], issues: IssueList): void {
+  const equals = segment.indexOf('=');
+  if (equals === 0) {
+    issues.add('EMPTY_NAME', offset);
+  } else if (equals === -1) {
+    pairs.push(new RawFormPair(decodeComponent(segment, offset, issues), ''));
+  } else {
+    const name = decodeComponent(segment.slice(0, equals), offset, issues);
+    const value = decodeComponent(segment.slice(equals + 1), offset + equals + 1, issues);
+    pairs.push(new RawFormPair(name, value));
+  }
+}
+
+/** Non-empty `&`-separated segments of `text` from `from` on (where one starts). */
+function countSegments(text: string, from: number): number {
+  let count = 0;
+  let inSegment = false;
+  for (let i = from; i < text.length; i++) {
+    const separator = text.charCodeAt(i) === AMPERSAND;
+    if (!separator && !inSegment) count++;
+    inSegment = !separator;
+  }
+  return count;
 }
 
 /** Where the charset used to read a notification came from, in order of precedence. */

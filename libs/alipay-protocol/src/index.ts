@@ -27,6 +27,7 @@ export {
   percentEncodeBytes,
 } from './form-encoding';
 export type {
+  ParseFormOptions,
   FormPair,
   FormIssue,
   ParsedForm,
@@ -62,8 +63,10 @@ export type {
   SigningKey,
   SignedParams,
 } from './signing';
-export { verifyNotification } from './verification';
+export { MAX_NOTIFICATION_PARAMETERS, MAX_PARAMETER_NAME_BYTES, verifyNotification } from './verification';
+export { MAX_EXPLANATION_BYTES } from './explanation-bounds';
 export type {
+  ExplanationList,
   VerificationSource,
   VerificationOptions,
   VerificationReason,

@@ -94,14 +94,21 @@ export function preSignFromBinary(
   }
   kept.sort((a, b) => (a.binaryName < b.binaryName ? -1 : a.binaryName > b.binaryName ? 1 : 0));
 
-  // Duplicates fall out of the sort (adjacent equal names) instead of costing a hash set per parameter;
-  // the rare excluded ones are checked one by one.
+  // Duplicates among the kept fall out of the sort (adjacent equal names) instead of costing a hash set
+  // per parameter; an empty value's name is looked up in one pass over all of them, so that a body of
+  // many empty names stays linear.
   const duplicates = new Set<string>();
   if (signs > 1) duplicates.add('sign');
   if (signTypes > 1) duplicates.add('sign_type');
-  for (const empty of empties) {
-    if (params.some((other) => other !== empty && other.binaryName === empty.binaryName))
-      duplicates.add(empty.name);
+  if (empties.length > 0) {
+    const emptyNames = new Map<string, number>(empties.map((empty) => [empty.binaryName, 0]));
+    for (const param of params) {
+      const seen = emptyNames.get(param.binaryName);
+      if (seen !== undefined) emptyNames.set(param.binaryName, seen + 1);
+    }
+    for (const empty of empties) {
+      if ((emptyNames.get(empty.binaryName) ?? 0) > 1) duplicates.add(empty.name);
+    }
   }
   let binary = '';
   const included: string[] = [];

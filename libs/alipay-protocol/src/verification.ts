@@ -1,11 +1,13 @@
 import type { KeyObject } from 'node:crypto';
 import { decodeBinary, decodesCleanly, type Charset } from './charset';
+import { boundBinary, boundList, boundText, jsonTextBytes } from './explanation-bounds';
 import {
   detectCharset,
   parseForm,
   type CharsetSource,
   type FormIssue,
   type RawFormPair,
+  type RawParsedForm,
   type TextParam,
 } from './form-encoding';
 import {
@@ -45,9 +47,23 @@ export interface VerificationOptions {
   readonly source: VerificationSource;
 }
 
+// What Alipay never sends (docs/operations.md, Hostile input): a notification has about 30 parameters with
+// names of at most 20 bytes. Anything beyond these caps is refused before any other work, so that the
+// cost of a refusal does not grow with what an attacker puts in a body. Values are not capped here:
+// `result_details` of 1000 records is long, and the body's own cap bounds them.
+
+/** The most parameters a notification, return_url query or gateway request may have. */
+export const MAX_NOTIFICATION_PARAMETERS = 200;
+/** The longest parameter name accepted, in bytes. */
+export const MAX_PARAMETER_NAME_BYTES = 64;
+
 export type VerificationReason =
   | 'VERIFIED'
   | 'EMPTY_INPUT'
+  /** More than `MAX_NOTIFICATION_PARAMETERS` parameters (`=value` segments included). */
+  | 'TOO_MANY_PARAMETERS'
+  /** A parameter name longer than `MAX_PARAMETER_NAME_BYTES`. */
+  | 'PARAMETER_NAME_TOO_LONG'
   | 'DUPLICATE_PARAMETER'
   | 'MISSING_SIGN'
   | 'MISSING_SIGN_TYPE'
@@ -94,12 +110,24 @@ export interface VerificationExplanation {
   readonly outcome: VerificationReason;
   /** One line for logs. */
   readonly summary: string;
+  /**
+   * Entries left out of each list so that the explanation stays under `MAX_EXPLANATION_BYTES` (absent
+   * when nothing was). Long texts (`preSign`, names, notes) end with a marker instead.
+   */
+  readonly leftOut?: Readonly<Partial<Record<ExplanationList, number>>>;
 }
+
+/** The lists of an explanation that a hostile input could make long. */
+export type ExplanationList =
+  'parameterNames' | 'formIssues' | 'duplicateNames' | 'charsetNotes' | 'included' | 'excluded' | 'hints';
 
 export interface VerificationResult {
   readonly ok: boolean;
   readonly reason: VerificationReason;
-  /** Every parameter as received (sign and sign_type included), decoded in `explanation.charset`. */
+  /**
+   * Every parameter as received (sign and sign_type included), decoded in `explanation.charset`; empty
+   * when the input is refused for exceeding a cap.
+   */
   readonly params: readonly TextParam[];
   readonly explanation: VerificationExplanation;
 }
@@ -119,17 +147,53 @@ function publicKeysOf(option: VerificationOptions['alipayPublicKeyPem']): readon
 
 /**
  * Verifies a notification (or return_url query) from its raw bytes. Never throws: a garbage input gives
- * `ok: false` with a reason and an explanation. `ok: true` says only that the sender holds the key; the
- * caller still asks `notify_verify` and checks seller and amount (reference §1.6).
+ * `ok: false` with a reason and an explanation of at most `MAX_EXPLANATION_BYTES`. Inputs over the caps
+ * (`MAX_NOTIFICATION_PARAMETERS`, `MAX_PARAMETER_NAME_BYTES`) are refused before any signature work; the
+ * whole verification is linear in the input, apart from sorting at most the capped number of names.
+ * `ok: true` says only that the sender holds the key; the caller still asks `notify_verify` and checks
+ * seller and amount (reference §1.6).
  */
 export function verifyNotification(
   raw: Uint8Array | string,
   options: VerificationOptions,
 ): VerificationResult {
   const byteLength = typeof raw === 'string' ? Buffer.byteLength(raw, 'utf8') : raw.byteLength;
-  const { pairs, issues, ascii } = parseForm(raw);
+  const form = parseForm(raw, { maxPairs: MAX_NOTIFICATION_PARAMETERS });
+  const { pairs, issues, ascii } = form;
   const choice = detectCharset(pairs, options.contentType, options.defaultCharset);
   const { charset } = choice;
+  const configured = options.signType;
+  const overLimit = exceededLimit(form);
+  if (overLimit !== undefined) {
+    const reason = overLimit.reason;
+    return {
+      ok: false,
+      reason,
+      params: [],
+      explanation: bounded(
+        {
+          source: options.source,
+          byteLength,
+          parameterNames: pairs.map((p) => p.name),
+          formIssues: issues,
+          duplicateNames: [],
+          charset,
+          charsetSource: choice.source,
+          charsetNotes: choice.notes,
+          configuredSignType: configured,
+          preSign: '',
+          signedString: '',
+          included: [],
+          excluded: [],
+          keys: [],
+          hints: [],
+          outcome: reason,
+          summary: overLimit.summary,
+        },
+        form,
+      ),
+    };
+  }
 
   const params: TextParam[] = [];
   const charsetNotes = choice.notes.slice();
@@ -140,7 +204,7 @@ export function verifyNotification(
       params.push({ name: pair.name, value: pair.binaryValue });
     } else {
       const value = decodeBinary(pair.binaryValue, charset);
-      if (value.includes('\uFFFD') && !decodesCleanly(pair.valueBytes, charset)) {
+      if (value.includes('\uFFFD') && !decodesCleanly(pair.valueBytes, charset, value)) {
         charsetNotes.push(`${pair.name} is not valid ${charset}`);
       }
       params.push({ name: decodeBinary(pair.name, charset), value });
@@ -151,8 +215,10 @@ export function verifyNotification(
 
   const preSign = preSignFromBinary(pairs);
   const duplicateNames = preSign.duplicates;
-  const preSignText = ascii ? preSign.binary : decodeBinary(preSign.binary, charset);
-  const configured = options.signType;
+  // Only what the explanation shows is decoded: a megabyte of GBK is read once, for the parameters.
+  const preSignText = boundBinary(preSign.binary, PRE_SIGN_BYTES, (binary) =>
+    ascii ? binary : decodeBinary(binary, charset),
+  );
 
   let reason: VerificationReason;
   let check: SignatureCheck | undefined;
@@ -209,7 +275,105 @@ export function verifyNotification(
   if (receivedSignType !== undefined) explanation.receivedSignType = receivedSignType;
   if (check?.matchedKeyIndex !== undefined) explanation.matchedKeyIndex = check.matchedKeyIndex;
   if (check?.malformedSignature !== undefined) explanation.malformedSignature = check.malformedSignature;
-  return { ok: reason === 'VERIFIED', reason, params, explanation };
+  return { ok: reason === 'VERIFIED', reason, params, explanation: bounded(explanation, form) };
+}
+
+/** The first cap the input exceeds, with a summary naming the cap and what was received. */
+function exceededLimit(
+  form: RawParsedForm,
+): { reason: 'TOO_MANY_PARAMETERS' | 'PARAMETER_NAME_TOO_LONG'; summary: string } | undefined {
+  if (form.segments > MAX_NOTIFICATION_PARAMETERS) {
+    return {
+      reason: 'TOO_MANY_PARAMETERS',
+      summary: `${form.segments} parameters received, at most ${MAX_NOTIFICATION_PARAMETERS} accepted`,
+    };
+  }
+  let longest: RawFormPair | undefined;
+  let tooLong = 0;
+  for (const pair of form.pairs) {
+    if (pair.name.length > MAX_PARAMETER_NAME_BYTES) {
+      tooLong++;
+      if (longest === undefined || pair.name.length > longest.name.length) longest = pair;
+    }
+  }
+  if (longest === undefined) return undefined;
+  const others = tooLong > 1 ? ` (and ${tooLong - 1} other names over the cap)` : '';
+  return {
+    reason: 'PARAMETER_NAME_TOO_LONG',
+    summary:
+      `a parameter name of ${longest.name.length} bytes received${others}, at most ` +
+      `${MAX_PARAMETER_NAME_BYTES} accepted: ${JSON.stringify(longest.name.slice(0, 24))}…`,
+  };
+}
+
+// Per-part budgets of an explanation, in UTF-8 bytes of JSON; together with the fixed members they stay
+// under MAX_EXPLANATION_BYTES (the property tests of verification check it on hostile forms).
+const PRE_SIGN_BYTES = 1024;
+const NAME_BYTES = 96;
+const NAME_LIST_BYTES = 768;
+const DUPLICATE_LIST_BYTES = 256;
+const SHORT_TEXT_BYTES = 64;
+const NOTE_BYTES = 160;
+const SUMMARY_BYTES = 320;
+const MAX_LISTED_ISSUES = 8;
+const MAX_NOTES = 4;
+const MAX_HINTS = 3;
+
+/** The explanation cut to its budgets, with what each list left out (`preSign` comes bounded already). */
+function bounded(full: VerificationExplanation, form: RawParsedForm): VerificationExplanation {
+  const leftOut: Partial<Record<ExplanationList, number>> = {};
+  const names = (list: 'parameterNames' | 'included' | 'duplicateNames', maxBytes: number): string[] => {
+    const result = boundList(
+      full[list].map((name) => boundText(name, NAME_BYTES)),
+      maxBytes,
+      jsonTextBytes,
+    );
+    if (result.leftOut > 0) leftOut[list] = result.leftOut;
+    return result.kept;
+  };
+  const texts = (list: 'charsetNotes' | 'hints', maxEntries: number): string[] => {
+    const result = boundList(
+      full[list].slice(0, maxEntries + 1).map((text) => boundText(text, NOTE_BYTES)),
+      Number.POSITIVE_INFINITY,
+      jsonTextBytes,
+      maxEntries,
+    );
+    const count = full[list].length - result.kept.length;
+    if (count > 0) leftOut[list] = count;
+    return result.kept;
+  };
+  const excluded = boundList(
+    full.excluded.map((entry) => ({ name: boundText(entry.name, NAME_BYTES), reason: entry.reason })),
+    NAME_LIST_BYTES,
+    (entry) => jsonTextBytes(entry.name) + jsonTextBytes(entry.reason) + 17,
+  );
+  if (excluded.leftOut > 0) leftOut.excluded = excluded.leftOut;
+  const issueCount = full.formIssues.length + form.unlistedIssues;
+  const formIssues = full.formIssues.slice(0, MAX_LISTED_ISSUES);
+  if (issueCount > formIssues.length) leftOut.formIssues = issueCount - formIssues.length;
+
+  const result: Writable<VerificationExplanation> = {
+    ...full,
+    parameterNames: names('parameterNames', NAME_LIST_BYTES),
+    formIssues,
+    duplicateNames: names('duplicateNames', DUPLICATE_LIST_BYTES),
+    charsetNotes: texts('charsetNotes', MAX_NOTES),
+    included: names('included', NAME_LIST_BYTES),
+    excluded: excluded.kept,
+    keys: full.keys.map((key) =>
+      key.detail === undefined ? key : { ...key, detail: boundText(key.detail, NOTE_BYTES) },
+    ),
+    hints: texts('hints', MAX_HINTS),
+    summary: boundText(full.summary, SUMMARY_BYTES),
+  };
+  if (full.receivedSignType !== undefined) {
+    result.receivedSignType = boundText(full.receivedSignType, SHORT_TEXT_BYTES);
+  }
+  if (full.malformedSignature !== undefined) {
+    result.malformedSignature = boundText(full.malformedSignature, NOTE_BYTES);
+  }
+  if (Object.keys(leftOut).length > 0) result.leftOut = leftOut;
+  return result;
 }
 
 function checkSignature(
@@ -268,6 +432,10 @@ function summarise(
       return `${facts.configured} signature verified with key #${facts.check?.matchedKeyIndex ?? 0} over ${over}`;
     case 'EMPTY_INPUT':
       return 'no parameters in the input';
+    case 'TOO_MANY_PARAMETERS':
+    case 'PARAMETER_NAME_TOO_LONG':
+      // Summarised where the cap is checked, with the figures received.
+      return reason;
     case 'DUPLICATE_PARAMETER':
       return `parameters sent more than once: ${facts.duplicateNames.join(', ')}`;
     case 'MISSING_SIGN':
@@ -275,7 +443,7 @@ function summarise(
     case 'MISSING_SIGN_TYPE':
       return 'no sign_type parameter';
     case 'UNSUPPORTED_SIGN_TYPE':
-      return `unsupported sign_type ${JSON.stringify(facts.receivedSignType)}`;
+      return `unsupported sign_type ${JSON.stringify(facts.receivedSignType?.slice(0, 24))}`;
     case 'SIGN_TYPE_MISMATCH':
       return `sign_type ${facts.receivedSignType} but ${facts.configured} is configured`;
     case 'NO_USABLE_KEY':

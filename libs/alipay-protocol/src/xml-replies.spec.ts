@@ -1,12 +1,26 @@
 import fc from 'fast-check';
 import { encode } from 'iconv-lite';
-import { parseGatewayReply } from './xml-replies';
+import { MAX_REPLY_BYTES, parseGatewayReply } from './xml-replies';
 
 function codes(result: { ok: boolean; errors?: readonly { code: string }[] }): string[] {
   return result.ok ? [] : (result.errors ?? []).map((e) => e.code);
 }
 
 describe('parseGatewayReply', () => {
+  it('refuses a reply larger than any gateway sends, before reading it', () => {
+    const large = `<alipay><is_success>T</is_success><x>${'a'.repeat(MAX_REPLY_BYTES)}</x></alipay>`;
+    expect(codes(parseGatewayReply(Buffer.from(large)))).toEqual(['MALFORMED_XML']);
+    expect(codes(parseGatewayReply(large))).toEqual(['MALFORMED_XML']);
+  });
+
+  it('refuses elements nested deeper than a reply has, and reads the usual depth', () => {
+    const nested = (depth: number) =>
+      `<alipay><is_success>T</is_success>${'<a>'.repeat(depth)}x${'</a>'.repeat(depth)}</alipay>`;
+    expect(parseGatewayReply(nested(5)).ok).toBe(true);
+    const deep = parseGatewayReply(nested(5_000));
+    expect(deep.ok === false && deep.errors[0].message).toMatch(/nested more than 16 deep/);
+  });
+
   it('reads the accepted nopwd reply with its GBK declaration (reference §4.4)', () => {
     const body = Buffer.from(
       '<?xml version="1.0" encoding="GBK"?><alipay><is_success>T</is_success></alipay>',

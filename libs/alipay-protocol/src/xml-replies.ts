@@ -29,7 +29,14 @@ export type GatewayReply =
 
 const DECLARATION = /^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']/i;
 
+// A gateway reply is a few hundred bytes, five elements deep (reference §4.4, §5). Anything much larger or
+// deeper is refused before it is decoded or parsed, so that no reply costs more than a small one.
+/** The largest reply read, in bytes (or characters, for text). */
+export const MAX_REPLY_BYTES = 64 * 1024;
+const MAX_REPLY_DEPTH = 16;
+
 const parser = new XMLParser({
+  maxNestedTags: MAX_REPLY_DEPTH,
   ignoreAttributes: true,
   ignoreDeclaration: true,
   ignorePiTags: true,
@@ -55,6 +62,21 @@ function decodeReply(
   return { text: decodeBytes(body, charset), charset, source: 'declaration' };
 }
 
+/**
+ * An upper bound of the element nesting: opening tags minus closing ones, at their highest. Self-closing
+ * tags, declarations and comments are not elements, which only makes the bound safe.
+ */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = text.indexOf('<'); i !== -1; i = text.indexOf('<', i + 1)) {
+    const next = text.charCodeAt(i + 1);
+    if (next === 0x2f) depth--;
+    else if (next !== 0x3f && next !== 0x21) deepest = Math.max(deepest, ++depth);
+  }
+  return deepest;
+}
+
 function isElement(value: unknown): value is Record<string, XmlValue> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -64,6 +86,10 @@ function isElement(value: unknown): value is Record<string, XmlValue> {
  * a missing `<alipay>` or `<is_success>`, or an unknown `is_success` come back as coded errors.
  */
 export function parseGatewayReply(body: Uint8Array | string): Result<GatewayReply> {
+  const size = typeof body === 'string' ? body.length : body instanceof Uint8Array ? body.byteLength : 0;
+  if (size > MAX_REPLY_BYTES) {
+    return fail('MALFORMED_XML', `a reply of ${size} bytes, more than the ${MAX_REPLY_BYTES} read`);
+  }
   let text: string;
   let charset: Charset = 'utf-8';
   let charsetSource: ReplyBase['charsetSource'] = 'text';
@@ -79,6 +105,9 @@ export function parseGatewayReply(body: Uint8Array | string): Result<GatewayRepl
   }
   // Alipay's replies have no DTD; refusing one rules out entity tricks whatever the parser's limits.
   if (/<!DOCTYPE/i.test(text)) return fail('MALFORMED_XML', 'a DOCTYPE is not accepted in a gateway reply');
+  if (nestingDepth(text) > MAX_REPLY_DEPTH) {
+    return fail('MALFORMED_XML', `elements nested more than ${MAX_REPLY_DEPTH} deep`);
+  }
   let document: unknown;
   try {
     const valid = XMLValidator.validate(text);

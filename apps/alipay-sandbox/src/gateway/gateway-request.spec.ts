@@ -46,6 +46,17 @@ describe('checkGatewayRequest', () => {
     });
   });
 
+  it('refuses a request over the parameter cap by its signature check, naming the cap', () => {
+    const request = asGatewayRequest(directPay(), 'POST');
+    const padded = Buffer.concat([
+      request.body,
+      Buffer.from(Array.from({ length: 50_000 }, (_, i) => `&p${i}`).join('')),
+    ]);
+    const checked = checkGatewayRequest({ ...request, body: padded }, MERCHANT_MAP);
+    expect(checked).toMatchObject({ ok: false, code: 'ILLEGAL_SIGN', service: 'create_direct_pay_by_user' });
+    expect(checked.ok === false && checked.detail).toMatch(/parameters received, at most 200 accepted/);
+  });
+
   it('accepts the same request from the body of a POST', () => {
     const checked = checkGatewayRequest(asGatewayRequest(directPay(), 'POST'), MERCHANT_MAP);
     expect(checked).toMatchObject({ ok: true, params: { subject: 'a cup of tea' } });

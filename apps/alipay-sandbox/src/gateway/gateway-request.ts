@@ -1,6 +1,7 @@
 import {
   charsetFromLabel,
   isSignType,
+  MAX_NOTIFICATION_PARAMETERS,
   parseForm,
   verifyNotification,
   type Charset,
@@ -70,8 +71,14 @@ function isService(name: string | undefined): name is SandboxService {
   return name !== undefined && (SANDBOX_SERVICES as readonly string[]).includes(name);
 }
 
+// Requests are read with the caps notifications are verified with (a request over them is refused by the
+// verification): parsing stops there, whatever a client sends.
+function capped(raw: Buffer) {
+  return parseForm(raw, { maxPairs: MAX_NOTIFICATION_PARAMETERS });
+}
+
 function firstValue(raw: Buffer, name: string): string | undefined {
-  return parseForm(raw).pairs.find((pair) => pair.name === name)?.binaryValue;
+  return capped(raw).pairs.find((pair) => pair.name === name)?.binaryValue;
 }
 
 /**
@@ -83,9 +90,10 @@ export function checkGatewayRequest(
   request: RawGatewayRequest,
   merchants: ReadonlyMap<string, SandboxMerchant>,
 ): AcceptedRequest | RefusedRequest {
-  const fromBody = request.method === 'POST' && parseForm(request.body).pairs.length > 0;
+  const bodyForm = request.method === 'POST' ? capped(request.body) : undefined;
+  const fromBody = bodyForm !== undefined && bodyForm.pairs.length > 0;
   const raw = fromBody ? request.body : request.query;
-  const pairs = parseForm(raw).pairs;
+  const pairs = fromBody ? bodyForm.pairs : capped(raw).pairs;
   const unsigned = (name: string) => pairs.find((pair) => pair.name === name)?.binaryValue;
   const service = unsigned('service');
   const refuse = (code: string, detail: string): RefusedRequest => ({ ok: false, service, code, detail });

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PayloadTooLargeException } from '@nestjs/common';
-import { decodePairs, parseForm } from '@ledger/alipay-protocol';
+import { decodePairs, MAX_NOTIFICATION_PARAMETERS, parseForm } from '@ledger/alipay-protocol';
 import { pageSecurityHeaders } from '@ledger/platform';
 
 /** Gateway requests are small forms; a larger body is refused before it is read to the end. */
@@ -49,7 +49,8 @@ export function rawQuery(request: IncomingMessage & { originalUrl?: string }): B
 /** The fields of one of the sandbox's own UTF-8 forms. */
 export async function readOwnForm(request: IncomingMessage): Promise<Record<string, string>> {
   const fields: Record<string, string> = {};
-  for (const { name, value } of decodePairs(parseForm(await readRawBody(request)).pairs, 'utf-8')) {
+  const form = parseForm(await readRawBody(request), { maxPairs: MAX_NOTIFICATION_PARAMETERS });
+  for (const { name, value } of decodePairs(form.pairs, 'utf-8')) {
     fields[name] ??= value;
   }
   return fields;

@@ -1,4 +1,9 @@
-import { decodeBytes, parseForm, type VerificationExplanation } from '@ledger/alipay-protocol';
+import {
+  decodeBytes,
+  MAX_NOTIFICATION_PARAMETERS,
+  parseForm,
+  type VerificationExplanation,
+} from '@ledger/alipay-protocol';
 import type { AppendResult, AppendRow, EventStore, ExpectedVersion, NewEvent } from '@ledger/event-store';
 import type { DataSource, EntityManager } from 'typeorm';
 import { MAX_NOTIFICATION_BYTES, type RawNotification } from '../pipeline/raw-notification';
@@ -48,21 +53,46 @@ function cleanText(text: string, max: number): string {
   return text.replaceAll(NUL, NUL_SYMBOL).slice(0, max);
 }
 
-/** The identifiers a raw body names (the first occurrence of each), best effort, before any verification. */
+/**
+ * The identifiers a raw body names (the first occurrence of each), best effort, before any verification.
+ * One scan over the first `MAX_NOTIFICATION_PARAMETERS` segments (a body with more is refused anyway);
+ * only the five values wanted are decoded, so that a hostile body costs no more than reading it.
+ */
 export function extractIdentifiers(
   body: Buffer,
 ): Record<'notify_id' | 'notify_type' | 'out_trade_no' | 'trade_no' | 'batch_no', string | null> {
   const wanted = ['notify_id', 'notify_type', 'out_trade_no', 'trade_no', 'batch_no'] as const;
+  const wantedNames: ReadonlySet<string> = new Set(wanted);
   const found = Object.fromEntries(wanted.map((name) => [name, null])) as Record<
     (typeof wanted)[number],
     string | null
   >;
-  for (const pair of parseForm(body).pairs) {
-    const name = pair.name as (typeof wanted)[number];
-    if ((wanted as readonly string[]).includes(name) && found[name] === null && pair.valueBytes.length > 0) {
-      // The identifiers are ASCII; reading them as UTF-8 (invalid bytes as U+FFFD) cannot fail.
-      found[name] = cleanText(decodeBytes(pair.valueBytes, 'utf-8'), MAX_EXTRACTED_LENGTH);
+  const text = body.toString('latin1');
+  let segments = 0;
+  for (let start = 0; start < text.length && segments < MAX_NOTIFICATION_PARAMETERS;) {
+    const separator = text.indexOf('&', start);
+    const end = separator === -1 ? text.length : separator;
+    if (end > start) {
+      segments++;
+      const segment = text.slice(start, end);
+      const equals = segment.indexOf('=');
+      const rawName = equals === -1 ? segment : segment.slice(0, equals);
+      // Alipay's names are plain ASCII; an escaped one is decoded before it is compared.
+      const name = /[%+]/.test(rawName) ? (parseForm(rawName).pairs[0]?.name ?? '') : rawName;
+      if (wantedNames.has(name) && found[name as (typeof wanted)[number]] === null) {
+        const pair = parseForm(segment).pairs[0];
+        if (pair !== undefined && pair.binaryValue.length > 0) {
+          // The identifiers are ASCII; reading them as UTF-8 (invalid bytes as U+FFFD) cannot fail. Only
+          // the bytes that can end up in the kept characters are decoded.
+          const head = pair.valueBytes.subarray(0, MAX_EXTRACTED_LENGTH * 4);
+          found[name as (typeof wanted)[number]] = cleanText(
+            decodeBytes(head, 'utf-8'),
+            MAX_EXTRACTED_LENGTH,
+          );
+        }
+      }
     }
+    start = end + 1;
   }
   return found;
 }
