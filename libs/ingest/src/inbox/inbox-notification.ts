@@ -178,7 +178,7 @@ export interface InboxNotificationView {
     charset: Charset;
     /** The raw bytes as text (never re-encoded; invalid bytes show as U+FFFD). */
     text: string;
-    /** The parameters once percent-decoded, in received order. */
+    /** The parameters once percent-decoded, in received order; at most the 200 verification reads. */
     params: readonly TextParam[];
     /** `text` and `params` come from the first 4 KiB only (lists): `InboxQueries.get` reads all of it. */
     shortened: boolean;

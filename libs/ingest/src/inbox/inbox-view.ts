@@ -1,4 +1,15 @@
-import { decodeBytes, decodePairs, detectCharset, parseForm, type Charset } from '@ledger/alipay-protocol';
+import {
+  decodeBytes,
+  decodePairs,
+  detectCharset,
+  MAX_NOTIFICATION_PARAMETERS,
+  parseForm,
+  type Charset,
+} from '@ledger/alipay-protocol';
+
+// A stored hostile body may hold hundreds of thousands of pairs: what verification would read is all a
+// view lists (docs/operations.md, "Hostile input").
+const VIEWED_PAIRS = { maxPairs: MAX_NOTIFICATION_PARAMETERS };
 import type {
   InboxChannel,
   InboxNotificationView,
@@ -51,7 +62,11 @@ export interface InboxRow {
  */
 export function charsetOfRow(row: InboxRow, defaultCharset: Charset): Charset {
   if (row.verification !== null) return row.verification.charset;
-  return detectCharset(parseForm(row.raw_body).pairs, row.content_type ?? undefined, defaultCharset).charset;
+  return detectCharset(
+    parseForm(row.raw_body, VIEWED_PAIRS).pairs,
+    row.content_type ?? undefined,
+    defaultCharset,
+  ).charset;
 }
 
 /** A row for reading: the bytes decoded in their charset (never re-encoded), with base64 when whole. */
@@ -77,7 +92,7 @@ export function toInboxView(
       truncated: row.body_truncated,
       charset,
       text: decodeBytes(row.raw_body, charset),
-      params: decodePairs(parseForm(row.raw_body).pairs, charset),
+      params: decodePairs(parseForm(row.raw_body, VIEWED_PAIRS).pairs, charset),
       shortened: row.raw_body.length < byteLength,
       ...(options.whole ? { base64: row.raw_body.toString('base64') } : {}),
     },

@@ -61,7 +61,7 @@ export const MAX_REPLAY_IDS = 10_000;
 interface ReplayRow {
   id: string;
   channel: InboxChannel;
-  raw_body: Buffer;
+  raw_body: Buffer | null;
   verification: VerificationExplanation | null;
   verified: boolean | null;
 }
@@ -203,7 +203,9 @@ export class NotificationReplayer {
     let after = 0;
     for (;;) {
       const rows = await this.dataSource.query<ReplayRow[]>(
-        `SELECT id, channel, raw_body, verification, verified FROM inbox_notifications
+        // Only verified rows are replayed: the bodies of the others are not read at all.
+        `SELECT id, channel, CASE WHEN verified THEN raw_body END AS raw_body, verification, verified
+         FROM inbox_notifications
          WHERE ${sql} AND id > $${parameters.length + 1}
          ORDER BY id LIMIT ${PAGE_SIZE}`,
         [...parameters, after],
@@ -211,7 +213,7 @@ export class NotificationReplayer {
       for (const row of rows) {
         const inboxId = Number(row.id);
         report.selected += 1;
-        if (row.verified !== true || row.verification === null) {
+        if (row.verified !== true || row.verification === null || row.raw_body === null) {
           report.skipped.push({ inboxId, reason: 'not_verified' });
           continue;
         }
