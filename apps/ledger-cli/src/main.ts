@@ -51,6 +51,9 @@ async function main(argv: string[]): Promise<number> {
     databaseUrl: config.database.url,
     dataDir: config.database.dataDir,
     poolSize: 2,
+    statementTimeoutMs: config.database.statementTimeoutMs,
+    lockTimeoutMs: config.database.lockTimeoutMs,
+    acquireTimeoutMs: config.database.acquireTimeoutMs,
     applicationName: 'ledger-cli',
     logger,
   });

@@ -36,6 +36,9 @@ export async function createLedgerApp(
       databaseUrl: config.database.url,
       dataDir: config.database.dataDir,
       poolSize: config.database.poolSize,
+      statementTimeoutMs: config.database.statementTimeoutMs,
+      lockTimeoutMs: config.database.lockTimeoutMs,
+      acquireTimeoutMs: config.database.acquireTimeoutMs,
       applicationName: 'ledger',
       logger,
     }));

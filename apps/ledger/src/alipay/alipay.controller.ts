@@ -4,6 +4,7 @@ import { ApiConsumes, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@n
 import { NotificationPipeline, type IngestResult, type RawNotification } from '@ledger/ingest';
 import { LedgerLogger, pageSecurityHeaders } from '@ledger/platform';
 import { ProjectionsService } from '@ledger/projections';
+import { RETRY_AFTER_SECONDS } from '../http/ledger-exception.filter';
 import type { RequestWithRawBody } from './raw-body';
 import { receivedHeaders } from './raw-body';
 import { renderReturnPage, returnPageKind } from './return-page';
@@ -141,6 +142,8 @@ export class AlipayController {
       'content-type': 'text/plain; charset=utf-8',
       'cache-control': 'no-store',
       ...(status === 413 ? { connection: 'close' } : {}),
+      // Alipay keeps its own schedule; other senders (the sandbox, a proxy) learn when to come back.
+      ...(status === 503 ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {}),
     });
     response.end(result.reply);
   }

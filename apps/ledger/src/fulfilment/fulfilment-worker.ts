@@ -15,13 +15,14 @@ import {
   type OrderState,
 } from '@ledger/domain';
 import { OrderCommands, type CommandContext, type OrderCommandResult } from '@ledger/ingest';
-import { LEDGER_DATABASE, LedgerLogger, type LedgerDatabase } from '@ledger/platform';
+import { LedgerLogger } from '@ledger/platform';
 import { OrderQueries, type OrderSummary } from '@ledger/projections';
 import { DataSource } from 'typeorm';
 import { FulfilmentHook, type FulfilmentOrder } from './fulfilment-hook';
 import { retryDelayMs } from '../workers/retry-policy';
 import { FULFILMENT_OPTIONS, type FulfilmentOptions } from './fulfilment-options';
-import { WorkerLoop } from '../workers/worker-loop';
+import { LeaseTable } from '../workers/worker-lease';
+import { LeaseLapsedError, WorkerLoop } from '../workers/worker-loop';
 
 const CONTEXT = 'FulfilmentWorker';
 
@@ -45,9 +46,9 @@ function errorMessage(error: unknown): string {
  *   least once), then `ReturnCompleted` is appended (exactly once).
  *
  * The lists come from the projection, which may lag: every action first reloads the order's stream and acts
- * only if the decision still holds there. No gateway or hook call runs inside a database transaction. On
- * PostgreSQL one instance at a time works (an advisory lock), so that two ledgers do not confirm the same
- * shipment twice.
+ * only if the decision still holds there. No gateway or hook call runs inside a database transaction. One
+ * instance at a time works (the worker's lease), so that two ledgers do not confirm the same shipment twice;
+ * each hook call, gateway call and append first checks that the lease is still held.
  */
 @Injectable()
 export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -64,12 +65,11 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
     private readonly hook: FulfilmentHook,
     private readonly logger: LedgerLogger,
     @Inject(FULFILMENT_OPTIONS) private readonly options: FulfilmentOptions,
-    @Inject(LEDGER_DATABASE) database: LedgerDatabase,
     @InjectDataSource() dataSource: DataSource,
   ) {
     this.loop = new WorkerLoop({
       name: 'fulfilment',
-      ...(database.kind === 'postgres' ? { lease: { dataSource, retryMs: options.leaseRetryMs } } : {}),
+      lease: { table: new LeaseTable(dataSource), retryMs: options.leaseRetryMs },
       pollMs: options.pollMs,
       logger,
       pass: async () => (await this.runOnce()) > 0,
@@ -90,6 +90,7 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
    * The loop calls it; tests call it to step the worker.
    */
   async runOnce(): Promise<number> {
+    if (!(await this.loop.takeLease())) return 0;
     const [deliveries, shipments, returns] = await Promise.all([
       this.queries.pendingDeliveries(this.options.batchSize),
       this.queries.pendingShippingConfirmations(this.options.batchSize),
@@ -97,10 +98,12 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
     ]);
     let acted = 0;
     const act = async (key: string, action: () => Promise<boolean>) => {
-      if (this.stopping || this.isBackingOff(key)) return;
+      if (this.isBackingOff(key)) return;
+      this.loop.assertHolding();
       try {
         if (await action()) acted++;
       } catch (error) {
+        if (error instanceof LeaseLapsedError) throw error;
         // The database or the ledger's own code failed: this order waits, the others go on.
         this.retryAt.set(key, Date.now() + this.options.deliveryRetry.baseMs);
         this.logger.warn({ msg: `${key} failed: ${errorMessage(error)}`, err: error }, CONTEXT);
@@ -143,7 +146,7 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
         ),
     );
     if (done === undefined) return false;
-    if (done !== 'failed' && shippingDecision(done) === 'pending' && !this.stopping) {
+    if (done !== 'failed' && shippingDecision(done) === 'pending' && this.loop.holding()) {
       await this.confirmShipping(outTradeNo);
     }
     return true;
@@ -188,6 +191,7 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
     const { state, version } = await this.commands.load(outTradeNo);
     if (decision(state) !== 'pending') return undefined;
     let reference: string | undefined;
+    this.loop.assertHolding();
     try {
       ({ reference } = await hookCall(fulfilmentOrder(outTradeNo, state)));
     } catch (error) {
@@ -207,6 +211,8 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
     }
     this.failures.delete(key);
     this.retryAt.delete(key);
+    // Not held any more: the next holder calls the hook again (at least once) and records it.
+    this.loop.assertHolding();
     const result = await record(reference, version);
     this.logger.log(
       {
@@ -239,8 +245,10 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
 
     const order = fulfilmentOrder(outTradeNo, state);
     let result: ConfirmShipping['result'];
+    this.loop.assertHolding();
     try {
       const shipment = await this.hook.shipmentOf(order);
+      this.loop.assertHolding();
       const acceptance = await this.gateway.sendGoodsConfirm(
         { tradeNo: state.tradeNo, ...shipment },
         { signal: this.loop.signal },
@@ -271,6 +279,7 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
       );
     }
 
+    this.loop.assertHolding();
     try {
       await this.commands.confirmShipping(
         { type: 'ConfirmShipping', outTradeNo, result, at: new Date().toISOString() },

@@ -8,6 +8,7 @@ import { IngestError } from '@ledger/ingest';
 import { LedgerLogger } from '@ledger/platform';
 import { ProjectionsError } from '@ledger/projections';
 import { ApiError } from './api-error';
+import { isDatabaseUnavailable } from './database-unavailable';
 
 /** The body of every error the JSON API answers (SPEC §4). */
 export interface ErrorBody {
@@ -19,6 +20,12 @@ export interface ErrorBody {
 }
 
 const CONTEXT = 'HTTP';
+
+/**
+ * Every 503 says when to come back: soon, since the causes (a busy pool, a restarting database, a gateway
+ * away) last seconds. The acquire timeout already made the client wait that long once.
+ */
+export const RETRY_AFTER_SECONDS = 5;
 
 function apiStatus(error: ApiError): number {
   const { code } = error;
@@ -166,8 +173,8 @@ function codedStatus(exception: unknown): number | undefined {
 
 /**
  * Maps every coded error of the ledger to `{statusCode, error, message}` (SPEC §4, STYLE habit 7): 400
- * validation, 401 auth, 404 unknown, 409 conflicts, 502/503 when the gateway or the projections cannot
- * answer. A 5xx is logged with its stack; a 500 is answered without internals. The Alipay edge answers
+ * validation, 401 auth, 404 unknown, 409 conflicts, 502/503 when the gateway, the projections or the
+ * database cannot answer (503 with `Retry-After`). A 5xx is logged with its stack; a 500 is answered without internals. The Alipay edge answers
  * `success`/`fail` itself and never lets an error reach this filter.
  */
 @Catch()
@@ -187,6 +194,10 @@ export class LedgerExceptionFilter implements ExceptionFilter {
     if (coded !== undefined) {
       statusCode = coded;
       message = (exception as Error).message;
+    } else if (isDatabaseUnavailable(exception)) {
+      statusCode = 503;
+      // The driver's own message may name hosts, tables or statements.
+      message = 'the database cannot answer now; retry later';
     } else if (exception instanceof HttpException) {
       statusCode = exception.getStatus();
       message = httpExceptionMessage(exception);
@@ -201,6 +212,7 @@ export class LedgerExceptionFilter implements ExceptionFilter {
     }
     if (httpAdapter.isHeadersSent(response)) return;
     if (statusCode === 401) httpAdapter.setHeader(response, 'WWW-Authenticate', 'Bearer');
+    if (statusCode === 503) httpAdapter.setHeader(response, 'Retry-After', String(RETRY_AFTER_SECONDS));
     const body: ErrorBody = { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
     httpAdapter.reply(response, body, statusCode);
   }

@@ -14,6 +14,12 @@ import { REFUNDS_OPTIONS, type RefundsOptions } from './refunds-options';
 
 const CONTEXT = 'RefundSender';
 
+/** What a background sender holds while it sends: its lease (docs/operations.md, "Liveness under faults"). */
+export interface SendGuard {
+  holding(): boolean;
+  readonly signal: AbortSignal;
+}
+
 /** Where a send left the batch. */
 export interface NopwdSendResult {
   batch: RefundBatchView;
@@ -56,16 +62,18 @@ export class NopwdSender implements BeforeApplicationShutdown {
   /**
    * Sends the batch (see the class); joins the run already sending it, if any. `fresh`: the batch was
    * submitted by the caller a moment ago, so no call of it can have reached Alipay before this run.
+   * `guard`: the caller's lease; no call is made and no answer recorded once it is no longer held.
    */
   send(
     batchNo: string,
     calls: number,
     context: CommandContext = {},
     fresh = false,
+    guard?: SendGuard,
   ): Promise<NopwdSendResult> {
     const running = this.inFlight.get(batchNo);
     if (running !== undefined) return running;
-    const run = this.run(batchNo, calls, context, fresh).finally(() => this.inFlight.delete(batchNo));
+    const run = this.run(batchNo, calls, context, fresh, guard).finally(() => this.inFlight.delete(batchNo));
     this.inFlight.set(batchNo, run);
     return run;
   }
@@ -79,6 +87,7 @@ export class NopwdSender implements BeforeApplicationShutdown {
     calls: number,
     context: CommandContext,
     fresh: boolean,
+    guard: SendGuard | undefined,
   ): Promise<NopwdSendResult> {
     const batch = await this.submissions.view(batchNo);
     if (batch === undefined) throw new Error(`batch ${batchNo} was never submitted`);
@@ -86,9 +95,9 @@ export class NopwdSender implements BeforeApplicationShutdown {
     let call = 0;
     while (call < calls && batch.status === 'submitted' && batch.submitted.mode === 'nopwd') {
       if (call > 0) await this.pause(call);
-      if (this.stopping) break;
+      if (this.stopping || guard?.holding() === false) break;
       call++;
-      outcome = await this.call(batch);
+      outcome = await this.call(batch, guard?.signal);
       if (outcome.kind === 'stop') break;
       if (outcome.kind === 'retry') {
         const message =
@@ -112,6 +121,8 @@ export class NopwdSender implements BeforeApplicationShutdown {
           CONTEXT,
         );
       }
+      // The lease lapsed during the call: its next holder resends under the same batch_no and records that.
+      if (guard?.holding() === false) break;
       const command = nopwdCommand(batchNo, outcome, new Date());
       const recorded = command === undefined ? undefined : await this.batches.execute(command, context);
       const after = await this.submissions.view(batchNo);
@@ -120,12 +131,16 @@ export class NopwdSender implements BeforeApplicationShutdown {
     return { batch, ...(outcome === undefined ? {} : { outcome }), calls: call };
   }
 
-  private async call(batch: RefundBatchView): Promise<NopwdAttemptOutcome> {
+  private async call(batch: RefundBatchView, leaseSignal?: AbortSignal): Promise<NopwdAttemptOutcome> {
     const { attemptTimeoutMs } = this.options;
     const timeout = AbortSignal.timeout(attemptTimeoutMs);
     try {
       const acceptance = await this.gateway.refundNopwd(this.requests.nopwd(batch.submitted), {
-        signal: AbortSignal.any([timeout, this.stopSignal.signal]),
+        signal: AbortSignal.any([
+          timeout,
+          this.stopSignal.signal,
+          ...(leaseSignal === undefined ? [] : [leaseSignal]),
+        ]),
       });
       return nopwdAttemptOutcome({ acceptance });
     } catch (error) {

@@ -91,10 +91,11 @@ export class RefundOverdueCheck implements OnApplicationBootstrap, BeforeApplica
         );
         for (const { batchNo, anomalies } of page.items) {
           if (anomalies.some((anomaly) => anomaly.kind === 'refund_result_missing')) continue;
+          if (!this.loop.holding()) break;
           if (await this.flag(batchNo, now)) flagged.push(batchNo);
         }
         cursor = page.nextCursor ?? undefined;
-      } while (cursor !== undefined && !this.loop.stopping);
+      } while (cursor !== undefined && this.loop.holding());
     }
     return flagged;
   }

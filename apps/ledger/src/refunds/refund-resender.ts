@@ -5,10 +5,11 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { LEDGER_DATABASE, LedgerLogger, type LedgerDatabase } from '@ledger/platform';
+import { LedgerLogger } from '@ledger/platform';
 import { RefundBatchQueries } from '@ledger/projections';
 import { DataSource } from 'typeorm';
 import { retryDelayMs } from '../workers/retry-policy';
+import { LeaseTable } from '../workers/worker-lease';
 import { WorkerLoop } from '../workers/worker-loop';
 import { NopwdSender } from './nopwd-sender';
 import { REFUNDS_OPTIONS, type RefundsOptions } from './refunds-options';
@@ -23,8 +24,8 @@ const PAGE_SIZE = 100;
  * submission (issue 5 §1): the gateway never answered `POST /refunds`, or the ledger stopped between the
  * submission's commit and the call. Until Alipay answers, with backoff; `DUPLICATE_BATCH_NO` then means an
  * earlier call got through. The batches come from the refund batch projection, which may lag: the sender
- * reloads each one's stream and calls only for a batch still waiting. On PostgreSQL one instance at a time
- * resends (an advisory lock, as for the fulfilment worker).
+ * reloads each one's stream and calls only for a batch still waiting. One instance at a time resends (the
+ * worker's lease, as for the fulfilment worker); each call and each recording first checks it is still held.
  */
 @Injectable()
 export class RefundResender implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -38,14 +39,11 @@ export class RefundResender implements OnApplicationBootstrap, BeforeApplication
     private readonly sender: NopwdSender,
     private readonly logger: LedgerLogger,
     @Inject(REFUNDS_OPTIONS) private readonly options: RefundsOptions,
-    @Inject(LEDGER_DATABASE) database: LedgerDatabase,
     @InjectDataSource() dataSource: DataSource,
   ) {
     this.loop = new WorkerLoop({
       name: 'refund-resender',
-      ...(database.kind === 'postgres'
-        ? { lease: { dataSource, retryMs: options.resender.leaseRetryMs } }
-        : {}),
+      lease: { table: new LeaseTable(dataSource), retryMs: options.resender.leaseRetryMs },
       pollMs: options.resender.pollMs,
       logger,
       pass: async () => {
@@ -68,6 +66,7 @@ export class RefundResender implements OnApplicationBootstrap, BeforeApplication
    * loop calls it; tests call it, with a later `now` to find every waiting batch due.
    */
   async runOnce(now = Date.now()): Promise<number> {
+    if (!(await this.loop.takeLease())) return 0;
     const { minAgeMs, retry } = this.options.resender;
     const listed: string[] = [];
     let cursor: string | undefined;
@@ -92,11 +91,15 @@ export class RefundResender implements OnApplicationBootstrap, BeforeApplication
     let calls = 0;
     // Oldest first: those have waited longest for their refunds.
     for (const batchNo of due.reverse()) {
-      if (this.stopping) break;
+      this.loop.assertHolding();
       const failures = (this.failures.get(batchNo) ?? 0) + 1;
-      const result = await this.sender.send(batchNo, 1, {
-        causationId: `refund-resender:${batchNo}#${failures}`,
-      });
+      const result = await this.sender.send(
+        batchNo,
+        1,
+        { causationId: `refund-resender:${batchNo}#${failures}` },
+        false,
+        this.loop,
+      );
       calls += result.calls;
       if (result.outcome?.kind === 'retry') {
         this.failures.set(batchNo, failures);

@@ -1,4 +1,5 @@
 import { LedgerLogger } from '@ledger/platform';
+import type { WorkerLease } from './worker-lease';
 import { WorkerLoop } from './worker-loop';
 
 function loopWith(pass: () => Promise<boolean>, pollMs = 60_000): WorkerLoop {
@@ -52,5 +53,122 @@ describe('WorkerLoop', () => {
     release();
     await stopping;
     expect(passes).toBe(2);
+  });
+});
+
+/** `worker_leases` in memory, expiring by the same clock as the holders (the database's). */
+class FakeLeaseTable {
+  private row?: { holder: string; token: number; expiresAt: number };
+  constructor(private readonly clock: () => number) {}
+
+  take(_worker: string, holder: string, ttlMs: number): Promise<number | undefined> {
+    const row = this.row;
+    if (row !== undefined && row.expiresAt > this.clock() && row.holder !== holder) {
+      return Promise.resolve(undefined);
+    }
+    this.row = { holder, token: (row?.token ?? 0) + 1, expiresAt: this.clock() + ttlMs };
+    return Promise.resolve(this.row.token);
+  }
+
+  renew(_worker: string, holder: string, token: number, ttlMs: number): Promise<boolean> {
+    const row = this.row;
+    if (row?.holder !== holder || row.token !== token || row.expiresAt <= this.clock()) {
+      return Promise.resolve(false);
+    }
+    row.expiresAt = this.clock() + ttlMs;
+    return Promise.resolve(true);
+  }
+
+  give(_worker: string, holder: string, token: number): Promise<void> {
+    if (this.row?.holder === holder && this.row.token === token) this.row.expiresAt = this.clock();
+    return Promise.resolve();
+  }
+}
+
+describe('WorkerLoop with a lease', () => {
+  const timing = { ttlMs: 30_000, marginMs: 5_000 };
+  let now = 0;
+  const clock = () => now;
+
+  beforeEach(() => {
+    now = 1_000;
+  });
+
+  function leasedLoop(table: FakeLeaseTable, pass: (loop: WorkerLoop) => Promise<boolean>): WorkerLoop {
+    const loop: WorkerLoop = new WorkerLoop({
+      name: 'leased',
+      pollMs: 60_000,
+      logger: new LedgerLogger('silent'),
+      lease: { table, retryMs: 60_000, timing, clock },
+      pass: () => pass(loop),
+    });
+    return loop;
+  }
+
+  it('runs on one instance only, and a paused holder stops acting before another may take over', async () => {
+    const table = new FakeLeaseTable(clock);
+    const actions: string[] = [];
+    let resume: () => void = () => undefined;
+    const frozen = new Promise<void>((resolve) => (resume = resolve));
+    const first = leasedLoop(table, async (loop) => {
+      loop.assertHolding();
+      const token = loop.fencingToken;
+      actions.push(`before #${token}`);
+      if (token === 1) await frozen; // SIGSTOP, a long GC, a frozen VM: no timer runs, the clock goes on
+      loop.assertHolding();
+      actions.push(`after #${token}`);
+      return false;
+    });
+    const second = leasedLoop(table, () => Promise.resolve(false));
+    first.start();
+    await until(() => actions.length === 1);
+    const signal = first.signal;
+    expect(await second.takeLease()).toBe(false);
+
+    // Frozen past its local validity (ttl − margin after the take was sent), not yet past expires_at.
+    now += timing.ttlMs - timing.marginMs;
+    expect(first.holding()).toBe(false);
+    expect(signal.aborted).toBe(true);
+    expect(await second.takeLease()).toBe(false);
+    resume();
+    // The pass in flight does not act again; the loop takes a new tenure (nobody else has), with a new token.
+    await until(() => actions.length === 3);
+    expect(actions).toEqual(['before #1', 'before #2', 'after #2']);
+    expect(await second.takeLease()).toBe(false);
+    await first.stop();
+    expect(await second.takeLease()).toBe(true);
+    expect(second.fencingToken).toBe(3);
+    await second.stop();
+  });
+
+  it('holds on while its renewals arrive, and the local validity counts from when each was sent', async () => {
+    const table = new FakeLeaseTable(clock);
+    const loop = leasedLoop(table, () => Promise.resolve(false));
+    expect(await loop.takeLease()).toBe(true);
+    for (let renewal = 0; renewal < 5; renewal++) {
+      now += timing.ttlMs / 3;
+      expect(loop.holding()).toBe(true);
+      expect(await (loop as unknown as { lease: { holder: WorkerLease } }).lease.holder.renew()).toBe(true);
+    }
+    expect(loop.fencingToken).toBe(1);
+    now += timing.ttlMs - timing.marginMs - 1;
+    expect(loop.holding()).toBe(true);
+    now += 1;
+    expect(loop.holding()).toBe(false);
+    // The lapsed tenure is over for good: a new one is taken, with the next token.
+    expect(await loop.takeLease()).toBe(true);
+    expect(loop.fencingToken).toBe(2);
+    await loop.stop();
+  });
+
+  it('gives the lease back when stopped, for another instance at once', async () => {
+    const table = new FakeLeaseTable(clock);
+    const first = leasedLoop(table, () => Promise.resolve(false));
+    const second = leasedLoop(table, () => Promise.resolve(false));
+    expect(await first.takeLease()).toBe(true);
+    await first.stop();
+    expect(await second.takeLease()).toBe(true);
+    expect(second.fencingToken).toBe(2);
+    await second.stop();
   });
 });

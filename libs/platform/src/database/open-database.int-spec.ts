@@ -1,5 +1,5 @@
 import { createTestDatabase, describeOnPostgres, testDatabaseKind, type TestDatabase } from '@ledger/testing';
-import { pendingMigrations } from '../migrations';
+import { pendingMigrations, runMigrations } from '../migrations';
 import { type LedgerDatabase, type OpenDatabaseOptions, openDatabase } from './open-database';
 
 jest.setTimeout(180_000);
@@ -84,6 +84,59 @@ describeOnPostgres('openDatabase on PostgreSQL', () => {
     expect(await ledger.dataSource.query('SHOW idle_in_transaction_session_timeout')).toEqual([
       { idle_in_transaction_session_timeout: '1min' },
     ]);
+  });
+
+  it('bounds statements, lock waits and dead peers on every pooled session', async () => {
+    const ledger = await open({ poolSize: 2, statementTimeoutMs: 750, lockTimeoutMs: 250 });
+    const rows = await onEveryConnection(
+      ledger,
+      2,
+      `SELECT current_setting('statement_timeout') AS statement, current_setting('lock_timeout') AS lock,
+              current_setting('tcp_keepalives_idle') AS idle, current_setting('tcp_keepalives_interval') AS every,
+              current_setting('tcp_keepalives_count') AS count`,
+    );
+    for (const [row] of rows) {
+      expect(row).toEqual({ statement: '750ms', lock: '250ms', idle: '30', every: '10', count: '3' });
+    }
+    await expect(ledger.dataSource.query('SELECT pg_sleep(5)')).rejects.toMatchObject({ code: '57014' });
+  });
+
+  it('cancels a lock wait past the lock timeout', async () => {
+    const ledger = await open({ lockTimeoutMs: 200 });
+    await ledger.dataSource.query('CREATE TABLE IF NOT EXISTS lock_probe (id integer PRIMARY KEY)');
+    const holder = ledger.dataSource.createQueryRunner();
+    await holder.startTransaction();
+    try {
+      await holder.query('LOCK TABLE lock_probe IN ACCESS EXCLUSIVE MODE');
+      await expect(ledger.dataSource.query('SELECT * FROM lock_probe')).rejects.toMatchObject({
+        code: '55P03',
+      });
+    } finally {
+      await holder.rollbackTransaction();
+      await holder.release();
+    }
+  });
+
+  it('fails a caller that waits for a busy pool longer than the acquire timeout', async () => {
+    const ledger = await open({ poolSize: 2, acquireTimeoutMs: 300 });
+    const held = [ledger.dataSource.createQueryRunner(), ledger.dataSource.createQueryRunner()];
+    await Promise.all(held.map((runner) => runner.connect()));
+    try {
+      const started = Date.now();
+      await expect(ledger.dataSource.query('SELECT 1')).rejects.toThrow(
+        'timeout exceeded when trying to connect',
+      );
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      await Promise.all(held.map((runner) => runner.release()));
+    }
+    expect(await ledger.dataSource.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  });
+
+  it('runs migrations with no statement timeout, and gives the session its settings back', async () => {
+    const ledger = await open({ poolSize: 1, statementTimeoutMs: 500 });
+    await runMigrations(ledger.dataSource);
+    expect(await ledger.dataSource.query('SHOW statement_timeout')).toEqual([{ statement_timeout: '500ms' }]);
   });
 
   it('keeps the settings of the connection string’s own options', async () => {

@@ -25,6 +25,19 @@ export interface OpenDatabaseOptions {
    * running transaction.
    */
   idleInTransactionTimeoutMs?: number;
+  /**
+   * The longest a statement may run before PostgreSQL cancels it (57014); default 30 s, 0 never. Sessions
+   * that legitimately run longer (migrations) lift it for themselves (docs/operations.md, "Liveness under
+   * faults").
+   */
+  statementTimeoutMs?: number;
+  /** The longest a statement waits for a lock before PostgreSQL cancels it (55P03); default 10 s, 0 never. */
+  lockTimeoutMs?: number;
+  /**
+   * The longest a caller waits for a pooled connection, busy pool or new connection alike; default 5 s.
+   * Past it the caller gets an error the HTTP edge answers with 503 and `Retry-After`.
+   */
+  acquireTimeoutMs?: number;
   /** Shown in `pg_stat_activity` (PostgreSQL). */
   applicationName?: string;
   logger?: DatabaseLogger;
@@ -40,6 +53,18 @@ export interface LedgerDatabase {
 }
 
 const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
+const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
+const DEFAULT_ACQUIRE_TIMEOUT_MS = 5_000;
+/**
+ * TCP keepalive, both ends: a peer that vanished without closing (a frozen VM, a cut link) is found within
+ * about a minute instead of the OS default of two hours, and the server ends its session, which frees its
+ * advisory locks (the projector's). Client side Node sets only the idle delay; the probes' interval and
+ * count are the operating system's (Linux: 75 s, 9), so a dead server is found later than a dead client.
+ */
+const KEEPALIVE_IDLE_S = 30;
+const KEEPALIVE_INTERVAL_S = 10;
+const KEEPALIVE_COUNT = 3;
 const DEFAULT_APPLICATION_NAME = 'alipay-ledger';
 /** Room for the pool plus dedicated connections (a LISTEN client, tools); beyond it a leak is refused. */
 const EMBEDDED_MAX_CONNECTIONS = 32;
@@ -52,10 +77,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Ledger
 }
 
 async function openPostgres(databaseUrl: string, options: OpenDatabaseOptions): Promise<LedgerDatabase> {
-  const idleTimeout = options.idleInTransactionTimeoutMs ?? DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS;
   const dataSource = new DataSource({
-    ...commonOptions(),
-    url: withSessionSettings(databaseUrl, { idle_in_transaction_session_timeout: String(idleTimeout) }),
+    ...commonOptions(options),
+    url: withSessionSettings(databaseUrl, sessionSettings(options)),
     poolSize: options.poolSize ?? 10,
     applicationName: options.applicationName ?? DEFAULT_APPLICATION_NAME,
   });
@@ -93,7 +117,7 @@ async function openEmbedded(options: OpenDatabaseOptions): Promise<LedgerDatabas
     });
     undo.push(() => server.stop());
     const dataSource = new DataSource({
-      ...commonOptions(),
+      ...commonOptions(options),
       host: server.host,
       port: server.port,
       username: 'postgres',
@@ -111,7 +135,7 @@ async function openEmbedded(options: OpenDatabaseOptions): Promise<LedgerDatabas
   }
 }
 
-function commonOptions() {
+function commonOptions(options: OpenDatabaseOptions) {
   return {
     type: 'postgres',
     synchronize: false,
@@ -119,7 +143,31 @@ function commonOptions() {
     migrations: LEDGER_MIGRATIONS,
     entities: [],
     logging: false,
+    // Handed to pg's Pool: its connection timeout bounds the wait for a busy pool as well as a new connection.
+    extra: {
+      connectionTimeoutMillis: options.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_IDLE_S * 1000,
+    },
   } satisfies Partial<PostgresDataSourceOptions>;
+}
+
+/**
+ * The settings of every PostgreSQL session of the ledger. (The embedded database has one shared session and
+ * no timers inside PGlite: there the idle-in-transaction limit is the socket server's, and the others do not
+ * apply; docs/operations.md, "Liveness under faults".)
+ */
+function sessionSettings(options: OpenDatabaseOptions): Record<string, string> {
+  return {
+    statement_timeout: String(options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS),
+    lock_timeout: String(options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS),
+    idle_in_transaction_session_timeout: String(
+      options.idleInTransactionTimeoutMs ?? DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    ),
+    tcp_keepalives_idle: String(KEEPALIVE_IDLE_S),
+    tcp_keepalives_interval: String(KEEPALIVE_INTERVAL_S),
+    tcp_keepalives_count: String(KEEPALIVE_COUNT),
+  };
 }
 
 /**

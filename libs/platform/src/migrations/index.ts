@@ -7,6 +7,7 @@ import { RefundBatchSerial1732000000006 } from './1732000000006-refund-batch-ser
 import { InboxRecordNotification1732000000007 } from './1732000000007-inbox-record-notification';
 import { InboxHotOutcomes1732000000008 } from './1732000000008-inbox-hot-outcomes';
 import { InboxPurge1732000000009 } from './1732000000009-inbox-purge';
+import { WorkerLeases1732000000010 } from './1732000000010-worker-leases';
 
 /**
  * Every schema migration, in the order they are applied: an explicit list, never a glob (globs break under
@@ -22,6 +23,7 @@ export const LEDGER_MIGRATIONS = [
   InboxRecordNotification1732000000007,
   InboxHotOutcomes1732000000008,
   InboxPurge1732000000009,
+  WorkerLeases1732000000010,
 ];
 
 export { pendingMigrations, runMigrations } from './run-migrations';

@@ -16,6 +16,10 @@ export async function runMigrations(
   const queryRunner = dataSource.createQueryRunner();
   await queryRunner.connect();
   try {
+    // A migration may rewrite a large table, and the lock below waits for another instance's migrations:
+    // neither is bounded by the ledger's statement and lock timeouts (docs/operations.md, "Liveness under
+    // faults"). RESET gives the pooled session its startup settings back.
+    await queryRunner.query('SET statement_timeout = 0; SET lock_timeout = 0');
     await queryRunner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
     try {
       const executor = new MigrationExecutor(dataSource, queryRunner);
@@ -27,6 +31,7 @@ export async function runMigrations(
       await queryRunner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()]);
     }
   } finally {
+    await queryRunner.query('RESET statement_timeout; RESET lock_timeout').catch(() => undefined);
     await queryRunner.release();
   }
 }
