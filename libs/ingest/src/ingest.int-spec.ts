@@ -1,5 +1,6 @@
 import { formatYuan } from '@ledger/alipay-protocol';
-import { EventStore } from '@ledger/event-store';
+import { LEDGER_EVENT_CATALOGUE } from '@ledger/domain';
+import { EventSchemas, EventStore } from '@ledger/event-store';
 import { DEMO_ALIPAY, LedgerLogger, loadConfig } from '@ledger/platform';
 import {
   createTestDatabase,
@@ -77,7 +78,7 @@ describe('ingest on a real database', () => {
     database = await createTestDatabase('ingest');
     const config = loadConfig({ LOG_LEVEL: 'fatal' }, { envFile: false });
     const logger = new LedgerLogger('fatal');
-    store = new EventStore(database.dataSource);
+    store = new EventStore(database.dataSource, new EventSchemas(LEDGER_EVENT_CATALOGUE));
     commands = new OrderCommands(store);
     const check: NotifyIdCheck = (notifyId) => {
       const answer = answers.get(notifyId) ?? 'true';

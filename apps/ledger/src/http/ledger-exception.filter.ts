@@ -69,6 +69,8 @@ function eventStoreStatus(error: EventStoreError): number {
     // Input is validated before it reaches the store: these are defects, not the client's fault.
     case 'INVALID_APPEND':
     case 'INVALID_READ':
+    case 'UNKNOWN_EVENT_TYPE':
+    case 'SCHEMA_MISMATCH':
     case 'UPCASTER_MISSING':
     case 'UPCAST_FAILED':
       return 500;
