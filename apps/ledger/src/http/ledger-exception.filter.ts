@@ -103,6 +103,8 @@ function projectionsStatus(error: ProjectionsError): number {
     case 'INVALID_CURSOR':
     case 'INVALID_FILTER':
       return 400;
+    case 'STALE_ORDER_STATE':
+      return 500;
     default:
       return code satisfies never;
   }

@@ -6,6 +6,7 @@ import { RefundBatchProjection1732000000005 } from './1732000000005-refund-batch
 import { RefundBatchSerial1732000000006 } from './1732000000006-refund-batch-serial';
 import { InboxRecordNotification1732000000007 } from './1732000000007-inbox-record-notification';
 import { InboxHotOutcomes1732000000008 } from './1732000000008-inbox-hot-outcomes';
+import { SchemaVersions1732000000011 } from './1732000000011-schema-versions';
 
 /**
  * Every schema migration, in the order they are applied: an explicit list, never a glob (globs break under
@@ -20,6 +21,7 @@ export const LEDGER_MIGRATIONS = [
   RefundBatchSerial1732000000006,
   InboxRecordNotification1732000000007,
   InboxHotOutcomes1732000000008,
+  SchemaVersions1732000000011,
 ];
 
 export { pendingMigrations, runMigrations } from './run-migrations';
