@@ -224,6 +224,7 @@ describe('ingest on a real database', () => {
   });
 
   describe('InboxStore.recordWithEvents', () => {
+    // Types of the catalogue (the store refuses others); the stream is no order's, so nothing folds them.
     const event = (type: string) => ({ type, data: { at: type }, metadata: {} });
     const keyHolder = async (notifyId: string) =>
       (
@@ -243,7 +244,7 @@ describe('ingest on a real database', () => {
       });
       const { id } = await inbox.store(raw(notification));
       const notifyId = `record-${id}`;
-      await store.append('record-stream-1', 'no_stream', [event('First')]);
+      await store.append('record-stream-1', 'no_stream', [event('OrderPlaced')]);
       const finish = {
         outcome: 'applied' as const,
         detail: { outcome: 'applied' as const, streamId: 'record-stream-1', events: [] },
@@ -251,7 +252,7 @@ describe('ingest on a real database', () => {
 
       const refused = inbox.recordWithEvents(
         store,
-        { streamId: 'record-stream-1', expectedVersion: 'no_stream', events: [event('Second')] },
+        { streamId: 'record-stream-1', expectedVersion: 'no_stream', events: [event('PaymentAwaited')] },
         notifyId,
         id,
         finish,
@@ -262,7 +263,7 @@ describe('ingest on a real database', () => {
 
       const appended = await inbox.recordWithEvents(
         store,
-        { streamId: 'record-stream-1', expectedVersion: 1, events: [event('Second')] },
+        { streamId: 'record-stream-1', expectedVersion: 1, events: [event('PaymentAwaited')] },
         notifyId,
         id,
         finish,
@@ -279,7 +280,7 @@ describe('ingest on a real database', () => {
 
       const again = await inbox.recordWithEvents(
         store,
-        { streamId: 'record-stream-1', expectedVersion: 2, events: [event('Third')] },
+        { streamId: 'record-stream-1', expectedVersion: 2, events: [event('GoodsShipped')] },
         notifyId,
         id,
         finish,
