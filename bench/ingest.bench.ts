@@ -19,7 +19,8 @@ import { Controller, Module, Post, Req, Res } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import autocannon from 'autocannon';
-import { EventStore } from '@ledger/event-store';
+import { LEDGER_EVENT_CATALOGUE } from '@ledger/domain';
+import { EventSchemas, EventStore } from '@ledger/event-store';
 import { OrderCommands } from '@ledger/ingest';
 import {
   DEMO_ALIPAY,
@@ -296,7 +297,7 @@ function notificationBodies(outTradeNos: readonly string[]): Buffer[] {
 }
 
 async function placeOrders(dataSource: DataSource, outTradeNos: readonly string[]): Promise<void> {
-  const commands = new OrderCommands(new EventStore(dataSource));
+  const commands = new OrderCommands(new EventStore(dataSource, new EventSchemas(LEDGER_EVENT_CATALOGUE)));
   let next = 0;
   const writer = async () => {
     while (next < outTradeNos.length) {

@@ -12,7 +12,9 @@ import {
   type AppendResult,
   type NewEvent,
   type Projection,
+  EventSchemas,
 } from '@ledger/event-store';
+import { LEDGER_EVENT_CATALOGUE } from '@ledger/domain';
 import { openDatabase, runMigrations, type LedgerDatabase } from '@ledger/platform';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
@@ -195,7 +197,9 @@ async function seed(store: EventStore): Promise<void> {
  * client and the server never work in parallel).
  */
 async function measureRebuild(dataSource: DataSource, cpu: CpuClock): Promise<ProjectorFigures['rebuild']> {
-  const projector = new Projector(dataSource, [orderStatus]);
+  const projector = new Projector(dataSource, [orderStatus], {
+    schemas: new EventSchemas(LEDGER_EVENT_CATALOGUE),
+  });
   const cpuBefore = await cpu();
   const started = performance.now();
   const sampling = setInterval(() => void cpu(), 250); // catches backends that leave before the end
@@ -264,7 +268,7 @@ async function benchmark(
   const { dataSource } = database;
   await runMigrations(dataSource);
   await createTable(dataSource);
-  const store = new EventStore(dataSource);
+  const store = new EventStore(dataSource, new EventSchemas(LEDGER_EVENT_CATALOGUE));
   const seedStarted = performance.now();
   await seed(store);
   print(`[${kind}] seeded ${EVENTS} events in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
@@ -275,7 +279,9 @@ async function benchmark(
       `${Math.round(rebuild.eventsPerCpuSecond).toLocaleString('en')} events per CPU-second ` +
       '(target >= 50,000/s on PostgreSQL)',
   );
-  const projector = new Projector(dataSource, [orderStatus]);
+  const projector = new Projector(dataSource, [orderStatus], {
+    schemas: new EventSchemas(LEDGER_EVENT_CATALOGUE),
+  });
   await projector.start();
   const lag: ProjectorFigures['lag'] = [];
   try {

@@ -5,7 +5,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EventStore, type NewEvent } from '@ledger/event-store';
+import { LEDGER_EVENT_CATALOGUE } from '@ledger/domain';
+import { EventSchemas, EventStore, type NewEvent } from '@ledger/event-store';
 import { openDatabase, runMigrations, type LedgerDatabase } from '@ledger/platform';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
@@ -211,7 +212,7 @@ const perEvent = (r: Rate): Rate => ({ wall: r.wall * BATCH_SIZE, cpu: r.cpu * B
 
 async function benchmark(name: string, database: LedgerDatabase, cpu: CpuClock): Promise<Row[]> {
   const { dataSource } = database;
-  const store = new EventStore(dataSource);
+  const store = new EventStore(dataSource, new EventSchemas(LEDGER_EVENT_CATALOGUE));
   const baseline = new Baseline(dataSource);
   await baseline.create();
   const rows: Row[] = [];

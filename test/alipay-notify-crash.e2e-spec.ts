@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EventStore } from '@ledger/event-store';
+import { LEDGER_EVENT_CATALOGUE } from '@ledger/domain';
+import { EventSchemas, EventStore } from '@ledger/event-store';
 import { InboxRecovery, OrderCommands } from '@ledger/ingest';
 import { LedgerLogger, openDatabase, runMigrations, type LedgerDatabase } from '@ledger/platform';
 import {
@@ -137,7 +138,9 @@ describe('the ledger killed with SIGKILL under load', () => {
     const outTradeNos = Array.from({ length: ORDERS }, (_, i) => `CRASH-${String(i).padStart(4, '0')}`);
     const setup = await target.open();
     try {
-      const commands = new OrderCommands(new EventStore(setup.dataSource));
+      const commands = new OrderCommands(
+        new EventStore(setup.dataSource, new EventSchemas(LEDGER_EVENT_CATALOGUE)),
+      );
       for (const outTradeNo of outTradeNos) await placeOrder(commands, outTradeNo);
     } finally {
       await setup.close();
@@ -184,7 +187,7 @@ describe('the ledger killed with SIGKILL under load', () => {
 
     const check = await target.open();
     try {
-      const store = new EventStore(check.dataSource);
+      const store = new EventStore(check.dataSource, new EventSchemas(LEDGER_EVENT_CATALOGUE));
       for (const outTradeNo of outTradeNos) {
         const types = (await store.readStream(`order-${outTradeNo}`)).map((event) => event.type);
         expect({ outTradeNo, types }).toEqual({ outTradeNo, types: ['OrderPlaced', 'PaymentSucceeded'] });

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { LEDGER_EVENT_CATALOGUE } from '@ledger/domain';
 import { EventStoreModule } from '@ledger/event-store';
 import { IngestModule } from '@ledger/ingest';
 import { type LedgerConfig, type LedgerDatabase, type LedgerLogger, PlatformModule } from '@ledger/platform';
@@ -25,7 +26,7 @@ export class LedgerModule {
       module: LedgerModule,
       imports: [
         PlatformModule.forRoot(runtime),
-        EventStoreModule.forRoot(),
+        EventStoreModule.forRoot({ catalogue: LEDGER_EVENT_CATALOGUE }),
         TerminusModule.forRoot({ logger: false }),
         IngestModule,
         ProjectionsModule,

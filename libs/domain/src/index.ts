@@ -4,6 +4,8 @@ export { foldEvents } from './decider';
 export type { Decider } from './decider';
 export type { Fen, Instant, NotificationSource } from './values';
 export type { AnomalyKind } from './anomaly';
+export { LEDGER_EVENT_CATALOGUE, eventCatalogue } from './event-catalogue';
+export type { EventDataUpcaster, LedgerEventCatalogue } from './event-catalogue';
 
 export {
   MAX_OUT_TRADE_NO_LENGTH,
@@ -36,7 +38,7 @@ export type {
   ShippingConfirmationFailed,
   OrderAnomalyDetected,
 } from './order/order-events';
-export { initialOrderState, evolveOrder } from './order/order-state';
+export { ORDER_STATE_VERSION, initialOrderState, evolveOrder } from './order/order-state';
 export type { OrderState, BatchRefundEntry, RecordedAnomaly } from './order/order-state';
 export { decideOrder, orderDecider } from './order/order-decider';
 export type { OrderCommand } from './order/order-decider';

@@ -1,12 +1,18 @@
 import { MAX_STREAM_ID_LENGTH, toAppendRequest } from './append-request';
 import type { ExpectedVersion, NewEvent } from './event-envelope';
+import { EventSchemas } from './event-schemas';
 import { EventStoreError } from './event-store-error';
+
+const schemas = new EventSchemas({
+  currentVersions: { OrderPlaced: 2, Note: 1 },
+  upcasters: [{ type: 'OrderPlaced', fromSchemaVersion: 1, upcast: (data) => data }],
+});
 
 const event: NewEvent = { type: 'OrderPlaced', data: { totalFee: 1234 } };
 
 function refusal(streamId: string, expected: ExpectedVersion, events: readonly NewEvent[]): EventStoreError {
   try {
-    toAppendRequest(streamId, expected, events);
+    toAppendRequest(streamId, expected, events, schemas);
   } catch (error) {
     if (error instanceof EventStoreError) return error;
     throw error;
@@ -16,17 +22,22 @@ function refusal(streamId: string, expected: ExpectedVersion, events: readonly N
 
 describe('toAppendRequest', () => {
   it('maps the expected version to how the stream is claimed; 0 means the stream must not exist', () => {
-    expect(toAppendRequest('s', 'no_stream', [event]).claim).toEqual({ kind: 'create' });
-    expect(toAppendRequest('s', 0, [event]).claim).toEqual({ kind: 'create' });
-    expect(toAppendRequest('s', 'any', [event]).claim).toEqual({ kind: 'any' });
-    expect(toAppendRequest('s', 3, [event]).claim).toEqual({ kind: 'advance', from: 3 });
+    expect(toAppendRequest('s', 'no_stream', [event], schemas).claim).toEqual({ kind: 'create' });
+    expect(toAppendRequest('s', 0, [event], schemas).claim).toEqual({ kind: 'create' });
+    expect(toAppendRequest('s', 'any', [event], schemas).claim).toEqual({ kind: 'any' });
+    expect(toAppendRequest('s', 3, [event], schemas).claim).toEqual({ kind: 'advance', from: 3 });
   });
 
-  it('defaults schema version 1 and one fresh correlation id shared by the batch, also as causation id', () => {
-    const first = toAppendRequest('s', 'any', [event, { ...event, metadata: { causationId: 'inbox-9' } }]);
-    const second = toAppendRequest('s', 'any', [event]);
-    const [a, b] = first.rows;
-    expect(a.schemaVersion).toBe(1);
+  it("stamps each type's catalogue version; one fresh correlation id serves the batch and as causation id", () => {
+    const first = toAppendRequest(
+      's',
+      'any',
+      [event, { ...event, metadata: { causationId: 'inbox-9' } }, { type: 'Note', data: {} }],
+      schemas,
+    );
+    const second = toAppendRequest('s', 'any', [event], schemas);
+    const [a, b, note] = first.rows;
+    expect([a.schemaVersion, b.schemaVersion, note.schemaVersion]).toEqual([2, 2, 1]);
     expect(a.metadata.correlationId).toMatch(/^[0-9a-f-]{36}$/);
     expect(b.metadata.correlationId).toBe(a.metadata.correlationId);
     expect(a.metadata.causationId).toBe(a.metadata.correlationId);
@@ -34,15 +45,19 @@ describe('toAppendRequest', () => {
     expect(second.rows[0].metadata.correlationId).not.toBe(a.metadata.correlationId);
   });
 
-  it("keeps the caller's metadata and schema version, and drops a recordedAt the store owns", () => {
-    const [row] = toAppendRequest('s', 'any', [
-      {
-        type: 'OrderPlaced',
-        schemaVersion: 2,
-        data: null,
-        metadata: { correlationId: 'c', causationId: 'k', recordedAt: 'yesterday', actor: 'admin' },
-      },
-    ]).rows;
+  it("keeps the caller's metadata, and drops a recordedAt the store owns", () => {
+    const [row] = toAppendRequest(
+      's',
+      'any',
+      [
+        {
+          type: 'OrderPlaced',
+          data: null,
+          metadata: { correlationId: 'c', causationId: 'k', recordedAt: 'yesterday', actor: 'admin' },
+        },
+      ],
+      schemas,
+    ).rows;
     expect(row).toEqual({
       type: 'OrderPlaced',
       schemaVersion: 2,
@@ -76,8 +91,11 @@ describe('toAppendRequest', () => {
   it.each<[string, NewEvent, string]>([
     ['an empty type', { type: '', data: {} }, 'needs a type'],
     ['a padded type', { type: 'OrderPlaced ', data: {} }, 'white space or control characters'],
-    ['schema version 0', { ...event, schemaVersion: 0 }, 'has schemaVersion 0'],
-    ['a fractional schema version', { ...event, schemaVersion: 1.5 }, 'has schemaVersion 1.5'],
+    [
+      'a schema version of its own',
+      { ...event, schemaVersion: 2 } as NewEvent,
+      'names a schemaVersion; the store stamps it from the catalogue',
+    ],
     ['undefined data', { type: 'OrderPlaced', data: undefined }, 'data that JSON cannot hold (undefined)'],
     ['bigint data', { type: 'OrderPlaced', data: 10n }, 'data that JSON cannot hold (bigint)'],
     ['array metadata', { ...event, metadata: [] as never }, 'metadata that is not an object'],
@@ -92,5 +110,13 @@ describe('toAppendRequest', () => {
     expect(error.message).toContain('event 1 of the batch for order-1');
     expect(error.message).toContain(message);
     expect(error.details.streamId).toBe('order-1');
+  });
+
+  it('refuses a type the catalogue does not list', () => {
+    const error = refusal('order-1', 'any', [event, { type: 'OrderPlacedd', data: {} }]);
+    expect(error.code).toBe('UNKNOWN_EVENT_TYPE');
+    expect(error.message).toBe(
+      'event type "OrderPlacedd" is not in the event catalogue; add it with its schema version',
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventMetadata, ExpectedVersion, NewEvent } from './event-envelope';
+import type { EventSchemas } from './event-schemas';
 import { EventStoreError } from './event-store-error';
 
 /** Longest stream id and event type accepted; ids are keys, not payloads. */
@@ -13,7 +14,7 @@ const MAX_INT4 = 2_147_483_647;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
-/** An event as it is written: defaults applied, metadata complete. */
+/** An event as it is written: stamped with its type's schema version, metadata complete. */
 export interface EventRow {
   type: string;
   schemaVersion: number;
@@ -56,22 +57,27 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function checkEvent(event: NewEvent, index: number, streamId: string, correlationId: string): EventRow {
+function checkEvent(
+  event: NewEvent,
+  index: number,
+  streamId: string,
+  correlationId: string,
+  schemas: EventSchemas,
+): EventRow {
   const at = `event ${index} of the batch for ${streamId}`;
   if (!isPlainObject(event)) throw invalid(`${at} is not an object`, streamId);
-  const { type, data, schemaVersion = 1, metadata = {} } = event;
+  const { type, data, metadata = {} } = event;
   if (typeof type !== 'string' || type.length === 0 || type.length > MAX_EVENT_TYPE_LENGTH) {
     throw invalid(`${at} needs a type of 1 to ${MAX_EVENT_TYPE_LENGTH} characters`, streamId);
   }
   if (type.trim() !== type || CONTROL_CHARACTERS.test(type)) {
     throw invalid(`${at} has type ${JSON.stringify(type)} with white space or control characters`, streamId);
   }
-  if (!Number.isInteger(schemaVersion) || schemaVersion < 1 || schemaVersion > MAX_INT4) {
-    throw invalid(
-      `${at} (${type}) has schemaVersion ${String(schemaVersion)}; expected an integer >= 1`,
-      streamId,
-    );
+  // A version chosen by the writer could disagree with the catalogue the readers upcast by.
+  if (Object.hasOwn(event, 'schemaVersion')) {
+    throw invalid(`${at} (${type}) names a schemaVersion; the store stamps it from the catalogue`, streamId);
   }
+  const schemaVersion = schemas.versionOf(type);
   if (
     data === undefined ||
     typeof data === 'function' ||
@@ -99,14 +105,17 @@ function checkEvent(event: NewEvent, index: number, streamId: string, correlatio
 }
 
 /**
- * Validates an append and fills in the defaults: schema version 1, one fresh correlation id shared by the
- * batch when the caller gave none, and the correlation id as causation id (the first message of a chain
- * caused itself).
+ * Validates an append, stamps each event with its type's current schema version from `schemas`, and fills
+ * in one fresh correlation id shared by the batch when the caller gave none, with the correlation id as
+ * causation id (the first message of a chain caused itself).
+ *
+ * @throws EventStoreError `INVALID_APPEND`; `UNKNOWN_EVENT_TYPE` for a type the catalogue does not list.
  */
 export function toAppendRequest(
   streamId: string,
   expectedVersion: ExpectedVersion,
   events: readonly NewEvent[],
+  schemas: EventSchemas,
 ): AppendRequest {
   checkStreamId(streamId, 'INVALID_APPEND');
   let claim: AppendRequest['claim'];
@@ -135,6 +144,6 @@ export function toAppendRequest(
   return {
     streamId,
     claim,
-    rows: batch.map((event, index) => checkEvent(event, index, streamId, correlationId)),
+    rows: batch.map((event, index) => checkEvent(event, index, streamId, correlationId, schemas)),
   };
 }

@@ -17,9 +17,8 @@ export interface EventMetadata {
 /** An event as a writer hands it to `append`. */
 export interface NewEvent<Type extends string = string, Data = unknown> {
   type: Type;
+  /** At its type's current schema version: the store stamps that version from its catalogue. */
   data: Data;
-  /** The shape version of `data`; older versions are upcast at read time. Defaults to 1. */
-  schemaVersion?: number;
   metadata?: EventMetadata;
 }
 

@@ -3,6 +3,7 @@ import { withAppendRetry } from './append-retry';
 import { ORIGIN, type RecordedEvent } from './event-envelope';
 import { EventStore } from './event-store';
 import { isEventStoreError } from './event-store-error';
+import { AD_HOC_SCHEMAS } from './event-schemas.fixture';
 
 // jest reads testTimeout only at the top level of its config, not per project.
 jest.setTimeout(300_000);
@@ -16,7 +17,7 @@ describe('EventStore under concurrent writers', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('event_store_concurrency');
-    store = new EventStore(database.dataSource);
+    store = new EventStore(database.dataSource, AD_HOC_SCHEMAS);
     [writers, attempts] = database.kind === 'postgres' ? [16, 50] : [4, 10];
   });
 

@@ -4,6 +4,8 @@ export type EventStoreErrorCode =
   | 'STREAM_ORDER_CONFLICT'
   | 'INVALID_APPEND'
   | 'INVALID_READ'
+  | 'UNKNOWN_EVENT_TYPE'
+  | 'SCHEMA_MISMATCH'
   | 'UPCASTER_MISSING'
   | 'UPCAST_FAILED';
 
@@ -24,7 +26,7 @@ const RETRYABLE: ReadonlySet<EventStoreErrorCode> = new Set([
 /**
  * The one error type of the event store. `WRONG_EXPECTED_VERSION` and `STREAM_ORDER_CONFLICT` are
  * retryable by reloading the stream, deciding again and appending in a new transaction
- * (`withAppendRetry`); the other codes are bugs in the caller or in the registered upcasters.
+ * (`withAppendRetry`); the other codes are bugs in the caller or in the event catalogue and its upcasters.
  */
 export class EventStoreError extends Error {
   override readonly name = 'EventStoreError';

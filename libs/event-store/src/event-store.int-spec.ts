@@ -11,6 +11,7 @@ import { ORIGIN, type NewEvent, type RecordedEvent } from './event-envelope';
 import { EventStore } from './event-store';
 import { EventStoreError } from './event-store-error';
 import type { EventUpcaster } from './upcasting';
+import { AD_HOC_SCHEMAS, AdHocEventSchemas, appendAsWritten } from './event-schemas.fixture';
 
 // jest reads testTimeout only at the top level of its config, not per project: createTestDatabase and
 // the concurrency runs need more than the 5 s default on a busy machine.
@@ -37,7 +38,7 @@ describe('EventStore (SQL)', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('event_store');
-    store = new EventStore(database.dataSource);
+    store = new EventStore(database.dataSource, AD_HOC_SCHEMAS);
   });
 
   afterAll(async () => {
@@ -53,7 +54,7 @@ describe('EventStore (SQL)', () => {
     it('round-trips a batch with positions, versions, schema versions and data', async () => {
       const result = await store.append('order-rt', 'no_stream', [
         placed('rt', 100),
-        { type: 'PaymentAwaited', data: { since: '2024-01-01 12:00:00' }, schemaVersion: 2 },
+        { type: 'PaymentAwaited', data: { since: '2024-01-01 12:00:00' } },
         { type: 'Note', data: ['a', null, 1.5, { nested: true }] },
       ]);
       expect(result).toEqual({
@@ -67,7 +68,7 @@ describe('EventStore (SQL)', () => {
       const events = await store.readStream('order-rt');
       expect(events.map((e) => [e.version, e.globalPosition, e.type, e.schemaVersion, e.data])).toEqual([
         [1, result.firstPosition, 'OrderPlaced', 1, { outTradeNo: 'rt', totalFee: 100 }],
-        [2, result.firstPosition + 1, 'PaymentAwaited', 2, { since: '2024-01-01 12:00:00' }],
+        [2, result.firstPosition + 1, 'PaymentAwaited', 1, { since: '2024-01-01 12:00:00' }],
         [3, result.firstPosition + 2, 'Note', 1, ['a', null, 1.5, { nested: true }]],
       ]);
       expect(events.every((e) => e.streamId === 'order-rt' && e.transactionId === result.transactionId)).toBe(
@@ -345,13 +346,16 @@ describe('EventStore (SQL)', () => {
     const upcasters: EventUpcaster[] = [v1ToV2, v2ToV3];
 
     it('brings v1 and v2 events to v3 and leaves v3 and unknown types untouched', async () => {
-      await store.append('order-legacy', 'no_stream', [
+      await appendAsWritten(database.dataSource, 'order-legacy', [
         { type: 'LegacyPlaced', schemaVersion: 1, data: { amount: '12.34' } },
         { type: 'LegacyPlaced', schemaVersion: 2, data: { amountFen: 99 } },
         { type: 'LegacyPlaced', schemaVersion: 3, data: { amountFen: 7, currency: 'CNY' } },
         { type: 'SomethingFromTheFuture', schemaVersion: 5, data: { whatever: [1, 2] } },
       ]);
-      const upcasting = new EventStore(database.dataSource, { upcasters });
+      const upcasting = new EventStore(
+        database.dataSource,
+        new AdHocEventSchemas({ currentVersions: { LegacyPlaced: 3 }, upcasters }),
+      );
       const events = await upcasting.readStream('order-legacy');
       expect(events.map((e) => [e.type, e.schemaVersion, e.data])).toEqual([
         ['LegacyPlaced', 3, { amountFen: 1234, currency: 'CNY' }],
@@ -366,10 +370,13 @@ describe('EventStore (SQL)', () => {
     });
 
     it('fails clearly on an event older than the chain', async () => {
-      await store.append('order-ancient', 'no_stream', [
+      await appendAsWritten(database.dataSource, 'order-ancient', [
         { type: 'LegacyPlaced', schemaVersion: 1, data: {} },
       ]);
-      const partial = new EventStore(database.dataSource, { upcasters: [v2ToV3] });
+      const partial = new EventStore(
+        database.dataSource,
+        new AdHocEventSchemas({ currentVersions: { LegacyPlaced: 3 }, upcasters: [v2ToV3] }),
+      );
       const error = await refusal(partial.readStream('order-ancient'));
       expect(error.code).toBe('UPCASTER_MISSING');
       expect(error.message).toMatch(
@@ -430,7 +437,7 @@ describeOnPostgres('EventStore ordering across transactions', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('event_store_order');
-    store = new EventStore(database.dataSource);
+    store = new EventStore(database.dataSource, AD_HOC_SCHEMAS);
   });
 
   afterAll(async () => {
@@ -527,7 +534,7 @@ describeOnEmbedded('EventStore.readAll across transaction ids of different lengt
   it('pages in numeric transaction order when the ids grow a digit (999 before 1000)', async () => {
     const db = await createTestDatabase('read_all_digits');
     try {
-      const store = new EventStore(db.dataSource);
+      const store = new EventStore(db.dataSource, AD_HOC_SCHEMAS);
       const current = async () =>
         Number(
           (await db.dataSource.query<{ xid: string }[]>(`SELECT pg_current_xact_id()::text AS xid`))[0].xid,

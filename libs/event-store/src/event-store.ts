@@ -3,8 +3,8 @@ import { checkStreamId, toAppendRequest, type AppendRequest } from './append-req
 import { appendQuery, type AppendRow } from './append-statement';
 import { CommitNotifier } from './commit-notifier';
 import type { ExpectedVersion, GlobalCheckpoint, NewEvent, RecordedEvent } from './event-envelope';
+import type { EventSchemas } from './event-schemas';
 import { EventStoreError } from './event-store-error';
-import { UpcasterChain, type EventUpcaster } from './upcasting';
 
 /** What `append` wrote. */
 export interface AppendResult {
@@ -25,11 +25,6 @@ export interface InTransaction {
 export interface ReadStreamOptions extends InTransaction {
   /** At most this many events, from `fromVersion` on. */
   maxCount?: number;
-}
-
-export interface EventStoreOptions {
-  /** Applied at read time, chained up to each type's current schema version. */
-  upcasters?: readonly EventUpcaster[];
 }
 
 /** The largest page `readAll` returns in one call. */
@@ -62,18 +57,17 @@ function isPositiveInteger(value: unknown, max = Number.MAX_SAFE_INTEGER): value
 
 /**
  * The PostgreSQL event store (docs/event-store.md): append with optimistic concurrency claimed in SQL,
- * reads by stream and by global position, upcasting at read time. The same SQL runs on PostgreSQL and on
+ * reads by stream and by global position. `schemas` stamps every appended event with its type's current
+ * schema version and upcasts older stored versions at read time. The same SQL runs on PostgreSQL and on
  * the embedded PGlite.
  */
 export class EventStore {
-  private readonly upcasters: UpcasterChain;
   private readonly notifier: CommitNotifier;
 
   constructor(
     private readonly dataSource: DataSource,
-    options: EventStoreOptions = {},
+    private readonly schemas: EventSchemas,
   ) {
-    this.upcasters = new UpcasterChain(options.upcasters);
     this.notifier = new CommitNotifier(dataSource);
   }
 
@@ -86,7 +80,7 @@ export class EventStore {
    * @throws EventStoreError `WRONG_EXPECTED_VERSION` (names the stream, expected and actual version),
    *   `STREAM_ORDER_CONFLICT` (an older transaction tried to write after a newer one; retry in a new
    *   transaction), `INVALID_APPEND` (empty batch, bad stream id, bad version or event, data that
-   *   PostgreSQL refuses).
+   *   PostgreSQL refuses), `UNKNOWN_EVENT_TYPE` (a type the catalogue does not list).
    */
   async append(
     streamId: string,
@@ -94,7 +88,7 @@ export class EventStore {
     events: readonly NewEvent[],
     options: InTransaction = {},
   ): Promise<AppendResult> {
-    const request = toAppendRequest(streamId, expectedVersion, events);
+    const request = toAppendRequest(streamId, expectedVersion, events, this.schemas);
     const inCallerTransaction = options.manager?.queryRunner?.isTransactionActive === true;
     const { sql, parameters } = appendQuery(request, inCallerTransaction);
     let row: AppendRow;
@@ -132,7 +126,7 @@ export class EventStore {
     events: readonly NewEvent[],
     statement: (appendParameters: unknown[]) => Promise<R | undefined>,
   ): Promise<{ row: R; appended: AppendResult } | undefined> {
-    const request = toAppendRequest(streamId, expectedVersion, events);
+    const request = toAppendRequest(streamId, expectedVersion, events, this.schemas);
     // No NOTIFY inside: commits that notify queue on one lock; the hint goes out after the commit instead.
     const { parameters } = appendQuery(request, false);
     let row: R | undefined;
@@ -248,7 +242,7 @@ export class EventStore {
 
   private toRecordedEvent(row: EventRowFromDb): RecordedEvent {
     const globalPosition = Number(row.global_position);
-    const { schemaVersion, data } = this.upcasters.upcast({
+    const { schemaVersion, data } = this.schemas.upcast({
       type: row.type,
       schemaVersion: row.schema_version,
       data: row.data,

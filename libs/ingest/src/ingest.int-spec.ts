@@ -1,5 +1,6 @@
 import { formatYuan } from '@ledger/alipay-protocol';
-import { EventStore } from '@ledger/event-store';
+import { LEDGER_EVENT_CATALOGUE } from '@ledger/domain';
+import { EventSchemas, EventStore } from '@ledger/event-store';
 import { DEMO_ALIPAY, LedgerLogger, loadConfig } from '@ledger/platform';
 import {
   createTestDatabase,
@@ -77,7 +78,7 @@ describe('ingest on a real database', () => {
     database = await createTestDatabase('ingest');
     const config = loadConfig({ LOG_LEVEL: 'fatal' }, { envFile: false });
     const logger = new LedgerLogger('fatal');
-    store = new EventStore(database.dataSource);
+    store = new EventStore(database.dataSource, new EventSchemas(LEDGER_EVENT_CATALOGUE));
     commands = new OrderCommands(store);
     const check: NotifyIdCheck = (notifyId) => {
       const answer = answers.get(notifyId) ?? 'true';
@@ -226,6 +227,7 @@ describe('ingest on a real database', () => {
   });
 
   describe('InboxStore.recordWithEvents', () => {
+    // Types of the catalogue (the store refuses others); the stream is no order's, so nothing folds them.
     const event = (type: string) => ({ type, data: { at: type }, metadata: {} });
     const keyHolder = async (notifyId: string) =>
       (
@@ -245,7 +247,7 @@ describe('ingest on a real database', () => {
       });
       const { id } = await inbox.store(raw(notification));
       const notifyId = `record-${id}`;
-      await store.append('record-stream-1', 'no_stream', [event('First')]);
+      await store.append('record-stream-1', 'no_stream', [event('OrderPlaced')]);
       const finish = {
         outcome: 'applied' as const,
         detail: { outcome: 'applied' as const, streamId: 'record-stream-1', events: [] },
@@ -253,7 +255,7 @@ describe('ingest on a real database', () => {
 
       const refused = inbox.recordWithEvents(
         store,
-        { streamId: 'record-stream-1', expectedVersion: 'no_stream', events: [event('Second')] },
+        { streamId: 'record-stream-1', expectedVersion: 'no_stream', events: [event('PaymentAwaited')] },
         notifyId,
         id,
         finish,
@@ -264,7 +266,7 @@ describe('ingest on a real database', () => {
 
       const appended = await inbox.recordWithEvents(
         store,
-        { streamId: 'record-stream-1', expectedVersion: 1, events: [event('Second')] },
+        { streamId: 'record-stream-1', expectedVersion: 1, events: [event('PaymentAwaited')] },
         notifyId,
         id,
         finish,
@@ -281,7 +283,7 @@ describe('ingest on a real database', () => {
 
       const again = await inbox.recordWithEvents(
         store,
-        { streamId: 'record-stream-1', expectedVersion: 2, events: [event('Third')] },
+        { streamId: 'record-stream-1', expectedVersion: 2, events: [event('GoodsShipped')] },
         notifyId,
         id,
         finish,

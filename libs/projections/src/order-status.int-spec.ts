@@ -7,12 +7,16 @@ import {
   type OrderEvent,
   type PlaceOrder,
   type RecordTradeStatus,
+  LEDGER_EVENT_CATALOGUE,
+  ORDER_STATE_VERSION,
 } from '@ledger/domain';
-import { EventStore, Projector, type AppendResult } from '@ledger/event-store';
+import { EventSchemas, EventStore, Projector, type AppendResult } from '@ledger/event-store';
 import { createTestDatabase, type TestDatabase } from '@ledger/testing';
 import { OrderQueries } from './order-queries';
 import { ORDER_STATUS_PROJECTION, orderStatusProjection } from './order-status.projection';
 import { ProjectionsError } from './projections-error';
+
+const schemas = new EventSchemas(LEDGER_EVENT_CATALOGUE);
 
 jest.setTimeout(120_000);
 
@@ -84,8 +88,8 @@ describe('the order status projection', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('order_status');
-    store = new EventStore(db.dataSource);
-    projector = new Projector(db.dataSource, [orderStatusProjection], { rebuildBatchSize: 7 });
+    store = new EventStore(db.dataSource, schemas);
+    projector = new Projector(db.dataSource, [orderStatusProjection], { schemas, rebuildBatchSize: 7 });
     await projector.start();
     orders = new OrderQueries(db.dataSource);
   });
@@ -289,5 +293,27 @@ describe('the order status projection', () => {
     // The projector goes on from the rebuilt checkpoint.
     await run(status('PAGE-1', 'TRADE_SUCCESS'));
     expect(await orders.get('PAGE-1')).toMatchObject({ status: 'paid' });
+  });
+
+  it('never evolves a stored order state of another version; a rebuild folds the order again', async () => {
+    await run(place('STALE-1'));
+    await db.dataSource.query(`UPDATE order_status SET state_version = $1 WHERE out_trade_no = 'STALE-1'`, [
+      ORDER_STATE_VERSION + 1,
+    ]);
+    await expect(run(status('STALE-1', 'TRADE_SUCCESS'))).rejects.toMatchObject({ code: 'EVENT_PARKED' });
+    const parked = await projector.listParked(ORDER_STATUS_PROJECTION);
+    expect(parked.map((event) => event.streamId)).toEqual(['order-STALE-1']);
+    expect(parked[0].error).toContain(
+      `order STALE-1 holds an order state of version ${ORDER_STATE_VERSION + 1}, not ${ORDER_STATE_VERSION}`,
+    );
+    expect(await orders.get('STALE-1')).toMatchObject({ status: 'awaiting_payment', version: 1 });
+
+    await projector.rebuild(ORDER_STATUS_PROJECTION);
+    expect(await projector.listParked(ORDER_STATUS_PROJECTION)).toEqual([]);
+    expect(await orders.get('STALE-1')).toMatchObject({ status: 'paid', version: 2 });
+    const [{ state_version }] = await db.dataSource.query<{ state_version: number }[]>(
+      `SELECT state_version FROM order_status WHERE out_trade_no = 'STALE-1'`,
+    );
+    expect(state_version).toBe(ORDER_STATE_VERSION);
   });
 });

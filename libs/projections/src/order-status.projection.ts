@@ -8,9 +8,11 @@ import {
   outTradeNoOfStream,
   returnDecision,
   shippingDecision,
+  ORDER_STATE_VERSION,
   type OrderState,
 } from '@ledger/domain';
 import type { Projection, ProjectionContext, RecordedEvent } from '@ledger/event-store';
+import { ProjectionsError } from './projections-error';
 
 /** The name of the order status projection: its checkpoint, its lock, its parked events. */
 export const ORDER_STATUS_PROJECTION = 'order_status';
@@ -33,6 +35,7 @@ interface WorkingRow {
 interface StoredRow {
   out_trade_no: string;
   state: OrderState;
+  state_version: number;
   version: number;
   last_position: string | number;
   created_at: Date;
@@ -43,7 +46,10 @@ interface StoredRow {
  * Order status, delivery, return and shipping decisions, one row per order stream (SPEC §3 projections).
  * The row keeps the folded `OrderState` next to the columns read from it: each batch loads the rows it
  * touches once, evolves them with the domain's `evolveOrder`, and reads them with the domain's decisions,
- * so a rebuild from the events alone reaches the same answers. Every column comes from the events
+ * so a rebuild from the events alone reaches the same answers. `state_version` says which shape of
+ * `OrderState` the row holds: a row of another `ORDER_STATE_VERSION` is never evolved (its events are
+ * parked) until a rebuild has folded every order again (docs/events.md, "Evolving the order state").
+ * Every column comes from the events
  * (times from `recordedAt`, never the clock), which makes a rebuilt table equal to the live one.
  *
  * Refund batch streams use some of the same type names (`AnomalyDetected`); only order streams are read.
@@ -67,10 +73,18 @@ async function applyOrderEvents(
 
   const keys = [...new Set(orderEvents.map(({ outTradeNo }) => outTradeNo))];
   const stored = await manager.query<StoredRow[]>(
-    `SELECT out_trade_no, state, version, last_position, created_at, updated_at
+    `SELECT out_trade_no, state, state_version, version, last_position, created_at, updated_at
      FROM ${table(ORDER_STATUS_TABLE)} WHERE out_trade_no = ANY($1::text[])`,
     [keys],
   );
+  const stale = stored.find((row) => row.state_version !== ORDER_STATE_VERSION);
+  if (stale !== undefined) {
+    throw new ProjectionsError(
+      'STALE_ORDER_STATE',
+      `order ${stale.out_trade_no} holds an order state of version ${stale.state_version}, not ` +
+        `${ORDER_STATE_VERSION}; rebuild the projections (docs/operations.md, "Rebuild")`,
+    );
+  }
   const rows = new Map<string, WorkingRow>(
     stored.map((row) => [
       row.out_trade_no,
@@ -136,6 +150,7 @@ function toColumns(row: WorkingRow): Record<string, unknown> {
     shipping_state: shippingDecision(state),
     anomalies: state.anomalies.map(({ kind, detail }) => ({ kind, detail })),
     state,
+    state_version: ORDER_STATE_VERSION,
     version: row.version,
     last_position: row.lastPosition,
     created_at: row.createdAt,
@@ -153,17 +168,18 @@ async function upsertRows(
     `INSERT INTO ${table} (
        out_trade_no, placed, service, subject, total_fee, trade_no, status, status_code, trade_status,
        refund_status, payment_type, paid_fee, refunded_fee, buyer_id, buyer_email, delivery_state,
-       return_state, shipping_state, anomalies, state, version, last_position, created_at, updated_at)
+       return_state, shipping_state, anomalies, state, state_version, version, last_position, created_at,
+       updated_at)
      SELECT r.out_trade_no, r.placed, r.service, r.subject, r.total_fee, r.trade_no, r.status, r.status_code,
             r.trade_status, r.refund_status, r.payment_type, r.paid_fee, r.refunded_fee, r.buyer_id,
-            r.buyer_email, r.delivery_state, r.return_state, r.shipping_state, r.anomalies, r.state, r.version,
-            r.last_position, r.created_at, r.updated_at
+            r.buyer_email, r.delivery_state, r.return_state, r.shipping_state, r.anomalies, r.state,
+            r.state_version, r.version, r.last_position, r.created_at, r.updated_at
      FROM jsonb_to_recordset($1::jsonb) AS r(
        out_trade_no text, placed boolean, service text, subject text, total_fee bigint, trade_no text,
        status text, status_code smallint, trade_status text, refund_status text, payment_type text,
        paid_fee bigint, refunded_fee bigint, buyer_id text, buyer_email text, delivery_state text,
-       return_state text, shipping_state text, anomalies jsonb, state jsonb, version integer,
-       last_position bigint, created_at timestamptz, updated_at timestamptz)
+       return_state text, shipping_state text, anomalies jsonb, state jsonb, state_version integer,
+       version integer, last_position bigint, created_at timestamptz, updated_at timestamptz)
      ON CONFLICT (out_trade_no) DO UPDATE SET
        placed = EXCLUDED.placed, service = EXCLUDED.service, subject = EXCLUDED.subject,
        total_fee = EXCLUDED.total_fee, trade_no = EXCLUDED.trade_no, status = EXCLUDED.status,
@@ -172,7 +188,8 @@ async function upsertRows(
        paid_fee = EXCLUDED.paid_fee, refunded_fee = EXCLUDED.refunded_fee, buyer_id = EXCLUDED.buyer_id,
        buyer_email = EXCLUDED.buyer_email, delivery_state = EXCLUDED.delivery_state,
        return_state = EXCLUDED.return_state, shipping_state = EXCLUDED.shipping_state,
-       anomalies = EXCLUDED.anomalies, state = EXCLUDED.state, version = EXCLUDED.version,
+       anomalies = EXCLUDED.anomalies, state = EXCLUDED.state, state_version = EXCLUDED.state_version,
+       version = EXCLUDED.version,
        last_position = EXCLUDED.last_position, updated_at = EXCLUDED.updated_at`,
     [JSON.stringify(rows)],
   );

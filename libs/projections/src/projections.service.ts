@@ -2,6 +2,7 @@ import { type BeforeApplicationShutdown, Injectable, type OnApplicationBootstrap
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
   type AppendedPosition,
+  EventSchemas,
   type GlobalCheckpoint,
   type Projection,
   type ProjectionLag,
@@ -42,9 +43,10 @@ export class ProjectionsService implements OnApplicationBootstrap, BeforeApplica
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    schemas: EventSchemas,
     logger: LedgerLogger,
   ) {
-    this.projector = new Projector(dataSource, LEDGER_PROJECTIONS, { logger });
+    this.projector = new Projector(dataSource, LEDGER_PROJECTIONS, { schemas, logger });
   }
 
   async onApplicationBootstrap(): Promise<void> {

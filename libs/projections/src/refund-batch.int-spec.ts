@@ -7,12 +7,15 @@ import {
   type RefundBatchEvent,
   type RefundBatchItem,
   type RefundRecordResult,
+  LEDGER_EVENT_CATALOGUE,
 } from '@ledger/domain';
-import { EventStore, Projector, type AppendResult } from '@ledger/event-store';
+import { EventSchemas, EventStore, Projector, type AppendResult } from '@ledger/event-store';
 import { createTestDatabase, type TestDatabase } from '@ledger/testing';
 import { ProjectionsError } from './projections-error';
 import { RefundBatchQueries } from './refund-batch-queries';
 import { REFUND_BATCH_PROJECTION, refundBatchProjection } from './refund-batch.projection';
+
+const schemas = new EventSchemas(LEDGER_EVENT_CATALOGUE);
 
 jest.setTimeout(120_000);
 
@@ -89,8 +92,8 @@ describe('the refund batch projection', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('refund_batches');
-    store = new EventStore(db.dataSource);
-    projector = new Projector(db.dataSource, [refundBatchProjection], { rebuildBatchSize: 5 });
+    store = new EventStore(db.dataSource, schemas);
+    projector = new Projector(db.dataSource, [refundBatchProjection], { schemas, rebuildBatchSize: 5 });
     await projector.start();
     batches = new RefundBatchQueries(db.dataSource);
   });

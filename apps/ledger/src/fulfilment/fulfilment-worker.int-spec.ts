@@ -1,6 +1,6 @@
 import { Test, type TestingModule } from '@nestjs/testing';
 import { AlipayGatewayModule } from '@ledger/alipay-gateway';
-import type { PaymentService, RecordTradeStatus } from '@ledger/domain';
+import { LEDGER_EVENT_CATALOGUE, type PaymentService, type RecordTradeStatus } from '@ledger/domain';
 import { EventStore, EventStoreModule, type RecordedEvent } from '@ledger/event-store';
 import { formatBatchNo } from '@ledger/alipay-protocol';
 import { IngestModule, OrderCommands, RefundBatchCommands, type OrderCommandResult } from '@ledger/ingest';
@@ -94,7 +94,7 @@ describe('FulfilmentWorker', () => {
     module = await Test.createTestingModule({
       imports: [
         PlatformModule.forRoot({ config, database, logger }),
-        EventStoreModule.forRoot(),
+        EventStoreModule.forRoot({ catalogue: LEDGER_EVENT_CATALOGUE }),
         IngestModule,
         ProjectionsModule,
         AlipayGatewayModule,

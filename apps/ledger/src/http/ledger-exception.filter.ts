@@ -76,6 +76,8 @@ function eventStoreStatus(error: EventStoreError): number {
     // Input is validated before it reaches the store: these are defects, not the client's fault.
     case 'INVALID_APPEND':
     case 'INVALID_READ':
+    case 'UNKNOWN_EVENT_TYPE':
+    case 'SCHEMA_MISMATCH':
     case 'UPCASTER_MISSING':
     case 'UPCAST_FAILED':
       return 500;
@@ -108,6 +110,8 @@ function projectionsStatus(error: ProjectionsError): number {
     case 'INVALID_CURSOR':
     case 'INVALID_FILTER':
       return 400;
+    case 'STALE_ORDER_STATE':
+      return 500;
     default:
       return code satisfies never;
   }

@@ -32,6 +32,14 @@ export interface RecordedAnomaly {
   batchNo?: string;
 }
 
+/**
+ * The shape version of `OrderState`, stored beside it by read models that keep the folded state. Raise it
+ * when a stored state would no longer mean the same to `evolveOrder` (a field renamed, restructured or
+ * given a new meaning); such rows are then refused until the read model is rebuilt (docs/events.md,
+ * "Evolving the order state").
+ */
+export const ORDER_STATE_VERSION = 1;
+
 /** An order as its events tell it. Built only by `evolveOrder`; read by the decider and the decisions. */
 export interface OrderState {
   /** Absent until `OrderPlaced`: a stream can hold anomalies about an order the ledger never placed. */

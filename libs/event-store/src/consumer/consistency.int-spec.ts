@@ -6,6 +6,7 @@ import type { Projection } from './projection';
 import { createJournalTable, cutConnection, journalProjection } from './projection.fixture';
 import { Projector } from './projector';
 import { isProjectorError } from './projector-error';
+import { AD_HOC_SCHEMAS } from '../event-schemas.fixture';
 
 /**
  * The consistency run of issue 2: many writers with random rollbacks and random transaction lengths (some
@@ -43,7 +44,7 @@ describe(`Consistency run (${TARGET_EVENTS} events, ${WRITERS} writers)`, () => 
   });
 
   it('consumes every committed event exactly once, nothing rolled back, each stream in order', async () => {
-    const store = new EventStore(writersSource);
+    const store = new EventStore(writersSource, AD_HOC_SCHEMAS);
     const chaos = {
       on: true,
       cutNext: false,
@@ -76,6 +77,7 @@ describe(`Consistency run (${TARGET_EVENTS} events, ${WRITERS} writers)`, () => 
     };
     const newProjector = () =>
       new Projector(db.dataSource, [chaotic], {
+        schemas: AD_HOC_SCHEMAS,
         batchSize: 500,
         lockRetryMs: 100,
         idlePollMs: 100,

@@ -2,6 +2,7 @@ import { createTestDatabase, describeOnPostgres, type TestDatabase } from '@ledg
 import { EventStore } from '../event-store';
 import { createJournalTable, journalProjection, journalRows } from './projection.fixture';
 import { Projector } from './projector';
+import { AD_HOC_SCHEMAS } from '../event-schemas.fixture';
 
 jest.setTimeout(60_000);
 
@@ -13,7 +14,7 @@ describeOnPostgres('Global order that consumers can trust', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('global_order');
-    store = new EventStore(db.dataSource);
+    store = new EventStore(db.dataSource, AD_HOC_SCHEMAS);
   });
   afterEach(async () => {
     await projector.stop();
@@ -25,6 +26,7 @@ describeOnPostgres('Global order that consumers can trust', () => {
   const start = async (name: string) => {
     await createJournalTable(db.dataSource, name);
     projector = new Projector(db.dataSource, [journalProjection({ name, table: name, handles: [name] })], {
+      schemas: AD_HOC_SCHEMAS,
       idlePollMs: 50,
     });
     await projector.start();

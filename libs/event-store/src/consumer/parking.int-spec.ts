@@ -2,6 +2,7 @@ import { createTestDatabase, type TestDatabase } from '@ledger/testing';
 import { EventStore } from '../event-store';
 import { createSummaryTable, summaryProjection, summaryRows } from './projection.fixture';
 import { Projector } from './projector';
+import { AD_HOC_SCHEMAS } from '../event-schemas.fixture';
 
 jest.setTimeout(60_000);
 
@@ -12,7 +13,7 @@ describe('Projector parking', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('parking');
-    store = new EventStore(db.dataSource);
+    store = new EventStore(db.dataSource, AD_HOC_SCHEMAS);
   });
   afterEach(async () => {
     await projector?.stop();
@@ -48,7 +49,7 @@ describe('Projector parking', () => {
     await store.append('poison-b', 'any', [ok]);
     const behind = await store.append('poison-a', 'any', [ok]);
     const last = await store.append('poison-b', 'any', [ok]);
-    projector = new Projector(db.dataSource, [projection]);
+    projector = new Projector(db.dataSource, [projection], { schemas: AD_HOC_SCHEMAS });
     await projector.start();
 
     await projector.waitFor('poison', last, 10_000);
@@ -73,7 +74,7 @@ describe('Projector parking', () => {
   it('parks later events of a parked stream as they come, and waitFor names them', async () => {
     await createSummaryTable(db.dataSource, 'later');
     const { projection } = poisonable('later', 'L');
-    projector = new Projector(db.dataSource, [projection]);
+    projector = new Projector(db.dataSource, [projection], { schemas: AD_HOC_SCHEMAS });
     await projector.start();
     const poisoned = await store.append('later-a', 'any', [{ type: 'L', data: { poison: true } }]);
     await expect(projector.waitFor('later', poisoned, 10_000)).rejects.toMatchObject({
@@ -95,7 +96,7 @@ describe('Projector parking', () => {
     const ok = { type: 'R', data: {} };
     await store.append('retry-a', 'any', [ok, { type: 'R', data: { poison: true } }, ok, ok]);
     const last = await store.append('retry-b', 'any', [ok]);
-    projector = new Projector(db.dataSource, [projection]);
+    projector = new Projector(db.dataSource, [projection], { schemas: AD_HOC_SCHEMAS });
     await projector.start();
     await projector.waitFor('retry', last, 10_000);
 
@@ -132,7 +133,7 @@ describe('Projector parking', () => {
     });
     const h = { type: 'H', data: {} };
     const last = await store.append('halfway-a', 'any', [h, h, h, h, h]);
-    projector = new Projector(db.dataSource, [projection]);
+    projector = new Projector(db.dataSource, [projection], { schemas: AD_HOC_SCHEMAS });
     await projector.start();
     await expect(projector.waitFor('halfway', last, 10_000)).rejects.toMatchObject({ code: 'EVENT_PARKED' });
     expect(await projector.listParked('halfway')).toHaveLength(4);
@@ -163,7 +164,7 @@ describe('Projector parking', () => {
     await store.append('batch-a', 'any', [b, b]);
     await store.append('batch-b', 'any', [b, { type: 'B', data: { poison: true } }]);
     const last = await store.append('batch-c', 'any', [b, b, b]);
-    projector = new Projector(db.dataSource, [projection], { batchSize: 100 });
+    projector = new Projector(db.dataSource, [projection], { schemas: AD_HOC_SCHEMAS, batchSize: 100 });
     await projector.start();
     await projector.waitFor('batch', last, 10_000);
 

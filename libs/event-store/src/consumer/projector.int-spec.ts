@@ -13,6 +13,7 @@ import {
 } from './projection.fixture';
 import { Projector } from './projector';
 import { isProjectorError } from './projector-error';
+import { AD_HOC_SCHEMAS, AdHocEventSchemas, appendAsWritten } from '../event-schemas.fixture';
 
 // jest's testTimeout is not applied per project: database tests set their own.
 jest.setTimeout(60_000);
@@ -24,7 +25,7 @@ describe('Projector', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('projector');
-    store = new EventStore(db.dataSource);
+    store = new EventStore(db.dataSource, AD_HOC_SCHEMAS);
   });
   afterEach(async () => {
     await Promise.all(running.splice(0).map((projector) => projector.stop()));
@@ -56,7 +57,7 @@ describe('Projector', () => {
       new Projector(
         db.dataSource,
         [summaryProjection({ name: 'basic', table: 'basic', handles: ['Counted'] })],
-        { batchSize: 7 },
+        { schemas: AD_HOC_SCHEMAS, batchSize: 7 },
       ),
     );
 
@@ -78,9 +79,11 @@ describe('Projector', () => {
     await store.append('handled-1', 'any', [event('Wanted'), event('Unwanted')]);
     const last = await store.append('handled-2', 'any', [event('Unwanted')]);
     const projector = await started(
-      new Projector(db.dataSource, [
-        summaryProjection({ name: 'handled', table: 'handled', handles: ['Wanted'] }),
-      ]),
+      new Projector(
+        db.dataSource,
+        [summaryProjection({ name: 'handled', table: 'handled', handles: ['Wanted'] })],
+        { schemas: AD_HOC_SCHEMAS },
+      ),
     );
 
     await projector.waitFor('handled', last, 10_000);
@@ -93,9 +96,11 @@ describe('Projector', () => {
   it('waitFor resolves once a later write is projected (read-your-writes)', async () => {
     await createSummaryTable(db.dataSource, 'ryw');
     const projector = await started(
-      new Projector(db.dataSource, [
-        summaryProjection({ name: 'ryw', table: 'ryw', handles: ['RywCounted'] }),
-      ]),
+      new Projector(
+        db.dataSource,
+        [summaryProjection({ name: 'ryw', table: 'ryw', handles: ['RywCounted'] })],
+        { schemas: AD_HOC_SCHEMAS },
+      ),
     );
     for (let i = 1; i <= 5; i++) {
       const appended = await store.append('ryw-order', 'any', [event('RywCounted')]);
@@ -107,9 +112,11 @@ describe('Projector', () => {
 
   it('waitFor times out with WAIT_TIMEOUT while nothing projects, and accepts a checkpoint form', async () => {
     await createSummaryTable(db.dataSource, 'idle');
-    const stopped = new Projector(db.dataSource, [
-      summaryProjection({ name: 'idle', table: 'idle', handles: ['IdleCounted'] }),
-    ]);
+    const stopped = new Projector(
+      db.dataSource,
+      [summaryProjection({ name: 'idle', table: 'idle', handles: ['IdleCounted'] })],
+      { schemas: AD_HOC_SCHEMAS },
+    );
     const appended = await store.append('idle-1', 'any', [event('IdleCounted')]);
 
     const waiting = stopped.waitFor(
@@ -125,9 +132,11 @@ describe('Projector', () => {
   it('releases pending waits with PROJECTOR_STOPPED when it stops', async () => {
     await createSummaryTable(db.dataSource, 'stopping');
     const projector = await started(
-      new Projector(db.dataSource, [
-        summaryProjection({ name: 'stopping', table: 'stopping', handles: ['S'] }),
-      ]),
+      new Projector(
+        db.dataSource,
+        [summaryProjection({ name: 'stopping', table: 'stopping', handles: ['S'] })],
+        { schemas: AD_HOC_SCHEMAS },
+      ),
     );
     const waiting = projector
       .waitFor('stopping', { transactionId: '18446744073709551615', position: 1 }, 60_000)
@@ -139,7 +148,9 @@ describe('Projector', () => {
   });
 
   it('refuses unknown projections and malformed targets', async () => {
-    const projector = new Projector(db.dataSource, [summaryProjection({ name: 'refusals', table: 'x' })]);
+    const projector = new Projector(db.dataSource, [summaryProjection({ name: 'refusals', table: 'x' })], {
+      schemas: AD_HOC_SCHEMAS,
+    });
     expect(() => projector.waitFor('nope', { transactionId: '1', position: 1 }, 10)).toThrow(
       expect.objectContaining({ code: 'UNKNOWN_PROJECTION' }),
     );
@@ -147,22 +158,29 @@ describe('Projector', () => {
       expect.objectContaining({ code: 'INVALID_CHECKPOINT' }),
     );
     await expect(projector.lag('nope')).rejects.toMatchObject({ code: 'UNKNOWN_PROJECTION' });
-    expect(() => new Projector(db.dataSource, [summaryProjection({ name: 'Bad-Name', table: 'x' })])).toThrow(
-      expect.objectContaining({ code: 'INVALID_PROJECTION' }),
-    );
     expect(
       () =>
-        new Projector(db.dataSource, [
-          summaryProjection({ name: 'twice', table: 'x' }),
-          summaryProjection({ name: 'twice', table: 'y' }),
-        ]),
+        new Projector(db.dataSource, [summaryProjection({ name: 'Bad-Name', table: 'x' })], {
+          schemas: AD_HOC_SCHEMAS,
+        }),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_PROJECTION' }));
+    expect(
+      () =>
+        new Projector(
+          db.dataSource,
+          [
+            summaryProjection({ name: 'twice', table: 'x' }),
+            summaryProjection({ name: 'twice', table: 'y' }),
+          ],
+          { schemas: AD_HOC_SCHEMAS },
+        ),
     ).toThrow(expect.objectContaining({ code: 'INVALID_PROJECTION' }));
   });
 
   it("reports lag: committed events after the checkpoint and the oldest one's age", async () => {
     await createSummaryTable(db.dataSource, 'lagging');
     const projection = summaryProjection({ name: 'lagging', table: 'lagging', handles: ['LagCounted'] });
-    const first = await started(new Projector(db.dataSource, [projection]));
+    const first = await started(new Projector(db.dataSource, [projection], { schemas: AD_HOC_SCHEMAS }));
     await first.waitFor('lagging', await store.append('lagging-1', 'any', [event('LagCounted')]), 10_000);
     await first.stop();
 
@@ -172,7 +190,7 @@ describe('Projector', () => {
     expect(behind.seconds).toBeGreaterThanOrEqual(0);
 
     const last = await store.append('lagging-2', 'any', [event('LagCounted')]);
-    const second = await started(new Projector(db.dataSource, [projection]));
+    const second = await started(new Projector(db.dataSource, [projection], { schemas: AD_HOC_SCHEMAS }));
     await second.waitFor('lagging', last, 10_000);
     expect(await second.lag('lagging')).toMatchObject({ events: 0, seconds: 0 });
   });
@@ -181,7 +199,9 @@ describe('Projector', () => {
     await createSummaryTable(db.dataSource, 'restart');
     const projection = summaryProjection({ name: 'restart', table: 'restart', handles: ['RestartCounted'] });
     for (let round = 1; round <= 3; round++) {
-      const projector = await started(new Projector(db.dataSource, [projection], { batchSize: 3 }));
+      const projector = await started(
+        new Projector(db.dataSource, [projection], { schemas: AD_HOC_SCHEMAS, batchSize: 3 }),
+      );
       const last = await appendOneByOne(10, (i) => `restart-${i % 2}`, 'RestartCounted');
       await projector.waitFor('restart', last, 10_000);
       await projector.stop();
@@ -209,7 +229,9 @@ describe('Projector', () => {
       },
     });
     const last = await appendOneByOne(40, (i) => `killed-${i % 4}`, 'KilledCounted');
-    const projector = await started(new Projector(db.dataSource, [projection], { batchSize: 6 }));
+    const projector = await started(
+      new Projector(db.dataSource, [projection], { schemas: AD_HOC_SCHEMAS, batchSize: 6 }),
+    );
 
     await projector.waitFor('killed', last, 30_000);
 
@@ -222,9 +244,11 @@ describe('Projector', () => {
   });
 
   it('reports whether this instance is the one projecting', async () => {
-    const projector = new Projector(db.dataSource, [
-      summaryProjection({ name: 'status', table: 'status', handles: ['StatusCounted'] }),
-    ]);
+    const projector = new Projector(
+      db.dataSource,
+      [summaryProjection({ name: 'status', table: 'status', handles: ['StatusCounted'] })],
+      { schemas: AD_HOC_SCHEMAS },
+    );
     await createSummaryTable(db.dataSource, 'status');
     expect(projector.status()).toEqual([{ projection: 'status', active: false }]);
     await started(projector);
@@ -257,7 +281,9 @@ describe('Projector', () => {
   });
 
   it('names its errors by code', async () => {
-    const projector = new Projector(db.dataSource, [summaryProjection({ name: 'coded', table: 'coded' })]);
+    const projector = new Projector(db.dataSource, [summaryProjection({ name: 'coded', table: 'coded' })], {
+      schemas: AD_HOC_SCHEMAS,
+    });
     const error = await projector
       .waitFor('coded', { transactionId: '1', position: 1 }, 1)
       .catch((e: unknown) => e);
@@ -265,6 +291,19 @@ describe('Projector', () => {
   });
   it('hands projections upcast events, and parks an event that cannot be upcast', async () => {
     const seen: RecordedEvent[] = [];
+    const renaming = new AdHocEventSchemas({
+      currentVersions: { Renamed: 2 },
+      upcasters: [
+        {
+          type: 'Renamed',
+          fromSchemaVersion: 1,
+          upcast: (data: { name?: string }) => {
+            if (data.name === undefined) throw new Error('no name to rename');
+            return { fullName: data.name };
+          },
+        },
+      ],
+    });
     const projector = await started(
       new Projector(
         db.dataSource,
@@ -276,27 +315,19 @@ describe('Projector', () => {
             apply: (events) => Promise.resolve(void seen.push(...events)),
           },
         ],
-        {
-          upcasters: [
-            {
-              type: 'Renamed',
-              fromSchemaVersion: 1,
-              upcast: (data: { name?: string }) => {
-                if (data.name === undefined) throw new Error('no name to rename');
-                return { fullName: data.name };
-              },
-            },
-          ],
-        },
+        { schemas: renaming },
       ),
     );
-    await store.append('upcast-ok', 'any', [{ type: 'Renamed', data: { name: 'Li Lei' }, schemaVersion: 1 }]);
-    const broken = await store.append('upcast-broken', 'any', [
+    const renamingStore = new EventStore(db.dataSource, renaming);
+    await appendAsWritten(db.dataSource, 'upcast-ok', [
+      { type: 'Renamed', data: { name: 'Li Lei' }, schemaVersion: 1 },
+    ]);
+    const broken = await appendAsWritten(db.dataSource, 'upcast-broken', [
       { type: 'Renamed', data: {}, schemaVersion: 1 },
       { type: 'Renamed', data: { fullName: 'Han Meimei' }, schemaVersion: 2 },
     ]);
-    const last = await store.append('upcast-ok', 'any', [
-      { type: 'Renamed', data: { fullName: 'Lily' }, schemaVersion: 2 },
+    const last = await renamingStore.append('upcast-ok', 'any', [
+      { type: 'Renamed', data: { fullName: 'Lily' } },
     ]);
 
     await projector.waitFor('upcast', last, 10_000);
@@ -323,7 +354,7 @@ describeOnEmbedded('Projector across transaction ids of different lengths', () =
   it('reads in numeric transaction order when the ids grow a digit (999 before 1000)', async () => {
     const db = await createTestDatabase('xid_digits');
     try {
-      const store = new EventStore(db.dataSource);
+      const store = new EventStore(db.dataSource, AD_HOC_SCHEMAS);
       await createJournalTable(db.dataSource, 'digits');
       const current = async () =>
         Number(
@@ -341,9 +372,7 @@ describeOnEmbedded('Projector across transaction ids of different lengths', () =
       const projector = new Projector(
         db.dataSource,
         [journalProjection({ name: 'digits', table: 'digits', handles: ['Digit'] })],
-        {
-          batchSize: 3,
-        },
+        { schemas: AD_HOC_SCHEMAS, batchSize: 3 },
       );
       await projector.start();
       try {

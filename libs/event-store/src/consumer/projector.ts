@@ -2,7 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { EVENTS_NOTIFY_CHANNEL } from '../append-statement';
 import type { GlobalCheckpoint } from '../event-envelope';
-import { UpcasterChain, type EventUpcaster } from '../upcasting';
+import type { EventSchemas } from '../event-schemas';
 import { ensureCheckpoint, readCheckpoint, toCheckpoint, type AppendedPosition } from './checkpoint';
 import { CheckpointWaiters } from './checkpoint-waiters';
 import { ControlConnection } from './control-connection';
@@ -20,8 +20,8 @@ import { rebuildProjection, type RebuildOutcome } from './rebuild';
 import { WakeSignal } from './wake-signal';
 
 export interface ProjectorOptions {
-  /** The event store's upcasters: projections receive every event at its type's current schema version. */
-  upcasters?: readonly EventUpcaster[];
+  /** The event store's own schemas: projections receive every event at its type's current schema version. */
+  schemas: EventSchemas;
   /** Events per live batch (one transaction). Default 500. */
   batchSize?: number;
   /** Events per rebuild batch. Default 5,000. */
@@ -74,7 +74,7 @@ export class Projector {
   private readonly consumers = new Map<string, Consumer>();
   private readonly waiters: CheckpointWaiters;
   private readonly sleepers = new Set<() => void>();
-  private readonly options: Required<Omit<ProjectorOptions, 'logger' | 'upcasters'>>;
+  private readonly options: Required<Omit<ProjectorOptions, 'logger' | 'schemas'>>;
   private readonly logger?: ProjectorOptions['logger'];
   private running = false;
   private supervision?: Promise<void>;
@@ -82,10 +82,10 @@ export class Projector {
   constructor(
     private readonly dataSource: DataSource,
     projections: readonly Projection[],
-    options: ProjectorOptions = {},
+    options: ProjectorOptions,
   ) {
-    const { logger, upcasters, ...rest } = options;
-    const chain = new UpcasterChain(upcasters);
+    const { logger, schemas, ...rest } = options;
+    const chain = schemas.upcasters;
     for (const projection of projections) {
       checkProjection(projection);
       if (this.consumers.has(projection.name)) {

@@ -5,6 +5,7 @@ import { readCheckpoint } from './checkpoint';
 import type { Projection } from './projection';
 import { createSummaryTable, cutConnection, summaryProjection, summaryRows } from './projection.fixture';
 import { Projector } from './projector';
+import { AD_HOC_SCHEMAS } from '../event-schemas.fixture';
 
 jest.setTimeout(120_000);
 
@@ -15,7 +16,7 @@ describe('Projection rebuild', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('rebuild');
-    store = new EventStore(db.dataSource);
+    store = new EventStore(db.dataSource, AD_HOC_SCHEMAS);
   });
   afterEach(async () => {
     await projector?.stop();
@@ -72,7 +73,10 @@ describe('Projection rebuild', () => {
 
   it('rebuilds into fresh tables equal to the live ones, row for row, and swaps them in', async () => {
     await createTwoTables('equal');
-    projector = new Projector(db.dataSource, [twoTables('equal')], { rebuildBatchSize: 25 });
+    projector = new Projector(db.dataSource, [twoTables('equal')], {
+      schemas: AD_HOC_SCHEMAS,
+      rebuildBatchSize: 25,
+    });
     await projector.start();
     const last = await appendSome('equal', 300);
     await projector.waitFor('equal', last, 20_000);
@@ -110,7 +114,7 @@ describe('Projection rebuild', () => {
         return Promise.resolve();
       },
     });
-    projector = new Projector(db.dataSource, [projection], { rebuildBatchSize: 20 });
+    projector = new Projector(db.dataSource, [projection], { schemas: AD_HOC_SCHEMAS, rebuildBatchSize: 20 });
     await projector.start();
     const before = await appendSome('serving', 300);
     await projector.waitFor('serving', before, 20_000);
@@ -141,7 +145,7 @@ describe('Projection rebuild', () => {
         }
       },
     });
-    projector = new Projector(db.dataSource, [projection], { rebuildBatchSize: 30 });
+    projector = new Projector(db.dataSource, [projection], { schemas: AD_HOC_SCHEMAS, rebuildBatchSize: 30 });
     await projector.start();
     const last = await appendSome('crash', 120);
     await projector.waitFor('crash', last, 20_000);
@@ -162,7 +166,7 @@ describe('Projection rebuild', () => {
 
   it('a swap that fails half-way through its tables rolls back whole: both live tables stay', async () => {
     await createTwoTables('halfswap');
-    projector = new Projector(db.dataSource, [twoTables('halfswap')]);
+    projector = new Projector(db.dataSource, [twoTables('halfswap')], { schemas: AD_HOC_SCHEMAS });
     await projector.start();
     await projector.waitFor('halfswap', await appendSome('halfswap', 30), 10_000);
     const liveStreams = await summaryRows(db.dataSource, 'halfswap_streams');
@@ -192,7 +196,7 @@ describe('Projection rebuild', () => {
         await hold;
       },
     });
-    projector = new Projector(db.dataSource, [projection]);
+    projector = new Projector(db.dataSource, [projection], { schemas: AD_HOC_SCHEMAS });
     await projector.start();
     await projector.waitFor('twice', await appendSome('twice', 6), 10_000);
 
@@ -210,7 +214,7 @@ describe('Projection rebuild', () => {
       name: 'reparked',
       failOn: (event) => event.streamId === poisonStream,
     });
-    projector = new Projector(db.dataSource, [projection]);
+    projector = new Projector(db.dataSource, [projection], { schemas: AD_HOC_SCHEMAS });
     await projector.start();
     await projector
       .waitFor('reparked', await appendSome('reparked', 24, 4), 10_000)

@@ -2,6 +2,7 @@ import { createTestDatabase, describeOnPostgres, type TestDatabase } from '@ledg
 import { EventStore, type AppendResult } from '../event-store';
 import { createSummaryTable, summaryProjection, summaryRows } from './projection.fixture';
 import { Projector } from './projector';
+import { AD_HOC_SCHEMAS } from '../event-schemas.fixture';
 
 jest.setTimeout(60_000);
 
@@ -12,7 +13,7 @@ describe('Projector instances', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('takeover');
-    store = new EventStore(db.dataSource);
+    store = new EventStore(db.dataSource, AD_HOC_SCHEMAS);
   });
   afterEach(async () => {
     await Promise.all(running.splice(0).map((projector) => projector.stop()));
@@ -25,10 +26,7 @@ describe('Projector instances', () => {
     const projector = new Projector(
       db.dataSource,
       [summaryProjection({ name, table: name, handles: [name] })],
-      {
-        lockRetryMs,
-        idlePollMs: 50,
-      },
+      { schemas: AD_HOC_SCHEMAS, lockRetryMs, idlePollMs: 50 },
     );
     running.push(projector);
     await projector.start();

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { EventStore } from '@ledger/event-store';
+import { LEDGER_EVENT_CATALOGUE } from '@ledger/domain';
+import { EventSchemas, EventStore } from '@ledger/event-store';
 import { createTestDatabase, describeOnPostgres, type TestDatabase } from '@ledger/testing';
 import type { RawNotification } from '../pipeline/raw-notification';
 import type { InboxOutcomeDetail } from './inbox-notification';
@@ -137,7 +138,8 @@ describe('purging unverified notifications', () => {
   });
 
   it('keeps events immutable, whatever the purging transaction says', async () => {
-    await new EventStore(database.dataSource).append('probe-purge', 'any', [{ type: 'Probed', data: {} }]);
+    const store = new EventStore(database.dataSource, new EventSchemas(LEDGER_EVENT_CATALOGUE));
+    await store.append('order-probe-purge', 'any', [{ type: 'OrderPlaced', data: {} }]);
     await expect(
       database.dataSource.transaction(async (manager) => {
         await manager.query(`SET LOCAL ledger.inbox_purge = 'on'`);

@@ -1,5 +1,5 @@
-import { DomainError, type PlaceOrder, type RecordTradeStatus } from '@ledger/domain';
-import { EventStore } from '@ledger/event-store';
+import { DomainError, LEDGER_EVENT_CATALOGUE, type PlaceOrder, type RecordTradeStatus } from '@ledger/domain';
+import { EventSchemas, EventStore } from '@ledger/event-store';
 import { DEMO_ALIPAY } from '@ledger/platform';
 import { createTestDatabase, type TestDatabase } from '@ledger/testing';
 import { OrderCommands } from './order-commands';
@@ -41,7 +41,7 @@ describe('OrderCommands', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('order_commands');
-    store = new EventStore(database.dataSource);
+    store = new EventStore(database.dataSource, new EventSchemas(LEDGER_EVENT_CATALOGUE));
     commands = new OrderCommands(store);
   });
 

@@ -1,5 +1,10 @@
-import { DomainError, type RecordTradeStatus, type SubmitRefundBatch } from '@ledger/domain';
-import { EventStore } from '@ledger/event-store';
+import {
+  DomainError,
+  LEDGER_EVENT_CATALOGUE,
+  type RecordTradeStatus,
+  type SubmitRefundBatch,
+} from '@ledger/domain';
+import { EventSchemas, EventStore } from '@ledger/event-store';
 import { DEMO_ALIPAY } from '@ledger/platform';
 import { createTestDatabase, type TestDatabase } from '@ledger/testing';
 import { OrderCommands } from '../orders/order-commands';
@@ -52,7 +57,7 @@ describe('RefundBatchCommands', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('refund_batch_writer');
-    store = new EventStore(database.dataSource);
+    store = new EventStore(database.dataSource, new EventSchemas(LEDGER_EVENT_CATALOGUE));
     orders = new OrderCommands(store);
     batches = new RefundBatchCommands(database.dataSource, store);
     await paidOrder('RB-A', '2024050122000000000000000001');

@@ -1,5 +1,5 @@
-import { DomainError } from '@ledger/domain';
-import { EventStore } from '@ledger/event-store';
+import { DomainError, LEDGER_EVENT_CATALOGUE } from '@ledger/domain';
+import { EventSchemas, EventStore } from '@ledger/event-store';
 import { DEMO_ALIPAY } from '@ledger/platform';
 import { createTestDatabase, type TestDatabase } from '@ledger/testing';
 import { IngestError } from '../ingest-error';
@@ -50,7 +50,7 @@ describe('RefundSubmissions', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('refund_submissions');
-    store = new EventStore(database.dataSource);
+    store = new EventStore(database.dataSource, new EventSchemas(LEDGER_EVENT_CATALOGUE));
     orders = new OrderCommands(store);
     submissions = new RefundSubmissions(
       database.dataSource,

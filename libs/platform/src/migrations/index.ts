@@ -8,6 +8,7 @@ import { InboxRecordNotification1732000000007 } from './1732000000007-inbox-reco
 import { InboxHotOutcomes1732000000008 } from './1732000000008-inbox-hot-outcomes';
 import { InboxPurge1732000000009 } from './1732000000009-inbox-purge';
 import { WorkerLeases1732000000010 } from './1732000000010-worker-leases';
+import { SchemaVersions1732000000011 } from './1732000000011-schema-versions';
 
 /**
  * Every schema migration, in the order they are applied: an explicit list, never a glob (globs break under
@@ -24,6 +25,7 @@ export const LEDGER_MIGRATIONS = [
   InboxHotOutcomes1732000000008,
   InboxPurge1732000000009,
   WorkerLeases1732000000010,
+  SchemaVersions1732000000011,
 ];
 
 export { pendingMigrations, runMigrations } from './run-migrations';

@@ -35,7 +35,8 @@ describe('migrations', () => {
       `INSERT INTO streams (stream_id, version, last_transaction_id) VALUES ('probe-1', 1, pg_current_xact_id())`,
     );
     await database.dataSource.query(
-      `INSERT INTO events (stream_id, version, type, data, metadata) VALUES ('probe-1', 1, 'Probed', '{}', '{}')`,
+      `INSERT INTO events (stream_id, version, type, schema_version, data, metadata)
+       VALUES ('probe-1', 1, 'Probed', 1, '{}', '{}')`,
     );
     for (const statement of [
       `UPDATE events SET type = 'Rewritten' WHERE stream_id = 'probe-1'`,
