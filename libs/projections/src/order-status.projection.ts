@@ -40,10 +40,10 @@ interface StoredRow {
 }
 
 /**
- * Order status, delivery, return and shipping decisions, one row per order stream (SPEC §3 projections).
- * The row keeps the folded `OrderState` next to the columns read from it: each batch loads the rows it
- * touches once, evolves them with the domain's `evolveOrder`, and reads them with the domain's decisions,
- * so a rebuild from the events alone reaches the same answers. Every column comes from the events
+ * Order status, delivery, return and shipping decisions, one row per order stream (docs/product-rules.md,
+ * "Projections"). The row keeps the folded `OrderState` next to the columns read from it: each batch loads
+ * the rows it touches once, evolves them with the domain's `evolveOrder`, and reads them with the domain's
+ * decisions, so a rebuild from the events alone reaches the same answers. Every column comes from the events
  * (times from `recordedAt`, never the clock), which makes a rebuilt table equal to the live one.
  *
  * Refund batch streams use some of the same type names (`AnomalyDetected`); only order streams are read.
@@ -89,7 +89,7 @@ async function applyOrderEvents(
     const orderEvent = asOrderEvent(event.type, event.data);
     if (orderEvent === undefined) continue;
     const row = rows.get(outTradeNo);
-    // A row remembers the last version it applied (STYLE habit 4): an event seen twice changes nothing.
+    // A row remembers the last version it applied: an event seen twice changes nothing.
     if (row !== undefined && event.version <= row.version) continue;
     const recordedAt = event.metadata.recordedAt;
     const next: WorkingRow = {
