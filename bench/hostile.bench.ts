@@ -1,4 +1,4 @@
-// `npm run bench:hostile`: the cost of hostile notification bodies (docs/operations.md, Hostile input).
+// `npm run bench:hostile`: the cost of hostile notification bodies (docs/operations.md, "Hostile input").
 //
 // 1. The whole CPU path a body takes before the database: `extractIdentifiers` (what the inbox INSERT
 //    reads) and `verifyNotification` with the ledger's options, for worst-case bodies of 1 KB, 100 KB and

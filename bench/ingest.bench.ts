@@ -1,4 +1,4 @@
-// `npm run bench:ingest` (issue 4 §11): distinct signed payment notifications POSTed over HTTP to the ledger
+// `npm run bench:ingest`: distinct signed payment notifications POSTed over HTTP to the ledger
 // on PostgreSQL, notify_verify served by a local fake gateway, against a baseline in the same run: the same
 // HTTP stack (Nest, Express, the raw-body capture) answering `success` after one plain INSERT of the body.
 // Prints notifications/s at saturation and p50/p99 latency at 500/s; asserts nothing.

@@ -1,4 +1,4 @@
-// The read side's figures (issue 4 §5 and §7), printed, asserting nothing: how long after an order's events
+// The read side's figures, printed, asserting nothing: how long after an order's events
 // commit the order status projection shows them (the wait of read-your-writes), alone and under concurrent
 // writers; and how long `POST /admin/projections/rebuild`'s rebuild takes for the events written. Runs on
 // PostgreSQL (a scratch database on 127.0.0.1:5432, TEST_DATABASE_ADMIN_URL to change it) and on the

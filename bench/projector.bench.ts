@@ -1,4 +1,4 @@
-// Projector figures (issue 2, item 7): rebuild throughput over BENCH_EVENTS events (default 200,000) and
+// Projector figures: rebuild throughput over BENCH_EVENTS events (default 200,000) and
 // live projection lag, append to read-your-writes, at 200 and 1,000 appends/s, on PostgreSQL and on the
 // embedded default. Prints figures; asserts nothing. Runs alone (`node -r @swc-node/register
 // bench/projector.bench.ts`) or from bench/store.bench.ts through `runProjectorBenchmarks()`.

@@ -1,6 +1,6 @@
 // `npm run bench:protocol`: notification verifications per second from raw bytes (parse, pre-sign string,
 // MD5, constant-time compare, text decoding, explanation) against the bare `crypto` MD5 of the same bytes
-// in the same run (issue 3, item 10; target ≥ 50,000/s on one core). RSA verifications are measured for
+// in the same run (target ≥ 50,000/s on one core). RSA verifications are measured for
 // information, against a bare `crypto.verify` of the same signature. Prints figures; asserts nothing.
 //
 // Rates are per second of this process's CPU time (process.cpuUsage), so that other work on a shared
@@ -31,7 +31,7 @@ function positiveInteger(name: string, fallback: number): number {
   return value;
 }
 
-// A create_direct_pay_by_user notification with the fields of reference §2.1, as Alipay posts it.
+// A create_direct_pay_by_user notification with the usual fields, as Alipay posts it.
 function typicalNotification(subject: string): TextParam[] {
   return Object.entries({
     discount: '0.00',
@@ -116,7 +116,7 @@ function main(): void {
     md5Keys: ['vutsrqponmlkjihgfedcba9876543210', MD5_KEY],
   };
 
-  // Alipay's legacy MAPI key is 1024-bit (reference §1.3); 2048-bit shows the cost of a modern key.
+  // Alipay's legacy MAPI key is 1024-bit; 2048-bit shows the cost of a modern key.
   const rsa1024 = generateKeyPairSync('rsa', { modulusLength: 1024 });
   const rsa2048 = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const rsa1024Body = signedBody(ascii, 'utf-8', { signType: 'RSA', privateKey: rsa1024.privateKey });

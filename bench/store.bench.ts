@@ -1,5 +1,5 @@
 // `npm run bench:store`: event store throughput on PostgreSQL and on the embedded default, each against a
-// baseline of plain INSERTs of the same rows through the same driver and pool (issue 2, item 7). Prints
+// baseline of plain INSERTs of the same rows through the same driver and pool. Prints
 // figures; asserts nothing. BENCH_EVENTS scales the run (default 200,000 events replayed per database).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

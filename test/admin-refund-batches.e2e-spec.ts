@@ -21,10 +21,11 @@ import { createLedgerApp, type LedgerApp } from '../apps/ledger/src/ledger-app';
 jest.setTimeout(180_000);
 
 const TOKEN = 'refund-batches-e2e-admin-token-1';
-// 10:00 in Beijing on 1 May 2024: that day's batch numbers start with 20240501 (reference §4.2).
+// 10:00 in Beijing on 1 May 2024: that day's batch numbers start with 20240501 (docs/alipay-protocol.md,
+// "batch_no").
 const AT = '2024-05-01T02:00:00.000Z';
 
-/** The exact fields of GET /admin/refund-batches/:batchNo (issue 5 §5). */
+/** The exact fields of GET /admin/refund-batches/:batchNo (docs/product-rules.md, "Admin views"). */
 const BATCH_FIELDS = [
   'batchNo',
   'mode',

@@ -40,7 +40,7 @@ interface HistoryEvent {
   notification: { id: number; notifyId: string; outcome: string; verified: boolean } | null;
 }
 
-/** The exact fields of GET /admin/orders/:outTradeNo (issue 4 §5). */
+/** The exact fields of GET /admin/orders/:outTradeNo (docs/product-rules.md, "Admin views"). */
 const ORDER_FIELDS = [
   'outTradeNo',
   'tradeNo',
@@ -188,7 +188,8 @@ describe('the admin API', () => {
   });
 
   describe('GET /admin/orders/:outTradeNo', () => {
-    it('answers exactly the fields of issue 4 §5, read right after the notification got success', async () => {
+    // docs/product-rules.md, "Admin views"
+    it('answers exactly the documented fields, read right after the notification got success', async () => {
       await place('ADM-READ');
       await notify({ outTradeNo: 'ADM-READ', tradeStatus: 'TRADE_SUCCESS', buyerId: '2088102122520001' });
       const order = await get<OrderView>('/admin/orders/ADM-READ');

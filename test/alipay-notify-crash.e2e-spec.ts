@@ -19,7 +19,7 @@ import {
 } from '@ledger/testing';
 import { ADMIN_TOKEN, placeOrder, tradeNotification } from './alipay-notify.fixture';
 
-// Issue 4 §8: nothing acknowledged is ever lost. The ledger runs as a child process on a test database;
+// Nothing acknowledged is ever lost. The ledger runs as a child process on a test database;
 // signed notifications are fired at it concurrently; it is killed with SIGKILL in the middle of the load;
 // restarted; Alipay's retry then resends (same notify_id) every notification that did not get `success`.
 // Every acknowledged notification must be applied exactly once, and every other one completed by its retry.

@@ -66,9 +66,10 @@ function postUnfinished(
   });
 }
 
-// Forged, tampered and hostile input at the notify edge (issue 4 §9, §10): every one is answered `fail`
+// Forged, tampered and hostile input at the notify edge: every one is answered `fail`
 // (or a 4xx), kept in the inbox with its reason where possible, and hurts neither the server nor other
-// orders. Verification is over the raw bytes, whatever the Content-Type says (reference §2.4).
+// orders. Verification is over the raw bytes, whatever the Content-Type says (docs/alipay-protocol.md,
+// "Raw bodies").
 
 describe('the notify edge under forged and hostile input', () => {
   let running: RunningLedger;
@@ -246,7 +247,7 @@ describe('the notify edge under forged and hostile input', () => {
     expect(row).toMatchObject({ body: { byteLength: MAX_NOTIFICATION_BYTES, truncated: false } });
   });
 
-  describe('worst-case bodies of up to 1 MB (docs/operations.md, Hostile input)', () => {
+  describe('worst-case bodies of up to 1 MB (docs/operations.md, "Hostile input")', () => {
     const SIZE = 1024 * 1024 - 1024;
     const signed = `sign=${'0'.repeat(32)}&sign_type=MD5&`;
     const joined = (unit: (i: number) => string, size = SIZE) => {

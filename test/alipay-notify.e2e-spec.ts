@@ -11,7 +11,7 @@ import {
   type RunningLedger,
 } from './alipay-notify.fixture';
 
-// Payment notifications over HTTP against a running ledger (issue 4 §2–§4, §10): the instant and escrow
+// Payment notifications over HTTP against a running ledger: the instant and escrow
 // flows, arrival out of order, duplicates and concurrent deliveries, the return_url alone.
 
 describe('POST /alipay/notify', () => {
@@ -75,7 +75,8 @@ describe('POST /alipay/notify', () => {
       totalFee: '12.34',
     });
     expect(await notify(running, finished)).toEqual({ status: 200, text: 'success' });
-    // TRADE_FINISHED after a payment is not a second payment (SPEC §3).
+    // TRADE_FINISHED after a payment is not a second payment (docs/product-rules.md,
+    // "One payment per trade").
     expect(await eventTypes(running, outTradeNo)).toEqual([
       'OrderPlaced',
       'PaymentSucceeded',
@@ -137,7 +138,8 @@ describe('POST /alipay/notify', () => {
     ]);
     expect(events[2].data).toMatchObject({ paymentType: 'escrow' });
     const outcomes = (await inboxRows(running, outTradeNo)).map((row) => row.outcome);
-    // The second WAIT_BUYER_PAY (logistics filled in, reference §2.3) is a genuine notification with no new fact.
+    // The second WAIT_BUYER_PAY (logistics filled in, docs/alipay-protocol.md, "Payment requests") is a
+    // genuine notification with no new fact.
     expect(outcomes).toEqual(['applied', 'no_new_fact', 'applied', 'applied', 'applied']);
   });
 
@@ -177,7 +179,8 @@ describe('POST /alipay/notify', () => {
       notifyId,
     });
     expect((await notify(running, notification)).text).toBe('success');
-    // Alipay's retry: same notify_id, a new notify_time and signature (reference §3.4).
+    // Alipay's retry: same notify_id, a new notify_time and signature (docs/alipay-protocol.md,
+    // "Reply and retries").
     const retry = tradeNotification({
       outTradeNo,
       tradeNo: notification.params.find((p) => p.name === 'trade_no')!.value,
@@ -339,8 +342,8 @@ describe('GET /alipay/return', () => {
     expect(events[1].data).toMatchObject({ source: 'return' });
     const [row] = await inboxRows(running, outTradeNo);
     expect(row).toMatchObject({ channel: 'return', method: 'GET', outcome: 'applied', verified: true });
-    // Alipay signs the once-decoded notify_id, %2F included (reference §1.5), and notify_verify gets it so,
-    // as the demos send it: the gateway's own decoding then reads a '/'.
+    // Alipay signs the once-decoded notify_id, %2F included (docs/alipay-protocol.md, "Decoding pitfalls"),
+    // and notify_verify gets it so, as the demos send it: the gateway's own decoding then reads a '/'.
     expect(row.notifyId).toMatch(/^RqPnCoPT3K9%2Fvwbh/);
     const asked = running.gateway
       .requestsFor('notify_verify')

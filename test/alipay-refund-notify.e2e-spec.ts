@@ -22,9 +22,10 @@ import {
   type RunningLedger,
 } from './alipay-notify.fixture';
 
-// Batch refund results over HTTP against a running ledger (issue 5 §2–§4, §6): per-record events and the
-// batch's reconciled completion, duplicates and reordering, the anomalies of §3, the trade channel's
-// refunds (escrow negotiation included), and one refund reported on both channels counted once.
+// Batch refund results over HTTP against a running ledger: per-record events and the
+// batch's reconciled completion, duplicates and reordering, the anomalies (docs/events.md, "Anomaly kinds"),
+// the trade channel's refunds (escrow negotiation included), and one refund reported on both channels counted
+// once.
 
 interface Paid {
   outTradeNo: string;
@@ -99,7 +100,10 @@ async function submitBatch(
   return batchNo;
 }
 
-/** A `batch_refund_notify` as Alipay sends it (reference §4.5), signed with the demo key unless told otherwise. */
+/**
+ * A `batch_refund_notify` as Alipay sends it (docs/alipay-protocol.md, "Batch refund results"), signed with
+ * the demo key unless told otherwise.
+ */
 function refundNotification(
   facts: {
     batchNo: string;

@@ -2,7 +2,7 @@ import { accessSync, constants } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { countsOf, eventually, LedgerUnderTest, SandboxUnderTest } from './ledger-sandbox.fixture';
 
-// Issue 6 §6: a buyer in headless Chromium places a test order on the demo page, pays it on the sandbox's
+// A buyer in headless Chromium places a test order on the demo page, pays it on the sandbox's
 // cashier, comes back to the ledger's return page, and the admin API shows the order paid. Debian's
 // chromium, driven by playwright-core (which downloads no browser); `npm run test:e2e` installs it first
 // (scripts/ensure-chromium.js).

@@ -9,9 +9,9 @@ import {
 import { createLedgerApp, type LedgerApp } from '../apps/ledger/src/ledger-app';
 import { ADMIN_TOKEN, LedgerClient, countOf, has, newOutTradeNo } from './fulfilment.fixture';
 
-// Delivery decisions acted on over HTTP (SPEC §3, issue 4 §6): a paid order is delivered once, an escrow
-// trade's shipping is confirmed to Alipay once (retried when the gateway fails), an instant trade's never,
-// an anomalous order is never delivered.
+// Delivery decisions acted on over HTTP (docs/product-rules.md, "Delivery decisions"; docs/fulfilment.md,
+// "Escrow shipping"): a paid order is delivered once, an escrow trade's shipping is confirmed to Alipay once
+// (retried when the gateway fails), an instant trade's never, an anomalous order is never delivered.
 
 describe('fulfilment of paid orders', () => {
   let database: TestDatabase;

@@ -10,7 +10,7 @@ import {
   type SandboxNotification,
 } from './ledger-sandbox.fixture';
 
-// Issue 6 §6: the ledger against the sandbox over HTTP, as in demo mode. Orders are placed with
+// The ledger against the sandbox over HTTP, as in demo mode. Orders are placed with
 // POST /orders, paid on the sandbox, notified with Alipay's retries, quirks and chaos, and the ledger's
 // admin API must show every fact exactly once.
 
@@ -83,7 +83,7 @@ describe('an instant payment', () => {
     const { returnUrl } = await sandbox.act(tradeNo, 'pay-instant');
     expect(returnUrl?.startsWith(`${ledger.baseUrl}/alipay/return?`)).toBe(true);
 
-    // The buyer's browser follows the redirect while the notification is on its way (reference §3.4).
+    // The buyer's browser follows the redirect while the notification is on its way.
     const page = await fetch(returnUrl!);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('Payment received');

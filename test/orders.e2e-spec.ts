@@ -83,7 +83,7 @@ describe('POST /orders', () => {
       return_url: `${PUBLIC_BASE_URL}/alipay/return`,
       sign_type: 'MD5',
     });
-    // The signature is the MD5 of the request as Alipay recomputes it (reference §1.2).
+    // The signature is the MD5 of the request as Alipay recomputes it (docs/alipay-protocol.md, "MD5").
     const unsigned = paramsOf(placed.paymentUrl).filter(
       ({ name }) => name !== 'sign' && name !== 'sign_type',
     );
@@ -214,7 +214,7 @@ describe('POST /orders', () => {
     });
   });
 
-  describe('needs the admin token (SPEC §4)', () => {
+  describe('needs the admin token (docs/product-rules.md, "HTTP endpoints")', () => {
     it.each([
       ['no Authorization header', {}],
       ['a wrong token', { authorization: 'Bearer not-the-admin-token' }],

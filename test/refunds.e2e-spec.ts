@@ -83,7 +83,8 @@ describe('POST /refunds', () => {
           { outTradeNo: b, tradeNo: tradeB, amount: '5.00', reason: 'damaged in transit' },
         ],
       });
-      // batch_no = the Beijing date of the instant that is also refund_date, then the serial (reference §4.2).
+      // batch_no = the Beijing date of the instant that is also refund_date, then the serial
+      // (docs/alipay-protocol.md, "batch_no").
       const submittedAt = new Date(body.submittedAt);
       expect(body.batchNo).toMatch(new RegExp(`^${formatBeijingCompactDate(submittedAt)}[0-9]{8,24}$`));
 
@@ -103,7 +104,8 @@ describe('POST /refunds', () => {
         sign_type: 'MD5',
         sign: expect.stringMatching(/^[0-9a-f]{32}$/),
       });
-      // Alipay recomputes the MD5 over every parameter but sign and sign_type, with the demo key (reference §1.2).
+      // Alipay recomputes the MD5 over every parameter but sign and sign_type, with the demo key
+      // (docs/alipay-protocol.md, "MD5").
       const unsigned = paramsOf(body.refundUrl!).filter(
         ({ name }) => name !== 'sign' && name !== 'sign_type',
       );

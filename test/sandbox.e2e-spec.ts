@@ -356,7 +356,8 @@ describe('a payment', () => {
     const location = await choose(action, 'instant');
     expect(location.startsWith(`${returnUrl(MD5_PARTNER)}?`)).toBe(true);
     const query = location.slice(location.indexOf('?') + 1);
-    // Reference §1.5: the return notify_id arrives double-encoded and is signed once-decoded.
+    // docs/alipay-protocol.md, "Decoding pitfalls": the return notify_id arrives double-encoded and is signed
+    // once-decoded.
     expect(query).toMatch(/notify_id=[^&]*%252[FB]/);
     const returned = verifyNotification(query, {
       signType: 'MD5',
@@ -389,7 +390,7 @@ describe('a payment', () => {
       sellerId: MD5_PARTNER,
       subject: 'green tea <b>x2</b>',
     });
-    // Asked before replying `success`: alive; after it: dead (reference §1.7).
+    // Asked before replying `success`: alive; after it: dead (docs/alipay-protocol.md, "notify_verify").
     expect(received.notifyVerify).toBe('true');
     expect(await askNotifyVerify(gateway, MD5_PARTNER, received.notification!.notifyId)).toBe('false');
     expect(await tradeOf(outTradeNo)).toMatchObject({ tradeStatus: 'TRADE_SUCCESS', actions: ['finish'] });
@@ -606,7 +607,8 @@ describe('a batch refund', () => {
     });
     expect(await tradeOf(a.outTradeNo)).toMatchObject({ refundedFee: '3.00', tradeStatus: 'TRADE_SUCCESS' });
 
-    // reference §4.2: the same batch_no again is DUPLICATE_BATCH_NO, and nothing is refunded twice.
+    // docs/alipay-protocol.md, "batch_no": the same batch_no again is DUPLICATE_BATCH_NO, and nothing is
+    // refunded twice.
     const duplicate = valueOf(parseGatewayReply(await postForm(request)));
     expect(duplicate).toMatchObject({ status: 'rejected', error: 'DUPLICATE_BATCH_NO' });
     expect(await tradeOf(a.outTradeNo)).toMatchObject({ refundedFee: '3.00' });

@@ -15,7 +15,7 @@ import {
   type PurgeOptions,
 } from './purge-unverified.command';
 
-// Exit codes (STYLE habit 7: coded errors mapped at each edge; sysexits.h values).
+// Exit codes (coded errors mapped at each edge; sysexits.h values).
 const EXIT = { ok: 0, failure: 1, usage: 64, config: 78 } as const;
 
 const USAGE = `usage: ledger-cli <command>

@@ -13,7 +13,7 @@ const DEMO_TIME_SCALE = 60;
 
 /**
  * Demo mode (no Alipay credentials, no ALIPAY_GATEWAY): the sandbox gateway runs in this process on the next
- * port, and the ledger talks to it, so a newcomer can pay an order and see its notifications (issue 6).
+ * port, and the ledger talks to it, so a newcomer can pay an order and see its notifications.
  * It listens where the ledger does (loopback unless HOST says otherwise): its control API has no token.
  * Returns the config pointed at the sandbox, and the sandbox to close on shutdown.
  */

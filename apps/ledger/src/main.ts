@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     );
   }
   if (config.mode === 'demo') {
-    // Issue 6 §5: where to go, for a person rather than a log reader; it carries the token line.
+    // Where to go, for a person rather than a log reader; it carries the token line.
     process.stdout.write(
       demoBanner({
         baseUrl: base,
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
       }),
     );
   } else if (config.admin.tokenGenerated) {
-    // SPEC §4: with no ADMIN_TOKEN a random one is generated and shown once.
+    // With no ADMIN_TOKEN a random one is generated and shown once.
     process.stdout.write(
       `\nAdmin token (generated for this run; set ADMIN_TOKEN to fix it): ${config.admin.token}\n\n`,
     );

@@ -144,7 +144,8 @@ describe('notify_verify', () => {
     });
   });
 
-  it('fails with BAD_REPLY on an HTTP error page (nginx 400 for plain HTTP, reference §1.7)', async () => {
+  // docs/alipay-protocol.md, "notify_verify"
+  it('fails with BAD_REPLY on an HTTP error page (nginx 400 for plain HTTP)', async () => {
     gateway.script('notify_verify', 'nginx', {
       status: 400,
       body: '<html><head><title>400 The plain HTTP request was sent to HTTPS port</title></head></html>',
@@ -355,7 +356,8 @@ describe('send_goods_confirm_by_platform', () => {
 });
 
 describe('refund_fastpay_by_platform_nopwd', () => {
-  it('is accepted once; the same batch_no again is DUPLICATE_BATCH_NO (reference §4.2)', async () => {
+  // docs/alipay-protocol.md, "batch_no"
+  it('is accepted once; the same batch_no again is DUPLICATE_BATCH_NO', async () => {
     const batch = refund('0001');
     await expect(client(gateway).refundNopwd(batch)).resolves.toMatchObject({ status: 'accepted' });
     const error = await failure(client(gateway).refundNopwd(batch));

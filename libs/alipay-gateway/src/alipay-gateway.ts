@@ -19,17 +19,18 @@ import type { LedgerConfig } from '@ledger/platform';
 import { GatewayError } from './gateway-error';
 import { exchange, type HttpReply } from './http-exchange';
 
-// The outbound half of the classic API (SPEC §1): notify_verify, send_goods_confirm_by_platform and the
-// no-password batch refund. Requests are built and signed by @ledger/alipay-protocol in the merchant's
-// charset; replies are read by its parsers. Never call these inside a database transaction (issue 4
-// design, rule 5): a slow gateway would hold the transaction, and on the embedded database every other one.
+// The outbound half of the classic API (docs/alipay-protocol.md, "Services"): notify_verify,
+// send_goods_confirm_by_platform and the no-password batch refund. Requests are built and signed by
+// @ledger/alipay-protocol in the merchant's charset; replies are read by its parsers. Never call these inside
+// a database transaction (docs/fulfilment.md, "Running the worker"): a slow gateway would hold the
+// transaction, and on the embedded database every other one.
 
 export interface AlipayGatewayOptions {
   /** Partner, `_input_charset`, signing key and gateway URL. */
   readonly merchant: MerchantConfig;
   /**
    * notify_verify runs while Alipay's notifier waits for `success`; past this the ledger answers `fail`
-   * and Alipay retries (reference §1.7). Default 5,000 ms.
+   * and Alipay retries (docs/alipay-protocol.md, "notify_verify"). Default 5,000 ms.
    */
   readonly notifyVerifyTimeoutMs?: number;
   /** send_goods_confirm and refunds. Default 15,000 ms. */
@@ -51,8 +52,9 @@ export interface NotifyVerifyAnswer {
 }
 
 /**
- * A request Alipay took: `accepted` (`is_success` T) or `pending` (P: accepted, result to come; reference
- * §4.4). For a refund neither means refunded: the result comes as batch_refund_notify.
+ * A request Alipay took: `accepted` (`is_success` T) or `pending` (P: accepted, result to come;
+ * docs/alipay-protocol.md, "nopwd answer"). For a refund neither means refunded: the result comes as
+ * batch_refund_notify.
  */
 export interface GatewayAcceptance {
   readonly status: 'accepted' | 'pending';
@@ -125,9 +127,10 @@ export class AlipayGateway {
   }
 
   /**
-   * Asks whether Alipay sent the notification `notifyId` (reference §1.7): GET, unsigned, the body `true` or
-   * `false`. Ask before answering `success`: the id dies afterwards. Any other reply is `BAD_REPLY`
-   * (`invalid` means the partner is wrong), so that the notification is answered `fail` and retried.
+   * Asks whether Alipay sent the notification `notifyId` (docs/alipay-protocol.md, "notify_verify"): GET,
+   * unsigned, the body `true` or `false`. Ask before answering `success`: the id dies afterwards. Any other
+   * reply is `BAD_REPLY` (`invalid` means the partner is wrong), so that the notification is answered `fail`
+   * and retried.
    */
   async notifyVerify(notifyId: string, options: CallOptions = {}): Promise<NotifyVerifyAnswer> {
     const service = 'notify_verify';
@@ -173,9 +176,10 @@ export class AlipayGateway {
   }
 
   /**
-   * Submits a no-password batch refund (reference §4.1, §4.4). Accepted is not refunded: the result comes
-   * as batch_refund_notify. After a transport failure retry with the same `batchNo`: `REJECTED` with
-   * `DUPLICATE_BATCH_NO` then means the first call was accepted (reference §4.2).
+   * Submits a no-password batch refund (docs/alipay-protocol.md, "Batch refund requests" and "nopwd answer").
+   * Accepted is not refunded: the result comes as batch_refund_notify. After a transport failure retry with
+   * the same `batchNo`: `REJECTED` with `DUPLICATE_BATCH_NO` then means the first call was accepted
+   * (docs/alipay-protocol.md, "batch_no").
    */
   refundNopwd(refund: NopwdRefund, options: CallOptions = {}): Promise<GatewayAcceptance> {
     return this.submit(
@@ -192,7 +196,8 @@ export class AlipayGateway {
   ): Promise<GatewayAcceptance> {
     if (!built.ok) throw this.invalidRequest(service, built);
     const request = built.value;
-    // POST with `_input_charset` on the URL, or Alipay reads the body in the wrong charset (reference §1.4).
+    // POST with `_input_charset` on the URL, or Alipay reads the body in the wrong charset
+    // (docs/alipay-protocol.md, "Signed bytes").
     const reply = await exchange({
       service,
       url: request.formAction,
@@ -237,7 +242,10 @@ export class AlipayGateway {
     return { status: answer.status, reply: answer, latencyMs: reply.latencyMs };
   }
 
-  /** A reply that is not HTTP 200 is not an answer of the service (e.g. nginx's 400 page, reference §1.7). */
+  /**
+   * A reply that is not HTTP 200 is not an answer of the service (e.g. nginx's 400 page,
+   * docs/alipay-protocol.md, "notify_verify").
+   */
   private requireOk(service: string, reply: HttpReply): void {
     if (reply.status === 200) return;
     throw new GatewayError('BAD_REPLY', `${service}: the gateway replied HTTP ${reply.status}`, {

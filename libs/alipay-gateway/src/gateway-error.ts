@@ -1,16 +1,18 @@
 /**
- * Why a call to the gateway did not give an answer the caller can act on (STYLE habit 7):
+ * Why a call to the gateway did not give an answer the caller can act on:
  * - `UNREACHABLE`: no connection, or it broke before a complete reply (refused, reset, DNS);
  * - `TIMEOUT`: no complete reply within the call's time limit;
  * - `BAD_REPLY`: a reply that is not the service's (HTTP error status, an HTML page, malformed XML,
  *   a notify_verify body other than `true`/`false`, a reply too large);
- * - `REJECTED`: Alipay answered `is_success` F; `alipayCode` carries its error code (reference §4.4, §5);
+ * - `REJECTED`: Alipay answered `is_success` F; `alipayCode` carries its error code (docs/alipay-protocol.md,
+ *   "Error codes");
  * - `INVALID_REQUEST`: the request could not be built or signed (a bad parameter, a key that cannot sign);
  *   nothing was sent;
  * - `ABORTED`: the caller's signal stopped the call (shutdown).
  *
  * After `UNREACHABLE`, `TIMEOUT` or `BAD_REPLY` on a service that acts (send_goods_confirm, refund), Alipay
- * may or may not have acted: retry the same request (the same `batch_no`, reference §4.2).
+ * may or may not have acted: retry the same request (the same `batch_no`, docs/alipay-protocol.md,
+ * "batch_no").
  */
 export type GatewayErrorCode =
   'UNREACHABLE' | 'TIMEOUT' | 'BAD_REPLY' | 'REJECTED' | 'INVALID_REQUEST' | 'ABORTED';

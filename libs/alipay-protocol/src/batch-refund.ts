@@ -3,12 +3,13 @@ import type { Charset } from './charset';
 import { fail, failWith, ok, quote, type ProtocolError, type Result } from './errors';
 import { formatYuan, isRequestAmount, parseYuan } from './money';
 
-// The batch refund grammars of reference §4.2–§4.5 and SPEC §2 "Batch refunds".
+// The batch refund grammars (docs/alipay-protocol.md, "Batch refunds").
 
 // ---------------------------------------------------------------------------------------------------
-// batch_no (reference §4.2): the refund date (Beijing, yyyyMMdd, must be the day of the request) followed
-// by a serial. Alipay allows 3–24 characters of serial, digits recommended; digits only are produced and
-// accepted here. Uniqueness for ever is the caller's: the serial must come from a durable sequence.
+// batch_no (docs/alipay-protocol.md, "batch_no"): the refund date (Beijing, yyyyMMdd, must be the day of the
+// request) followed by a serial. Alipay allows 3–24 characters of serial, digits recommended; digits only are
+// produced and accepted here. Uniqueness for ever is the caller's: the serial must come from a durable
+// sequence.
 
 const BATCH_NO = /^([0-9]{8})([0-9]{3,24})$/;
 const SERIAL = /^[0-9]{3,24}$/;
@@ -66,7 +67,7 @@ export function parseBatchNo(text: string, refundDate?: Date): Result<BatchNo> {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// detail_data (reference §4.3):
+// detail_data (docs/alipay-protocol.md, "detail_data"):
 //   detail_data   := record ( "#" record )*                 ; ≤ 1000 records
 //   record        := tradeRefund ( "|" royaltyRefund )* ( "$$" subTradeRefund )?
 //   tradeRefund   := trade_no "^" amount "^" reason
@@ -190,8 +191,9 @@ function checkRoyalty(errors: ProtocolError[], at: string, royalty: RoyaltyRefun
 
 /**
  * Builds `detail_data` and `batch_num` from refund records, validating everything Alipay would refuse
- * (reference §4.3): 1 to 1000 records, a trade at most once per batch, amounts in range, reasons
- * non-empty, under 256 bytes and free of `^ | $ #`, royalty and sub-trade parts only for nopwd.
+ * (docs/alipay-protocol.md, "detail_data"): 1 to 1000 records, a trade at most once per batch, amounts in
+ * range, reasons non-empty, under 256 bytes and free of `^ | $ #`, royalty and sub-trade parts only for
+ * nopwd.
  */
 export function buildDetailData(
   records: readonly RefundDetail[],
@@ -284,7 +286,7 @@ function partsOf(
   return parts;
 }
 
-// Reference §4.5: `$$` is tokenised before `$`, then `|`, then `^`.
+// docs/alipay-protocol.md, "Batch refund results": `$$` is tokenised before `$`, then `|`, then `^`.
 function splitRecord(
   errors: ProtocolError[],
   code: 'MALFORMED_DETAIL_DATA' | 'MALFORMED_RESULT_DETAILS',
@@ -301,7 +303,7 @@ function splitRecord(
 
 // A batch has at most MAX_BATCH_RECORDS records: more is refused before any is read, so that a text of a
 // million `#` is not split into a million records first. Problems are listed up to MAX_LISTED_ERRORS:
-// past that, one more error says the list was cut (docs/operations.md, Hostile input).
+// past that, one more error says the list was cut (docs/operations.md, "Hostile input").
 const MAX_LISTED_ERRORS = 50;
 
 /** Whether `text` holds more than `MAX_BATCH_RECORDS` `#`-separated records, counted without splitting. */
@@ -373,7 +375,7 @@ export function parseDetailData(text: string): Result<RefundDetail[]> {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// result_details (reference §4.5):
+// result_details (docs/alipay-protocol.md, "Batch refund results"):
 //   result_details := recordResult ( "#" recordResult )*
 //   recordResult   := tradeResult ( "$" feeResult )? ( "|" royaltyResult )* ( "$$" subTradeResult )?
 //   tradeResult    := [batch_no "^"] trade_no "^" amount "^" code ( "^" isDback "^" dbackResult )?
@@ -611,9 +613,10 @@ export function formatResultDetails(records: readonly RefundResult[]): Result<st
 }
 
 /**
- * What a per-record result code means for the ledger (reference §4.5): `SUCCESS` refunded;
- * `TRADE_HAS_CLOSED` the trade was already fully refunded or closed, which several implementations treat
- * as an idempotent success (the caller decides); anything else, known or not, failed for that record.
+ * What a per-record result code means for the ledger (docs/alipay-protocol.md, "Batch refund results"):
+ * `SUCCESS` refunded; `TRADE_HAS_CLOSED` the trade was already fully refunded or closed, which several
+ * implementations treat as an idempotent success (the caller decides); anything else, known or not, failed
+ * for that record.
  */
 export function refundResultOutcome(code: string): 'refunded' | 'already_closed' | 'failed' {
   if (code === 'SUCCESS') return 'refunded';

@@ -1,8 +1,8 @@
 import { fail, ok, quote, type Result } from './errors';
 
-// Reference §2.4: Alipay times are `yyyy-MM-dd HH:mm:ss` in Beijing time (UTC+8, no daylight saving since
-// 1991) with no offset in the string. A fixed offset is exact for every date Alipay can send, and needs no
-// time-zone database.
+// docs/alipay-protocol.md, "Amounts and times": Alipay times are `yyyy-MM-dd HH:mm:ss` in Beijing time
+// (UTC+8, no daylight saving since 1991) with no offset in the string. A fixed offset is exact for every date
+// Alipay can send, and needs no time-zone database.
 const BEIJING_OFFSET_MS = 8 * 60 * 60 * 1000;
 
 const TIME = /^([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})$/;
@@ -66,7 +66,10 @@ export function formatBeijingTime(instant: Date): string {
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
 }
 
-/** The Beijing calendar date of an instant as `yyyyMMdd`, the prefix of a `batch_no` (reference §4.2). */
+/**
+ * The Beijing calendar date of an instant as `yyyyMMdd`, the prefix of a `batch_no` (docs/alipay-protocol.md,
+ * "batch_no").
+ */
 export function formatBeijingCompactDate(instant: Date): string {
   const p = beijingParts(instant);
   return `${p.year}${p.month}${p.day}`;

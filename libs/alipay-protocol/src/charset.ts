@@ -1,8 +1,9 @@
 import { decode, encode } from 'iconv-lite';
 import { fail, ok, type Result } from './errors';
 
-// Reference §1.4: the merchant's `_input_charset` decides which bytes are signed. Node has no GBK codec of
-// its own, so GBK goes through iconv-lite; UTF-8 stays on Buffer's native codec for speed.
+// docs/alipay-protocol.md, "Signed bytes": the merchant's `_input_charset` decides which bytes are signed.
+// Node has no GBK codec of its own, so GBK goes through iconv-lite; UTF-8 stays on Buffer's native codec for
+// speed.
 
 /** The two charsets of the classic API, spelled as the `_input_charset` value Alipay expects. */
 export type Charset = 'utf-8' | 'gbk';

@@ -1,6 +1,7 @@
 import { ALIPAY_ERROR_CODES, describeAlipayError, isRetryableAlipayError } from './error-codes';
 
-// The codes listed in reference §4.4, §4.5 and §5, copied from the reference rather than from the catalogue.
+// The codes listed in docs/alipay-protocol.md, "Error codes", copied from that document rather than from the
+// catalogue.
 const REFERENCE_CODES = `
 ILLEGAL_USER BATCH_NUM_EXCEED_LIMIT REFUND_DATE_ERROR BATCH_NUM_ERROR BATCH_NUM_NOT_EQUAL_TOTAL
 SINGLE_DETAIL_DATA_EXCEED_LIMIT NOT_THIS_SELLER_TRADE DUBL_TRADE_NO_IN_SAME_BATCH DUPLICATE_BATCH_NO

@@ -1,5 +1,6 @@
-// The error codes of reference §4.4 (batch refund), §4.5 (per-record refund results) and §5 (gateway and
-// payment requests), so that every code Alipay returns is surfaced with a meaning (SPEC §2 "Error codes").
+// The error codes of batch refunds, per-record refund results, the gateway and payment requests
+// (docs/alipay-protocol.md, "Error codes"), so that every code Alipay returns is surfaced with a meaning
+// (docs/alipay-protocol.md, "Error codes").
 
 /**
  * `gateway`: any service (signature, partner, parameters); `payment`: payment requests; `anti-phishing`:
@@ -23,7 +24,7 @@ export interface AlipayErrorInfo {
 type Entry = readonly [zh: string, en: string, scope: AlipayErrorScope, retryable?: boolean];
 
 const CATALOGUE: Readonly<Record<string, Entry>> = {
-  // §5 gateway
+  // gateway
   ILLEGAL_SIGN: ['签名不正确', 'Signature is wrong (key, pre-sign string, sign_type or charset)', 'gateway'],
   ILLEGAL_SIGN_TYPE: ['签名类型不正确', 'sign_type is not valid', 'gateway'],
   ILLEGAL_PARTNER: ['合作伙伴ID不正确', 'partner id is wrong', 'gateway'],
@@ -67,7 +68,7 @@ const CATALOGUE: Readonly<Record<string, Entry>> = {
   ],
   ILLEGAL_REQUEST: ['请求不合法', 'Illegal request', 'gateway'],
   EXPARTNER_INFO_UNCORRECT: ['外部合作伙伴信息不正确', 'External partner information is wrong', 'gateway'],
-  // §5 payment requests
+  // payment requests
   ILLEGAL_FEE_PARAM: [
     '金额参数传递混乱或格式不正确',
     'Amount parameters are malformed or combined wrongly',
@@ -108,7 +109,7 @@ const CATALOGUE: Readonly<Record<string, Entry>> = {
     'The trade status does not allow this operation',
     'payment',
   ],
-  // §5 anti-phishing
+  // anti-phishing
   ILLEGAL_REQUEST_REFERER: [
     '防钓鱼检查不支持该请求来源',
     'Anti-phishing: request referer not allowed',
@@ -130,7 +131,7 @@ const CATALOGUE: Readonly<Record<string, Entry>> = {
     'Anti-phishing: exter_invoke_ip is not valid',
     'anti-phishing',
   ],
-  // §4.4 batch refund
+  // batch refund
   BATCH_NUM_EXCEED_LIMIT: ['总笔数大于1000', 'More than 1000 records in the batch', 'refund'],
   REFUND_DATE_ERROR: ['退款日期错误', 'refund_date is wrong (not now, Beijing time)', 'refund'],
   BATCH_NUM_ERROR: ['批量退款笔数错误', 'batch_num is malformed', 'refund'],
@@ -214,7 +215,7 @@ const CATALOGUE: Readonly<Record<string, Entry>> = {
     'refund-record',
   ],
   REFUND_TRADE_FEE_ERROR: ['退款失败', 'Refund failed', 'refund-record'],
-  // §4.5 per-record results seen in the wild
+  // per-record results seen in the wild
   SUCCESS: ['成功', 'Succeeded', 'refund-record'],
   SELLER_BALANCE_NOT_ENOUGH: ['卖家余额不足', "The seller's balance is insufficient", 'refund-record', true],
   TRADE_HAS_CLOSED: [
@@ -236,7 +237,8 @@ export const ALIPAY_ERROR_CODES: Readonly<Record<string, AlipayErrorInfo>> = Obj
 
 /**
  * The meaning of an Alipay code, or `undefined` for a code not in the catalogue (treat it as a failure,
- * reference §4.5). Lower-case spellings (`seller_not_in_specified_sellers`, reference §5) are found too.
+ * docs/alipay-protocol.md, "Batch refund results"). Lower-case spellings (`seller_not_in_specified_sellers`,
+ * docs/alipay-protocol.md, "Error codes") are found too.
  */
 export function describeAlipayError(code: string): AlipayErrorInfo | undefined {
   if (typeof code !== 'string') return undefined;

@@ -1,4 +1,4 @@
-// Coded protocol errors (STYLE habit 7): every parser and builder of this lib returns a Result instead of
+// Coded protocol errors: every parser and builder of this lib returns a Result instead of
 // throwing, so that the notify edge can answer `fail`/`success` and record why, whatever Alipay sent.
 
 /** Every code a protocol parser or builder can report. */
@@ -7,9 +7,12 @@ export type ProtocolErrorCode =
   | 'MISSING_FIELD'
   /** The same parameter name appears more than once. */
   | 'DUPLICATE_FIELD'
-  /** A yuan amount does not follow `digits[.d[d]]` (reference §2.4). */
+  /** A yuan amount does not follow `digits[.d[d]]` (docs/alipay-protocol.md, "Amounts and times"). */
   | 'MALFORMED_AMOUNT'
-  /** A well-formed amount outside the allowed range (reference §2.1: [0.01, 100000000.00]). */
+  /**
+   * A well-formed amount outside the allowed range (docs/alipay-protocol.md, "Amounts and times": [0.01,
+   * 100000000.00]).
+   */
   | 'AMOUNT_OUT_OF_RANGE'
   /** A time that is not a real `yyyy-MM-dd HH:mm:ss` Beijing time. */
   | 'MALFORMED_TIME'
@@ -31,16 +34,24 @@ export type ProtocolErrorCode =
   | 'UNSUPPORTED_SIGN_TYPE'
   /** No key, or a key that cannot be parsed (PEM/DER, MD5 key shape). */
   | 'INVALID_KEY'
-  /** `batch_no` is not `yyyyMMdd` + 3 to 24 digits (reference §4.2). */
+  /** `batch_no` is not `yyyyMMdd` + 3 to 24 digits (docs/alipay-protocol.md, "batch_no"). */
   | 'INVALID_BATCH_NO'
   /** `batch_no` does not start with the refund date (Beijing) it is sent with. */
   | 'BATCH_DATE_MISMATCH'
   | 'EMPTY_BATCH'
-  /** More than 1000 records in one batch (`BATCH_NUM_EXCEED_LIMIT`, reference §4.3). */
+  /**
+   * More than 1000 records in one batch (`BATCH_NUM_EXCEED_LIMIT`, docs/alipay-protocol.md, "detail_data").
+   */
   | 'TOO_MANY_RECORDS'
-  /** A trade appears twice in one batch (`DUBL_TRADE_NO_IN_SAME_BATCH`, reference §4.3). */
+  /**
+   * A trade appears twice in one batch (`DUBL_TRADE_NO_IN_SAME_BATCH`, docs/alipay-protocol.md,
+   * "detail_data").
+   */
   | 'DUPLICATE_TRADE_IN_BATCH'
-  /** Royalty or sub-trade parts in a password refund (`PWD_REFUND_NOT_ALLOW_ROYALTY`, reference §4.1). */
+  /**
+   * Royalty or sub-trade parts in a password refund (`PWD_REFUND_NOT_ALLOW_ROYALTY`, docs/alipay-protocol.md,
+   * "Batch refund requests").
+   */
   | 'PART_NOT_ALLOWED'
   | 'MALFORMED_DETAIL_DATA'
   | 'MALFORMED_RESULT_DETAILS'

@@ -23,7 +23,8 @@ describe('parseForm', () => {
   });
 
   it('reads + as a space and %2B as a plus', () => {
-    // The genuine notification of reference §1.5: body=7018-test-3+CNY is signed as "7018-test-3 CNY".
+    // The genuine notification in docs/alipay-protocol.md, "Decoding pitfalls": body=7018-test-3+CNY is
+    // signed as "7018-test-3 CNY".
     expect(values('body=7018-test-3+CNY&sign=ab%2Bcd')).toEqual([
       ['body', '7018-test-3 CNY'],
       ['sign', 'ab+cd'],

@@ -2,10 +2,10 @@ import { isAscii } from 'node:buffer';
 import { charsetFromLabel, decodeBytes, encodeText, type Charset } from './charset';
 import { ok, type ProtocolError, type Result } from './errors';
 
-// Reference §1.4/§1.5, §2.4: notifications come with a malformed Content-Type that stock body parsers
-// reject, in the merchant's charset, with `+` for spaces. So the raw bytes are parsed here, whatever the
-// Content-Type, and values are percent-decoded to BYTES: the signature is checked over those bytes, and
-// text is decoded only afterwards.
+// docs/alipay-protocol.md, "Signed bytes", "Decoding pitfalls" and "Raw bodies": notifications come with a
+// malformed Content-Type that stock body parsers reject, in the merchant's charset, with `+` for spaces. So
+// the raw bytes are parsed here, whatever the Content-Type, and values are percent-decoded to BYTES: the
+// signature is checked over those bytes, and text is decoded only afterwards.
 
 /** One `name=value` pair of a form body or query, in received order. */
 export interface FormPair {
@@ -101,7 +101,7 @@ function hexValue(code: number): number {
 
 // The scans below are `charCodeAt` loops rather than regexes, `replace` or `split`: their cost per byte is
 // the same whatever the input holds, where a regex or `replaceAll` builds one match per `+` or `%` and
-// takes hundreds of milliseconds over a megabyte of them (docs/operations.md, Hostile input).
+// takes hundreds of milliseconds over a megabyte of them (docs/operations.md, "Hostile input").
 
 /** No byte above 0x7F, raw (`rawAscii`) or escaped. */
 function isAsciiForm(text: string, rawAscii: boolean): boolean {
@@ -241,7 +241,10 @@ export interface CharsetChoice {
   readonly notes: readonly string[];
 }
 
-/** The `charset` parameter of a Content-Type, found even in Alipay's malformed header (reference §2.4). */
+/**
+ * The `charset` parameter of a Content-Type, found even in Alipay's malformed header
+ * (docs/alipay-protocol.md, "Raw bodies").
+ */
 export function contentTypeCharsetLabel(contentType: string | undefined): string | undefined {
   if (typeof contentType !== 'string') return undefined;
   for (const segment of contentType.split(';')) {
@@ -254,7 +257,8 @@ export function contentTypeCharsetLabel(contentType: string | undefined): string
 }
 
 /**
- * Chooses the charset that the values are read in (reference §1.4, §2.4). Precedence:
+ * Chooses the charset that the values are read in (docs/alipay-protocol.md, "Signed bytes" and "Raw bodies").
+ * Precedence:
  * 1. an `_input_charset` parameter in the body: part of what the sender signed, so it cannot lie;
  * 2. a `charset` parameter in the body (same reason; some services use that name);
  * 3. the `charset` of the Content-Type header: Alipay's notifier sets it to the charset of the body, but
@@ -324,8 +328,9 @@ export function percentEncodeBytes(bytes: Uint8Array): string {
 }
 
 /**
- * Encodes text parameters as `application/x-www-form-urlencoded` in the charset's bytes (reference §1.4:
- * GBK merchants send GBK percent-escapes). Fails with `UNENCODABLE_CHARACTER` naming the parameter.
+ * Encodes text parameters as `application/x-www-form-urlencoded` in the charset's bytes
+ * (docs/alipay-protocol.md, "Signed bytes": GBK merchants send GBK percent-escapes). Fails with
+ * `UNENCODABLE_CHARACTER` naming the parameter.
  */
 export function encodeForm(params: readonly TextParam[], charset: Charset): Result<string> {
   const parts: string[] = [];

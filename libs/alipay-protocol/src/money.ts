@@ -1,13 +1,16 @@
 import { fail, ok, quote, type Result } from './errors';
 
-// Reference §2.4 / SPEC §2: amounts are yuan strings, stored as integer fen, parsed without floats (a float
-// round trip turns `0.10` into `0.1` and changes the signed string).
+// docs/alipay-protocol.md, "Amounts and times": amounts are yuan strings, stored as integer fen, parsed
+// without floats (a float round trip turns `0.10` into `0.1` and changes the signed string).
 
-/** The largest amount Alipay accepts on a request: 100000000.00 yuan (reference §2.1). */
+/**
+ * The largest amount Alipay accepts on a request: 100000000.00 yuan (docs/alipay-protocol.md,
+ * "Amounts and times").
+ */
 export const MAX_AMOUNT_FEN = 10_000_000_000;
 
 export interface ParseYuanOptions {
-  /** Accept a leading `-` (only `discount` may be negative, reference §2.1). */
+  /** Accept a leading `-` (only `discount` may be negative, docs/alipay-protocol.md, "Amounts and times"). */
   readonly allowNegative?: boolean;
   /** Accept `0` / `0.00` (e.g. `discount`, `logistics_fee`, result amounts). */
   readonly allowZero?: boolean;
@@ -16,7 +19,7 @@ export interface ParseYuanOptions {
 }
 
 // No exponent, no `+`, no leading zeros, no bare `.`, at most two decimals. Integers (`80`, `-5`) appear in
-// Alipay's own samples (reference §2.1 discount, §4.5 result_details).
+// Alipay's own samples (`discount`, and `result_details` in docs/alipay-protocol.md, "Batch refund results").
 const YUAN = /^(-?)(0|[1-9][0-9]*)(?:\.([0-9]{1,2}))?$/;
 
 /**

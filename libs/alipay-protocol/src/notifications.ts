@@ -5,16 +5,17 @@ import type { TextParam } from './form-encoding';
 import { parseYuan, type ParseYuanOptions } from './money';
 import { isRefundStatus, isTradeStatus, type RefundStatus, type TradeStatus } from './status';
 
-// Typed views of verified notifications (reference §2.1–§2.3, §4.5). Parsing happens after verification,
-// on the decoded text; it reports every problem with a code and the parameter's name, and never throws:
-// whatever Alipay (or an attacker) sends must end as a recorded decision, not a 500.
+// Typed views of verified notifications (docs/alipay-protocol.md, "Trade notification fields",
+// "Escrow fields", "Batch refund results" and "Return URL"). Parsing happens after verification, on the
+// decoded text; it reports every problem with a code and the parameter's name, and never throws: whatever
+// Alipay (or an attacker) sends must end as a recorded decision, not a 500.
 
 /** Parameters as `verifyNotification` returns them, or as a plain record. */
 export type NotificationParams = readonly TextParam[] | Readonly<Record<string, string>>;
 
 /**
- * Alipay's one-letter booleans (reference §2.4): `Y`/`T` true, `N`/`F` false; any other value is kept as
- * `'unknown'` rather than failing the notification it sits in.
+ * Alipay's one-letter booleans (docs/alipay-protocol.md, "Trade notification fields"): `Y`/`T` true, `N`/`F`
+ * false; any other value is kept as `'unknown'` rather than failing the notification it sits in.
  */
 export type AlipayFlag = boolean | 'unknown';
 
@@ -25,7 +26,10 @@ export interface TradeStatusSync {
   readonly notifyTime: Date;
   /** Antom's table only (`payByAccountAction`, `refundFPAction`, ...). */
   readonly notifyActionType?: string;
-  /** return_url only: the call succeeded (`T`), which says nothing of the payment (reference §2.2). */
+  /**
+   * return_url only: the call succeeded (`T`), which says nothing of the payment (docs/alipay-protocol.md,
+   * "Return URL").
+   */
   readonly isSuccess?: boolean;
   /** return_url of create_direct_pay_by_user only: the service name. */
   readonly exterface?: string;
@@ -43,7 +47,9 @@ export interface TradeStatusSync {
   readonly gmtRefund?: Date;
   readonly gmtLogisticsModify?: Date;
   readonly gmtSendGoods?: Date;
-  /** `2088` + 12 digits; compare with our partner id (reference §1.6). */
+  /**
+   * `2088` + 12 digits; compare with our partner id (docs/alipay-protocol.md, "Verifying a notification").
+   */
   readonly sellerId?: string;
   readonly sellerEmail?: string;
   /** The stable buyer identity. */
@@ -82,7 +88,7 @@ export interface TradeStatusSync {
   readonly otherParams: Readonly<Record<string, string>>;
 }
 
-/** The asynchronous result of a batch refund (reference §4.5). */
+/** The asynchronous result of a batch refund (docs/alipay-protocol.md, "Batch refund results"). */
 export interface BatchRefundNotify {
   readonly notifyType: 'batch_refund_notify';
   readonly notifyId: string;
@@ -120,7 +126,7 @@ function reader(params: NotificationParams) {
     }
   }
 
-  // Empty values count as absent, as in the signature (reference §1.1 rule 3).
+  // Empty values count as absent, as in the signature (docs/alipay-protocol.md, "Pre-sign string").
   const optional = (name: string): string | undefined => {
     read.add(name);
     const value = values.get(name);
@@ -194,8 +200,9 @@ function defined<T extends object>(value: T): T {
 
 /**
  * Reads a `trade_status_sync` notification or return_url (both payment services, every field of
- * reference §2.1–§2.3). Requires `notify_id`, `notify_time`, `notify_type`, `out_trade_no`, `trade_no` and a
- * known `trade_status`; amounts become fen, times instants. Never throws.
+ * docs/alipay-protocol.md, "Trade notification fields", "Escrow fields" and "Return URL"). Requires
+ * `notify_id`, `notify_time`, `notify_type`, `out_trade_no`, `trade_no` and a known `trade_status`; amounts
+ * become fen, times instants. Never throws.
  */
 export function parseTradeStatusSync(params: NotificationParams): Result<TradeStatusSync> {
   const r = reader(params);
@@ -292,8 +299,9 @@ function quantityOf(r: Reader): number | undefined {
 }
 
 /**
- * Reads a `batch_refund_notify` (reference §4.5): `batch_no`, `success_num` and the full `result_details`
- * grammar, errors inside it named by record (`result_details[2].amount`). Never throws.
+ * Reads a `batch_refund_notify` (docs/alipay-protocol.md, "Batch refund results"): `batch_no`, `success_num`
+ * and the full `result_details` grammar, errors inside it named by record (`result_details[2].amount`). Never
+ * throws.
  */
 export function parseBatchRefundNotify(params: NotificationParams): Result<BatchRefundNotify> {
   const r = reader(params);

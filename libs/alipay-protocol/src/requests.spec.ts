@@ -49,7 +49,8 @@ function gatewayVerifies(raw: string, config: MerchantConfig): boolean {
 }
 
 describe('buildDirectPayRequest', () => {
-  it('reproduces the public create_direct_pay_by_user example (reference §7)', () => {
+  // docs/alipay-protocol.md, "MD5 examples"
+  it('reproduces the public create_direct_pay_by_user example', () => {
     const request = unwrap(
       buildDirectPayRequest(test, { outTradeNo: '1', subject: 'test', price: 1, quantity: 1 }),
     );

@@ -6,10 +6,11 @@ import { encodeForm, percentEncodeBytes, type TextParam } from './form-encoding'
 import { formatYuan, isRequestAmount } from './money';
 import { signParams, type SigningKey } from './signing';
 
-// Signed requests to the classic gateway (SPEC §1, reference §1, §4.1). This module only builds them: the
-// HTTP calls belong to the gateway client. Values are signed and percent-encoded in the merchant's charset
-// (reference §1.4), and a POST form carries `_input_charset` on its action URL too, or Alipay decodes the
-// body in the wrong charset and answers ILLEGAL_SIGN (reference §1.4, pingpp-js#23).
+// Signed requests to the classic gateway (docs/alipay-protocol.md, "Services" and "Signing" and
+// "Batch refund requests"). This module only builds them: the HTTP calls belong to the gateway client. Values
+// are signed and percent-encoded in the merchant's charset (docs/alipay-protocol.md, "Signed bytes"), and a
+// POST form carries `_input_charset` on its action URL too, or Alipay decodes the body in the wrong charset
+// and answers ILLEGAL_SIGN (docs/alipay-protocol.md, "Signed bytes", pingpp-js#23).
 
 export const ALIPAY_GATEWAY = 'https://mapi.alipay.com/gateway.do';
 
@@ -203,7 +204,10 @@ export interface DirectPayOrder extends CommonOrder {
   /** Fen. */
   readonly price?: number;
   readonly quantity?: number;
-  /** Passed back in the notification; must not contain `=` or `&` (reference §2.1). */
+  /**
+   * Passed back in the notification; must not contain `=` or `&` (docs/alipay-protocol.md,
+   * "Trade notification fields").
+   */
   readonly extraCommonParam?: string;
   /** Time before an unpaid trade closes: `1m`–`15d` (`m`, `h`, `d`) or `1c` (end of today). */
   readonly itBPay?: string;
@@ -260,7 +264,7 @@ export interface Logistics {
   readonly payment: LogisticsPayment;
 }
 
-/** The consignee, echoed in the notifications (reference §2.3). */
+/** The consignee, echoed in the notifications (docs/alipay-protocol.md, "Escrow fields"). */
 export interface Receiver {
   readonly name?: string;
   readonly address?: string;
@@ -278,7 +282,10 @@ export interface DualPayOrder extends CommonOrder {
   readonly receiver?: Receiver;
 }
 
-/** Signs a `trade_create_by_buyer` request (reference §2.3, §7 third example). */
+/**
+ * Signs a `trade_create_by_buyer` request (docs/alipay-protocol.md, "Escrow fields" and "MD5 examples" third
+ * example).
+ */
 export function buildTradeCreateByBuyerRequest(
   config: MerchantConfig,
   order: DualPayOrder,
@@ -349,7 +356,10 @@ export interface PwdRefund extends CommonRefund {
   readonly sellerEmail?: string;
 }
 
-/** Signs a password batch refund (reference §4.1, §7 fifth example); send the browser to `url`. */
+/**
+ * Signs a password batch refund (docs/alipay-protocol.md, "Batch refund requests" and "MD5 examples" fifth
+ * example); send the browser to `url`.
+ */
 export function buildRefundPwdRequest(config: MerchantConfig, refund: PwdRefund): Result<SignedRequest> {
   const checks = new Checks();
   const gateway = checkMerchant(checks, config);
@@ -377,8 +387,9 @@ export interface NopwdRefund extends CommonRefund {
 }
 
 /**
- * Signs a no-password batch refund (reference §4.1); POST `formBody` to `formAction` and read the XML
- * reply with `parseGatewayReply`. A timed-out call is retried with the same `batchNo` (reference §4.2).
+ * Signs a no-password batch refund (docs/alipay-protocol.md, "Batch refund requests"); POST `formBody` to
+ * `formAction` and read the XML reply with `parseGatewayReply`. A timed-out call is retried with the same
+ * `batchNo` (docs/alipay-protocol.md, "batch_no").
  */
 export function buildRefundNopwdRequest(config: MerchantConfig, refund: NopwdRefund): Result<SignedRequest> {
   const checks = new Checks();
@@ -447,10 +458,10 @@ for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-
 }
 
 /**
- * The `notify_verify` URL (reference §1.7): `service`, `partner`, `notify_id`, no signature; the answer is
- * the body `true`. The notify_id goes in as the official demos put it: the once-decoded value as is, so a
- * return_url id keeps its `%2F` (reference §1.7, §8.3 — unconfirmed, the demo's choice); other unsafe
- * characters are percent-encoded.
+ * The `notify_verify` URL (docs/alipay-protocol.md, "notify_verify"): `service`, `partner`, `notify_id`, no
+ * signature; the answer is the body `true`. The notify_id goes in as the official demos put it: the
+ * once-decoded value as is, so a return_url id keeps its `%2F` (docs/alipay-protocol.md, "notify_verify" and
+ * "Open questions", 3 — unconfirmed, the demo's choice); other unsafe characters are percent-encoded.
  */
 export function buildNotifyVerifyUrl(request: NotifyVerifyRequest): Result<string> {
   const checks = new Checks();

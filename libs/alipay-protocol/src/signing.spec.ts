@@ -33,7 +33,7 @@ function unwrap<T>(
   return result.value;
 }
 
-describe('the public MD5 examples of reference §7', () => {
+describe('the public MD5 examples (docs/alipay-protocol.md, "MD5 examples")', () => {
   it.each([
     ['partner=123&service=test', 'bbd13b52823b576291595f472ebcfbc2'],
     ['notify_id=1234', '22fc7e38e5acdfede396aa463870d111'],

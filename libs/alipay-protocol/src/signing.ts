@@ -12,11 +12,15 @@ import { encodeText, type Charset } from './charset';
 import { fail, ok, type ProtocolError, type Result } from './errors';
 import type { TextParam } from './form-encoding';
 
-// Reference §1.1–§1.3, SPEC §2: the pre-sign string is every parameter the sender sent except `sign`,
-// `sign_type` and empty values, sorted by name in byte order, joined `name=value` with `&`, not URL-encoded.
-// MD5 = lowercase hex md5(preSign + key); RSA = base64 SHA1withRSA(preSign). Both over the charset's bytes.
+// docs/alipay-protocol.md, "Pre-sign string", "MD5" and "RSA": the pre-sign string is every parameter the
+// sender sent except `sign`, `sign_type` and empty values, sorted by name in byte order, joined `name=value`
+// with `&`, not URL-encoded. MD5 = lowercase hex md5(preSign + key); RSA = base64 SHA1withRSA(preSign). Both
+// over the charset's bytes.
 
-/** The sign types this lib implements; `DSA` is documented but implemented by nobody (reference §1.3). */
+/**
+ * The sign types this lib implements; `DSA` is documented but implemented by nobody (docs/alipay-protocol.md,
+ * "RSA").
+ */
 export type SignType = 'MD5' | 'RSA';
 
 export function isSignType(value: string): value is SignType {
@@ -45,7 +49,7 @@ export interface ByteParam {
   readonly valueBytes: Buffer;
 }
 
-// The official demos drop exactly these two names (reference §1.1 rule 2).
+// The official demos drop exactly these two names (docs/alipay-protocol.md, "Pre-sign string").
 function isSignatureParameter(name: string): boolean {
   return name === 'sign' || name === 'sign_type';
 }
@@ -68,10 +72,10 @@ export interface BinaryParam {
 }
 
 /**
- * The one implementation of reference §1.1, on binary strings: comparing strings whose characters are the
- * bytes is a byte-order sort, and joining them is joining the bytes. The verification path calls it
- * directly with parsed pairs; `keepEmpty` keeps empty values, as some non-demo senders do (reference §1.1
- * rule 3), for diagnostics only.
+ * The one implementation of the pre-sign string (docs/alipay-protocol.md, "Pre-sign string"), on binary
+ * strings: comparing strings whose characters are the bytes is a byte-order sort, and joining them is joining
+ * the bytes. The verification path calls it directly with parsed pairs; `keepEmpty` keeps empty values, as
+ * some non-demo senders do (docs/alipay-protocol.md, "Pre-sign string"), for diagnostics only.
  */
 export function preSignFromBinary(
   params: readonly BinaryParam[],
@@ -142,8 +146,9 @@ export function preSignFromBytes(
 }
 
 /**
- * Builds the pre-sign bytes of text parameters in the charset (reference §1.4: GBK merchants sign GBK
- * bytes). Fails with `UNENCODABLE_CHARACTER` when a value has no representation in the charset.
+ * Builds the pre-sign bytes of text parameters in the charset (docs/alipay-protocol.md, "Signed bytes": GBK
+ * merchants sign GBK bytes). Fails with `UNENCODABLE_CHARACTER` when a value has no representation in the
+ * charset.
  */
 export function preSignFromText(params: readonly TextParam[], charset: Charset): Result<PreSign> {
   const byteParams: ByteParam[] = [];
@@ -168,8 +173,8 @@ export function preSignString(params: readonly TextParam[]): string {
     .join('&');
 }
 
-// An MD5 key is the 32-character "安全校验码" (reference §1.2). Anything else is a configuration mistake,
-// and an empty key would make every signature forgeable.
+// An MD5 key is the 32-character "安全校验码" (docs/alipay-protocol.md, "MD5"). Anything else is a configuration
+// mistake, and an empty key would make every signature forgeable.
 const MD5_KEY = /^[\x21-\x7e]{32}$/;
 
 /** Whether a string has the shape of an MD5 key: 32 printable ASCII characters, no spaces. */
@@ -209,7 +214,8 @@ const LOWER_HEX = /^[0-9a-f]{32}$/;
 
 /**
  * Verifies an MD5 signature against each key in constant time per key (every key is tried, so the time
- * does not tell which matched). Upper-case hex is refused: Alipay signs lower case (reference §1.2).
+ * does not tell which matched). Upper-case hex is refused: Alipay signs lower case (docs/alipay-protocol.md,
+ * "MD5").
  */
 export function verifyMd5(
   preSign: Uint8Array,
@@ -402,7 +408,8 @@ function describeMalformedBase64(signature: string): string {
 
 /**
  * Verifies a base64 SHA1withRSA signature against each public key (rotation). The base64 must be strict:
- * Node's decoder would silently skip stray characters, hiding the `+`-read-as-space bug of reference §1.3.
+ * Node's decoder would silently skip stray characters, hiding the `+`-read-as-space bug
+ * (docs/alipay-protocol.md, "RSA").
  */
 export function verifyRsa(
   preSign: Uint8Array,
@@ -456,8 +463,9 @@ export interface SignedParams {
 }
 
 /**
- * Signs text parameters in the charset: drops empty values (the demo's `paraFilter`, reference §1.1 rule
- * 3, so that what is sent is what is signed), sorts, signs, and appends `sign` and `sign_type`.
+ * Signs text parameters in the charset: drops empty values (the demo's `paraFilter`, docs/alipay-protocol.md,
+ * "Pre-sign string", so that what is sent is what is signed), sorts, signs, and appends `sign` and
+ * `sign_type`.
  */
 export function signParams(
   params: readonly TextParam[],

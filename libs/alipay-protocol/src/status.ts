@@ -1,6 +1,9 @@
-// Trade and refund status semantics of reference §3 and SPEC §2/§3.
+// Trade and refund status semantics (docs/alipay-protocol.md, "Statuses"; docs/product-rules.md, "Rules").
 
-/** Every `trade_status` value Alipay sends for the two payment services (reference §3.1, §3.2). */
+/**
+ * Every `trade_status` value Alipay sends for the two payment services (docs/alipay-protocol.md,
+ * "Instant trades" and "Escrow trades").
+ */
 export const TRADE_STATUSES = [
   'WAIT_BUYER_PAY',
   'TRADE_PENDING',
@@ -15,7 +18,7 @@ export type TradeStatus = (typeof TRADE_STATUSES)[number];
 
 /**
  * Every `refund_status` value: `REFUND_SUCCESS`/`REFUND_CLOSED` for instant trades, the rest for the
- * buyer-initiated escrow refund flow (reference §3.3).
+ * buyer-initiated escrow refund flow (docs/alipay-protocol.md, "Escrow refunds").
  */
 export const REFUND_STATUSES = [
   'REFUND_SUCCESS',
@@ -45,10 +48,11 @@ export function isRefundStatus(value: string): value is RefundStatus {
   return REFUND_STATUS_SET.has(value);
 }
 
-// Reference §3.4: notifications arrive out of order, so a status whose rank is not greater than the
-// current one is stale. TRADE_PENDING (paid, seller account frozen) sits with the first escrow step:
-// the buyer's money has left but the seller cannot use it yet. The two terminal statuses share a rank
-// so that a TRADE_FINISHED after a full refund (TRADE_CLOSED) is no progress (reference §3.1).
+// docs/alipay-protocol.md, "Status rank": notifications arrive out of order, so a status whose rank is not
+// greater than the current one is stale. TRADE_PENDING (paid, seller account frozen) sits with the first
+// escrow step: the buyer's money has left but the seller cannot use it yet. The two terminal statuses share a
+// rank so that a TRADE_FINISHED after a full refund (TRADE_CLOSED) is no progress (docs/alipay-protocol.md,
+// "Refunds on the trade").
 const TRADE_STATUS_RANK: Readonly<Record<TradeStatus, number>> = {
   WAIT_BUYER_PAY: 0,
   TRADE_PENDING: 1,
@@ -99,11 +103,12 @@ function isEscrowStep(status: TradeStatus | undefined): boolean {
 }
 
 /**
- * Infers instant vs escrow as the official `trade_create_by_buyer` guide describes (reference §3.1, SPEC §3):
- * `WAIT_SELLER_SEND_GOODS` / `WAIT_BUYER_CONFIRM_GOODS` exist only in escrow; `TRADE_SUCCESS` only in
- * instant trades; `TRADE_FINISHED` is escrow after an escrow step and instant when it follows nothing,
- * `WAIT_BUYER_PAY`, `TRADE_PENDING` or `TRADE_SUCCESS`. `undefined` when the pair says nothing (e.g.
- * `TRADE_CLOSED`, or `TRADE_FINISHED` after a terminal status).
+ * Infers instant vs escrow as the official `trade_create_by_buyer` guide describes (docs/alipay-protocol.md,
+ * "Instant or escrow"; docs/product-rules.md, "Payment type"): `WAIT_SELLER_SEND_GOODS` /
+ * `WAIT_BUYER_CONFIRM_GOODS` exist only in escrow; `TRADE_SUCCESS` only in instant trades; `TRADE_FINISHED`
+ * is escrow after an escrow step and instant when it follows nothing, `WAIT_BUYER_PAY`, `TRADE_PENDING` or
+ * `TRADE_SUCCESS`. `undefined` when the pair says nothing (e.g. `TRADE_CLOSED`, or `TRADE_FINISHED` after a
+ * terminal status).
  */
 export function inferPaymentType(
   previous: TradeStatus | undefined,
@@ -129,10 +134,10 @@ export function inferPaymentType(
 }
 
 /**
- * What a `trade_status` + `refund_status` pair says about refunds (reference §3.1, §3.3):
- * `REFUND_SUCCESS` with `TRADE_CLOSED` is a full refund, with any other status a partial one;
- * `SELLER_REFUSE_BUYER` is `refused` (the buyer may apply again); `REFUND_CLOSED` is `closed` (the trade
- * goes on); the escrow waiting steps are `in_progress`; no refund status is `none`.
+ * What a `trade_status` + `refund_status` pair says about refunds (docs/alipay-protocol.md, "Instant trades"
+ * and "Escrow refunds"): `REFUND_SUCCESS` with `TRADE_CLOSED` is a full refund, with any other status a
+ * partial one; `SELLER_REFUSE_BUYER` is `refused` (the buyer may apply again); `REFUND_CLOSED` is `closed`
+ * (the trade goes on); the escrow waiting steps are `in_progress`; no refund status is `none`.
  */
 export function refundOutcome(
   tradeStatus: TradeStatus,
@@ -153,10 +158,10 @@ export function refundOutcome(
   }
 }
 
-// The escrow refund machine of reference §3.3 is not monotonic (SELLER_REFUSE_BUYER ↔ WAIT_SELLER_AGREE),
-// so it cannot be ranked; this table lists the moves the official guide documents, plus two inferred ones:
-// a withdrawal (REFUND_CLOSED) from any open step, and a new application or (instant trades) another
-// partial refund after a refund has ended.
+// The escrow refund machine (docs/alipay-protocol.md, "Escrow refunds") is not monotonic (SELLER_REFUSE_BUYER
+// ↔ WAIT_SELLER_AGREE), so it cannot be ranked; this table lists the moves the official guide documents, plus
+// two inferred ones: a withdrawal (REFUND_CLOSED) from any open step, and a new application or (instant
+// trades) another partial refund after a refund has ended.
 const REFUND_STATUS_SUCCESSORS: Readonly<Record<RefundStatus | 'NONE', readonly RefundStatus[]>> = {
   NONE: ['WAIT_SELLER_AGREE', 'REFUND_SUCCESS'],
   WAIT_SELLER_AGREE: ['WAIT_BUYER_RETURN_GOODS', 'SELLER_REFUSE_BUYER', 'REFUND_SUCCESS', 'REFUND_CLOSED'],

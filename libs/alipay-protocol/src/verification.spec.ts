@@ -85,7 +85,8 @@ describe('verifyNotification (MD5)', () => {
     });
   });
 
-  it('reads + as a space, as in the genuine notification of reference §1.5', () => {
+  // docs/alipay-protocol.md, "Decoding pitfalls"
+  it('reads + as a space, as in the genuine notification', () => {
     const preSign = 'body=7018-test-3 CNY&notify_id=1';
     const raw = `body=7018-test-3+CNY&notify_id=1&sign=${md5Hex(preSign)}&sign_type=MD5`;
     const result = verifyNotification(raw, md5);

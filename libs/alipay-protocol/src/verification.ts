@@ -21,20 +21,25 @@ import {
   type SignatureCheck,
 } from './signing';
 
-// Reference §1.4–§1.6, SPEC §2 "Raw bytes first": the signature is checked over the percent-decoded bytes of
-// exactly the parameters the sender put in the body or query (nothing a framework added, nothing
-// re-encoded), and text is decoded only afterwards. Every outcome comes with an explanation an operator
-// can read, because "ILLEGAL_SIGN"-style failures are the most reported problem of every Alipay library.
+// docs/alipay-protocol.md, "Signed bytes", "Decoding pitfalls", "Verifying a notification" and "Raw bodies":
+// the signature is checked over the percent-decoded bytes of exactly the parameters the sender put in the
+// body or query (nothing a framework added, nothing re-encoded), and text is decoded only afterwards. Every
+// outcome comes with an explanation an operator can read, because "ILLEGAL_SIGN"-style failures are the most
+// reported problem of every Alipay library.
 
 /**
  * `notify`: a notify_url POST body. `return`: a return_url query string (without `?`), whose `notify_id`
- * arrives double-encoded and is signed in its once-decoded form (reference §1.5). `request`: a merchant
- * request received by a gateway of our own (the sandbox), checked with the same rules.
+ * arrives double-encoded and is signed in its once-decoded form (docs/alipay-protocol.md,
+ * "Decoding pitfalls"). `request`: a merchant request received by a gateway of our own (the sandbox), checked
+ * with the same rules.
  */
 export type VerificationSource = 'notify' | 'return' | 'request';
 
 export interface VerificationOptions {
-  /** The configured sign type; a notification that says otherwise is refused (SPEC §2: configuration). */
+  /**
+   * The configured sign type; a notification that says otherwise is refused (docs/alipay-protocol.md,
+   * "Signing": configuration).
+   */
   readonly signType: SignType;
   /** MD5 keys, current first; several during a rotation window. */
   readonly md5Keys?: readonly string[];
@@ -47,7 +52,7 @@ export interface VerificationOptions {
   readonly source: VerificationSource;
 }
 
-// What Alipay never sends (docs/operations.md, Hostile input): a notification has about 30 parameters with
+// What Alipay never sends (docs/operations.md, "Hostile input"): a notification has about 30 parameters with
 // names of at most 20 bytes. Anything beyond these caps is refused before any other work, so that the
 // cost of a refusal does not grow with what an attacker puts in a body. Values are not capped here:
 // `result_details` of 1000 records is long, and the body's own cap bounds them.
@@ -67,7 +72,9 @@ export type VerificationReason =
   | 'DUPLICATE_PARAMETER'
   | 'MISSING_SIGN'
   | 'MISSING_SIGN_TYPE'
-  /** `DSA`, a lower-case spelling, or anything else that is not `MD5`/`RSA` (reference §1.3). */
+  /**
+   * `DSA`, a lower-case spelling, or anything else that is not `MD5`/`RSA` (docs/alipay-protocol.md, "RSA").
+   */
   | 'UNSUPPORTED_SIGN_TYPE'
   /** The input names a supported sign type other than the configured one. */
   | 'SIGN_TYPE_MISMATCH'
@@ -151,7 +158,7 @@ function publicKeysOf(option: VerificationOptions['alipayPublicKeyPem']): readon
  * (`MAX_NOTIFICATION_PARAMETERS`, `MAX_PARAMETER_NAME_BYTES`) are refused before any signature work; the
  * whole verification is linear in the input, apart from sorting at most the capped number of names.
  * `ok: true` says only that the sender holds the key; the caller still asks `notify_verify` and checks
- * seller and amount (reference §1.6).
+ * seller and amount (docs/alipay-protocol.md, "Verifying a notification").
  */
 export function verifyNotification(
   raw: Uint8Array | string,
@@ -388,8 +395,8 @@ function checkSignature(
     : verifyRsa(Buffer.from(preSign, 'latin1'), sign, publicKeysOf(options.alipayPublicKeyPem));
 }
 
-// Reference §1.1 rule 3 [INF]: some senders sign empty values. Re-checking with them kept tells an operator
-// what went wrong; it is never a second chance to be accepted.
+// docs/alipay-protocol.md, "Pre-sign string" [INF]: some senders sign empty values. Re-checking with them
+// kept tells an operator what went wrong; it is never a second chance to be accepted.
 function diagnose(
   pairs: readonly RawFormPair[],
   sign: string | undefined,

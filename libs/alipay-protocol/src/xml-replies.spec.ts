@@ -21,7 +21,8 @@ describe('parseGatewayReply', () => {
     expect(deep.ok === false && deep.errors[0].message).toMatch(/nested more than 16 deep/);
   });
 
-  it('reads the accepted nopwd reply with its GBK declaration (reference §4.4)', () => {
+  // docs/alipay-protocol.md, "XML replies"
+  it('reads the accepted nopwd reply with its GBK declaration', () => {
     const body = Buffer.from(
       '<?xml version="1.0" encoding="GBK"?><alipay><is_success>T</is_success></alipay>',
     );

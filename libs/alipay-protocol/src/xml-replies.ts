@@ -2,7 +2,8 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { charsetFromLabel, decodeBytes, type Charset } from './charset';
 import { fail, ok, quote, type Result } from './errors';
 
-// Reference §4.4, §5: server-to-server services (nopwd refund, send_goods_confirm_by_platform) answer
+// docs/alipay-protocol.md, "nopwd answer" and "Error codes": server-to-server services (nopwd refund,
+// send_goods_confirm_by_platform) answer
 // `<alipay><is_success>T|F|P</is_success><error>CODE</error>...</alipay>`. `T` means accepted, not done; the
 // declaration may say GBK whatever the merchant's charset, so bytes are decoded per the declaration.
 
@@ -20,7 +21,7 @@ interface ReplyBase {
 /**
  * `accepted` (`T`): the request was taken (a refund is not done until batch_refund_notify);
  * `rejected` (`F`) with Alipay's error code; `pending` (`P`): accepted, result to come (seen in two
- * implementations, not in the docs: reference §4.4, §8.5).
+ * implementations, not in the docs: docs/alipay-protocol.md, "nopwd answer" and "Open questions", 5).
  */
 export type GatewayReply =
   | (ReplyBase & { readonly status: 'accepted'; readonly isSuccess: 'T' })
@@ -29,8 +30,9 @@ export type GatewayReply =
 
 const DECLARATION = /^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']/i;
 
-// A gateway reply is a few hundred bytes, five elements deep (reference §4.4, §5). Anything much larger or
-// deeper is refused before it is decoded or parsed, so that no reply costs more than a small one.
+// A gateway reply is a few hundred bytes, five elements deep (docs/alipay-protocol.md, "XML replies").
+// Anything much larger or deeper is refused before it is decoded or parsed, so that no reply costs more than
+// a small one.
 /** The largest reply read, in bytes (or characters, for text). */
 export const MAX_REPLY_BYTES = 64 * 1024;
 const MAX_REPLY_DEPTH = 16;

@@ -1,6 +1,7 @@
 /**
- * What `AnomalyDetected` can report, on an order stream or a refund batch stream (SPEC §3, issue 5 §3).
- * An anomaly is something Alipay said that the ledger cannot reconcile; it is recorded, never thrown.
+ * What `AnomalyDetected` can report, on an order stream or a refund batch stream (docs/events.md,
+ * "Anomaly kinds"). An anomaly is something Alipay said that the ledger cannot reconcile; it is recorded,
+ * never thrown.
  */
 export type AnomalyKind =
   /** A notification's `total_fee` differs from the order's: the order is not treated as paid. */

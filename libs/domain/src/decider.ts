@@ -1,7 +1,7 @@
 /**
- * A decider in the sense of STYLE habit 1: `decide` turns a command and the current state into the events
- * it causes (none for a duplicate or stale input), `evolve` folds one event into the state. Both are pure;
- * times arrive inside commands.
+ * A decider (docs/events.md, "Order rules (`decideOrder`)"): `decide` turns a command and the current state
+ * into the events it causes (none for a duplicate or stale input), `evolve` folds one event into the state.
+ * Both are pure; times arrive inside commands.
  */
 export interface Decider<Command, Event, State> {
   readonly decide: (command: Command, state: State) => Event[];

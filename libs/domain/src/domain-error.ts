@@ -1,6 +1,6 @@
 /**
- * Every reason the domain refuses a command from the merchant's side (STYLE habit 7). Bad *Alipay* input is
- * never an error: it becomes `AnomalyDetected` or no event at all (STYLE habit 1).
+ * Every reason the domain refuses a command from the merchant's side. Bad *Alipay* input is
+ * never an error: it becomes `AnomalyDetected` or no event at all.
  */
 export type DomainErrorCode =
   /** `out_trade_no` empty, longer than 64 characters, or outside `[A-Za-z0-9_-]`. */
@@ -13,13 +13,22 @@ export type DomainErrorCode =
   | 'ORDER_NOT_FOUND'
   /** A refund was asked for an order whose payment the ledger has not recognised. */
   | 'ORDER_NOT_PAID'
-  /** The trade cannot be refunded by a batch: escrow, finished or closed (reference §4). */
+  /**
+   * The trade cannot be refunded by a batch: escrow, finished or closed (docs/alipay-protocol.md,
+   * "Batch refunds").
+   */
   | 'REFUND_NOT_ALLOWED'
-  /** The amount exceeds paid − refunded − reserved by batches in flight (SPEC §3). */
+  /**
+   * The amount exceeds paid − refunded − reserved by batches in flight (docs/product-rules.md,
+   * "No over-refund").
+   */
   | 'REFUND_EXCEEDS_REFUNDABLE'
   /** The same batch reserved again on an order with a different amount. */
   | 'REFUND_RESERVATION_CONFLICT'
-  /** A refund batch breaks a rule of reference §4.2–§4.3; `field` names the offending part. */
+  /**
+   * A refund batch breaks a rule of `batch_no` or `detail_data` (docs/alipay-protocol.md, "Batch refunds");
+   * `field` names the offending part.
+   */
   | 'INVALID_BATCH'
   /** The same `batch_no` submitted again with different content. */
   | 'BATCH_CONFLICT'

@@ -3,7 +3,7 @@ export type Fen = number;
 
 /**
  * An instant as an ISO-8601 string in UTC (`2024-05-01T02:03:04.000Z`). Alipay's Beijing times are converted
- * at the edge (reference §2.4); events are JSON, so instants stay strings.
+ * at the edge (docs/alipay-protocol.md, "Amounts and times"); events are JSON, so instants stay strings.
  */
 export type Instant = string;
 

@@ -13,7 +13,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /**
  * Runs a reload-decide-append function again when it loses an optimistic-concurrency race
- * (`WRONG_EXPECTED_VERSION`) or meets `STREAM_ORDER_CONFLICT` (STYLE habit 4). `fn` must open its own
+ * (`WRONG_EXPECTED_VERSION`) or meets `STREAM_ORDER_CONFLICT`. `fn` must open its own
  * transaction and reload the stream on every call: a retry inside the refused transaction would keep the
  * same transaction id and be refused again. Backoff is exponential with full jitter, so writers that
  * collided spread out instead of colliding again; other errors and the last failure are rethrown.

@@ -1,11 +1,11 @@
 /**
- * The event store's vocabulary. The store knows envelopes, never order rules (STYLE: layer rules).
+ * The event store's vocabulary. The store knows envelopes, never order rules.
  */
 
 /** `no_stream`: the stream must not exist yet; `any`: no check; a number: the stream's current version. */
 export type ExpectedVersion = number | 'no_stream' | 'any';
 
-/** Causation and correlation travel with every event (STYLE habit 2). */
+/** Causation and correlation travel with every event. */
 export interface EventMetadata {
   /** What caused this event: an inbox id, a command id, another event's id. */
   causationId?: string;

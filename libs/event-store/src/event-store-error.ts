@@ -1,4 +1,4 @@
-/** Every way the event store refuses a request; mapped exhaustively at each edge (STYLE habit 7). */
+/** Every way the event store refuses a request; mapped exhaustively at each edge. */
 export type EventStoreErrorCode =
   | 'WRONG_EXPECTED_VERSION'
   | 'STREAM_ORDER_CONFLICT'

@@ -1,4 +1,4 @@
-/** Every way the ingest library refuses a request; mapped exhaustively at each edge (STYLE habit 7). */
+/** Every way the ingest library refuses a request; mapped exhaustively at each edge. */
 export type IngestErrorCode =
   /** A filter of `InboxQueries.list` is invalid (`field` names it). */
   | 'INVALID_FILTER'

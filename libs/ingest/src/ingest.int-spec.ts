@@ -21,7 +21,7 @@ import { NotificationPipeline } from './pipeline/notification-pipeline';
 import type { IngestResult, NotifyIdCheck, RawNotification } from './pipeline/raw-notification';
 import { NotificationReplayer } from './replay/notification-replayer';
 
-// The ingest library against a real database (STYLE habit 8): the pipeline's outcomes and evidence, the
+// The ingest library against a real database: the pipeline's outcomes and evidence, the
 // inbox queries, replays and the recovery of interrupted notifications. The HTTP edge is covered by
 // test/alipay-notify*.e2e-spec.ts.
 

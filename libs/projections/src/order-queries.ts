@@ -116,8 +116,9 @@ function checkInstant(value: Date | undefined, field: string): string | undefine
 /**
  * Reads of the order status projection: one order, filtered pages (cursor pagination over the order in
  * which orders were first recorded, newest first: stable while rows change), and the work lists of the
- * decisions (SPEC §3) that the fulfilment worker acts on. Reads are eventually consistent; a writer that
- * needs its own write reflected waits with `ProjectionsService.waitForProjections` first.
+ * decisions (docs/product-rules.md, "Projections") that the fulfilment worker acts on. Reads are eventually
+ * consistent; a writer that needs its own write reflected waits with `ProjectionsService.waitForProjections`
+ * first.
  */
 @Injectable()
 export class OrderQueries {
@@ -185,20 +186,26 @@ export class OrderQueries {
   }
 
   /**
-   * Orders whose delivery is due (SPEC §3: paid, matched, not closed, refunded or anomalous, not yet
-   * delivered), oldest first. The worker acts, then appends `DeliveryCompleted`, which takes the order
-   * off this list once projected.
+   * Orders whose delivery is due (docs/product-rules.md, "Delivery decisions": paid, matched, not closed,
+   * refunded or anomalous, not yet delivered), oldest first. The worker acts, then appends
+   * `DeliveryCompleted`, which takes the order off this list once projected.
    */
   pendingDeliveries(limit: number): Promise<OrderSummary[]> {
     return this.pending('delivery_state', limit);
   }
 
-  /** Delivered escrow trades whose shipping is still to be confirmed to Alipay (issue 4 §6), oldest first. */
+  /**
+   * Delivered escrow trades whose shipping is still to be confirmed to Alipay (docs/fulfilment.md,
+   * "Escrow shipping"), oldest first.
+   */
   pendingShippingConfirmations(limit: number): Promise<OrderSummary[]> {
     return this.pending('shipping_state', limit);
   }
 
-  /** Delivered orders fully refunded whose goods are still to be taken back (SPEC §3), oldest first. */
+  /**
+   * Delivered orders fully refunded whose goods are still to be taken back (docs/product-rules.md,
+   * "Return decisions"), oldest first.
+   */
   pendingReturns(limit: number): Promise<OrderSummary[]> {
     return this.pending('return_state', limit);
   }

@@ -43,11 +43,11 @@ interface StoredRow {
 }
 
 /**
- * Order status, delivery, return and shipping decisions, one row per order stream (SPEC §3 projections).
- * The row keeps the folded `OrderState` next to the columns read from it: each batch loads the rows it
- * touches once, evolves them with the domain's `evolveOrder`, and reads them with the domain's decisions,
- * so a rebuild from the events alone reaches the same answers. `state_version` says which shape of
- * `OrderState` the row holds: a row of another `ORDER_STATE_VERSION` is never evolved (its events are
+ * Order status, delivery, return and shipping decisions, one row per order stream (docs/product-rules.md,
+ * "Projections"). The row keeps the folded `OrderState` next to the columns read from it: each batch loads
+ * the rows it touches once, evolves them with the domain's `evolveOrder`, and reads them with the domain's
+ * decisions, so a rebuild from the events alone reaches the same answers. `state_version` says which shape
+ * of `OrderState` the row holds: a row of another `ORDER_STATE_VERSION` is never evolved (its events are
  * parked) until a rebuild has folded every order again (docs/events.md, "Evolving the order state").
  * Every column comes from the events
  * (times from `recordedAt`, never the clock), which makes a rebuilt table equal to the live one.
@@ -103,7 +103,7 @@ async function applyOrderEvents(
     const orderEvent = asOrderEvent(event.type, event.data);
     if (orderEvent === undefined) continue;
     const row = rows.get(outTradeNo);
-    // A row remembers the last version it applied (STYLE habit 4): an event seen twice changes nothing.
+    // A row remembers the last version it applied: an event seen twice changes nothing.
     if (row !== undefined && event.version <= row.version) continue;
     const recordedAt = event.metadata.recordedAt;
     const next: WorkingRow = {

@@ -11,10 +11,10 @@ import type {
 } from '@ledger/domain';
 
 /**
- * One order as the `order_status` projection holds it (SPEC §3 "order status", "delivery decisions",
- * "return decisions"). Amounts are integer fen; instants are ISO 8601 UTC strings taken from the events'
- * `recordedAt`, so a rebuild reproduces every field exactly. An order stream that only holds anomalies
- * (notifications for an order this ledger never placed) has `placed: false` and no `status`.
+ * One order as the `order_status` projection holds it (docs/product-rules.md, "Order status",
+ * "Delivery decisions" and "Return decisions"). Amounts are integer fen; instants are ISO 8601 UTC strings
+ * taken from the events' `recordedAt`, so a rebuild reproduces every field exactly. An order stream that only
+ * holds anomalies (notifications for an order this ledger never placed) has `placed: false` and no `status`.
  */
 export interface OrderSummary {
   outTradeNo: string;
@@ -23,9 +23,9 @@ export interface OrderSummary {
   subject: string | null;
   totalFee: Fen | null;
   tradeNo: string | null;
-  /** SPEC §3 status; null while the order was never placed. */
+  /** The status (docs/product-rules.md, "Order status"); null while the order was never placed. */
   status: OrderStatus | null;
-  /** The common PHP integration's code where one exists (SPEC §3). */
+  /** The common PHP integration's code where one exists (docs/product-rules.md, "Order status"). */
   statusCode: PhpStatusCode | null;
   /** Alipay's most advanced `trade_status` and latest `refund_status`. */
   tradeStatus: TradeStatus | null;
@@ -37,7 +37,10 @@ export interface OrderSummary {
   buyerEmail: string | null;
   deliveryState: DeliveryDecision;
   returnState: ReturnDecision;
-  /** Whether `send_goods_confirm_by_platform` is due for an escrow trade (issue 4 §6). */
+  /**
+   * Whether `send_goods_confirm_by_platform` is due for an escrow trade (docs/fulfilment.md,
+   * "Escrow shipping").
+   */
   shippingState: ShippingDecision;
   anomalies: OrderAnomaly[];
   /** When the ledger recorded the stream's first event. */

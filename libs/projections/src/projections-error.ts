@@ -1,4 +1,4 @@
-/** Every way a read model refuses; mapped exhaustively at each edge (STYLE habit 7). */
+/** Every way a read model refuses; mapped exhaustively at each edge. */
 export type ProjectionsErrorCode =
   /** A pagination cursor that this ledger did not hand out (or that was altered). */
   | 'INVALID_CURSOR'

@@ -4,10 +4,10 @@ import { ProjectionsService } from './projections.service';
 import { RefundBatchQueries } from './refund-batch-queries';
 
 /**
- * The read side (SPEC §3 projections): hosts the projector (started on application bootstrap, stopped on
- * shutdown) and provides `ProjectionsService` (read-your-writes waits, rebuilds), `OrderQueries` and
- * `RefundBatchQueries`. Global: the ingest pipeline and the fulfilment worker inject them without importing
- * this module. Needs PlatformModule's DataSource and LedgerLogger.
+ * The read side (docs/product-rules.md, "Projections"): hosts the projector (started on application
+ * bootstrap, stopped on shutdown) and provides `ProjectionsService` (read-your-writes waits, rebuilds),
+ * `OrderQueries` and `RefundBatchQueries`. Global: the ingest pipeline and the fulfilment worker inject them
+ * without importing this module. Needs PlatformModule's DataSource and LedgerLogger.
  */
 @Global()
 @Module({

@@ -14,7 +14,7 @@ import { DataSource } from 'typeorm';
 import { orderStatusProjection } from './order-status.projection';
 import { refundBatchProjection } from './refund-batch.projection';
 
-/** Every projection the ledger runs (SPEC §3). */
+/** Every projection the ledger runs (docs/product-rules.md, "Projections"). */
 export const LEDGER_PROJECTIONS: readonly Projection[] = [orderStatusProjection, refundBatchProjection];
 
 /** What `ProjectionsService.rebuild` did, per projection and in all. */

@@ -1,9 +1,15 @@
 import type { AnomalyKind, Fen, RefundBatchStatus, RefundMode } from '@ledger/domain';
 
-/** Where a batch stands: the gateway's reply, then Alipay's result (issue 5 §5). */
+/**
+ * Where a batch stands: the gateway's reply, then Alipay's result (docs/operations.md,
+ * "The refund batch projection").
+ */
 export type RefundBatchState = Exclude<RefundBatchStatus, 'none'>;
 
-/** What a record's result code means (reference §4.5): `TRADE_HAS_CLOSED` usually is "already refunded". */
+/**
+ * What a record's result code means (docs/alipay-protocol.md, "Batch refund results"): `TRADE_HAS_CLOSED`
+ * usually is "already refunded".
+ */
 export type RefundRecordOutcome = 'refunded' | 'already_closed' | 'failed';
 
 /**
@@ -31,9 +37,9 @@ export interface RefundBatchAnomaly {
 }
 
 /**
- * One refund batch as the `refund_batches` projection holds it (issue 5 §5). Amounts are integer fen;
- * instants are ISO 8601 UTC strings taken from the events' `recordedAt`, so a rebuild reproduces every
- * field exactly.
+ * One refund batch as the `refund_batches` projection holds it (docs/operations.md,
+ * "The refund batch projection"). Amounts are integer fen; instants are ISO 8601 UTC strings taken from the
+ * events' `recordedAt`, so a rebuild reproduces every field exactly.
  */
 export interface RefundBatchSummary {
   batchNo: string;

@@ -19,7 +19,8 @@ const schemas = new EventSchemas(LEDGER_EVENT_CATALOGUE);
 
 jest.setTimeout(120_000);
 
-// 10:00 in Beijing on 1 May 2024: batch numbers of that day start with 20240501 (reference §4.2).
+// 10:00 in Beijing on 1 May 2024: batch numbers of that day start with 20240501 (docs/alipay-protocol.md,
+// "batch_no").
 const SUBMITTED_AT = '2024-05-01T02:00:00.000Z';
 
 function item(n: number, amount: number): RefundBatchItem {

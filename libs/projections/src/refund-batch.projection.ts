@@ -100,7 +100,10 @@ export function evolveRefundBatchRow(
   }
 }
 
-/** Each submitted record takes its result; results that match no record follow (issue 5 §3). */
+/**
+ * Each submitted record takes its result; results that match no record follow (docs/events.md,
+ * "Refund batch rules (`decideRefundBatch`)").
+ */
 function complete(row: RefundBatchSummary, completion: RefundBatchCompleted['data']): RefundBatchSummary {
   type Reconciled = RefundBatchCompleted['data']['records'][number];
   const resultOf = ({ result }: Reconciled): RefundBatchRecord['result'] =>
@@ -187,8 +190,9 @@ export function refundBatchOfRow(row: RefundBatchRow): RefundBatchSummary {
 }
 
 /**
- * The refund batches (issue 5 §5), one row per refund batch stream. Each batch loads the rows it touches
- * once, folds its events with `evolveRefundBatchRow` and writes them back in one statement.
+ * The refund batches (docs/operations.md, "The refund batch projection"), one row per refund batch stream.
+ * Each batch loads the rows it touches once, folds its events with `evolveRefundBatchRow` and writes them
+ * back in one statement.
  *
  * Order streams use some of the same type names (`AnomalyDetected`); only refund batch streams are read.
  */
@@ -222,7 +226,7 @@ async function applyRefundBatchEvents(
     const batchEvent = asRefundBatchEvent(event.type, event.data);
     if (batchEvent === undefined) continue;
     const row = rows.get(batchNo);
-    // A row remembers the last version it applied (STYLE habit 4): an event seen twice changes nothing.
+    // A row remembers the last version it applied: an event seen twice changes nothing.
     if (row !== undefined && event.version <= row.version) continue;
     rows.set(
       batchNo,

@@ -12,10 +12,11 @@ import {
 } from '@ledger/alipay-protocol';
 import { DEMO_ALIPAY } from '@ledger/platform';
 
-// A gateway.do of our own for tests (STYLE habit 8: tests against the real thing over HTTP). It answers the
-// three server-to-server services the ledger calls the way mapi.alipay.com does (reference §1.7, §4.4, §5),
-// checks the merchant's signature like Alipay (ILLEGAL_SIGN), and can be told, per notify_id, trade_no or
-// batch_no, to answer otherwise: false, slow, down, rejected, pending, or any raw reply.
+// A gateway.do of our own for tests (tests against the real thing over HTTP). It answers the
+// three server-to-server services the ledger calls the way mapi.alipay.com does (docs/alipay-protocol.md,
+// "notify_verify", "nopwd answer" and "Error codes"), checks the merchant's signature like Alipay
+// (ILLEGAL_SIGN), and can be told, per notify_id, trade_no or batch_no, to answer otherwise: false, slow,
+// down, rejected, pending, or any raw reply.
 
 /** The services the fake gateway answers. */
 export type FakeGatewayService =
@@ -73,7 +74,10 @@ export interface FakeGatewayOptions {
   readonly md5Keys?: readonly string[];
   /** The merchant's public key, for RSA requests. */
   readonly merchantPublicKeyPem?: string;
-  /** The charset of XML replies, and of their declaration. Default GBK, as in Alipay's samples (reference §4.4). */
+  /**
+   * The charset of XML replies, and of their declaration. Default GBK, as in Alipay's samples
+   * (docs/alipay-protocol.md, "XML replies").
+   */
   readonly xmlCharset?: Charset;
 }
 
@@ -165,7 +169,7 @@ export async function startFakeAlipayGateway(options: FakeGatewayOptions = {}): 
           ? { error: 'TRADE_STATUS_NOT_AVAILD' }
           : 'T';
       case 'refund_fastpay_by_platform_nopwd':
-        // reference §4.2: a batch_no is accepted once, for ever.
+        // docs/alipay-protocol.md, "batch_no": a batch_no is accepted once, for ever.
         return key !== undefined && accepted.has(scriptKey(service, key))
           ? { error: 'DUPLICATE_BATCH_NO' }
           : 'T';

@@ -13,7 +13,7 @@ import { newTradeNo, signedNotification, tradeStatusSyncParams } from './signed-
 
 // Whatever a body holds, verifying it never throws, refuses what exceeds a cap with that cap's reason, and
 // explains itself in at most MAX_EXPLANATION_BYTES of JSON, the size the inbox stores for every
-// notification (docs/operations.md, Hostile input). Genuine notifications still verify.
+// notification (docs/operations.md, "Hostile input"). Genuine notifications still verify.
 
 function options(charset: Charset = 'utf-8', contentType?: string): VerificationOptions {
   return {

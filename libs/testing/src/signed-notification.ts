@@ -9,9 +9,9 @@ import {
 } from '@ledger/alipay-protocol';
 import { DEMO_ALIPAY } from '@ledger/platform';
 
-// Notifications as Alipay's notifier sends them (reference §1.5, §2.4): signed over the text in the
-// merchant's charset, form-encoded in that charset's bytes with `+` for spaces, under the malformed
-// Content-Type that stock body parsers reject.
+// Notifications as Alipay's notifier sends them (docs/alipay-protocol.md, "Decoding pitfalls" and
+// "Raw bodies"): signed over the text in the merchant's charset, form-encoded in that charset's bytes with
+// `+` for spaces, under the malformed Content-Type that stock body parsers reject.
 
 /** A signed notification, ready to POST to notify_url or to append to return_url as its query. */
 export interface SignedNotification {
@@ -47,7 +47,7 @@ function formEncode(bytes: Uint8Array): string {
  * key (a string) or a signing key (RSA: the private half of the key pair whose public half the ledger
  * verifies with). Empty values are left out, as the demos' `paraFilter` does. A return_url `notify_id`
  * is signed in its once-encoded form (`RqPn%2F...`): pass it so, and the encoding here turns it into the
- * double-encoded `%252F` Alipay puts in the query (reference §1.5).
+ * double-encoded `%252F` Alipay puts in the query (docs/alipay-protocol.md, "Decoding pitfalls").
  */
 export function signedNotification(
   params: Readonly<Record<string, string | undefined>> | readonly TextParam[],
@@ -124,8 +124,9 @@ export interface TradeStatusSyncFacts {
 }
 
 /**
- * The parameters of a realistic `trade_status_sync` notification (reference §2.1, §2.3): payment times
- * appear once paid, logistics fields for `trade_create_by_buyer`. Sign them with `signedNotification`.
+ * The parameters of a realistic `trade_status_sync` notification (docs/alipay-protocol.md,
+ * "Trade notification fields" and "Escrow fields"): payment times appear once paid, logistics fields for
+ * `trade_create_by_buyer`. Sign them with `signedNotification`.
  */
 export function tradeStatusSyncParams(facts: TradeStatusSyncFacts): Record<string, string | undefined> {
   const now = facts.notifyTime ?? new Date();

@@ -192,7 +192,7 @@ function adminUrl(): string {
   return process.env.TEST_DATABASE_ADMIN_URL ?? DEFAULT_ADMIN_URL;
 }
 
-/** The guard of STYLE habit 8: the helpers create and drop only databases named as tests. */
+/** A guard: the helpers create and drop only databases named as tests. */
 function assertTestDatabaseName(name: string): void {
   if (!/test/i.test(name)) throw new Error(`refusing to touch database "${name}": its name lacks "test"`);
   if (!/^[a-z0-9_]{1,63}$/.test(name)) throw new Error(`refusing database name "${name}"`);

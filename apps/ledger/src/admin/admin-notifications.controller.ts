@@ -69,8 +69,9 @@ export class AdminNotificationsController {
   }
 
   /**
-   * Runs stored, verified notifications again through today's code with the stored evidence (issue 4 §7).
-   * Idempotent: each notify_id applies once, so a second replay appends nothing.
+   * Runs stored, verified notifications again through today's code with the stored evidence
+   * (docs/operations.md, "Replay"). Idempotent: each notify_id applies once, so a second replay appends
+   * nothing.
    */
   @Post('replay')
   @HttpCode(200)

@@ -5,9 +5,9 @@ import { AdminProjectionsController } from './admin-projections.controller';
 import { AdminRefundBatchesController } from './admin-refund-batches.controller';
 
 /**
- * The admin API of issue 4 §7, behind the admin bearer token: orders (projection and history), the raw
- * inbox, replay and projection rebuilds; refund batches (issue 5 §5). Reads ProjectionsModule's and
- * IngestModule's global providers.
+ * The admin API (docs/operations.md, "The admin API"), behind the admin bearer token: orders (projection and
+ * history), the raw inbox, replay and projection rebuilds; refund batches (docs/operations.md,
+ * "The refund batch projection"). Reads ProjectionsModule's and IngestModule's global providers.
  */
 @Module({
   controllers: [

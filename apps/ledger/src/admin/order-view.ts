@@ -50,8 +50,9 @@ class AnomalyView {
 }
 
 /**
- * `GET /admin/orders/:outTradeNo` (issue 4 §5): amounts in yuan with two decimals, times ISO 8601 UTC.
- * An order the ledger never placed, whose stream only holds anomalies, has no status and no amount.
+ * `GET /admin/orders/:outTradeNo` (docs/product-rules.md, "Admin views"): amounts in yuan with two decimals,
+ * times ISO 8601 UTC. An order the ledger never placed, whose stream only holds anomalies, has no status and
+ * no amount.
  */
 export class OrderView {
   @ApiProperty()
@@ -63,7 +64,7 @@ export class OrderView {
   @ApiProperty({
     enum: ORDER_STATUSES,
     nullable: true,
-    description: 'SPEC §3; null for an order never placed',
+    description: 'As docs/product-rules.md, "Order status" defines it; null for an order never placed',
   })
   status: OrderSummary['status'];
 

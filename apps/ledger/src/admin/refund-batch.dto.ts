@@ -138,7 +138,10 @@ export class RefundBatchListItemView {
   version: number;
 }
 
-/** `GET /admin/refund-batches/:batchNo` (issue 5 §5): amounts in yuan with two decimals, times ISO 8601 UTC. */
+/**
+ * `GET /admin/refund-batches/:batchNo` (docs/product-rules.md, "Admin views"): amounts in yuan with two
+ * decimals, times ISO 8601 UTC.
+ */
 export class RefundBatchView extends RefundBatchListItemView {
   @ApiProperty({
     type: [RefundBatchRecordView],

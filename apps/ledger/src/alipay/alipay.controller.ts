@@ -52,11 +52,11 @@ function rawNotification(request: RequestWithRawBody, channel: RawNotification['
 }
 
 /**
- * The Alipay edge (SPEC §4): `POST /alipay/notify` (payments) and `POST /alipay/refund-notify` (batch
- * refund results) answer exactly `success` once the notification has committed (and the projections show
- * it, up to 2 s), `fail` otherwise; `GET /alipay/return` runs the same pipeline on the redirect's query and
- * shows the buyer a small page. Bodies are read raw (see raw-body.ts), never through a DTO or a
- * ValidationPipe.
+ * The Alipay edge (docs/product-rules.md, "HTTP endpoints"): `POST /alipay/notify` (payments) and `POST
+ * /alipay/refund-notify` (batch refund results) answer exactly `success` once the notification has committed
+ * (and the projections show it, up to 2 s), `fail` otherwise; `GET /alipay/return` runs the same pipeline on
+ * the redirect's query and shows the buyer a small page. Bodies are read raw (see raw-body.ts), never through
+ * a DTO or a ValidationPipe.
  */
 @ApiTags('alipay')
 @Controller('alipay')
@@ -149,8 +149,8 @@ export class AlipayController {
   }
 
   /**
-   * Issue 4 design, rule 3: a read right after `success` shows the notification. On timeout the events
-   * are durable all the same, so the answer is still `success`.
+   * docs/operations.md, "Read-your-writes": a read right after `success` shows the notification. On timeout
+   * the events are durable all the same, so the answer is still `success`.
    */
   private async readYourWrites(result: IngestResult): Promise<void> {
     if (result.checkpoint === undefined) return;

@@ -1,7 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MAX_NOTIFICATION_BYTES } from '@ledger/ingest';
 
-/** A request body exactly as it arrived, before any parser looked at it (SPEC §2 "Raw bytes first"). */
+/**
+ * A request body exactly as it arrived, before any parser looked at it (docs/alipay-protocol.md,
+ * "Raw bodies").
+ */
 export interface CapturedBody {
   /** At most `MAX_NOTIFICATION_BYTES` (the inbox keeps less of a refused body). */
   bytes: Buffer;
@@ -42,13 +45,13 @@ function declaredLength(value: string | undefined): number | undefined {
 
 /**
  * Express middleware for `/alipay/*`, installed ahead of the framework's body parsers: Alipay's malformed
- * Content-Type (`application/x-www-form-urlencoded; text/html; charset=UTF-8`, reference §2.4) makes stock
- * parsers drop the body or refuse GBK, and a parsed body is no longer the bytes that were signed. It reads
- * the body into a buffer of at most `MAX_NOTIFICATION_BYTES`. A larger body is refused before it is
- * buffered (docs/operations.md, "Bounded storage"): a Content-Length over the cap is handed on at once,
- * unread; a chunked body is handed on as soon as it passes the cap and no more of it is read. The controller
- * keeps what the inbox keeps of it and answers 413, closing the connection. The body-type headers are then
- * hidden from the parsers downstream, which therefore leave the request alone.
+ * Content-Type (`application/x-www-form-urlencoded; text/html; charset=UTF-8`, docs/alipay-protocol.md,
+ * "Raw bodies") makes stock parsers drop the body or refuse GBK, and a parsed body is no longer the bytes
+ * that were signed. It reads the body into a buffer of at most `MAX_NOTIFICATION_BYTES`. A larger body is
+ * refused before it is buffered (docs/operations.md, "Bounded storage"): a Content-Length over the cap is
+ * handed on at once, unread; a chunked body is handed on as soon as it passes the cap and no more of it is
+ * read. The controller keeps what the inbox keeps of it and answers 413, closing the connection. The
+ * body-type headers are then hidden from the parsers downstream, which therefore leave the request alone.
  */
 export function captureRawBody(
   request: RequestWithRawBody,

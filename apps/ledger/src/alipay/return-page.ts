@@ -1,7 +1,7 @@
 import { escapeHtml, formatYuan } from '@ledger/alipay-protocol';
 import type { IngestResult } from '@ledger/ingest';
 
-/** What the buyer is told after Alipay's redirect (issue 4 §3). */
+/** What the buyer is told after Alipay's redirect (docs/operations.md, "Replies"). */
 export type ReturnPageKind = 'paid' | 'pending' | 'unverified';
 
 interface PageText {
@@ -12,7 +12,8 @@ interface PageText {
 /**
  * Which page a processed return_url deserves. `paid` only when the ledger itself recognised the payment
  * with nothing anomalous about it; a genuine redirect that has not (yet) proved one is `pending`: the
- * asynchronous notification may still complete it (reference §2.2: return_url is a hint).
+ * asynchronous notification may still complete it (docs/alipay-protocol.md, "Return URL": return_url is a
+ * hint).
  */
 export function returnPageKind(result: IngestResult): ReturnPageKind {
   if (result.outcome === 'rejected') return 'unverified';

@@ -1,4 +1,4 @@
-/** What `npm start` shows a newcomer in demo mode (issue 6 §5). */
+/** What `npm start` shows a newcomer in demo mode. */
 export interface DemoBannerFacts {
   /** The ledger's PUBLIC_BASE_URL. */
   baseUrl: string;
@@ -6,7 +6,7 @@ export interface DemoBannerFacts {
   gateway: string;
   /** Where the sandbox started beside the ledger runs, if it did. */
   sandboxUrl?: string;
-  /** The admin token when it was generated for this run (SPEC §4: shown once); unset when ADMIN_TOKEN is. */
+  /** The admin token when it was generated for this run (shown once); unset when ADMIN_TOKEN is. */
   generatedToken?: string;
 }
 

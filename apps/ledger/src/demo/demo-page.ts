@@ -1,7 +1,7 @@
 import { escapeHtml } from '@ledger/alipay-protocol';
 import type { PaymentService } from '@ledger/domain';
 
-// The demo order page (issue 6 §5): a plain HTML form that works without JavaScript. Every value that came
+// The demo order page: a plain HTML form that works without JavaScript. Every value that came
 // from a request is escaped here.
 
 /** The two choices of the form, as the buyer sees them, and the service each one requests. */

@@ -29,10 +29,11 @@ function demoOutTradeNo(now: Date): string {
 const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
 
 /**
- * `GET /demo`, `POST /demo` (issue 6 §5): a page to place an order and go to the cashier. The order goes
- * through `POST /orders` itself (the controller instance that serves it, called with the same validation),
- * so the page can never place an order the API would not. In demo mode it needs no token (demo credentials,
- * no real money); in live mode (DEMO_PAGE=true) the orders are real, and the form asks for the admin token.
+ * `GET /demo`, `POST /demo` (docs/product-rules.md, "Demo mode"): a page to place an order and go to the
+ * cashier. The order goes through `POST /orders` itself (the controller instance that serves it, called with
+ * the same validation), so the page can never place an order the API would not. In demo mode it needs no
+ * token (demo credentials, no real money); in live mode (DEMO_PAGE=true) the orders are real, and the form
+ * asks for the admin token.
  */
 @ApiExcludeController()
 @Controller('demo')

@@ -42,7 +42,7 @@ export interface ShipmentDetails {
 }
 
 /**
- * The merchant's fulfilment system (SPEC §3: "acting on a decision calls the merchant's fulfilment hook").
+ * The merchant's fulfilment system (docs/product-rules.md, "Acting on decisions").
  * Replace the provider of this class in `FulfilmentModule` with the merchant's own:
  * `{ provide: FulfilmentHook, useClass: WarehouseHook }`.
  *
@@ -54,9 +54,10 @@ export abstract class FulfilmentHook {
   abstract deliver(order: FulfilmentOrder, signal: AbortSignal): Promise<DeliveryReceipt>;
 
   /**
-   * Takes back the goods of a delivered order that was refunded in full (SPEC §3 return decisions): called
-   * at least once per such order (`idempotencyKey` as for `deliver`), recorded once as `ReturnCompleted`;
-   * never for a partial refund, which waits in `manual_review` for a person. Throwing means "try again later".
+   * Takes back the goods of a delivered order that was refunded in full (docs/product-rules.md,
+   * "Return decisions"): called at least once per such order (`idempotencyKey` as for `deliver`), recorded
+   * once as `ReturnCompleted`; never for a partial refund, which waits in `manual_review` for a person.
+   * Throwing means "try again later".
    */
   abstract takeBack(order: FulfilmentOrder, signal: AbortSignal): Promise<ReturnReceipt>;
 

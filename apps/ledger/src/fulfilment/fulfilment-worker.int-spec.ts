@@ -335,8 +335,11 @@ describe('FulfilmentWorker', () => {
     expect((await typesOf(outTradeNo)).filter((type) => type === 'DeliveryCompleted')).toHaveLength(1);
   });
 
-  describe('returns (issue 5 §5)', () => {
-    /** Alipay's notice that the trade was refunded in full and closed (reference §3.1). */
+  describe('returns', () => {
+    /**
+     * Alipay's notice that the trade was refunded in full and closed (docs/alipay-protocol.md,
+     * "Refunds on the trade").
+     */
     async function refundedInFull(outTradeNo: string, tradeNo: string): Promise<void> {
       const refund = {
         ...notice(outTradeNo, tradeNo, 'TRADE_CLOSED'),

@@ -36,14 +36,15 @@ function errorMessage(error: unknown): string {
 }
 
 /**
- * Acts on the delivery decisions of SPEC §3 and issue 4 §6, polling B's work lists:
+ * Acts on the delivery decisions (docs/product-rules.md, "Delivery decisions"; docs/fulfilment.md,
+ * "Escrow shipping"), polling B's work lists:
  * - a pending delivery: the merchant's `FulfilmentHook` delivers (at least once), then `DeliveryCompleted`
  *   is appended through the order's decider (exactly once: a second completion appends nothing);
  * - a delivered escrow trade: `send_goods_confirm_by_platform`, whose every answer is recorded
  *   (`ShippingConfirmed`, or `ShippingConfirmationFailed` with retries and exponential backoff until
  *   confirmed, refused for good, or out of attempts);
- * - a pending return (a delivered order refunded in full, issue 5 §5): the hook takes the goods back (at
- *   least once), then `ReturnCompleted` is appended (exactly once).
+ * - a pending return (a delivered order refunded in full, docs/fulfilment.md, "Returns"): the hook takes the
+ *   goods back (at least once), then `ReturnCompleted` is appended (exactly once).
  *
  * The lists come from the projection, which may lag: every action first reloads the order's stream and acts
  * only if the decision still holds there. No gateway or hook call runs inside a database transaction. One
@@ -253,7 +254,8 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
         { tradeNo: state.tradeNo, ...shipment },
         { signal: this.loop.signal },
       );
-      // `P` (accepted, result to come) is taken as confirmed: Alipay has the shipment (reference §4.4).
+      // `P` (accepted, result to come) is taken as confirmed: Alipay has the shipment
+      // (docs/alipay-protocol.md, "nopwd answer").
       this.logger.log(
         { msg: `shipping of order ${outTradeNo} confirmed to Alipay (${acceptance.status})`, outTradeNo },
         CONTEXT,

@@ -5,9 +5,10 @@ import { DEFAULT_FULFILMENT_OPTIONS, FULFILMENT_OPTIONS } from './fulfilment-opt
 import { FulfilmentWorker } from './fulfilment-worker';
 
 /**
- * The delivery worker (SPEC §3 delivery decisions, issue 4 §6). Needs OrderQueries (ProjectionsModule),
- * OrderCommands (IngestModule) and AlipayGateway (AlipayGatewayModule), all global. A merchant plugs its
- * fulfilment system in by replacing the `FulfilmentHook` provider below.
+ * The delivery worker (docs/product-rules.md, "Delivery decisions"; docs/fulfilment.md, "Escrow shipping").
+ * Needs OrderQueries (ProjectionsModule), OrderCommands (IngestModule) and AlipayGateway
+ * (AlipayGatewayModule), all global. A merchant plugs its fulfilment system in by replacing the
+ * `FulfilmentHook` provider below.
  */
 @Module({
   providers: [

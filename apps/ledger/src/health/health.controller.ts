@@ -26,7 +26,7 @@ export class HealthController {
     this.ledger = { ledger: { status: 'up', mode: config.mode, database: opened.kind } };
   }
 
-  /** SPEC §4: 200 when the database answers, 503 otherwise; both say the mode and the database kind. */
+  /** 200 when the database answers, 503 otherwise; both say the mode and the database kind. */
   @Get()
   @HealthCheck()
   @ApiOkResponse({

@@ -9,9 +9,9 @@ const BEARER = /^Bearer ([\x21-\x7e]+)$/i;
 const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
 
 /**
- * `Authorization: Bearer <ADMIN_TOKEN>` on `/orders`, `/refunds` and `/admin/*` (SPEC §4), 401 otherwise.
- * The tokens are compared as SHA-256 digests with `timingSafeEqual`: equal lengths whatever was sent, and
- * a comparison whose time says nothing about how much of the token was right.
+ * `Authorization: Bearer <ADMIN_TOKEN>` on `/orders`, `/refunds` and `/admin/*` (docs/product-rules.md,
+ * "HTTP endpoints"), 401 otherwise. The tokens are compared as SHA-256 digests with `timingSafeEqual`: equal
+ * lengths whatever was sent, and a comparison whose time says nothing about how much of the token was right.
  */
 @Injectable()
 export class AdminTokenGuard implements CanActivate {

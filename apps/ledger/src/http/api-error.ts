@@ -1,8 +1,8 @@
-/** Every way the HTTP API itself refuses a request, before any lib is asked (STYLE habit 7). */
+/** Every way the HTTP API itself refuses a request, before any lib is asked. */
 export type ApiErrorCode =
   /** The request's JSON, query or path does not validate; `field` names the first offending one. */
   | 'INVALID_REQUEST'
-  /** No bearer token, or not the configured `ADMIN_TOKEN` (SPEC §4). */
+  /** No bearer token, or not the configured `ADMIN_TOKEN` (docs/product-rules.md, "Errors"). */
   | 'UNAUTHORIZED'
   /** The resource named in the path does not exist. */
   | 'NOT_FOUND';

@@ -10,7 +10,7 @@ import { ProjectionsError } from '@ledger/projections';
 import { ApiError } from './api-error';
 import { isDatabaseUnavailable } from './database-unavailable';
 
-/** The body of every error the JSON API answers (SPEC §4). */
+/** The body of every error the JSON API answers (docs/product-rules.md, "Errors"). */
 export interface ErrorBody {
   statusCode: number;
   /** The status's reason phrase. */
@@ -176,8 +176,8 @@ function codedStatus(exception: unknown): number | undefined {
 }
 
 /**
- * Maps every coded error of the ledger to `{statusCode, error, message}` (SPEC §4, STYLE habit 7): 400
- * validation, 401 auth, 404 unknown, 409 conflicts, 502/503 when the gateway, the projections or the
+ * Maps every coded error of the ledger to `{statusCode, error, message}` (docs/product-rules.md, "Errors"):
+ * 400 validation, 401 auth, 404 unknown, 409 conflicts, 502/503 when the gateway, the projections or the
  * database cannot answer (503 with `Retry-After`). A 5xx is logged with its stack; a 500 is answered without internals. The Alipay edge answers
  * `success`/`fail` itself and never lets an error reach this filter.
  */

@@ -17,7 +17,7 @@ function describe(errors: readonly ValidationError[], parent = ''): { field: str
  * Validates our own JSON API's DTOs (body, query, path) with class-validator: unknown properties refused,
  * values transformed to the DTO's types, the first problem reported as `ApiError('INVALID_REQUEST')` naming
  * the field. It only touches arguments typed with a class that carries validation decorators, so the
- * Alipay edge (raw bytes, STYLE habit 5) is never parsed or validated by it, wherever it is registered.
+ * Alipay edge (raw bytes) is never parsed or validated by it, wherever it is registered.
  */
 @Injectable()
 export class LedgerValidationPipe extends ValidationPipe {

@@ -41,7 +41,7 @@ export class OrdersController {
   /**
    * Places an order (`OrderPlaced`, its request parameters frozen) and answers the signed payment request.
    * The same order again places nothing and answers the same request; another order under the same
-   * `outTradeNo` is 409 (SPEC §2: Alipay would answer TRADE_DATA_MATCH_ERROR).
+   * `outTradeNo` is 409 (docs/product-rules.md, "Frozen orders": Alipay would answer TRADE_DATA_MATCH_ERROR).
    */
   @Post()
   @ApiOperation({ summary: 'Place an order and get its signed payment URL and form' })

@@ -20,15 +20,16 @@ export interface PaymentOrder {
   service: PaymentService;
 }
 
-// trade_create_by_buyer needs logistics (reference §2.3): the seller pays a free express delivery, the
-// usual choice for goods whose price already includes shipping.
+// trade_create_by_buyer needs logistics (docs/alipay-protocol.md, "Payment requests"): the seller pays a free
+// express delivery, the usual choice for goods whose price already includes shipping.
 const DEFAULT_LOGISTICS = { type: 'EXPRESS', fee: 0, payment: 'SELLER_PAY' } as const;
 
 /**
- * Signed payment requests for `create_direct_pay_by_user` and `trade_create_by_buyer` (SPEC §1), built by
- * the protocol's request builders in the merchant's charset, with notify_url and return_url under
- * PUBLIC_BASE_URL. The same order always gives the same parameters: that is what lets `PlaceOrder` compare
- * a repeated order with the frozen one (SPEC §2, `TRADE_DATA_MATCH_ERROR`).
+ * Signed payment requests for `create_direct_pay_by_user` and `trade_create_by_buyer`
+ * (docs/alipay-protocol.md, "Services"), built by the protocol's request builders in the merchant's charset,
+ * with notify_url and return_url under PUBLIC_BASE_URL. The same order always gives the same parameters: that
+ * is what lets `PlaceOrder` compare a repeated order with the frozen one (docs/product-rules.md,
+ * "Frozen orders", `TRADE_DATA_MATCH_ERROR`).
  */
 @Injectable()
 export class PaymentRequests {

@@ -7,7 +7,10 @@ const PAYMENT_SERVICES: readonly PaymentService[] = ['create_direct_pay_by_user'
 // No control characters: PostgreSQL refuses U+0000 in JSON, and none belongs in an order's text.
 const PRINTABLE = /^[^\p{Cc}]*$/u;
 
-/** `POST /orders` (SPEC §4). Lengths in bytes and the amount's range are the domain's checks. */
+/**
+ * `POST /orders` (docs/product-rules.md, "HTTP endpoints"). Lengths in bytes and the amount's range are the
+ * domain's checks.
+ */
 export class PlaceOrderRequest {
   @ApiProperty({
     description: "The merchant's order number",

@@ -2,7 +2,8 @@ import { GatewayError, type GatewayAcceptance } from '@ledger/alipay-gateway';
 import type { AcceptRefundBatch, RejectRefundBatch } from '@ledger/domain';
 
 /**
- * What one `refund_fastpay_by_platform_nopwd` call tells about the batch (reference §4.2, §4.4):
+ * What one `refund_fastpay_by_platform_nopwd` call tells about the batch (docs/alipay-protocol.md, "batch_no"
+ * and "nopwd answer"):
  * - `accept`: `T`, `P` (accepted, result pending), or `DUPLICATE_BATCH_NO`: every batch_no comes from the
  *   ledger's own sequence, so Alipay knows it only because an earlier call of ours (one that timed out, or
  *   a resend) got through;

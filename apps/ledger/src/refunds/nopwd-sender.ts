@@ -32,12 +32,12 @@ export interface NopwdSendResult {
 }
 
 /**
- * Sends nopwd batches that are on record and still `submitted` (issue 5 §1), never inside a transaction:
- * up to `calls` times, always under the batch's own batch_no and refund_date, pausing between calls; the
- * first answer that says something about the batch is recorded (`RefundBatchAccepted` or
- * `RefundBatchRejected`, the rejection releasing the reservations), and sending stops. Sends of one batch
- * in this process share one run: `POST /refunds`, a client's retry of it and the resender never call the
- * gateway for the same batch at the same time.
+ * Sends nopwd batches that are on record and still `submitted` (docs/operations.md, "Submitting a batch"),
+ * never inside a transaction: up to `calls` times, always under the batch's own batch_no and refund_date,
+ * pausing between calls; the first answer that says something about the batch is recorded
+ * (`RefundBatchAccepted` or `RefundBatchRejected`, the rejection releasing the reservations), and sending
+ * stops. Sends of one batch in this process share one run: `POST /refunds`, a client's retry of it and the
+ * resender never call the gateway for the same batch at the same time.
  */
 @Injectable()
 export class NopwdSender implements BeforeApplicationShutdown {

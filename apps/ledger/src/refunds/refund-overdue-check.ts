@@ -37,12 +37,12 @@ function errorMessage(error: unknown): string {
 }
 
 /**
- * Issue 5 §3, "a record with no result after a configurable time": every `intervalMs`, each refund batch
- * submitted (or accepted) more than `REFUND_RESULT_TIMEOUT_MINUTES` ago and still without a result gets
- * `FlagOverdueRefundBatch`, which records `refund_result_missing` on the batch's stream once. The batches
- * come from the refund batch projection, which may lag; the decider judges from the stream itself, so a
- * result racing the check, or two ledgers checking at once, still record the flag at most once and never
- * after the result.
+ * "A record with no result after a configurable time" (docs/operations.md,
+ * "Refund results that do not come"): every `intervalMs`, each refund batch submitted (or accepted) more than
+ * `REFUND_RESULT_TIMEOUT_MINUTES` ago and still without a result gets `FlagOverdueRefundBatch`, which records
+ * `refund_result_missing` on the batch's stream once. The batches come from the refund batch projection,
+ * which may lag; the decider judges from the stream itself, so a result racing the check, or two ledgers
+ * checking at once, still record the flag at most once and never after the result.
  */
 @Injectable()
 export class RefundOverdueCheck implements OnApplicationBootstrap, BeforeApplicationShutdown {

@@ -3,8 +3,9 @@ import { LedgerConfig } from '@ledger/platform';
 import { REFUND_OVERDUE_OPTIONS, RefundOverdueCheck, refundOverdueOptions } from './refund-overdue-check';
 
 /**
- * The periodic check that flags refund batches left without a result (issue 5 §3), after
- * `REFUND_RESULT_TIMEOUT_MINUTES`. Needs RefundBatchCommands (IngestModule, global).
+ * The periodic check that flags refund batches left without a result (docs/operations.md,
+ * "Refund results that do not come"), after `REFUND_RESULT_TIMEOUT_MINUTES`. Needs RefundBatchCommands
+ * (IngestModule, global).
  */
 @Module({
   providers: [

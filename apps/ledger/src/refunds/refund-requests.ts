@@ -11,14 +11,14 @@ import type { RefundBatchSubmitted } from '@ledger/domain';
 import { merchantOf } from '@ledger/alipay-gateway';
 import { LedgerConfig } from '@ledger/platform';
 
-// Reference §4.3: a reason is under 256 bytes in the request charset.
+// docs/alipay-protocol.md, "detail_data": a reason is under 256 bytes in the request charset.
 const MAX_REASON_BYTES = 255;
 
 /**
- * The batch refund requests of a submitted batch (reference §4.1), built from what `RefundBatchSubmitted`
- * recorded and nothing else: `batch_no`, `refund_date` = `submittedAt` (the instant the batch_no is dated
- * by), the records, and notify_url under PUBLIC_BASE_URL. So a resend is the same request, and the pwd URL
- * of a batch is the same each time it is asked for.
+ * The batch refund requests of a submitted batch (docs/alipay-protocol.md, "Batch refund requests"), built
+ * from what `RefundBatchSubmitted` recorded and nothing else: `batch_no`, `refund_date` = `submittedAt` (the
+ * instant the batch_no is dated by), the records, and notify_url under PUBLIC_BASE_URL. So a resend is the
+ * same request, and the pwd URL of a batch is the same each time it is asked for.
  */
 @Injectable()
 export class RefundRequests {

@@ -21,11 +21,12 @@ const PAGE_SIZE = 100;
 
 /**
  * Sends again, under the same batch_no, every nopwd batch that is still `submitted` a while after its
- * submission (issue 5 §1): the gateway never answered `POST /refunds`, or the ledger stopped between the
- * submission's commit and the call. Until Alipay answers, with backoff; `DUPLICATE_BATCH_NO` then means an
- * earlier call got through. The batches come from the refund batch projection, which may lag: the sender
- * reloads each one's stream and calls only for a batch still waiting. One instance at a time resends (the
- * worker's lease, as for the fulfilment worker); each call and each recording first checks it is still held.
+ * submission (docs/operations.md, "The resender"): the gateway never answered `POST /refunds`, or the ledger
+ * stopped between the submission's commit and the call. Until Alipay answers, with backoff;
+ * `DUPLICATE_BATCH_NO` then means an earlier call got through. The batches come from the refund batch
+ * projection, which may lag: the sender reloads each one's stream and calls only for a batch still waiting.
+ * One instance at a time resends (the worker's lease, as for the fulfilment worker); each call and each
+ * recording first checks it is still held.
  */
 @Injectable()
 export class RefundResender implements OnApplicationBootstrap, BeforeApplicationShutdown {

@@ -80,9 +80,10 @@ export class RefundsController {
   ) {}
 
   /**
-   * Submits a batch refund (issue 5 §1): every record checked against the ledger, a batch_no allocated and
-   * `RefundBatchSubmitted` appended with the reservations before anything is sent. pwd answers the signed
-   * URL; nopwd calls the gateway (the same batch_no on every call) and answers what it said.
+   * Submits a batch refund (docs/operations.md, "Submitting a batch"): every record checked against the
+   * ledger, a batch_no allocated and `RefundBatchSubmitted` appended with the reservations before anything is
+   * sent. pwd answers the signed URL; nopwd calls the gateway (the same batch_no on every call) and answers
+   * what it said.
    */
   @Post()
   @ApiOperation({ summary: 'Submit a batch refund (pwd: a signed URL; nopwd: sent to Alipay at once)' })

@@ -60,7 +60,7 @@ export class RefundItemRequest {
   reason: string;
 }
 
-/** `POST /refunds` (SPEC §4). */
+/** `POST /refunds` (docs/product-rules.md, "HTTP endpoints"). */
 export class SubmitRefundsRequest {
   @ApiProperty({
     enum: REFUND_MODES,

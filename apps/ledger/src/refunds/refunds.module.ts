@@ -8,9 +8,10 @@ import { DEFAULT_REFUNDS_OPTIONS, REFUNDS_OPTIONS } from './refunds-options';
 import { RefundsController } from './refunds.controller';
 
 /**
- * `POST /refunds` (SPEC §4, issue 5 §1) and the resender of nopwd batches the gateway has not answered.
- * Needs RefundBatchCommands and OrderCommands (IngestModule), RefundBatchQueries and ProjectionsService
- * (ProjectionsModule) and the EventStore, all global.
+ * `POST /refunds` (docs/product-rules.md, "HTTP endpoints"; docs/operations.md, "The resender") and the
+ * resender of nopwd batches the gateway has not answered. Needs RefundBatchCommands and OrderCommands
+ * (IngestModule), RefundBatchQueries and ProjectionsService (ProjectionsModule) and the EventStore, all
+ * global.
  */
 @Module({
   imports: [AlipayGatewayModule],

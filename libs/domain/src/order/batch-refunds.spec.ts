@@ -315,7 +315,8 @@ describe('RecordBatchRefundResult', () => {
       .thenNothing();
   });
 
-  describe('TRADE_HAS_CLOSED (reference §4.5: usually already refunded)', () => {
+  // docs/alipay-protocol.md, "Batch refund results"
+  describe('TRADE_HAS_CLOSED (usually already refunded)', () => {
     it('is "already refunded" when the ledger knows an earlier refund: nothing more is counted', () => {
       const { events, state } = given(
         history(

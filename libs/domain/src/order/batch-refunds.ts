@@ -6,10 +6,13 @@ import { refundableFee } from './order-decisions';
 import type { OrderEvent } from './order-events';
 import type { OrderState } from './order-state';
 
-// The order's side of a batch refund (issue 5): the batch reserves an amount on each of its orders before
-// anything is sent, and each record's result settles its reservation.
+// The order's side of a batch refund (docs/events.md, "Batch refunds on the order"): the batch reserves an
+// amount on each of its orders before anything is sent, and each record's result settles its reservation.
 
-/** Reserve `amount` of the order for batch `batchNo` (issue 5 §1: appended before the batch is sent). */
+/**
+ * Reserve `amount` of the order for batch `batchNo` (docs/events.md, "Batch refunds on the order": appended
+ * before the batch is sent).
+ */
 export interface ReserveBatchRefund {
   type: 'ReserveBatchRefund';
   outTradeNo: string;
@@ -42,8 +45,8 @@ export interface RecordBatchRefundResult {
 
 /**
  * `RefundRequested` on the batch channel when the order can refund `amount`: paid, an instant trade still
- * open (batch refunds are for instant trades within their refund window, reference §4), and
- * `amount` ≤ paid − refunded − reserved. The same reservation again is a no-op.
+ * open (batch refunds are for instant trades within their refund window, docs/alipay-protocol.md,
+ * "Batch refunds"), and `amount` ≤ paid − refunded − reserved. The same reservation again is a no-op.
  */
 export function decideReserveBatchRefund(command: ReserveBatchRefund, state: OrderState): OrderEvent[] {
   const { placed } = state;
@@ -154,11 +157,12 @@ function anomaly(
 }
 
 /**
- * Applies one record of a batch result (issue 5 §2–§3), keyed by (batch_no, trade_no) as reference §3.5
- * recommends: a record already settled is a duplicate. A success counts its amount unless a trade-channel
- * full refund already did; a success that would take the refunds above the payment is an `over_refund`
- * anomaly and is never applied; `TRADE_HAS_CLOSED` is "already refunded" when the ledger knows an earlier
- * refund, an anomaly otherwise; any other code is `RefundFailed`. Every outcome releases the reservation.
+ * Applies one record of a batch result (docs/events.md, "Batch refunds on the order"), keyed by (batch_no,
+ * trade_no) as docs/alipay-protocol.md, "Idempotency keys" recommends: a record already settled is a
+ * duplicate. A success counts its amount unless a trade-channel full refund already did; a success that would
+ * take the refunds above the payment is an `over_refund` anomaly and is never applied; `TRADE_HAS_CLOSED` is
+ * "already refunded" when the ledger knows an earlier refund, an anomaly otherwise; any other code is
+ * `RefundFailed`. Every outcome releases the reservation.
  */
 export function decideRecordBatchRefundResult(
   command: RecordBatchRefundResult,

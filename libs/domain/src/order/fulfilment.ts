@@ -4,7 +4,8 @@ import { returnDecision, shippingDecision } from './order-decisions';
 import type { OrderEvent } from './order-events';
 import type { OrderState } from './order-state';
 
-// Acting on a decision appends its completion, so that a rebuilt projection never acts twice (SPEC §3).
+// Acting on a decision appends its completion, so that a rebuilt projection never acts twice
+// (docs/product-rules.md, "Acting on decisions").
 
 /** The merchant's fulfilment hook delivered the order. */
 export interface CompleteDelivery {
@@ -23,7 +24,10 @@ export interface CompleteReturn {
   reference?: string;
 }
 
-/** The answer of one `send_goods_confirm_by_platform` call for an escrow trade (issue 4 §6). */
+/**
+ * The answer of one `send_goods_confirm_by_platform` call for an escrow trade (docs/fulfilment.md,
+ * "Escrow shipping").
+ */
 export interface ConfirmShipping {
   type: 'ConfirmShipping';
   outTradeNo: string;

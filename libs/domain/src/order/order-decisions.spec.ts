@@ -28,7 +28,7 @@ const escrowPaid = [placeOrder(escrowOrder), notice('WAIT_BUYER_PAY'), notice('W
 const partialBatch = [reserve('20240502001', 1_000), batchResult('20240502001', 1_000)];
 const fullRefund = refundNotice('TRADE_CLOSED', 'REFUND_SUCCESS');
 
-describe('orderStatusOf (SPEC §3 statuses and PHP codes)', () => {
+describe('orderStatusOf (docs/product-rules.md, "Order status": statuses and PHP codes)', () => {
   it.each<[string, OrderCommand[], string, number | null]>([
     ['placed', [placeOrder()], 'awaiting_payment', 0],
     ['waiting for the buyer', [placeOrder(), notice('WAIT_BUYER_PAY')], 'awaiting_payment', 0],
@@ -90,7 +90,8 @@ describe('orderStatusOf (SPEC §3 statuses and PHP codes)', () => {
   });
 });
 
-describe('deliveryDecision (SPEC §3: exactly once, only when paid and matched)', () => {
+// docs/product-rules.md, "Delivery decisions"
+describe('deliveryDecision (exactly once, only when paid and matched)', () => {
   it.each<[string, OrderCommand[], string]>([
     ['placed', [placeOrder()], 'none'],
     ['awaiting payment', [placeOrder(), notice('WAIT_BUYER_PAY')], 'none'],
@@ -122,7 +123,8 @@ describe('deliveryDecision (SPEC §3: exactly once, only when paid and matched)'
   });
 });
 
-describe('returnDecision (SPEC §3: take back once when a delivered order is fully refunded)', () => {
+// docs/product-rules.md, "Return decisions"
+describe('returnDecision (take back once when a delivered order is fully refunded)', () => {
   it.each<[string, OrderCommand[], string]>([
     ['paid, not delivered', paid, 'none'],
     ['refunded, never delivered', [...paid, fullRefund], 'none'],

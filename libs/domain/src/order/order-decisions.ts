@@ -3,10 +3,10 @@ import type { Fen } from '../values';
 import type { OpenRefundStatus } from './order-events';
 import type { OrderState } from './order-state';
 
-// Pure readings of an order's state for the projections of SPEC §3. A projection rebuilt from the events
-// alone calls the same functions, so it reaches the same answers.
+// Pure readings of an order's state for the projections (docs/product-rules.md, "Projections"). A projection
+// rebuilt from the events alone calls the same functions, so it reaches the same answers.
 
-/** The order statuses of SPEC §3. */
+/** The order statuses (docs/product-rules.md, "Order status"). */
 export type OrderStatus =
   | 'awaiting_payment'
   | 'paid'
@@ -18,8 +18,8 @@ export type OrderStatus =
   | 'refund_closed';
 
 /**
- * The `status` codes of the common PHP integration (SPEC §3): 0 awaiting payment, 8 paid, 4 finished,
- * 32 closed, 105 refunded, 106 refund closed.
+ * The `status` codes of the common PHP integration (docs/product-rules.md, "Order status"): 0 awaiting
+ * payment, 8 paid, 4 finished, 32 closed, 105 refunded, 106 refund closed.
  */
 export type PhpStatusCode = 0 | 8 | 4 | 32 | 105 | 106;
 
@@ -39,7 +39,10 @@ const OPEN_REFUND_STATUSES: ReadonlySet<RefundStatus> = new Set<OpenRefundStatus
   'WAIT_SELLER_CONFIRM_GOODS',
 ]);
 
-/** Whether a buyer's refund request is open in the escrow negotiation (reference §3.3). */
+/**
+ * Whether a buyer's refund request is open in the escrow negotiation (docs/alipay-protocol.md,
+ * "Escrow refunds").
+ */
 export function isRefundRequestOpen(state: OrderState): boolean {
   return state.refundStatus !== undefined && OPEN_REFUND_STATUSES.has(state.refundStatus);
 }
@@ -51,7 +54,10 @@ export function reservedFee(state: OrderState): Fen {
     .reduce((sum, entry) => sum + entry.amount, 0);
 }
 
-/** What a new batch may still refund: paid − refunded − reserved (SPEC §3, issue 5 §1), never negative. */
+/**
+ * What a new batch may still refund: paid − refunded − reserved (docs/product-rules.md, "No over-refund";
+ * docs/events.md, "Batch refunds on the order"), never negative.
+ */
 export function refundableFee(state: OrderState): Fen {
   return state.paid ? Math.max(0, state.paidFee - state.refundedFee - reservedFee(state)) : 0;
 }
@@ -67,9 +73,10 @@ function isPartlyRefunded(state: OrderState): boolean {
 }
 
 /**
- * The order's SPEC §3 status and PHP code, or `undefined` for a stream that only holds anomalies about an
- * order the ledger never placed. Precedence: refunded, closed, partially refunded, finished, refund closed,
- * shipped, paid, awaiting payment — money and endings first, because they decide what the merchant must do.
+ * The order's docs/product-rules.md, "Order status" status and PHP code, or `undefined` for a stream that
+ * only holds anomalies about an order the ledger never placed. Precedence: refunded, closed, partially
+ * refunded, finished, refund closed, shipped, paid, awaiting payment — money and endings first, because they
+ * decide what the merchant must do.
  */
 export function orderStatusOf(state: OrderState): OrderStatusView | undefined {
   if (state.placed === undefined) return undefined;
@@ -84,9 +91,10 @@ export function orderStatusOf(state: OrderState): OrderStatusView | undefined {
 }
 
 /**
- * Whether the order is to be delivered (SPEC §3): exactly once, when its payment is recognised and matched;
- * `blocked` while it is closed, refunded (or a full refund is in flight), anomalous, or the buyer's refund
- * request is open. A block can lift (a refund request closed); a delivery never repeats.
+ * Whether the order is to be delivered (docs/product-rules.md, "Delivery decisions"): exactly once, when its
+ * payment is recognised and matched; `blocked` while it is closed, refunded (or a full refund is in flight),
+ * anomalous, or the buyer's refund request is open. A block can lift (a refund request closed); a delivery
+ * never repeats.
  */
 export function deliveryDecision(state: OrderState): DeliveryDecision {
   if (state.delivered) return 'delivered';
@@ -104,8 +112,9 @@ export function deliveryDecision(state: OrderState): DeliveryDecision {
 }
 
 /**
- * Whether goods are to be taken back (SPEC §3): once, when a delivered order is fully refunded; a delivered
- * order partly refunded goes to manual review; an order never delivered has nothing to take back.
+ * Whether goods are to be taken back (docs/product-rules.md, "Return decisions"): once, when a delivered
+ * order is fully refunded; a delivered order partly refunded goes to manual review; an order never delivered
+ * has nothing to take back.
  */
 export function returnDecision(state: OrderState): ReturnDecision {
   if (state.returned) return 'returned';
@@ -116,8 +125,9 @@ export function returnDecision(state: OrderState): ReturnDecision {
 }
 
 /**
- * Whether `send_goods_confirm_by_platform` is due (issue 4 §6): for a delivered escrow trade that Alipay
- * does not yet see shipped, until confirmed or refused for good; not once the trade closed or was refunded.
+ * Whether `send_goods_confirm_by_platform` is due (docs/fulfilment.md, "Escrow shipping"): for a delivered
+ * escrow trade that Alipay does not yet see shipped, until confirmed or refused for good; not once the trade
+ * closed or was refunded.
  */
 export function shippingDecision(state: OrderState): ShippingDecision {
   if (state.paymentType !== 'escrow') return 'none';

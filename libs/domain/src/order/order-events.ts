@@ -2,20 +2,27 @@ import type { PaymentType, RefundStatus, TradeStatus } from '@ledger/alipay-prot
 import type { AnomalyKind } from '../anomaly';
 import type { Fen, Instant, NotificationSource } from '../values';
 
-// The events of an order stream `order-<out_trade_no>` (SPEC §3). `type` is the SPEC name; payloads are
-// version 1 (docs/events.md). Amounts are integer fen, instants ISO strings.
+// The events of an order stream `order-<out_trade_no>` (docs/product-rules.md, "Streams"). `type` is the name
+// in docs/product-rules.md, "Events"; payloads are version 1 (docs/events.md). Amounts are integer fen,
+// instants ISO strings.
 
-/** The two payment services an order can be placed with (SPEC §1). */
+/** The two payment services an order can be placed with (docs/alipay-protocol.md, "Services"). */
 export type PaymentService = 'create_direct_pay_by_user' | 'trade_create_by_buyer';
 
-/** Which Alipay notification an event comes from: the de-duplication key and its times (reference §3.5). */
+/**
+ * Which Alipay notification an event comes from: the de-duplication key and its times
+ * (docs/alipay-protocol.md, "Idempotency keys").
+ */
 export interface NotificationRef {
   notifyId: string;
   notifyTime: Instant;
   source: NotificationSource;
 }
 
-/** The refund statuses of the escrow negotiation that keep a buyer's refund request open (reference §3.3). */
+/**
+ * The refund statuses of the escrow negotiation that keep a buyer's refund request open
+ * (docs/alipay-protocol.md, "Escrow refunds").
+ */
 export type OpenRefundStatus = 'WAIT_SELLER_AGREE' | 'WAIT_BUYER_RETURN_GOODS' | 'WAIT_SELLER_CONFIRM_GOODS';
 
 export interface OrderPlaced {
@@ -29,7 +36,8 @@ export interface OrderPlaced {
     sellerId: string;
     /**
      * The request parameters exactly as sent to Alipay, unsigned. Frozen: every payment URL for this order
-     * is built from them, because Alipay answers `TRADE_DATA_MATCH_ERROR` to a changed request (SPEC §2).
+     * is built from them, because Alipay answers `TRADE_DATA_MATCH_ERROR` to a changed request
+     * (docs/product-rules.md, "Frozen orders").
      */
     requestParameters: Readonly<Record<string, string>>;
     placedAt: Instant;
@@ -47,7 +55,7 @@ export interface PaymentAwaited {
   };
 }
 
-/** The payment is recognised, once per order (reference §3.5). */
+/** The payment is recognised, once per order (docs/alipay-protocol.md, "Idempotency keys"). */
 export interface PaymentSucceeded {
   type: 'PaymentSucceeded';
   data: NotificationRef & {
@@ -142,7 +150,10 @@ export interface RefundSucceeded {
         batchNo: string;
         /** The record's amount in `result_details`. */
         amount: Fen;
-        /** `SUCCESS`, or `TRADE_HAS_CLOSED` read as "already refunded" (reference §4.5). */
+        /**
+         * `SUCCESS`, or `TRADE_HAS_CLOSED` read as "already refunded" (docs/alipay-protocol.md,
+         * "Batch refund results").
+         */
         resultCode: 'SUCCESS' | 'TRADE_HAS_CLOSED';
         countedFee: Fen;
         notifyId: string;
@@ -153,7 +164,10 @@ export interface RefundSucceeded {
         outTradeNo: string;
         tradeNo: string;
         refundStatus: 'REFUND_SUCCESS';
-        /** `TRADE_CLOSED` + `REFUND_SUCCESS`: the whole payment is refunded (reference §3.1). */
+        /**
+         * `TRADE_CLOSED` + `REFUND_SUCCESS`: the whole payment is refunded (docs/alipay-protocol.md,
+         * "Refunds on the trade").
+         */
         full: boolean;
         gmtRefund?: Instant;
         countedFee: Fen;
@@ -180,7 +194,10 @@ export interface RefundFailed {
   };
 }
 
-/** The buyer's refund request ended without a refund (`REFUND_CLOSED`): the trade goes on (reference §3.3). */
+/**
+ * The buyer's refund request ended without a refund (`REFUND_CLOSED`): the trade goes on
+ * (docs/alipay-protocol.md, "Escrow refunds").
+ */
 export interface RefundClosed {
   type: 'RefundClosed';
   data: NotificationRef & {
@@ -191,21 +208,22 @@ export interface RefundClosed {
   };
 }
 
-/** The merchant's fulfilment hook delivered the order (SPEC §3 delivery decisions). */
+/** The merchant's fulfilment hook delivered the order (docs/product-rules.md, "Delivery decisions"). */
 export interface DeliveryCompleted {
   type: 'DeliveryCompleted';
   data: { outTradeNo: string; deliveredAt: Instant; reference?: string };
 }
 
-/** The goods of a delivered, refunded order were taken back (SPEC §3 return decisions). */
+/** The goods of a delivered, refunded order were taken back (docs/product-rules.md, "Return decisions"). */
 export interface ReturnCompleted {
   type: 'ReturnCompleted';
   data: { outTradeNo: string; returnedAt: Instant; reference?: string };
 }
 
 /**
- * `send_goods_confirm_by_platform` accepted the shipment of an escrow trade. Not a SPEC §3 name: the
- * gateway's answer is a fact of its own, recorded so that shipping is confirmed exactly once (issue 4 §6).
+ * `send_goods_confirm_by_platform` accepted the shipment of an escrow trade. Not a docs/product-rules.md,
+ * "Events" name: the gateway's answer is a fact of its own, recorded so that shipping is confirmed exactly
+ * once (docs/fulfilment.md, "Escrow shipping").
  */
 export interface ShippingConfirmed {
   type: 'ShippingConfirmed';

@@ -16,8 +16,9 @@ import type { OrderEvent } from './order-events';
 import type { OrderState } from './order-state';
 import type { RecordTradeStatus } from './record-trade-status';
 
-// Properties of SPEC §3: notifications arrive out of order and more than once, yet the monotonic part of
-// the order ends the same; and whatever arrives, refunds never exceed what was paid.
+// Properties of the rules (docs/product-rules.md, "Rules"): notifications arrive out of order and more than
+// once, yet the monotonic part of the order ends the same; and whatever arrives, refunds never exceed what
+// was paid.
 
 /** Applies commands one by one; a refused merchant command (DomainError) appends nothing. */
 function run(commands: readonly OrderCommand[], check?: (state: OrderState, command: OrderCommand) => void) {
@@ -55,7 +56,7 @@ function monotonicPart(state: OrderState) {
 
 const day = (n: number) => `2024-05-${String(n).padStart(2, '0')}T01:00:00.000Z`;
 
-/** Lifecycles Alipay can notify for one instant trade (reference §3.1). */
+/** Lifecycles Alipay can notify for one instant trade (docs/alipay-protocol.md, "Instant trades"). */
 const instantLifecycle = fc
   .record({
     waitFirst: fc.boolean(),
@@ -85,7 +86,10 @@ const instantLifecycle = fc
     return { place: placeOrder(), notices };
   });
 
-/** Lifecycles of an escrow trade (reference §3.2), cut at any step, or closed unpaid, or fully refunded. */
+/**
+ * Lifecycles of an escrow trade (docs/alipay-protocol.md, "Escrow trades"), cut at any step, or closed
+ * unpaid, or fully refunded.
+ */
 const escrowLifecycle = fc
   .record({
     steps: fc.integer({ min: 1, max: 4 }),

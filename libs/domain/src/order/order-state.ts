@@ -99,7 +99,10 @@ export function tradeRefundKey(full: boolean, gmtRefund: Instant | undefined): s
   return `${full ? 'full' : 'partial'}:${gmtRefund ?? ''}`;
 }
 
-/** The more advanced of two statuses; on a tie the one already recorded stays (SPEC §3: never backwards). */
+/**
+ * The more advanced of two statuses; on a tie the one already recorded stays (docs/product-rules.md,
+ * "Never backwards").
+ */
 function advance(current: TradeStatus | undefined, next: TradeStatus): TradeStatus {
   return current !== undefined && tradeStatusRank(next) <= tradeStatusRank(current) ? current : next;
 }
@@ -139,7 +142,8 @@ export function evolveOrder(state: OrderState, event: OrderEvent): OrderState {
       return {
         ...state,
         tradeNo: data.tradeNo,
-        // A payment recognised from a late notice (reference §3.5) never moves the status backwards.
+        // A payment recognised from a late notice (docs/alipay-protocol.md, "Idempotency keys") never moves
+        // the status backwards.
         tradeStatus: advance(state.tradeStatus, data.tradeStatus),
         paymentType: data.paymentType,
         paid: true,

@@ -1,6 +1,6 @@
 import { DomainError } from '../domain-error';
 
-/** Longest `out_trade_no` Alipay accepts (reference §2.1). */
+/** Longest `out_trade_no` Alipay accepts (docs/alipay-protocol.md, "Payment requests"). */
 export const MAX_OUT_TRADE_NO_LENGTH = 64;
 
 // Letters, digits, `_` and `-`: what Alipay's order-number rules allow, and nothing that is structural in
@@ -15,8 +15,9 @@ export function isValidOutTradeNo(value: string): boolean {
 }
 
 /**
- * The id of an order's stream, `order-<out_trade_no>` (SPEC §3). Throws `INVALID_OUT_TRADE_NO` for a value
- * that cannot be an order number: such a notification can only be kept in the inbox, never on a stream.
+ * The id of an order's stream, `order-<out_trade_no>` (docs/product-rules.md, "Streams"). Throws
+ * `INVALID_OUT_TRADE_NO` for a value that cannot be an order number: such a notification can only be kept in
+ * the inbox, never on a stream.
  */
 export function orderStreamId(outTradeNo: string): string {
   if (!isValidOutTradeNo(outTradeNo)) {

@@ -5,7 +5,10 @@ import type { OrderEvent, OrderPlaced, PaymentService } from './order-events';
 import type { OrderState } from './order-state';
 import { orderStreamId } from './order-stream';
 
-/** Place an order; its request parameters are frozen from then on (SPEC §2, `TRADE_DATA_MATCH_ERROR`). */
+/**
+ * Place an order; its request parameters are frozen from then on (docs/product-rules.md, "Frozen orders",
+ * `TRADE_DATA_MATCH_ERROR`).
+ */
 export interface PlaceOrder {
   type: 'PlaceOrder';
   outTradeNo: string;
@@ -18,7 +21,8 @@ export interface PlaceOrder {
   placedAt: Instant;
 }
 
-// Reference §2.1: subject ≤ 256 bytes, body ≤ 1000; seller ids are 2088 + 12 digits.
+// docs/alipay-protocol.md, "Payment requests": subject ≤ 256 bytes, body ≤ 1000; seller ids are 2088 + 12
+// digits.
 const MAX_SUBJECT_BYTES = 256;
 const MAX_BODY_BYTES = 1000;
 const SELLER_ID = /^2088[0-9]{12}$/;
@@ -55,7 +59,10 @@ function sameParameters(a: Readonly<Record<string, string>>, b: Readonly<Record<
   );
 }
 
-/** Every field but the time: placing the same order twice is one order (SPEC §4 `POST /orders`). */
+/**
+ * Every field but the time: placing the same order twice is one order (docs/product-rules.md,
+ * "HTTP endpoints" `POST /orders`).
+ */
 function samePlacement(placed: OrderPlaced['data'], command: PlaceOrder): boolean {
   return (
     placed.subject === command.subject &&

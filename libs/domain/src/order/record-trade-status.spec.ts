@@ -208,7 +208,7 @@ describe('RecordTradeStatus: escrow payments (trade_create_by_buyer)', () => {
   });
 });
 
-describe('RecordTradeStatus: business checks (SPEC §3)', () => {
+describe('RecordTradeStatus: business checks (docs/product-rules.md, "Business checks")', () => {
   function anomaly(command: RecordTradeStatus, kind: string, detail: string): OrderEvent {
     return {
       type: 'AnomalyDetected',

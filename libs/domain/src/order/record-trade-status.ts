@@ -15,7 +15,8 @@ import { evolveOrder, tradeRefundKey, type OrderState } from './order-state';
 
 /**
  * A verified `trade_status_sync` notification or `return_url` visit, already parsed: amounts in fen, Alipay's
- * Beijing times as instants. Both sources go through the same rules (SPEC §2 return_url).
+ * Beijing times as instants. Both sources go through the same rules (docs/product-rules.md, "Buyer redirects"
+ * return_url).
  */
 export interface RecordTradeStatus {
   type: 'RecordTradeStatus';
@@ -50,8 +51,8 @@ function isLater(a: Instant, b: Instant): boolean {
 }
 
 /**
- * Anomalies that stop the notification from being applied (SPEC §3 business checks). A kind already recorded
- * for the same `notify_id` is not recorded again, so a retry or a replay adds nothing.
+ * Anomalies that stop the notification from being applied (docs/product-rules.md, "Business checks"). A kind
+ * already recorded for the same `notify_id` is not recorded again, so a retry or a replay adds nothing.
  */
 function mismatches(command: RecordTradeStatus, state: OrderState): { kind: AnomalyKind; detail: string }[] {
   const { placed } = state;
@@ -101,10 +102,10 @@ function anomalies(
 }
 
 /**
- * SPEC §3 inference, as the official guide describes it: an escrow step means escrow; `TRADE_SUCCESS` or
- * `TRADE_FINISHED` straight from `WAIT_BUYER_PAY` (or from nothing) means instant. `create_direct_pay_by_user`
- * has no escrow at all. When the statuses say nothing (a refund closed the trade before any payment status
- * arrived), no escrow step was ever seen, so instant.
+ * Payment type inference (docs/product-rules.md, "Payment type"), as the official guide describes it: an
+ * escrow step means escrow; `TRADE_SUCCESS` or `TRADE_FINISHED` straight from `WAIT_BUYER_PAY` (or from
+ * nothing) means instant. `create_direct_pay_by_user` has no escrow at all. When the statuses say nothing (a
+ * refund closed the trade before any payment status arrived), no escrow step was ever seen, so instant.
  */
 function paymentTypeOf(
   service: PaymentService,
@@ -115,8 +116,8 @@ function paymentTypeOf(
   return inferPaymentType(previous, next) ?? 'instant';
 }
 
-// A refund notice proves a payment as much as a paid status does (reference §3.1: TRADE_CLOSED +
-// REFUND_SUCCESS first records the payment, then its refund).
+// A refund notice proves a payment as much as a paid status does (docs/alipay-protocol.md, "Instant trades":
+// TRADE_CLOSED + REFUND_SUCCESS first records the payment, then its refund).
 function impliesPayment(command: RecordTradeStatus): boolean {
   return isPaidStatus(command.tradeStatus) || command.refundStatus !== undefined;
 }
@@ -164,9 +165,9 @@ function recordRefundSuccess(recorder: Recorder, command: RecordTradeStatus, ref
 }
 
 /**
- * The escrow negotiation (reference §3.3) is not monotonic, so no rank orders it. A step is new when it
- * differs from the last one; it is late when its trade status is behind the order's, when the trade has
- * closed, or when its `notify_time` predates the last refund notice applied.
+ * The escrow negotiation (docs/alipay-protocol.md, "Escrow refunds") is not monotonic, so no rank orders it.
+ * A step is new when it differs from the last one; it is late when its trade status is behind the order's,
+ * when the trade has closed, or when its `notify_time` predates the last refund notice applied.
  */
 function recordNegotiation(recorder: Recorder, command: RecordTradeStatus, ref: NotificationRef): void {
   const { before } = recorder;
@@ -206,9 +207,10 @@ function recordNegotiation(recorder: Recorder, command: RecordTradeStatus, ref: 
 }
 
 /**
- * The rules of SPEC §3 for one trade notification: a duplicate or stale one appends nothing; a status that
- * skips ahead records what it implies; a mismatch or an unknown order appends only `AnomalyDetected`; the
- * payment is recognised once, whatever the order of arrival (reference §3.5).
+ * The rules (docs/product-rules.md, "Rules") for one trade notification: a duplicate or stale one appends
+ * nothing; a status that skips ahead records what it implies; a mismatch or an unknown order appends only
+ * `AnomalyDetected`; the payment is recognised once, whatever the order of arrival (docs/alipay-protocol.md,
+ * "Idempotency keys").
  */
 export function decideRecordTradeStatus(command: RecordTradeStatus, state: OrderState): OrderEvent[] {
   if (state.appliedNotifyIds.includes(command.notifyId)) return [];

@@ -16,8 +16,9 @@ import { orderDecider } from './order-decider';
 import type { OrderEvent } from './order-events';
 import type { RecordTradeStatus } from './record-trade-status';
 
-// The trade channel: trade_status_sync notifications carrying refund_status (reference §3.1, §3.3), and how
-// they meet the batch channel (docs/events.md, "One refund, two channels").
+// The trade channel: trade_status_sync notifications carrying refund_status (docs/alipay-protocol.md,
+// "Instant trades" and "Escrow refunds"), and how they meet the batch channel (docs/events.md,
+// "One refund, two channels").
 
 const given = deciderSpec(orderDecider);
 
@@ -231,7 +232,7 @@ describe('trade channel and batch channel: one refund counts once', () => {
   });
 });
 
-describe('trade channel: the escrow negotiation (reference §3.3)', () => {
+describe('trade channel: the escrow negotiation (docs/alipay-protocol.md, "Escrow refunds")', () => {
   const shipped = [
     placeOrder(escrowOrder),
     notice('WAIT_SELLER_SEND_GOODS'),

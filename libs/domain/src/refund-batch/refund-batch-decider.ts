@@ -17,7 +17,9 @@ import type {
   RefundRecordResult,
 } from './refund-batch-events';
 
-/** Submit a batch: appended before anything is sent to Alipay (issue 5 §1). */
+/**
+ * Submit a batch: appended before anything is sent to Alipay (docs/events.md, "Batch refunds on the order").
+ */
 export interface SubmitRefundBatch {
   type: 'SubmitRefundBatch';
   batchNo: string;
@@ -74,7 +76,8 @@ export interface RefundBatchState {
   anomalies: readonly { kind: AnomalyKind; detail: string; notifyId?: string }[];
 }
 
-// Reference §4.3: at most 1000 records; a reason under 256 bytes without the structural `^ | $ #`.
+// docs/alipay-protocol.md, "detail_data": at most 1000 records; a reason under 256 bytes without the
+// structural `^ | $ #`.
 const MAX_REASON_BYTES = 255;
 const STRUCTURAL = /[\^|$#]/;
 const TRADE_NO = /^[A-Za-z0-9]{1,64}$/;
@@ -109,7 +112,7 @@ function invalid(field: string, message: string): DomainError {
 
 function validate(command: SubmitRefundBatch): void {
   // The batch_no must carry the Beijing date of its submission: a UTC date is "yesterday" from 00:00 to
-  // 08:00 in Beijing, and Alipay answers BATCH_NO_FORMAT_ERROR (reference §4.2).
+  // 08:00 in Beijing, and Alipay answers BATCH_NO_FORMAT_ERROR (docs/alipay-protocol.md, "batch_no").
   const batchNo = parseBatchNo(command.batchNo, new Date(command.submittedAt));
   if (!batchNo.ok) throw invalid('batchNo', batchNo.errors.map((e) => e.message).join('; '));
   if (command.mode !== 'pwd' && command.mode !== 'nopwd') throw invalid('mode', 'mode must be pwd or nopwd');
@@ -136,7 +139,7 @@ function validate(command: SubmitRefundBatch): void {
     if (utf8Length(item.reason) > MAX_REASON_BYTES) {
       throw invalid(`${at}.reason`, `${at}: the reason must be under 256 bytes`);
     }
-    // DUBL_TRADE_NO_IN_SAME_BATCH: a trade at most once per batch (reference §4.3).
+    // DUBL_TRADE_NO_IN_SAME_BATCH: a trade at most once per batch (docs/alipay-protocol.md, "detail_data").
     if (trades.has(item.tradeNo) || orders.has(item.outTradeNo)) {
       throw invalid(
         `${at}`,
@@ -269,9 +272,9 @@ function decideReject(command: RejectRefundBatch, state: RefundBatchState): Refu
 }
 
 /**
- * Matches every submitted record with its result, per record (reference §4.5): a record without a result,
- * a result nobody submitted, a result twice, an amount other than submitted, and a `success_num` that
- * disagrees with the `SUCCESS` records are all listed.
+ * Matches every submitted record with its result, per record (docs/alipay-protocol.md,
+ * "Batch refund results"): a record without a result, a result nobody submitted, a result twice, an amount
+ * other than submitted, and a `success_num` that disagrees with the `SUCCESS` records are all listed.
  */
 export function reconcileRefundBatch(
   items: readonly RefundBatchItem[],

@@ -1,12 +1,16 @@
 import type { AnomalyKind } from '../anomaly';
 import type { Fen, Instant } from '../values';
 
-// The events of a refund batch stream `refund-batch-<batch_no>` (SPEC §3), version 1 (docs/events.md).
+// The events of a refund batch stream `refund-batch-<batch_no>` (docs/product-rules.md, "Streams"), version 1
+// (docs/events.md).
 
 /** `refund_fastpay_by_platform_pwd` (the merchant confirms on Alipay's page) or `_nopwd` (server to server). */
 export type RefundMode = 'pwd' | 'nopwd';
 
-/** One record of `detail_data`: `trade_no^amount^reason` (reference §4.3), with the order it refunds. */
+/**
+ * One record of `detail_data`: `trade_no^amount^reason` (docs/alipay-protocol.md, "detail_data"), with the
+ * order it refunds.
+ */
 export interface RefundBatchItem {
   outTradeNo: string;
   tradeNo: string;
@@ -15,8 +19,9 @@ export interface RefundBatchItem {
 }
 
 /**
- * One record of `result_details` (reference §4.5) as plain data: the trade part, and the optional fee (`$`),
- * royalty (`|`) and sub-trade (`$$`) parts. Amounts in fen; codes as Alipay wrote them.
+ * One record of `result_details` (docs/alipay-protocol.md, "Batch refund results") as plain data: the trade
+ * part, and the optional fee (`$`), royalty (`|`) and sub-trade (`$$`) parts. Amounts in fen; codes as Alipay
+ * wrote them.
  */
 export interface RefundRecordResult {
   tradeNo: string;
@@ -47,7 +52,10 @@ export interface ReconciledRecord {
   result: RefundRecordResult | null;
 }
 
-/** A reconciliation finding listed in `RefundBatchCompleted` (issue 5 §3). */
+/**
+ * A reconciliation finding listed in `RefundBatchCompleted` (docs/events.md,
+ * "Refund batch rules (`decideRefundBatch`)").
+ */
 export interface BatchAnomaly {
   kind: AnomalyKind;
   detail: string;
@@ -69,7 +77,7 @@ export interface RefundBatchSubmitted {
 
 /**
  * Alipay took the batch: nopwd `is_success` `T`, `P` (accepted, result pending), or `DUPLICATE_BATCH_NO` on a
- * retry of a batch this ledger sent (reference §4.2: it was accepted the first time).
+ * retry of a batch this ledger sent (docs/alipay-protocol.md, "batch_no": it was accepted the first time).
  */
 export interface RefundBatchAccepted {
   type: 'RefundBatchAccepted';
@@ -82,7 +90,10 @@ export interface RefundBatchRejected {
   data: { batchNo: string; code: string; rejectedAt: Instant };
 }
 
-/** The `batch_refund_notify` result, reconciled per record, never by `success_num` alone (reference §4.5). */
+/**
+ * The `batch_refund_notify` result, reconciled per record, never by `success_num` alone
+ * (docs/alipay-protocol.md, "Batch refund results").
+ */
 export interface RefundBatchCompleted {
   type: 'RefundBatchCompleted';
   data: {

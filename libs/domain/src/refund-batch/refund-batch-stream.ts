@@ -4,8 +4,9 @@ import { DomainError } from '../domain-error';
 const REFUND_BATCH_STREAM_PREFIX = 'refund-batch-';
 
 /**
- * The id of a refund batch's stream, `refund-batch-<batch_no>` (SPEC §3). The `batch_no` grammar is the
- * protocol's (reference §4.2); `INVALID_BATCH` for anything else.
+ * The id of a refund batch's stream, `refund-batch-<batch_no>` (docs/product-rules.md, "Streams"). The
+ * `batch_no` grammar is the protocol's (docs/alipay-protocol.md, "batch_no"); `INVALID_BATCH` for anything
+ * else.
  */
 export function refundBatchStreamId(batchNo: string): string {
   const parsed = parseBatchNo(batchNo);

@@ -8,7 +8,7 @@ export interface Outcome<Event, State> {
 }
 
 /**
- * Given-events / when-command / then-events for a decider (STYLE habit 1):
+ * Given-events / when-command / then-events for a decider:
  * `given(history).when(command).then(expectedEvents)`. Test support only.
  */
 export function deciderSpec<Command, Event, State>(decider: Decider<Command, Event, State>) {

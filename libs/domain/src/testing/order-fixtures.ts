@@ -61,7 +61,7 @@ export const escrowOrder: Partial<PlaceOrder> = { service: 'trade_create_by_buye
 
 /**
  * A verified trade notification. Its `notify_id` defaults to one per (status, refund status, gmt_refund),
- * as Alipay gives one per status change (reference §3.4).
+ * as Alipay gives one per status change (docs/alipay-protocol.md, "notify_id").
  */
 export function notice(
   tradeStatus: TradeStatus,

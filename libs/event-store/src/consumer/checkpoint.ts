@@ -14,7 +14,7 @@ const XID8 = /^\d{1,20}$/;
 
 /**
  * Orders checkpoints as the consumers read: by transaction id, then global position (docs/event-store.md,
- * "Global order"). xid8 is a 64-bit counter, compared exactly as a bigint.
+ * "Global order that consumers can trust"). xid8 is a 64-bit counter, compared exactly as a bigint.
  */
 export function compareCheckpoints(a: GlobalCheckpoint, b: GlobalCheckpoint): number {
   const byTransaction = BigInt(a.transactionId) - BigInt(b.transactionId);

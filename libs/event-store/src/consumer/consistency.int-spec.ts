@@ -9,7 +9,7 @@ import { isProjectorError } from './projector-error';
 import { AD_HOC_SCHEMAS } from '../event-schemas.fixture';
 
 /**
- * The consistency run of issue 2: many writers with random rollbacks and random transaction lengths (some
+ * The consistency run: many writers with random rollbacks and random transaction lengths (some
  * held open, which holds the consumers back), while consumers fail mid-batch, lose their sessions and are
  * restarted. At the end the journal projection must hold every committed event exactly once, nothing of a
  * rolled-back transaction, and each stream in version order.

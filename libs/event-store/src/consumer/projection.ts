@@ -14,7 +14,7 @@ export interface ProjectionContext<Table extends string = string> {
 }
 
 /**
- * A read model fed by the checkpointed projector (STYLE habits 3 and 4). `apply` receives events in global
+ * A read model fed by the checkpointed projector. `apply` receives events in global
  * order, several at a time: load the affected rows once, evolve them in memory, write them back in bulk.
  * It runs inside the transaction that moves the checkpoint, so each event is applied exactly once.
  */

@@ -1,4 +1,4 @@
-/** Every way the projector refuses a request; mapped exhaustively at each edge (STYLE habit 7). */
+/** Every way the projector refuses a request; mapped exhaustively at each edge. */
 export type ProjectorErrorCode =
   /** A projection definition that cannot be run or rebuilt (bad name, unknown table...). */
   | 'INVALID_PROJECTION'

@@ -62,7 +62,7 @@ interface Consumer {
 const CONTEXT = 'Projector';
 
 /**
- * The checkpointed projector (STYLE habit 3; docs/event-store.md, "Consumers"). Each projection is run
+ * The checkpointed projector (docs/event-store.md, "Consumers"). Each projection is run
  * by one instance at a time, the holder of its advisory lock, in batches that commit the projection's rows
  * with the checkpoint. Instances that do not hold a lock keep trying and take over when the holder's
  * session ends. Appends wake consumers through LISTEN; polling covers lost hints.

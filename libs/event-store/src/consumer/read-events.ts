@@ -47,9 +47,9 @@ const toStoredEvent = (row: EventRow): StoredEvent => ({
 
 /**
  * Up to `limit` events after `after` in (transaction id, position) order, of transactions below the oldest
- * one still running (docs/event-store.md, "Global order"): every transaction below that horizon has
- * committed or rolled back, so no event can later appear before what this returns, and an open
- * transaction holds consumers back instead of being skipped. `data` is read only for `handles`.
+ * one still running (docs/event-store.md, "Global order that consumers can trust"): every transaction below
+ * that horizon has committed or rolled back, so no event can later appear before what this returns, and an
+ * open transaction holds consumers back instead of being skipped. `data` is read only for `handles`.
  */
 export async function readBatchAfter(
   manager: EntityManager,

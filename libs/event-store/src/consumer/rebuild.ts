@@ -29,7 +29,7 @@ const rebuildsInThisProcess = new Set<string>();
 
 /**
  * Rebuilds `projection` from the origin into shadow tables (`<table>__rebuild`, created LIKE the live ones)
- * while the live projection keeps serving and projecting, then swaps them in (STYLE habit 4: build anew,
+ * while the live projection keeps serving and projecting, then swaps them in (build anew,
  * then swap). The swap is one transaction: it locks the live checkpoint (the live consumer waits on it),
  * projects the last events into the shadows, replaces the live tables, carries the shadows' checkpoint and
  * parked events over. Until that commits the live tables are untouched, so a crash at any point leaves

@@ -11,7 +11,8 @@ import type {
 
 /**
  * Where a notification came in: `notify` (POST notify_url), `return` (the buyer's GET return_url, its raw
- * query string as the body) or `refund_notify` (POST of a batch refund result, issue 5).
+ * query string as the body) or `refund_notify` (POST of a batch refund result, docs/operations.md,
+ * "What happens to a notification").
  */
 export type InboxChannel = 'notify' | 'return' | 'refund_notify';
 
@@ -33,7 +34,10 @@ export const INBOX_OUTCOMES: readonly InboxOutcome[] = [
   'failed',
 ];
 
-/** The answer of `notify_verify` for the notification's `notify_id` (reference §1.7), kept as evidence. */
+/**
+ * The answer of `notify_verify` for the notification's `notify_id` (docs/alipay-protocol.md,
+ * "notify_verify"), kept as evidence.
+ */
 export type NotifyVerifyEvidence =
   | {
       /** `true`: Alipay confirmed the notify_id; `false`: it did not (its body is in `body`). */

@@ -17,9 +17,10 @@ const SWEEP_EVERY_MS = 60_000;
 const SWEEP_OVERLAP_MS = 10 * 60_000;
 
 /**
- * Gives every inbox row an outcome (issue 4 §2): rows left `received` by a process killed mid-way are
- * marked `failed` (`interrupted`), at start (the whole inbox) and then every minute (what came since).
- * Nothing was acknowledged for them, so Alipay's retry (same notify_id) completes them as new rows.
+ * Gives every inbox row an outcome (docs/operations.md, "What happens to a notification"): rows left
+ * `received` by a process killed mid-way are marked `failed` (`interrupted`), at start (the whole inbox) and
+ * then every minute (what came since). Nothing was acknowledged for them, so Alipay's retry (same notify_id)
+ * completes them as new rows.
  */
 @Injectable()
 export class InboxRecovery implements OnApplicationBootstrap, OnApplicationShutdown {

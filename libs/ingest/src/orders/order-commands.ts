@@ -11,7 +11,10 @@ import {
 import { EventStore, withAppendRetry } from '@ledger/event-store';
 import { decideOnOrderStream, foldOrderStream, type OrderDecision } from './order-stream-writer';
 
-/** Who asked: recorded as the events' metadata (SPEC §3: causation and correlation). */
+/**
+ * Who asked: recorded as the events' metadata (docs/product-rules.md, "Event metadata": causation and
+ * correlation).
+ */
 export interface CommandContext {
   /** What caused the command: an inbox id (a notification), a request id (an API call), an event id. */
   causationId?: string;
@@ -37,7 +40,7 @@ export interface OrderSnapshot {
 const COMMAND_ATTEMPTS = 8;
 
 /**
- * Runs commands on order streams (STYLE habit 4): load the stream, `decideOrder`, append with the expected
+ * Runs commands on order streams: load the stream, `decideOrder`, append with the expected
  * version, and on a lost race (`WRONG_EXPECTED_VERSION`, `STREAM_ORDER_CONFLICT`) reload and decide again,
  * a bounded number of times. A command that brings no new fact appends nothing and succeeds.
  *

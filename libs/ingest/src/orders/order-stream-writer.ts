@@ -120,7 +120,7 @@ export function appendedDecision(pending: PendingDecision, appended: AppendResul
 }
 
 /**
- * One attempt of a command on its order stream (STYLE habit 4): load the stream, decide, append with the
+ * One attempt of a command on its order stream: load the stream, decide, append with the
  * expected version. In the caller's transaction when `manager` is given. A lost race throws the store's
  * retryable error: the caller runs the attempt again (`withAppendRetry`), in a new transaction.
  */

@@ -34,7 +34,10 @@ export interface AppliedTradeNotification {
   decision?: OrderDecision;
 }
 
-/** The inbox id as the events' causation and correlation (SPEC §3; contract: the inbox id is the causationId). */
+/**
+ * The inbox id as the events' causation and correlation (docs/product-rules.md, "Event metadata"; contract:
+ * the inbox id is the causationId).
+ */
 export function notificationMetadata(inboxId: number): { causationId: string; correlationId: string } {
   return { causationId: String(inboxId), correlationId: String(inboxId) };
 }
@@ -55,13 +58,14 @@ function detailOf(decision: OrderDecision, replayedAt?: string): InboxOutcomeDet
 }
 
 /**
- * Applies a verified trade notification (SPEC §2, issue 4 §2), each attempt in as few round trips as the
- * rules allow: the order is read and decided outside any transaction; then one statement appends the
- * events with the expected version, takes the notify_id's de-duplication key and records the outcome with
- * its evidence, which commit together or not at all (a stream that moved meanwhile writes nothing and the
- * attempt starts again). Without events the key and the outcome are one statement. No network call
- * happens inside. A concurrent delivery of the same notify_id waits on the stream, then finds nothing new
- * to append and the key taken: `no_new_fact` (duplicate).
+ * Applies a verified trade notification (docs/alipay-protocol.md, "Verifying a notification";
+ * docs/operations.md, "What happens to a notification"), each attempt in as few round trips as the rules
+ * allow: the order is read and decided outside any transaction; then one statement appends the events with
+ * the expected version, takes the notify_id's de-duplication key and records the outcome with its evidence,
+ * which commit together or not at all (a stream that moved meanwhile writes nothing and the attempt starts
+ * again). Without events the key and the outcome are one statement. No network call happens inside. A
+ * concurrent delivery of the same notify_id waits on the stream, then finds nothing new to append and the key
+ * taken: `no_new_fact` (duplicate).
  */
 export async function applyTradeNotification(
   deps: { dataSource: DataSource; store: EventStore; inbox: InboxStore },

@@ -62,10 +62,10 @@ export async function finishAsDuplicate(
 export const APPLY_ATTEMPTS = 8;
 
 /**
- * A replay of a stored, verified notification (issue 4 §7) through today's deciders, whatever its channel:
- * `decide` appends what is new in the replay's transaction; the notify_id's key is then taken if free but
- * never stops the replay, because the deciders append nothing for a notification already applied. The
- * inbox row is updated only when the replay appended events.
+ * A replay of a stored, verified notification (docs/operations.md, "Replay") through today's deciders,
+ * whatever its channel: `decide` appends what is new in the replay's transaction; the notify_id's key is then
+ * taken if free but never stops the replay, because the deciders append nothing for a notification already
+ * applied. The inbox row is updated only when the replay appended events.
  */
 export function replayNotification<D extends { events: readonly unknown[] }>(
   deps: { dataSource: DataSource; inbox: InboxStore },

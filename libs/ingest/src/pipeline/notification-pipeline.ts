@@ -31,11 +31,12 @@ function codeOf(error: unknown): string {
 }
 
 /**
- * The notification pipeline of SPEC §2 (issue 4 §2–§3, issue 5 §2), for `notify_url` POSTs, `return_url`
- * visits and batch refund results, the same steps for each:
+ * The notification pipeline (docs/operations.md, "What happens to a notification" and "Replies"), for
+ * `notify_url` POSTs, `return_url` visits and batch refund results, the same steps for each:
  *
  * 1. the raw bytes, headers, remote address and time go into the inbox, committed first;
- * 2. the signature is verified over the raw bytes (reference §1.6), the parameters read into the channel's
+ * 2. the signature is verified over the raw bytes (docs/alipay-protocol.md, "Verifying a notification"), the
+ *   parameters read into the channel's
  *    command (a `notify_type` the channel does not take is rejected by name);
  * 3. a notify_id already processed is a duplicate: answered `success` without asking the gateway (the id
  *    dies once answered, so `notify_verify` would say `false`);

@@ -8,7 +8,7 @@ import type { InboxChannel, InboxOutcome, InboxOutcomeDetail } from '../inbox/in
  */
 export const MAX_NOTIFICATION_BYTES = 1024 * 1024;
 
-/** A notification exactly as it reached the HTTP edge, before anything interpreted it (STYLE habit 5). */
+/** A notification exactly as it reached the HTTP edge, before anything interpreted it. */
 export interface RawNotification {
   /** `notify` and `refund_notify`: a POST body; `return`: the buyer's GET with its query as the body. */
   channel: InboxChannel;
@@ -31,16 +31,19 @@ export interface RawNotification {
 }
 
 /**
- * Asks Alipay's `notify_verify` whether it sent `notifyId` (reference §1.7). Resolves with the answer
- * (`genuine` only for the body `true`); rejects when the gateway cannot be asked (timeout, refused, 5xx),
- * which makes the notification `failed` and answered `fail` so that Alipay retries.
+ * Asks Alipay's `notify_verify` whether it sent `notifyId` (docs/alipay-protocol.md, "notify_verify").
+ * Resolves with the answer (`genuine` only for the body `true`); rejects when the gateway cannot be asked
+ * (timeout, refused, 5xx), which makes the notification `failed` and answered `fail` so that Alipay retries.
  */
 export type NotifyIdCheck = (notifyId: string) => Promise<{ genuine: boolean; body: string }>;
 
 /** Injection token of the `NotifyIdCheck` the application wires to the gateway client. */
 export const NOTIFY_ID_CHECK = Symbol('NOTIFY_ID_CHECK');
 
-/** What the notify edge answers Alipay (reference §2.4): exactly `success`, or anything else to be retried. */
+/**
+ * What the notify edge answers Alipay (docs/alipay-protocol.md, "Reply and retries"): exactly `success`, or
+ * anything else to be retried.
+ */
 export type NotificationReply = 'success' | 'fail';
 
 /** The end of one notification's processing. */

@@ -32,7 +32,7 @@ function defined<T extends object>(value: T): T {
 /**
  * Reads the parameters of a verified `trade_status_sync` notification or return_url into the domain's
  * `RecordTradeStatus` (amounts in fen, Beijing times as instants). `seller_id` and `total_fee` are required:
- * without them the business checks of SPEC §2 cannot be made.
+ * without them the business checks (docs/product-rules.md, "Business checks") cannot be made.
  */
 export function readTradeCommand(
   params: readonly TextParam[],

@@ -49,12 +49,13 @@ function checkpointOf(decision: RefundBatchDecision): AppliedNotification['check
 }
 
 /**
- * Applies a verified `batch_refund_notify` (issue 5 §2–§3) in one transaction: the batch's
- * `RefundBatchCompleted` (every record matched with its result, the anomalies listed), each submitted
- * record's result on its order's stream (`RefundSucceeded`, `RefundFailed` or `AnomalyDetected`), the
- * notify_id's de-duplication key and the inbox outcome with its evidence. They commit together or not at
- * all; a lost race for a stream decides again. A concurrent delivery of the same notify_id waits on the
- * batch stream, then decides nothing new and finds the key taken: `no_new_fact` (duplicate).
+ * Applies a verified `batch_refund_notify` (docs/events.md, "Batch refunds on the order" and
+ * "Refund batch rules (`decideRefundBatch`)") in one transaction: the batch's `RefundBatchCompleted` (every
+ * record matched with its result, the anomalies listed), each submitted record's result on its order's stream
+ * (`RefundSucceeded`, `RefundFailed` or `AnomalyDetected`), the notify_id's de-duplication key and the inbox
+ * outcome with its evidence. They commit together or not at all; a lost race for a stream decides again. A
+ * concurrent delivery of the same notify_id waits on the batch stream, then decides nothing new and finds the
+ * key taken: `no_new_fact` (duplicate).
  */
 export async function applyRefundNotification(
   deps: Deps,

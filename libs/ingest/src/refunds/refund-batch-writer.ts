@@ -78,13 +78,14 @@ function orderCommandsOf(before: RefundBatchState, events: readonly RefundBatchE
 }
 
 /**
- * One attempt of a refund batch command, in the caller's transaction (issue 5 §1–§3): load the batch
- * stream, decide, append the batch events with the expected version, then run the order commands those
- * events call for (reservations on submission, releases on rejection, each record's result on completion)
- * on their order streams with their expected versions. Everything commits together or not at all, so a
- * batch is never submitted without its reservations, and two batches racing for the last refundable fen
- * cannot both reserve it: the loser's order stream moved, its retry decides again and is refused
- * (`REFUND_EXCEEDS_REFUNDABLE` or the like, a DomainError that rolls the whole batch back).
+ * One attempt of a refund batch command, in the caller's transaction (docs/events.md,
+ * "Refund batch rules (`decideRefundBatch`)"): load the batch stream, decide, append the batch events with
+ * the expected version, then run the order commands those events call for (reservations on submission,
+ * releases on rejection, each record's result on completion) on their order streams with their expected
+ * versions. Everything commits together or not at all, so a batch is never submitted without its
+ * reservations, and two batches racing for the last refundable fen cannot both reserve it: the loser's order
+ * stream moved, its retry decides again and is refused (`REFUND_EXCEEDS_REFUNDABLE` or the like, a
+ * DomainError that rolls the whole batch back).
  */
 export async function decideOnRefundBatch(
   store: EventStore,
@@ -130,7 +131,7 @@ export async function decideOnRefundBatch(
 const BATCH_ATTEMPTS = 8;
 
 /**
- * Runs refund batch commands (STYLE habit 4) for the API and the background checks; the notification
+ * Runs refund batch commands for the API and the background checks; the notification
  * pipeline calls `decideOnRefundBatch` in its own transaction, next to the notify_id's key.
  *
  * @throws DomainError the deciders' refusals (`INVALID_BATCH`, `BATCH_CONFLICT`, `BATCH_NOT_FOUND`, and the

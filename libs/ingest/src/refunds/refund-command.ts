@@ -27,7 +27,10 @@ function malformed(errors: readonly ProtocolError[]): Extract<RefundCommandReadi
   };
 }
 
-/** One `result_details` record as plain data: every part Alipay sent is kept (reference §4.5). */
+/**
+ * One `result_details` record as plain data: every part Alipay sent is kept (docs/alipay-protocol.md,
+ * "Batch refund results").
+ */
 function recordOf(result: RefundResult): RefundRecordResult {
   return {
     tradeNo: result.tradeNo,
@@ -41,10 +44,10 @@ function recordOf(result: RefundResult): RefundRecordResult {
 }
 
 /**
- * Reads the parameters of a verified `batch_refund_notify` (reference §4.5) into `CompleteRefundBatch`:
- * `batch_no` in the protocol's grammar, `success_num`, and every `result_details` record with its fee
- * (`$`), royalty (`|`) and sub-trade (`$$`) parts, amounts in fen. Any other `notify_type` is refused by
- * name: payment notifications belong to `/alipay/notify`.
+ * Reads the parameters of a verified `batch_refund_notify` (docs/alipay-protocol.md, "Batch refund results")
+ * into `CompleteRefundBatch`: `batch_no` in the protocol's grammar, `success_num`, and every `result_details`
+ * record with its fee (`$`), royalty (`|`) and sub-trade (`$$`) parts, amounts in fen. Any other
+ * `notify_type` is refused by name: payment notifications belong to `/alipay/notify`.
  */
 export function readRefundCommand(params: readonly TextParam[], channel: InboxChannel): RefundCommandReading {
   const notifyType = params.find((p) => p.name === 'notify_type')?.value;

@@ -97,10 +97,11 @@ function itemError(index: number, error: DomainError): DomainError {
 }
 
 /**
- * Submits refund batches for `POST /refunds` (issue 5 §1): checks every record against the ledger, naming the
- * record at fault, allocates the `batch_no` from a durable sequence, and appends `RefundBatchSubmitted` with
- * its reservations through `RefundBatchCommands` before anything is sent to Alipay. Sending is the caller's.
- * An `Idempotency-Key` maps to the batch it made, so that a client's retry answers that batch.
+ * Submits refund batches for `POST /refunds` (docs/operations.md, "Submitting a batch"): checks every record
+ * against the ledger, naming the record at fault, allocates the `batch_no` from a durable sequence, and
+ * appends `RefundBatchSubmitted` with its reservations through `RefundBatchCommands` before anything is sent
+ * to Alipay. Sending is the caller's. An `Idempotency-Key` maps to the batch it made, so that a client's
+ * retry answers that batch.
  */
 @Injectable()
 export class RefundSubmissions {
@@ -172,7 +173,7 @@ export class RefundSubmissions {
 
   /**
    * The next `batch_no`: the Beijing date of `now` (the instant that is also the batch's `refund_date`,
-   * reference §4.2) and a serial no batch had before.
+   * docs/alipay-protocol.md, "batch_no") and a serial no batch had before.
    */
   async allocateBatchNo(now: Date): Promise<string> {
     const [{ serial }] = await this.dataSource.query<{ serial: string }[]>(

@@ -158,10 +158,10 @@ class DryRun {
 }
 
 /**
- * Runs stored notifications again through today's code (issue 4 §7, issue 5: `POST /admin/replay`): each
- * verified notification's raw bytes are read again and decided, a trade notification on its order, a batch
- * refund result on its batch and the orders its records name, using the stored evidence (Alipay cannot be
- * asked again: a notify_id dies once answered). Idempotent: the deciders append nothing for a notify_id
+ * Runs stored notifications again through today's code (docs/operations.md, "Replay": `POST /admin/replay`):
+ * each verified notification's raw bytes are read again and decided, a trade notification on its order, a
+ * batch refund result on its batch and the orders its records name, using the stored evidence (Alipay cannot
+ * be asked again: a notify_id dies once answered). Idempotent: the deciders append nothing for a notify_id
  * already applied, so only what today's rules add, or what failed before, is appended. In receipt order.
  */
 @Injectable()

@@ -49,8 +49,9 @@ const REFUND_TIMEOUT_MESSAGE =
   'REFUND_RESULT_TIMEOUT_MINUTES must be a number of minutes above 0 and at most 525600 (a year), e.g. 1440';
 
 /**
- * The environment as SPEC §4 defines it, plus a few operational knobs. Every property is validated at boot;
- * the messages say what each variable accepts, because they are all an operator sees.
+ * The environment as docs/product-rules.md, "Configuration" defines it, plus a few operational knobs. Every
+ * property is validated at boot; the messages say what each variable accepts, because they are all an
+ * operator sees.
  */
 export class Environment {
   @IsOptional()

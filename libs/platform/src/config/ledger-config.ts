@@ -24,7 +24,7 @@ export const DEMO_ALIPAY = {
 export const DEFAULT_ALIPAY_GATEWAY = 'https://mapi.alipay.com/gateway.do';
 
 /**
- * The validated, typed configuration. Nothing else reads `process.env` (STYLE habit 6).
+ * The validated, typed configuration. Nothing else reads `process.env`.
  * `mode` is `demo` when the operator chose it or nothing is configured for production (README, Configuration).
  */
 export class LedgerConfig {
@@ -65,7 +65,10 @@ export class LedgerConfig {
   readonly admin: { token: string; tokenGenerated: boolean };
   /** Whether this process acts on delivery decisions (one process of a deployment is enough). */
   readonly fulfilment: { enabled: boolean };
-  /** How long a submitted refund batch may wait for its result before it is flagged (issue 5 §3). */
+  /**
+   * How long a submitted refund batch may wait for its result before it is flagged (docs/operations.md,
+   * "Refund results that do not come").
+   */
   readonly refunds: { resultTimeoutMinutes: number };
   /** Unverified notifications older than this may be purged by the operator (docs/operations.md). */
   readonly inbox: { unverifiedRetentionDays: number };

@@ -69,7 +69,10 @@ const DEFAULT_APPLICATION_NAME = 'alipay-ledger';
 /** Room for the pool plus dedicated connections (a LISTEN client, tools); beyond it a leak is refused. */
 const EMBEDDED_MAX_CONNECTIONS = 32;
 
-/** Opens the database SPEC §4 describes: PostgreSQL when `databaseUrl` is set, else PGlite in `dataDir`. */
+/**
+ * Opens the database docs/product-rules.md, "Configuration" describes: PostgreSQL when `databaseUrl` is set,
+ * else PGlite in `dataDir`.
+ */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<LedgerDatabase> {
   return options.databaseUrl === undefined || options.databaseUrl === ''
     ? openEmbedded(options)

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * One append in one round trip (docs/event-store.md, "Append"). `expected_version`: NULL for any, 0 for
+ * One append in one round trip (docs/event-store.md, "Appending"). `expected_version`: NULL for any, 0 for
  * "the stream must not exist", N for "the stream is at N". The stream's versions are claimed first, and the
  * events inserted only if the claim succeeded, so a refused append draws no global position. A stream's
  * writers must come in transaction-id order (the stream-order guard): a writer whose transaction id is below

@@ -1,11 +1,13 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The raw inbox of Alipay notifications (SPEC §1, issue 4 §2; libs/ingest). A row is INSERTed and committed
- * before anything else happens to a notification, so that nothing Alipay sent is ever lost; its raw columns
- * never change afterwards (a trigger refuses it), and only the outcome of its processing is written later.
- * `processed_notifications` is the de-duplication key of deliveries (reference §3.4: `notify_id` is the same
- * on every retry), written in the same transaction as the events the notification caused.
+ * The raw inbox of Alipay notifications (docs/product-rules.md, "The problem"; docs/operations.md,
+ * "What happens to a notification"; libs/ingest). A row is INSERTed and committed before anything else
+ * happens to a notification, so that nothing Alipay sent is ever lost; its raw columns never change
+ * afterwards (a trigger refuses it), and only the outcome of its processing is written later.
+ * `processed_notifications` is the de-duplication key of deliveries (docs/alipay-protocol.md, "notify_id":
+ * `notify_id` is the same on every retry), written in the same transaction as the events the notification
+ * caused.
  */
 export class Inbox1732000000003 implements MigrationInterface {
   name = 'Inbox1732000000003';

@@ -1,11 +1,11 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The order status projection (SPEC §3; libs/projections): one row per order stream, written only by the
- * projector in the transaction that moves its checkpoint, and rebuilt by building a shadow copy (`LIKE ...
- * INCLUDING ALL`) and swapping it in. `state` is the folded order the columns are read from; times are the
- * events' recorded times. The partial indexes serve the work lists of the delivery, shipping and return
- * decisions, which stay short however many orders there are.
+ * The order status projection (docs/product-rules.md, "Order status"; libs/projections): one row per order
+ * stream, written only by the projector in the transaction that moves its checkpoint, and rebuilt by building
+ * a shadow copy (`LIKE ... INCLUDING ALL`) and swapping it in. `state` is the folded order the columns are
+ * read from; times are the events' recorded times. The partial indexes serve the work lists of the delivery,
+ * shipping and return decisions, which stay short however many orders there are.
  */
 export class OrderProjections1732000000004 implements MigrationInterface {
   name = 'OrderProjections1732000000004';

@@ -1,11 +1,12 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The refund batch projection (issue 5 §5; libs/projections): one row per refund batch stream, written only
- * by the projector in the transaction that moves its checkpoint, and rebuilt as a shadow copy (`LIKE ...
- * INCLUDING ALL`) swapped in. `items` holds each record in fen with its result (`{amount, code, outcome}`
- * or null), `anomalies` the batch's findings in the order they were recorded; times are the events'
- * recorded times. `out_trade_nos` lists the orders of the batch for the "batches of this order" filter.
+ * The refund batch projection (docs/operations.md, "The refund batch projection"; libs/projections): one row
+ * per refund batch stream, written only by the projector in the transaction that moves its checkpoint, and
+ * rebuilt as a shadow copy (`LIKE ... INCLUDING ALL`) swapped in. `items` holds each record in fen with its
+ * result (`{amount, code, outcome}` or null), `anomalies` the batch's findings in the order they were
+ * recorded; times are the events' recorded times. `out_trade_nos` lists the orders of the batch for the
+ * "batches of this order" filter.
  */
 export class RefundBatchProjection1732000000005 implements MigrationInterface {
   name = 'RefundBatchProjection1732000000005';

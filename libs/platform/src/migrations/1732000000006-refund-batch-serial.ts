@@ -1,9 +1,11 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * What `POST /refunds` needs besides the event store (issue 5 §1; libs/ingest `RefundSubmissions`):
- * - `refund_batch_serial`: the serial of every `batch_no` (Beijing date + serial, reference §4.2). Alipay
- *   refuses a batch_no used before, for ever; a sequence never hands out a value twice, whatever rolls back.
+ * What `POST /refunds` needs besides the event store (docs/operations.md, "Submitting a batch"; libs/ingest
+ * `RefundSubmissions`):
+ * - `refund_batch_serial`: the serial of every `batch_no` (Beijing date + serial, docs/alipay-protocol.md,
+ *   "batch_no"). Alipay refuses a batch_no used before, for ever; a sequence never hands out a value twice,
+ * whatever rolls back.
  * - `refund_submission_keys`: a client's `Idempotency-Key` and the batch it named, so that a retried POST
  *   answers the batch it made instead of making a second one; `request_hash` tells a retry from a reuse.
  */

@@ -2,8 +2,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * `inbox_record_notification`: a verified notification's events, its notify_id's de-duplication key and
- * its inbox outcome in one statement, hence one round trip and one implicit transaction (libs/ingest,
- * docs/operations.md "What a notification costs"). The events are appended first: a refused append
+ * its inbox outcome in one statement, hence one round trip and one implicit transaction (libs/ingest;
+ * docs/operations.md, "Throughput (`npm run bench:ingest`)"). The events are appended first: a refused append
  * (`next_version` null: the stream moved, or the stream-order guard) writes nothing and is returned as
  * `event_store_append` returned it, so that the caller decides again. Then the key: taken by another
  * delivery, the statement fails with SQLSTATE LDG02, undoing the append. Streams before keys, as every
