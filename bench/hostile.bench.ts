@@ -6,15 +6,17 @@
 //    two warm-up runs) of this process's CPU time, with the median wall time beside it; a verdict line
 //    against the bound: 50 ms for the worst 1 MB body, judged on its CPU median (on a shared machine the
 //    wall time and a single run's max also measure the neighbours).
-// 2. The ledger on the embedded database, BENCH_CLIENTS clients streaming hostile 1 MB bodies to
+// 2. The ledger on the embedded database, then on a scratch PostgreSQL database, BENCH_CLIENTS clients streaming hostile 1 MB bodies to
 //    /alipay/notify for BENCH_STREAM_SECONDS while /health is polled: /health's latency then, next to its
 //    latency when idle. Stops by itself. Prints figures; asserts nothing.
 import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyNotification, type VerificationOptions } from '@ledger/alipay-protocol';
 import { loadConfig, type LedgerConfig } from '@ledger/platform';
+import { Client } from 'pg';
 import { newTradeNo, signedNotification, tradeStatusSyncParams } from '@ledger/testing';
 import { createLedgerApp } from '../apps/ledger/src/ledger-app';
 import { extractIdentifiers } from '../libs/ingest/src/inbox/inbox-store';
@@ -191,10 +193,19 @@ function describeLatencies(label: string, sorted: readonly number[]): string {
   return `   ${label.padEnd(34)} p50 ${ms(percentile(sorted, 50)).padStart(9)}  p99 ${ms(percentile(sorted, 99)).padStart(9)}  max ${ms(sorted[sorted.length - 1]).padStart(9)}  (${sorted.length} requests)`;
 }
 
-async function httpSection(): Promise<void> {
+/** The ledger on `where`: the embedded database in a new directory, or a new PostgreSQL database. */
+async function httpSection(where: 'embedded' | 'postgres'): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ledger-hostile-bench-'));
+  const scratch = where === 'postgres' ? await scratchDatabase() : undefined;
+  if (where === 'postgres' && scratch === undefined) return;
   const config = loadConfig(
-    { DATA_DIR: dataDir, LOG_LEVEL: 'fatal', FULFILMENT_WORKER: 'false' },
+    {
+      LEDGER_MODE: 'demo',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'fatal',
+      FULFILMENT_WORKER: 'false',
+      ...(scratch === undefined ? {} : { DATABASE_URL: scratch.url }),
+    },
     { envFile: false },
   );
   const ledger = await createLedgerApp(config);
@@ -227,7 +238,7 @@ async function httpSection(): Promise<void> {
 
     const sent = [...statuses.values()].reduce((a, b) => a + b, 0);
     console.log(
-      `\n2. The ledger on the embedded database: ${CLIENTS} clients streaming hostile 1 MB bodies for ${STREAM_SECONDS} s`,
+      `\n2. The ledger on ${where === 'postgres' ? 'PostgreSQL' : 'the embedded database'}: ${CLIENTS} clients streaming hostile 1 MB bodies for ${STREAM_SECONDS} s`,
     );
     console.log(
       `   ${sent} bodies answered (${[...statuses].map(([status, count]) => `${count} × ${status}`).join(', ')}), ${((sent * SIZES[2].bytes) / 1024 / 1024 / STREAM_SECONDS).toFixed(1)} MB/s`,
@@ -236,15 +247,44 @@ async function httpSection(): Promise<void> {
     console.log(describeLatencies('/health while bodies stream in', streaming));
   } finally {
     await ledger.close();
+    await scratch?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+const ADMIN_URL =
+  process.env.BENCH_DATABASE_ADMIN_URL ??
+  process.env.TEST_DATABASE_ADMIN_URL ??
+  'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** A new database on the PostgreSQL server, dropped afterwards; undefined (and said) when unreachable. */
+async function scratchDatabase(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
+  const admin = new Client({ connectionString: ADMIN_URL });
+  try {
+    await admin.connect();
+  } catch (error) {
+    console.log(`\n2. PostgreSQL skipped: cannot reach ${new URL(ADMIN_URL).host} (${String(error)})`);
+    return undefined;
+  }
+  const name = `ledger_bench_hostile_${randomBytes(4).toString('hex')}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
 }
 
 async function main(): Promise<void> {
   const config = loadConfig({ LOG_LEVEL: 'fatal' }, { envFile: false });
   console.log(`hostile notification bodies, node ${process.version}`);
   cpuSection(config);
-  await httpSection();
+  await httpSection('embedded');
+  await httpSection('postgres');
 }
 
 main().catch((error: unknown) => {
