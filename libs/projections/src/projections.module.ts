@@ -1,16 +1,16 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { PlatformModule } from '@ledger/platform';
 import { OrderQueries } from './order-queries';
 import { ProjectionsService } from './projections.service';
 import { RefundBatchQueries } from './refund-batch-queries';
 
 /**
- * The read side (SPEC §3 projections): hosts the projector (started on application bootstrap, stopped on
- * shutdown) and provides `ProjectionsService` (read-your-writes waits, rebuilds), `OrderQueries` and
- * `RefundBatchQueries`. Global: the ingest pipeline and the fulfilment worker inject them without importing
- * this module. Needs PlatformModule's DataSource and LedgerLogger.
+ * The read side (docs/product-rules.md, "Projections"): hosts the projector (started on application
+ * bootstrap, stopped on shutdown) and provides `ProjectionsService` (read-your-writes waits, rebuilds),
+ * `OrderQueries` and `RefundBatchQueries`.
  */
-@Global()
 @Module({
+  imports: [PlatformModule],
   providers: [ProjectionsService, OrderQueries, RefundBatchQueries],
   exports: [ProjectionsService, OrderQueries, RefundBatchQueries],
 })
