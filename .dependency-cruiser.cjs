@@ -41,6 +41,47 @@ module.exports = {
       to: { path: '^apps/' },
     },
     {
+      name: 'no-app-imports-another-app',
+      comment: 'an app shares code with another through a lib: a deployed binary carries only its own app',
+      severity: 'error',
+      from: { path: '^apps/([^/]+)/' },
+      to: { path: '^apps/(?!$1/)' },
+    },
+    {
+      name: 'tests-enter-apps-through-their-entry',
+      comment:
+        'test/ and bench/ build the ledger with createLedgerApp (ledger-app.ts), as main.ts does. Besides it: ' +
+        'RefundResender and RefundOverdueCheck, the tokens the e2e tests pass to app.get() to run one step ' +
+        'of those workers, and the raw-body capture that bench/ingest measures in isolation',
+      severity: 'error',
+      from: { path: '^(test|bench)/' },
+      to: {
+        path: '^apps/',
+        pathNot:
+          '^apps/ledger/src/(ledger-app|refunds/refund-resender|refunds/refund-overdue-check|alipay/raw-body)\\.ts$',
+      },
+    },
+    {
+      name: 'sandbox-speaks-only-the-protocol',
+      comment:
+        "the sandbox is Alipay's side: it shares the protocol and the platform, never the ledger's libs",
+      severity: 'error',
+      from: { path: '^libs/alipay-sandbox/' },
+      to: { path: '^libs/(?!(alipay-sandbox|alipay-protocol|platform)/)' },
+    },
+    {
+      name: 'sandbox-only-in-demo-mode-and-tests',
+      comment:
+        'the test double reaches the ledger binary only through demo mode (demo-sandbox.ts); no lib and ' +
+        'no other app code imports it',
+      severity: 'error',
+      from: {
+        path: '^(apps|libs)/',
+        pathNot: '^(libs|apps)/alipay-sandbox/|^apps/ledger/src/demo-sandbox\\.ts$',
+      },
+      to: { path: '^libs/alipay-sandbox/' },
+    },
+    {
       name: 'testing-helpers-only-in-tests',
       severity: 'error',
       from: { path: '^(apps|libs)/', pathNot: ['\\.(int-|e2e-)?spec\\.ts$', '^libs/testing/'] },

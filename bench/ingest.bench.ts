@@ -90,7 +90,7 @@ async function serveBaseline(): Promise<void> {
     applicationName: 'bench-baseline',
   });
   @Module({
-    imports: [PlatformModule.forRoot({ config, database, logger })],
+    imports: [PlatformModule.forRoot({ config, database, logger }), PlatformModule],
     controllers: [BaselineController],
   })
   class BaselineModule {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
+import { createSandboxApp } from '@ledger/alipay-sandbox';
 import { DEMO_ALIPAY, loadConfig } from '@ledger/platform';
 import { createTestDatabase, freePort, type TestDatabase } from '@ledger/testing';
-import { createSandboxApp } from '../apps/alipay-sandbox/src/sandbox-app';
 import { createLedgerApp, type LedgerApp } from '../apps/ledger/src/ledger-app';
 
 // The ledger and the sandbox wired together over HTTP, as `npm start` runs them in demo mode: the ledger's

@@ -22,7 +22,7 @@ import {
   type SignedRequest,
   type SignType,
 } from '@ledger/alipay-protocol';
-import { createSandboxApp } from '../apps/alipay-sandbox/src/sandbox-app';
+import { createSandboxApp } from '@ledger/alipay-sandbox';
 
 // The sandbox over HTTP, as a merchant sees it: signed requests in, a cashier page, redirects, and signed
 // notifications out to a small merchant server that records them and answers as scripted.

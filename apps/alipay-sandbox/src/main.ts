@@ -1,8 +1,7 @@
 import 'reflect-metadata';
 import { ConsoleLogger } from '@nestjs/common';
+import { createSandboxApp, SandboxOptionsError } from '@ledger/alipay-sandbox';
 import { DEMO_ALIPAY } from '@ledger/platform';
-import { createSandboxApp } from './sandbox-app';
-import { SandboxOptionsError } from './sandbox-options';
 
 // The sandbox on its own: `node dist/apps/alipay-sandbox/src/main.js`. Environment: SANDBOX_PORT (3001),
 // SANDBOX_PARTNER and SANDBOX_KEY (the ledger's demo credentials), SANDBOX_PUBLIC_BASE_URL

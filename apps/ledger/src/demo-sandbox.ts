@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { createSandboxApp } from '@ledger/alipay-sandbox';
 import {
   DEFAULT_ALIPAY_GATEWAY,
   DEMO_ALIPAY,
@@ -6,7 +7,6 @@ import {
   LedgerConfig,
   type LedgerLogger,
 } from '@ledger/platform';
-import { createSandboxApp } from '../../alipay-sandbox/src/sandbox-app';
 
 /** The retry schedule of the demo sandbox runs 60 times faster than Alipay's (4 min → 4 s). */
 const DEMO_TIME_SCALE = 60;

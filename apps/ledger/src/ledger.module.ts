@@ -25,8 +25,10 @@ export class LedgerModule {
     return {
       module: LedgerModule,
       imports: [
+        // Hand the runtime and the store's options over once; every module below imports what it uses.
         PlatformModule.forRoot(runtime),
         EventStoreModule.forRoot({ catalogue: LEDGER_EVENT_CATALOGUE }),
+        PlatformModule,
         TerminusModule.forRoot({ logger: false }),
         IngestModule,
         ProjectionsModule,

@@ -1,14 +1,14 @@
-import { Global, Module } from '@nestjs/common';
-import { LedgerConfig } from '@ledger/platform';
+import { Module } from '@nestjs/common';
+import { LedgerConfig, PlatformModule } from '@ledger/platform';
 import { AlipayGateway } from './alipay-gateway';
 
 /**
  * Provides the `AlipayGateway` of the configured merchant (ALIPAY_PARTNER, ALIPAY_KEY or the RSA key,
- * ALIPAY_INPUT_CHARSET, ALIPAY_GATEWAY) to the whole application: the notify pipeline and the fulfilment
- * worker share one client.
+ * ALIPAY_INPUT_CHARSET, ALIPAY_GATEWAY) to the modules that import it: the notify edge, the refunds and the
+ * fulfilment worker share one client.
  */
-@Global()
 @Module({
+  imports: [PlatformModule],
   providers: [
     {
       provide: AlipayGateway,

@@ -1,4 +1,6 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { EventStoreModule } from '@ledger/event-store';
+import { PlatformModule } from '@ledger/platform';
 import { InboxQueries } from './inbox/inbox-queries';
 import { InboxRecovery } from './inbox/inbox-recovery';
 import { OrderCommands } from './orders/order-commands';
@@ -9,12 +11,11 @@ import { NotificationReplayer } from './replay/notification-replayer';
  * The write side shared by the HTTP edges and the workers: `OrderCommands` (POST /orders, fulfilment),
  * `RefundBatchCommands` (POST /refunds, the overdue check),
  * `InboxQueries` and `NotificationReplayer` (admin API), and the sweep that gives interrupted notifications
- * an outcome. Global, so that other modules inject them without importing this one. Needs PlatformModule's
- * DataSource, LedgerConfig and LedgerLogger, and EventStoreModule's EventStore. The notification pipeline
- * itself needs a `NOTIFY_ID_CHECK` and is provided by the module that serves the Alipay edge.
+ * an outcome. The notification pipeline itself needs a `NOTIFY_ID_CHECK` and is provided by the module that
+ * serves the Alipay edge.
  */
-@Global()
 @Module({
+  imports: [PlatformModule, EventStoreModule],
   providers: [OrderCommands, RefundBatchCommands, InboxQueries, NotificationReplayer, InboxRecovery],
   exports: [OrderCommands, RefundBatchCommands, InboxQueries, NotificationReplayer, InboxRecovery],
 })

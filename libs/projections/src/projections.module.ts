@@ -1,4 +1,6 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { EventStoreModule } from '@ledger/event-store';
+import { PlatformModule } from '@ledger/platform';
 import { OrderQueries } from './order-queries';
 import { ProjectionsService } from './projections.service';
 import { RefundBatchQueries } from './refund-batch-queries';
@@ -6,11 +8,11 @@ import { RefundBatchQueries } from './refund-batch-queries';
 /**
  * The read side (docs/product-rules.md, "Projections"): hosts the projector (started on application
  * bootstrap, stopped on shutdown) and provides `ProjectionsService` (read-your-writes waits, rebuilds),
- * `OrderQueries` and `RefundBatchQueries`. Global: the ingest pipeline and the fulfilment worker inject them
- * without importing this module. Needs PlatformModule's DataSource and LedgerLogger.
+ * `OrderQueries` and `RefundBatchQueries`.
  */
-@Global()
 @Module({
+  // The projector upcasts with the event store's one catalogue (EventSchemas).
+  imports: [PlatformModule, EventStoreModule],
   providers: [ProjectionsService, OrderQueries, RefundBatchQueries],
   exports: [ProjectionsService, OrderQueries, RefundBatchQueries],
 })

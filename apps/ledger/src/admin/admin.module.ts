@@ -1,4 +1,9 @@
 import { Module } from '@nestjs/common';
+import { EventStoreModule } from '@ledger/event-store';
+import { IngestModule } from '@ledger/ingest';
+import { PlatformModule } from '@ledger/platform';
+import { ProjectionsModule } from '@ledger/projections';
+import { HttpEdgeModule } from '../http/http-edge.module';
 import { AdminNotificationsController } from './admin-notifications.controller';
 import { AdminOrdersController } from './admin-orders.controller';
 import { AdminProjectionsController } from './admin-projections.controller';
@@ -7,9 +12,10 @@ import { AdminRefundBatchesController } from './admin-refund-batches.controller'
 /**
  * The admin API (docs/operations.md, "The admin API"), behind the admin bearer token: orders (projection and
  * history), the raw inbox, replay and projection rebuilds; refund batches (docs/operations.md,
- * "The refund batch projection"). Reads ProjectionsModule's and IngestModule's global providers.
+ * "The refund batch projection").
  */
 @Module({
+  imports: [PlatformModule, HttpEdgeModule, EventStoreModule, IngestModule, ProjectionsModule],
   controllers: [
     AdminOrdersController,
     AdminNotificationsController,

@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { AlipayGateway, AlipayGatewayModule } from '@ledger/alipay-gateway';
+import { EventStoreModule } from '@ledger/event-store';
 import { NOTIFY_ID_CHECK, NotificationPipeline, type NotifyIdCheck } from '@ledger/ingest';
-import { inRequestContext } from '@ledger/platform';
+import { inRequestContext, PlatformModule } from '@ledger/platform';
+import { ProjectionsModule } from '@ledger/projections';
 import { AlipayController } from './alipay.controller';
 import { captureRawBody } from './raw-body';
 
@@ -15,7 +17,7 @@ import { captureRawBody } from './raw-body';
  * first on `/alipay/*`. (A module's `configure()` middleware would run after the parsers.)
  */
 @Module({
-  imports: [AlipayGatewayModule],
+  imports: [PlatformModule, EventStoreModule, ProjectionsModule, AlipayGatewayModule],
   controllers: [AlipayController],
   providers: [
     NotificationPipeline,

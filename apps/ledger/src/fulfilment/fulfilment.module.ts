@@ -1,16 +1,18 @@
 import { Module } from '@nestjs/common';
-import { LedgerConfig } from '@ledger/platform';
+import { AlipayGatewayModule } from '@ledger/alipay-gateway';
+import { IngestModule } from '@ledger/ingest';
+import { LedgerConfig, PlatformModule } from '@ledger/platform';
+import { ProjectionsModule } from '@ledger/projections';
 import { FulfilmentHook, LoggingFulfilmentHook } from './fulfilment-hook';
 import { DEFAULT_FULFILMENT_OPTIONS, FULFILMENT_OPTIONS } from './fulfilment-options';
 import { FulfilmentWorker } from './fulfilment-worker';
 
 /**
  * The delivery worker (docs/product-rules.md, "Delivery decisions"; docs/fulfilment.md, "Escrow shipping").
- * Needs OrderQueries (ProjectionsModule), OrderCommands (IngestModule) and AlipayGateway
- * (AlipayGatewayModule), all global. A merchant plugs its fulfilment system in by replacing the
- * `FulfilmentHook` provider below.
+ * A merchant plugs its fulfilment system in by replacing the `FulfilmentHook` provider below.
  */
 @Module({
+  imports: [PlatformModule, IngestModule, ProjectionsModule, AlipayGatewayModule],
   providers: [
     { provide: FulfilmentHook, useClass: LoggingFulfilmentHook },
     {

@@ -1,4 +1,8 @@
 import { Module } from '@nestjs/common';
+import { IngestModule } from '@ledger/ingest';
+import { PlatformModule } from '@ledger/platform';
+import { ProjectionsModule } from '@ledger/projections';
+import { HttpEdgeModule } from '../http/http-edge.module';
 import { OrdersController } from './orders.controller';
 import { PaymentRequests } from './payment-requests';
 
@@ -7,6 +11,7 @@ import { PaymentRequests } from './payment-requests';
  * their payment requests.
  */
 @Module({
+  imports: [PlatformModule, HttpEdgeModule, IngestModule, ProjectionsModule],
   controllers: [OrdersController],
   providers: [PaymentRequests],
 })

@@ -1,13 +1,15 @@
 import { Module } from '@nestjs/common';
-import { LedgerConfig } from '@ledger/platform';
+import { IngestModule } from '@ledger/ingest';
+import { LedgerConfig, PlatformModule } from '@ledger/platform';
+import { ProjectionsModule } from '@ledger/projections';
 import { REFUND_OVERDUE_OPTIONS, RefundOverdueCheck, refundOverdueOptions } from './refund-overdue-check';
 
 /**
  * The periodic check that flags refund batches left without a result (docs/operations.md,
- * "Refund results that do not come"), after `REFUND_RESULT_TIMEOUT_MINUTES`. Needs RefundBatchCommands
- * (IngestModule, global).
+ * "Refund results that do not come"), after `REFUND_RESULT_TIMEOUT_MINUTES`.
  */
 @Module({
+  imports: [PlatformModule, IngestModule, ProjectionsModule],
   providers: [
     {
       provide: REFUND_OVERDUE_OPTIONS,

@@ -1,6 +1,10 @@
 import { Module } from '@nestjs/common';
 import { AlipayGatewayModule } from '@ledger/alipay-gateway';
-import { RefundSubmissions } from '@ledger/ingest';
+import { EventStoreModule } from '@ledger/event-store';
+import { IngestModule, RefundSubmissions } from '@ledger/ingest';
+import { PlatformModule } from '@ledger/platform';
+import { ProjectionsModule } from '@ledger/projections';
+import { HttpEdgeModule } from '../http/http-edge.module';
 import { NopwdSender } from './nopwd-sender';
 import { RefundRequests } from './refund-requests';
 import { RefundResender } from './refund-resender';
@@ -9,12 +13,17 @@ import { RefundsController } from './refunds.controller';
 
 /**
  * `POST /refunds` (docs/product-rules.md, "HTTP endpoints"; docs/operations.md, "The resender") and the
- * resender of nopwd batches the gateway has not answered. Needs RefundBatchCommands and OrderCommands
- * (IngestModule), RefundBatchQueries and ProjectionsService (ProjectionsModule) and the EventStore, all
- * global.
+ * resender of nopwd batches the gateway has not answered.
  */
 @Module({
-  imports: [AlipayGatewayModule],
+  imports: [
+    PlatformModule,
+    HttpEdgeModule,
+    EventStoreModule,
+    IngestModule,
+    ProjectionsModule,
+    AlipayGatewayModule,
+  ],
   controllers: [RefundsController],
   providers: [
     { provide: REFUNDS_OPTIONS, useValue: DEFAULT_REFUNDS_OPTIONS },

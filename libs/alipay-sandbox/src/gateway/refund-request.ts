@@ -9,8 +9,9 @@ import {
 import type { SandboxMerchant } from '../sandbox-options';
 import { refused, type Reading } from './payment-request';
 
-// The synchronous checks of a batch refund request (reference §4.1–§4.4): what Alipay refuses before it
-// accepts a batch. What happens to each trade is decided later and reported per record in result_details.
+// The synchronous checks of a batch refund request (docs/alipay-protocol.md, "Batch refund requests",
+// "nopwd answer", "batch_no" and "detail_data"): what Alipay refuses before it accepts a batch. What happens
+// to each trade is decided later and reported per record in result_details.
 
 /** A batch refund request that passed the checks. Amounts in fen. */
 export interface RefundDraft {

@@ -10,10 +10,10 @@ import type { ChaosControl } from './chaos-control';
 import type { DeliveryReply, Transport } from './http-transport';
 import { notificationContentType, signAndEncode } from './notification-params';
 
-// Delivery as Alipay's notifier does it (reference §3.4): the first attempt at once, then the retry schedule
-// until the merchant answers exactly `success`; the notify_id is the same on every attempt and dies with
-// `success`. The chaos switches act here: copies of a first delivery, a delay, and holding notifications to
-// send them newest first.
+// Delivery as Alipay's notifier does it (docs/alipay-protocol.md, "Reply and retries"): the first attempt at
+// once, then the retry schedule until the merchant answers exactly `success`; the notify_id is the same on
+// every attempt and dies with `success`. The chaos switches act here: copies of a first delivery, a delay,
+// and holding notifications to send them newest first.
 
 /** A notification to send, as the trade or batch logic builds it. */
 export type NotificationDraft = Omit<
@@ -36,7 +36,10 @@ export interface NotifierDependencies {
   readonly logger?: LoggerService;
 }
 
-/** Exactly `success` (a trailing newline, as the Java demo's println sends, is tolerated: reference §2.4). */
+/**
+ * Exactly `success` (a trailing newline, as the Java demo's println sends, is tolerated:
+ * docs/alipay-protocol.md, "Reply and retries").
+ */
 export function isSuccessReply(reply: DeliveryReply): boolean {
   return 'status' in reply && /^success(?:\r?\n)?$/.test(reply.body);
 }
@@ -153,7 +156,8 @@ export class Notifier {
     const { clock, chaos, transport, retrySchedule, timeScale, store } = this.deps;
     const round = notification.round;
     const at = clock();
-    // Reference §3.4 [INF]: each attempt is signed anew with its own notify_time; the notify_id stays.
+    // docs/alipay-protocol.md, "notify_id" (inferred): each attempt is signed anew with its own notify_time;
+    // the notify_id stays.
     const form = signAndEncode(
       [{ name: 'notify_time', value: formatBeijingTime(at) }, ...notification.params],
       notification.charset,
@@ -176,7 +180,8 @@ export class Notifier {
       timeoutMs: this.deps.deliveryTimeoutMs,
       signal: this.stopping.signal,
     };
-    // Copies go out together: the race of two deliveries a few hundred ms apart (reference §3.4).
+    // Copies go out together: the race of two deliveries a few hundred ms apart (docs/alipay-protocol.md,
+    // "Order of arrival").
     const replies = await Promise.all(Array.from({ length: copies }, () => transport(delivery)));
     const made = replies.map((reply, index) => attemptOf(at, round, index + 1, reply));
     notification.attempts.push(...made);

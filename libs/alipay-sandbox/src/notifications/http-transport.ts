@@ -45,8 +45,8 @@ async function readSome(response: Response): Promise<Buffer> {
 }
 
 /**
- * POSTs as Alipay's notifier does (reference §2.4): the malformed Content-Type, `User-Agent: Mozilla/4.0`,
- * no redirect followed (a redirect is not `success`).
+ * POSTs as Alipay's notifier does (docs/alipay-protocol.md, "Raw bodies"): the malformed Content-Type,
+ * `User-Agent: Mozilla/4.0`, no redirect followed (a redirect is not `success`).
  */
 export const httpTransport: Transport = async (delivery) => {
   try {

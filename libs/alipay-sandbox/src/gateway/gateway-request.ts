@@ -9,9 +9,9 @@ import {
 } from '@ledger/alipay-protocol';
 import { signTypesOf, type SandboxMerchant } from '../sandbox-options';
 
-// Every request that reaches gateway.do is checked the way Alipay checks it (reference §1, §5): the
-// service, the partner, the sign type and then the signature over exactly the bytes received, in the
-// request's `_input_charset`. Only then are the parameters read as text.
+// Every request that reaches gateway.do is checked the way Alipay checks it (docs/alipay-protocol.md,
+// "Signing" and "Error codes"): the service, the partner, the sign type and then the signature over exactly
+// the bytes received, in the request's `_input_charset`. Only then are the parameters read as text.
 
 export const SANDBOX_SERVICES = [
   'create_direct_pay_by_user',
@@ -83,8 +83,8 @@ function firstValue(raw: Buffer, name: string): string | undefined {
 
 /**
  * Checks a gateway request. A POST is read from its body (the demos also put `_input_charset` on the action
- * URL, which is honoured when the body lacks it, reference §1.4); a GET, or a POST with an empty body, from
- * the query.
+ * URL, which is honoured when the body lacks it, docs/alipay-protocol.md, "Signed bytes"); a GET, or a POST
+ * with an empty body, from the query.
  */
 export function checkGatewayRequest(
   request: RawGatewayRequest,

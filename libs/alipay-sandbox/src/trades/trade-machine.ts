@@ -1,7 +1,8 @@
 import { SANDBOX_BUYER, type Trade } from './trade';
 
-// The trade and refund state machines of reference §3.1–§3.3, as Alipay runs them on its side. Pure: the
-// caller gives the instant; refusals carry the code Alipay would answer.
+// The trade and refund state machines of docs/alipay-protocol.md, "Instant trades", "Escrow refunds" and
+// "Escrow trades", as Alipay runs them on its side. Pure: the caller gives the instant; refusals carry the
+// code Alipay would answer.
 
 export const TRADE_ACTIONS = [
   'pay-instant',
@@ -64,8 +65,9 @@ function fullRefund(trade: Trade, now: Date): Trade {
 
 /**
  * Applies an action to a trade. Instant payment gives `TRADE_SUCCESS` for create_direct_pay_by_user (the
- * refundable "advanced" product) and `TRADE_FINISHED` for trade_create_by_buyer (reference §3.1: that is how
- * a merchant tells the buyer chose instant). Escrow refunds are the buyer's full-amount request (§3.3).
+ * refundable "advanced" product) and `TRADE_FINISHED` for trade_create_by_buyer (docs/alipay-protocol.md,
+ * "Instant trades": that is how a merchant tells the buyer chose instant). Escrow refunds are the buyer's
+ * full-amount request (docs/alipay-protocol.md, "Escrow refunds").
  */
 export function applyTradeAction(
   trade: Trade,
@@ -117,7 +119,8 @@ export function applyTradeAction(
       if (refund === 'WAIT_BUYER_RETURN_GOODS' || refund === 'WAIT_SELLER_CONFIRM_GOODS') {
         return notAvailable(trade, action);
       }
-      // Reference §3.3: a refused or pending refund ends as REFUND_CLOSED when the buyer confirms receipt.
+      // docs/alipay-protocol.md, "Escrow refunds": a refused or pending refund ends as REFUND_CLOSED when the
+      // buyer confirms receipt.
       return {
         ok: true,
         trade: {
@@ -130,7 +133,7 @@ export function applyTradeAction(
         },
       };
     case 'finish':
-      // The refund window of an instant trade ends (reference §3.1).
+      // The refund window of an instant trade ends (docs/alipay-protocol.md, "Instant trades").
       if (status !== 'TRADE_SUCCESS') return notAvailable(trade, action);
       return { ok: true, trade: { ...trade, tradeStatus: 'TRADE_FINISHED', gmtClose: now } };
     case 'request-refund':
@@ -149,7 +152,8 @@ export function applyTradeAction(
       return { ok: true, trade: { ...trade, refundStatus: 'WAIT_SELLER_AGREE' } };
     case 'agree-refund':
       if (refund !== 'WAIT_SELLER_AGREE') return notAvailable(trade, action);
-      // Goods not sent: the money goes back at once; goods sent: they come back first (reference §3.3).
+      // Goods not sent: the money goes back at once; goods sent: they come back first
+      // (docs/alipay-protocol.md, "Escrow refunds").
       return status === 'WAIT_SELLER_SEND_GOODS'
         ? { ok: true, trade: fullRefund(trade, now) }
         : { ok: true, trade: { ...trade, refundStatus: 'WAIT_BUYER_RETURN_GOODS' } };
@@ -170,16 +174,19 @@ export function availableActions(trade: Trade, now: Date): TradeAction[] {
   return TRADE_ACTIONS.filter((action) => applyTradeAction(trade, action, now).ok);
 }
 
-/** The outcome of one batch refund record against a trade (reference §4.3–§4.5). */
+/**
+ * The outcome of one batch refund record against a trade (docs/alipay-protocol.md, "detail_data",
+ * "Batch refund results" and "nopwd answer").
+ */
 export type RecordRefund =
   { readonly code: 'SUCCESS'; readonly trade: Trade } | { readonly code: string; readonly trade?: undefined };
 
 /**
  * Refunds `amount` fen of an instant trade for one `detail_data` record: partial refunds keep
- * `TRADE_SUCCESS`, the last one closes the trade (reference §3.1). The failure codes are those of the
- * reference's catalogue: `TRADE_HAS_CLOSED` for a closed (usually fully refunded) trade, `TRADE_STATUS_ERROR`
- * outside the refund window, `REASON_TRADE_REFUND_FEE_ERR` for more than what remains refundable. A
- * trade_no the sandbox never issued is `TRADE_NOT_EXIST`.
+ * `TRADE_SUCCESS`, the last one closes the trade (docs/alipay-protocol.md, "Instant trades"). The failure
+ * codes are those of docs/alipay-protocol.md, "Error codes": `TRADE_HAS_CLOSED` for a closed (usually fully
+ * refunded) trade, `TRADE_STATUS_ERROR` outside the refund window, `REASON_TRADE_REFUND_FEE_ERR` for more
+ * than what remains refundable. A trade_no the sandbox never issued is `TRADE_NOT_EXIST`.
  */
 export function refundRecord(
   trade: Trade | undefined,

@@ -134,7 +134,7 @@ describe('Sandbox payments', () => {
     });
     expect(again.ok && first.ok && again.value.tradeNo).toBe(first.ok && first.value.tradeNo);
     expect(store.listTrades()).toHaveLength(1);
-    // Reference §3.1: an instant trade waiting for payment is not notified.
+    // docs/alipay-protocol.md, "Instant trades": an instant trade waiting for payment is not notified.
     expect(store.listNotifications()).toHaveLength(0);
   });
 

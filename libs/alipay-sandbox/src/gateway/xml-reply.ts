@@ -1,6 +1,6 @@
 import { encodeText } from '@ledger/alipay-protocol';
 
-// The synchronous XML of the server-to-server services (reference §4.4, §5):
+// The synchronous XML of the server-to-server services (docs/alipay-protocol.md, "XML replies"):
 // `<alipay><is_success>T</is_success>…</alipay>` or `F` with `<error>CODE</error>`. Alipay's samples declare
 // GBK whatever the merchant's charset, so the sandbox does too (a merchant must honour the declaration).
 

@@ -4,7 +4,8 @@ export type PaymentService = 'create_direct_pay_by_user' | 'trade_create_by_buye
 
 /**
  * The business data of a payment request, frozen when the trade is created: a later request for the same
- * out_trade_no with other terms is `TRADE_DATA_MATCH_ERROR` (reference §5). Amounts in fen.
+ * out_trade_no with other terms is `TRADE_DATA_MATCH_ERROR` (docs/alipay-protocol.md, "Payment requests").
+ * Amounts in fen.
  */
 export interface TradeTerms {
   readonly service: PaymentService;
@@ -63,5 +64,8 @@ export interface Trade {
   };
 }
 
-/** The sandbox's one buyer (reference §2.1: buyer_email is often a masked mobile). */
+/**
+ * The sandbox's one buyer (docs/alipay-protocol.md, "Trade notification fields": buyer_email is often a
+ * masked mobile).
+ */
 export const SANDBOX_BUYER = { id: '2088102122524333', email: '137******70' } as const;

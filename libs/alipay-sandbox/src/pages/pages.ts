@@ -45,7 +45,9 @@ function postButton(action: string, name: string, value: string, label: string):
 
 const yuan = (fen: number) => `¥${formatYuan(fen)}`;
 
-/** The page Alipay shows for a refused redirect request (reference §5: "错误代码 XXX"). */
+/**
+ * The page Alipay shows for a refused redirect request (docs/alipay-protocol.md, "Error codes": "错误代码 XXX").
+ */
 export function errorPage(code: string, detail: string): string {
   const meaning = describeAlipayError(code);
   return layout(
@@ -124,7 +126,10 @@ const ROLE_TITLES = {
   alipay: '支付宝 Alipay (timeouts)',
 } as const;
 
-/** A trade with the buttons of each side for what is possible now (reference §3.2, §3.3). */
+/**
+ * A trade with the buttons of each side for what is possible now (docs/alipay-protocol.md, "Escrow trades"
+ * and "Escrow refunds").
+ */
 export function tradePage(trade: Trade, actions: readonly TradeAction[], notice?: string): string {
   const path = tradePath(trade.tradeNo);
   const sections = (['buyer', 'seller', 'alipay'] as const).map((role) => {
@@ -166,7 +171,10 @@ function recordRows(batch: RefundBatch): string {
   return `<table><tr><th>交易号 Trade no.</th><th>金额 Amount</th><th>原因 Reason</th>${resultHead}</tr>${cells}</table>`;
 }
 
-/** The merchant confirms a password refund here (reference §4.1: "the merchant enters the pay password"). */
+/**
+ * The merchant confirms a password refund here (docs/alipay-protocol.md, "Batch refund requests":
+ * "the merchant enters the pay password").
+ */
 export function refundConfirmPage(batch: RefundBatch): string {
   const path = refundPath(batch.partner, batch.batchNo);
   const total = batch.records.reduce((sum, record) => sum + record.amount, 0);

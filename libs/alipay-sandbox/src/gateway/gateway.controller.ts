@@ -20,7 +20,10 @@ const GATEWAY_DESCRIPTION =
   'send_goods_confirm_by_platform (XML), notify_verify (`true`/`false`). Signed requests are verified with ' +
   "the merchant's MD5 key or RSA public key, in `_input_charset`.";
 
-/** `gateway.do`: every request verified as Alipay does, then dispatched on `service` (reference §1, §4, §5). */
+/**
+ * `gateway.do`: every request verified as Alipay does, then dispatched on `service` (docs/alipay-protocol.md,
+ * "Signing", "Batch refunds" and "Error codes").
+ */
 @ApiTags('gateway')
 @Controller()
 export class GatewayController {

@@ -17,8 +17,9 @@ export interface SandboxMerchant {
 }
 
 /**
- * What the sandbox does to the notifications it sends (reference §3.4), settable at creation and through
- * `PUT /sandbox/api/chaos`. Everything is off by default: the sandbox then behaves as Alipay on a good day.
+ * What the sandbox does to the notifications it sends (docs/alipay-protocol.md, "Reply and retries"),
+ * settable at creation and through `PUT /sandbox/api/chaos`. Everything is off by default: the sandbox then
+ * behaves as Alipay on a good day.
  */
 export interface ChaosSettings {
   /** Each notification's first delivery is sent this many times at once, same notify_id (default 1). */
@@ -32,14 +33,20 @@ export interface ChaosSettings {
   readonly delayMs?: number;
   /** After each trade status change, the previous status is sent again (new notify_id), after the newer. */
   readonly staleStatuses?: boolean;
-  /** After a refund of an instant trade, a `TRADE_FINISHED` notification follows (reference §3.1). */
+  /**
+   * After a refund of an instant trade, a `TRADE_FINISHED` notification follows (docs/alipay-protocol.md,
+   * "Instant trades").
+   */
   readonly finishedAfterRefund?: boolean;
   /** Batch refund records that fail: named trades, and/or a share of all records. */
   readonly refundFailures?: {
     readonly tradeNos?: readonly string[];
     /** 0 to 1: the chance that any record fails. */
     readonly ratio?: number;
-    /** The per-record code of a failure; default `SELLER_BALANCE_NOT_ENOUGH` (reference §4.5). */
+    /**
+     * The per-record code of a failure; default `SELLER_BALANCE_NOT_ENOUGH` (docs/alipay-protocol.md,
+     * "Batch refund results").
+     */
     readonly code?: string;
   };
 }
@@ -64,7 +71,10 @@ export interface SandboxOptions {
   readonly deliveryTimeoutMs?: number;
 }
 
-/** Alipay's schedule (reference §3.4): first attempt at once, then 4m, 10m, 10m, 1h, 2h, 6h, 15h. */
+/**
+ * Alipay's schedule (docs/alipay-protocol.md, "Reply and retries"): first attempt at once, then 4m, 10m, 10m,
+ * 1h, 2h, 6h, 15h.
+ */
 export const ALIPAY_RETRY_SCHEDULE_MS: readonly number[] = [
   4 * 60_000,
   10 * 60_000,

@@ -63,7 +63,8 @@ export class PagesController {
       if (result.status === 404) return sendHtml(response, 404, notFoundPage(`no trade ${tradeNo}`));
       return redirect(response, `${tradePath(tradeNo)}?notice=${result.code}`);
     }
-    // Reference §2.2: the buyer goes to return_url at about the time the first notification leaves.
+    // docs/alipay-protocol.md, "Return URL": the buyer goes to return_url at about the time the first
+    // notification leaves.
     redirect(response, result.returnUrl ?? tradePath(tradeNo));
   }
 

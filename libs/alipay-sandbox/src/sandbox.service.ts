@@ -26,7 +26,9 @@ import { applyTradeAction, refundRecord, type Shipment, type TradeAction } from 
 /** Tags of the notifications the chaos adds (as opposed to those of real changes). */
 const CHAOS_COPIES: ReadonlySet<string> = new Set(['stale', 'finished-after-refund']);
 
-/** How long a return_url notify_id answers `true` (reference §1.7: about a minute). */
+/**
+ * How long a return_url notify_id answers `true` (docs/alipay-protocol.md, "notify_verify": about a minute).
+ */
 export const RETURN_NOTIFY_ID_TTL_MS = 60_000;
 
 /** What acting on a trade did. */
@@ -54,7 +56,8 @@ const failure = (code: string, detail: string, status: SandboxFailure['status'] 
 
 /**
  * Alipay's side of the classic API: trades created by payment requests and moved by the buyer's, the
- * seller's and Alipay's actions; batch refunds; and a notification for every change (reference §3, §4).
+ * seller's and Alipay's actions; batch refunds; and a notification for every change (docs/alipay-protocol.md,
+ * "Statuses" and "Batch refunds").
  */
 @Injectable()
 export class Sandbox {
@@ -77,8 +80,9 @@ export class Sandbox {
 
   /**
    * A payment request: a new trade waiting for payment (escrow trades notify `WAIT_BUYER_PAY`, instant ones
-   * do not: reference §3.1), or the same trade again when the terms are the same. Other terms for the same
-   * out_trade_no are `TRADE_DATA_MATCH_ERROR`; a trade no longer waiting is `TRADE_NOT_ALLOWED_PAY`.
+   * do not: docs/alipay-protocol.md, "Instant trades"), or the same trade again when the terms are the same.
+   * Other terms for the same out_trade_no are `TRADE_DATA_MATCH_ERROR`; a trade no longer waiting is
+   * `TRADE_NOT_ALLOWED_PAY`.
    */
   receivePayment(request: VerifiedRequest<PaymentService>): Reading<Trade> {
     const read = readPaymentRequest(request.service, request.params, request.merchant);
@@ -162,7 +166,8 @@ export class Sandbox {
   /**
    * A batch refund request. nopwd: processed at once (the XML says accepted, the results come by
    * notification). pwd: waits for the merchant's confirmation on the sandbox's page; the same request again
-   * shows the same page. A batch_no used before is `DUPLICATE_BATCH_NO` (reference §4.2).
+   * shows the same page. A batch_no used before is `DUPLICATE_BATCH_NO` (docs/alipay-protocol.md,
+   * "batch_no").
    */
   receiveRefund(
     request: VerifiedRequest<'refund_fastpay_by_platform_pwd' | 'refund_fastpay_by_platform_nopwd'>,
@@ -219,7 +224,8 @@ export class Sandbox {
 
   /**
    * Refunds each record, then notifies: `batch_refund_notify` with result_details to the batch's
-   * notify_url, and a `trade_status_sync` with refund_status for each refunded trade (reference §3.4).
+   * notify_url, and a `trade_status_sync` with refund_status for each refunded trade
+   * (docs/alipay-protocol.md, "Order of arrival").
    */
   private processBatch(batch: RefundBatch): RefundBatch {
     const now = this.now();
@@ -264,8 +270,8 @@ export class Sandbox {
     for (const { after } of refunded) {
       this.notifyTrade(after, []);
       if (this.chaos.settings.finishedAfterRefund === true) {
-        // Reference §3.1 (helei112g/payment#67): TRADE_FINISHED still arrives after a refund. Only the
-        // notification says so; the sandbox's trade is left as the refund made it.
+        // docs/alipay-protocol.md, "Instant trades" (helei112g/payment#67): TRADE_FINISHED still arrives
+        // after a refund. Only the notification says so; the sandbox's trade is left as the refund made it.
         this.enqueueTradeNotification({ ...after, tradeStatus: 'TRADE_FINISHED', gmtClose: now }, [
           'finished-after-refund',
         ]);
@@ -274,7 +280,10 @@ export class Sandbox {
     return processed;
   }
 
-  /** `notify_verify` (reference §1.7): `true`, `false`, or `invalid` for a request without its parameters. */
+  /**
+   * `notify_verify` (docs/alipay-protocol.md, "notify_verify"): `true`, `false`, or `invalid` for a request
+   * without its parameters.
+   */
   notifyVerify(params: Readonly<Record<string, string>>): 'true' | 'false' | 'invalid' {
     const partner = params.partner;
     const notifyId = params.notify_id;
@@ -284,7 +293,8 @@ export class Sandbox {
 
   /**
    * The return_url redirect of a paid trade, or undefined without a return_url: signed, in the merchant's
-   * charset, with a fresh notify_id that `notify_verify` confirms for a minute (reference §1.7, §2.2).
+   * charset, with a fresh notify_id that `notify_verify` confirms for a minute (docs/alipay-protocol.md,
+   * "notify_verify" and "Return URL").
    */
   returnUrl(trade: Trade): string | undefined {
     const returnUrl = trade.channels.returnUrl;

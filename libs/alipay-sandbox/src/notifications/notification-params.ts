@@ -12,7 +12,8 @@ import {
 import type { SandboxMerchant } from '../sandbox-options';
 import type { Trade } from '../trades/trade';
 
-// The parameters of what Alipay sends back (reference §2.1–§2.4, §4.5), and how it signs and encodes them:
+// The parameters of what Alipay sends back (docs/alipay-protocol.md, "Trade notification fields",
+// "Raw bodies", "Batch refund results", "Return URL" and "Escrow fields"), and how it signs and encodes them:
 // signed over the text in the merchant's charset, form-encoded in that charset's bytes with `+` for spaces.
 
 /** The seller account shown when neither the merchant nor the request named one. */
@@ -28,7 +29,8 @@ function toParams(entries: Entries): TextParam[] {
 
 const time = (instant: Date | undefined) => (instant === undefined ? undefined : formatBeijingTime(instant));
 
-// Reference §2.3: what each side may do next, as observed on escrow trades; absent otherwise [INF].
+// docs/alipay-protocol.md, "Escrow fields": what each side may do next, as observed on escrow trades; absent
+// otherwise (inferred).
 function actionsOf(trade: Trade): { buyer?: string; seller?: string } {
   if (trade.paymentType !== 'escrow') return {};
   if (trade.tradeStatus === 'WAIT_SELLER_SEND_GOODS') return { buyer: 'REFUND', seller: 'SEND_GOODS' };
@@ -64,7 +66,7 @@ function logisticsEntries(trade: Trade): Entries {
 
 /**
  * A `trade_status_sync` notification of the trade as it is now, without notify_time (set at each attempt)
- * and the signature (reference §2.1, §2.3).
+ * and the signature (docs/alipay-protocol.md, "Trade notification fields" and "Escrow fields").
  */
 export function tradeStatusSyncParams(
   trade: Trade,
@@ -102,8 +104,8 @@ export function tradeStatusSyncParams(
 }
 
 /**
- * The parameters of the return_url redirect (reference §2.2, §2.3): `is_success=T`, the trade as it is, and a
- * return notify_id that is signed in its once-encoded form.
+ * The parameters of the return_url redirect (docs/alipay-protocol.md, "Return URL" and "Escrow fields"):
+ * `is_success=T`, the trade as it is, and a return notify_id that is signed in its once-encoded form.
  */
 export function returnParams(
   trade: Trade,
@@ -146,7 +148,10 @@ export function returnParams(
   ]);
 }
 
-/** A `batch_refund_notify` (reference §4.5), without notify_time and the signature. */
+/**
+ * A `batch_refund_notify` (docs/alipay-protocol.md, "Batch refund results"), without notify_time and the
+ * signature.
+ */
 export function batchRefundNotifyParams(
   batchNo: string,
   successNum: number,
@@ -182,7 +187,8 @@ export interface EncodedForm {
 
 /**
  * Signs and form-encodes parameters as Alipay's notifier does: empty values left out, signed over the
- * charset's bytes, every byte that is not unreserved percent-encoded, `+` for a space (reference §1.5).
+ * charset's bytes, every byte that is not unreserved percent-encoded, `+` for a space
+ * (docs/alipay-protocol.md, "Decoding pitfalls").
  */
 export function signAndEncode(
   params: readonly TextParam[],
@@ -197,7 +203,9 @@ export function signAndEncode(
   return { ok: true, value: { text: encoded.value.replace(/%20/g, '+'), params: signed.value.params } };
 }
 
-/** The Content-Type of Alipay's notifications: malformed, as it comes (reference §2.4). */
+/**
+ * The Content-Type of Alipay's notifications: malformed, as it comes (docs/alipay-protocol.md, "Raw bodies").
+ */
 export function notificationContentType(charset: Charset): string {
   return `application/x-www-form-urlencoded; text/html; charset=${charset === 'gbk' ? 'GBK' : 'UTF-8'}`;
 }

@@ -2,8 +2,9 @@ import { LOGISTICS_PAYMENTS, LOGISTICS_TYPES, MAX_AMOUNT_FEN, parseYuan } from '
 import type { SandboxMerchant } from '../sandbox-options';
 import type { PaymentService, TradeChannels, TradeTerms } from '../trades/trade';
 
-// The business checks of a payment request, after its signature verified (reference §2.1, §2.3, §5): each
-// refusal carries the code Alipay shows on its error page ("错误代码 XXX").
+// The business checks of a payment request, after its signature verified (docs/alipay-protocol.md,
+// "Trade notification fields", "Escrow fields" and "Error codes"): each refusal carries the code Alipay shows
+// on its error page ("错误代码 XXX").
 
 /** A reading of request parameters: the value, or Alipay's code and what is wrong. */
 export type Reading<T> =
@@ -127,8 +128,8 @@ export function readPaymentRequest(
     if (!fee.ok) return refused('ILLEGAL_LOGISTICS_FORMAT', 'logistics_fee is not a yuan amount');
     logistics = { type, fee: fee.value, payment };
     [price, quantity] = [unit.value, count.value];
-    // [INF] The buyer pays the goods, and the delivery when BUYER_PAY says so; the seller's delivery and
-    // cash on delivery (BUYER_PAY_AFTER_RECEIVE) are not in the trade's total.
+    // (Inferred.) The buyer pays the goods, and the delivery when BUYER_PAY says so; the seller's delivery
+    // and cash on delivery (BUYER_PAY_AFTER_RECEIVE) are not in the trade's total.
     totalFee = price * quantity + (payment === 'BUYER_PAY' ? fee.value : 0);
   }
   if (totalFee > MAX_AMOUNT_FEN) return refused('ILLEGAL_FEE_PARAM', 'the total exceeds 100000000.00');
@@ -179,7 +180,8 @@ function flatten(terms: TradeTerms): Map<string, string> {
 
 /**
  * The terms that differ between the frozen trade and a new request for the same out_trade_no: anything
- * other than none is `TRADE_DATA_MATCH_ERROR` (reference §5: amount, subject, seller, logistics...).
+ * other than none is `TRADE_DATA_MATCH_ERROR` (docs/alipay-protocol.md, "Payment requests": amount, subject,
+ * seller, logistics...).
  */
 export function differingTerms(frozen: TradeTerms, requested: TradeTerms): string[] {
   const a = flatten(frozen);

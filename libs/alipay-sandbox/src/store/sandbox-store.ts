@@ -84,7 +84,10 @@ export interface SandboxNotification {
 
 interface NotifyIdEntry {
   readonly partner: string;
-  /** A return_url's id lives about a minute (reference §1.7); a notification's until `success`. */
+  /**
+   * A return_url's id lives about a minute (docs/alipay-protocol.md, "notify_verify"); a notification's until
+   * `success`.
+   */
   readonly expiresAt?: Date;
   dead: boolean;
 }
@@ -131,7 +134,7 @@ export class SandboxStore {
 
   /**
    * A return_url notify_id as Alipay signs it: base64 characters with `/`, `+` and `=` percent-encoded once
-   * (`RqPnCoPT3K9%2Fvwbh…`); the query then encodes it again (reference §1.5).
+   * (`RqPnCoPT3K9%2Fvwbh…`); the query then encodes it again (docs/alipay-protocol.md, "Decoding pitfalls").
    */
   newReturnNotifyId(): string {
     for (;;) {
@@ -223,7 +226,7 @@ export class SandboxStore {
     this.notifyIds.set(canonicalNotifyId(notifyId), { partner, expiresAt, dead: false });
   }
 
-  /** After `success`, Alipay answers `false` for the notify_id (reference §1.7). */
+  /** After `success`, Alipay answers `false` for the notify_id (docs/alipay-protocol.md, "notify_verify"). */
   killNotifyId(notifyId: string): void {
     const entry = this.notifyIds.get(notifyId);
     if (entry !== undefined) entry.dead = true;
@@ -239,8 +242,9 @@ export class SandboxStore {
 
 /**
  * A return_url notify_id in one spelling whatever the merchant did with it: the official demos pass the
- * once-decoded value (`%2F` kept), others decode it again (`/`), or turn a `+` into a space (reference §1.7,
- * §8.3: which one Alipay expects is not confirmed, so the sandbox accepts all of them).
+ * once-decoded value (`%2F` kept), others decode it again (`/`), or turn a `+` into a space
+ * (docs/alipay-protocol.md, "notify_verify"). Which one Alipay expects is not confirmed
+ * (docs/alipay-protocol.md, "Open questions", 3), so the sandbox accepts all of them.
  */
 export function canonicalNotifyId(notifyId: string): string {
   let id = notifyId.replace(/ /g, '+');
