@@ -1,26 +1,13 @@
 import { Module } from '@nestjs/common';
-import { AlipayGatewayModule } from '@ledger/alipay-gateway';
-import { RefundSubmissions } from '@ledger/ingest';
-import { NopwdSender } from './nopwd-sender';
-import { RefundRequests } from './refund-requests';
-import { RefundResender } from './refund-resender';
-import { DEFAULT_REFUNDS_OPTIONS, REFUNDS_OPTIONS } from './refunds-options';
+import { NopwdRefundsModule } from '@ledger/processes';
 import { RefundsController } from './refunds.controller';
 
 /**
- * `POST /refunds` (SPEC §4, issue 5 §1) and the resender of nopwd batches the gateway has not answered.
- * Needs RefundBatchCommands and OrderCommands (IngestModule), RefundBatchQueries and ProjectionsService
- * (ProjectionsModule) and the EventStore, all global.
+ * `POST /refunds` (docs/product-rules.md, HTTP endpoints): records a batch, and sends a nopwd one through the processes'
+ * `NopwdSender`, whose resender takes over the batches the gateway has not answered.
  */
 @Module({
-  imports: [AlipayGatewayModule],
+  imports: [NopwdRefundsModule],
   controllers: [RefundsController],
-  providers: [
-    { provide: REFUNDS_OPTIONS, useValue: DEFAULT_REFUNDS_OPTIONS },
-    RefundSubmissions,
-    RefundRequests,
-    NopwdSender,
-    RefundResender,
-  ],
 })
 export class RefundsModule {}

@@ -1,12 +1,15 @@
 import { Module } from '@nestjs/common';
+import { IngestModule } from '@ledger/ingest';
 import { LedgerConfig } from '@ledger/platform';
+import { ProjectionsModule } from '@ledger/projections';
 import { REFUND_OVERDUE_OPTIONS, RefundOverdueCheck, refundOverdueOptions } from './refund-overdue-check';
 
 /**
- * The periodic check that flags refund batches left without a result (issue 5 §3), after
- * `REFUND_RESULT_TIMEOUT_MINUTES`. Needs RefundBatchCommands (IngestModule, global).
+ * The periodic check that flags refund batches left without a result (docs/operations.md), after
+ * `REFUND_RESULT_TIMEOUT_MINUTES`. Needs PlatformModule's LedgerConfig and LedgerLogger.
  */
 @Module({
+  imports: [IngestModule, ProjectionsModule],
   providers: [
     {
       provide: REFUND_OVERDUE_OPTIONS,
@@ -15,5 +18,6 @@ import { REFUND_OVERDUE_OPTIONS, RefundOverdueCheck, refundOverdueOptions } from
     },
     RefundOverdueCheck,
   ],
+  exports: [RefundOverdueCheck],
 })
 export class RefundOverdueModule {}

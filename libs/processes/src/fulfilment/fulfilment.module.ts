@@ -1,15 +1,19 @@
 import { Module } from '@nestjs/common';
+import { AlipayGatewayModule } from '@ledger/alipay-gateway';
+import { IngestModule } from '@ledger/ingest';
 import { LedgerConfig } from '@ledger/platform';
+import { ProjectionsModule } from '@ledger/projections';
 import { FulfilmentHook, LoggingFulfilmentHook } from './fulfilment-hook';
 import { DEFAULT_FULFILMENT_OPTIONS, FULFILMENT_OPTIONS } from './fulfilment-options';
 import { FulfilmentWorker } from './fulfilment-worker';
 
 /**
- * The delivery worker (SPEC §3 delivery decisions, issue 4 §6). Needs OrderQueries (ProjectionsModule),
- * OrderCommands (IngestModule) and AlipayGateway (AlipayGatewayModule), all global. A merchant plugs its
- * fulfilment system in by replacing the `FulfilmentHook` provider below.
+ * The delivery worker (docs/fulfilment.md). Runs when FULFILMENT_WORKER is on. A merchant plugs its
+ * fulfilment system in by replacing the `FulfilmentHook` provider below. Needs PlatformModule's
+ * DataSource, LedgerConfig and LedgerLogger.
  */
 @Module({
+  imports: [IngestModule, ProjectionsModule, AlipayGatewayModule],
   providers: [
     { provide: FulfilmentHook, useClass: LoggingFulfilmentHook },
     {
@@ -22,5 +26,6 @@ import { FulfilmentWorker } from './fulfilment-worker';
     },
     FulfilmentWorker,
   ],
+  exports: [FulfilmentWorker],
 })
 export class FulfilmentModule {}
