@@ -1,4 +1,4 @@
-// The layer rules of STYLE.md, checked in CI: apps → ingest, projections → domain, event-store,
+// The layer rules of STYLE.md, checked in CI: apps → processes → ingest, projections → domain, event-store,
 // alipay-gateway, platform; domain → alipay-protocol. The pure libs import neither Nest nor TypeORM.
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -27,6 +27,22 @@ module.exports = {
       severity: 'error',
       from: { path: '^libs/event-store/' },
       to: { path: '^libs/(domain|alipay-protocol|ingest|projections|alipay-gateway)/' },
+    },
+    {
+      name: 'processes-are-reached-only-by-apps',
+      comment: 'the process managers sit above the other libs: only the apps (and tests) start them',
+      severity: 'error',
+      from: { path: '^libs/(?!processes/)' },
+      to: { path: '^libs/processes/' },
+    },
+    {
+      name: 'processes-build-on-the-write-and-read-sides',
+      severity: 'error',
+      from: { path: '^libs/processes/' },
+      to: {
+        path: '^libs/(?!(processes|ingest|commands|projections|event-store|alipay-gateway|alipay-protocol|domain|platform)/)',
+        pathNot: '^libs/testing/',
+      },
     },
     {
       name: 'platform-is-the-bottom',

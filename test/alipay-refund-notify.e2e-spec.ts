@@ -9,7 +9,7 @@ import {
   signedNotification,
   type SignedNotification,
 } from '@ledger/testing';
-import { RefundOverdueCheck } from '../apps/ledger/src/refunds/refund-overdue-check';
+import { RefundOverdueCheck } from '@ledger/processes';
 import {
   ADMIN_TOKEN,
   FORGED_KEY,

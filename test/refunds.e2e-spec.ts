@@ -8,7 +8,7 @@ import { RefundSubmissions } from '@ledger/ingest';
 import { DEMO_ALIPAY } from '@ledger/platform';
 import { ProjectionsService } from '@ledger/projections';
 import { newTradeNo } from '@ledger/testing';
-import { RefundResender } from '../apps/ledger/src/refunds/refund-resender';
+import { RefundResender } from '@ledger/processes';
 import { newOutTradeNo, placeOrder, startLedger, type RunningLedger } from './alipay-notify.fixture';
 import { paidOrder, postRefunds, PUBLIC_BASE_URL, streamTypes } from './refunds.fixture';
 

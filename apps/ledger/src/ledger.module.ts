@@ -4,15 +4,14 @@ import { LEDGER_EVENT_CATALOGUE } from '@ledger/domain';
 import { EventStoreModule } from '@ledger/event-store';
 import { IngestModule } from '@ledger/ingest';
 import { type LedgerConfig, type LedgerDatabase, type LedgerLogger, PlatformModule } from '@ledger/platform';
+import { FulfilmentModule, RefundOverdueModule } from '@ledger/processes';
 import { ProjectionsModule } from '@ledger/projections';
 import { AdminModule } from './admin/admin.module';
 import { AlipayModule } from './alipay/alipay.module';
 import { DemoModule } from './demo/demo.module';
-import { FulfilmentModule } from './fulfilment/fulfilment.module';
 import { HealthController } from './health/health.controller';
 import { HttpEdgeModule } from './http/http-edge.module';
 import { OrdersModule } from './orders/orders.module';
-import { RefundOverdueModule } from './refunds/refund-overdue.module';
 import { RefundsModule } from './refunds/refunds.module';
 
 @Module({})

@@ -10,5 +10,6 @@ export {
 export type { AccessLog, RequestContext } from './logging/request-context';
 export { pageSecurityHeaders, securityHeaders } from './http/security-headers';
 export * from './database';
+export * from './workers';
 export { LEDGER_MIGRATIONS, pendingMigrations, runMigrations } from './migrations';
 export * from './platform.module';

@@ -59,6 +59,15 @@ export class ProjectionsService implements OnApplicationBootstrap, BeforeApplica
   }
 
   /**
+   * Calls `listener` with a projection's name whenever its rows change, on any instance: a hint for what
+   * reads them (the process managers' work lists), which still polls for a lost one. Resolves the
+   * unsubscription.
+   */
+  onProjected(listener: (projection: string) => void): () => void {
+    return this.projector.onProjected(listener);
+  }
+
+  /**
    * Resolves once every projection has applied everything up to `target` (what an append returned, or a
    * checkpoint): a read after it reflects the write (read-your-writes, docs/operations.md).
    *

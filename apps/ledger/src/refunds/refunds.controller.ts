@@ -25,12 +25,10 @@ import {
   type RefundRequestItem,
 } from '@ledger/ingest';
 import { LedgerLogger } from '@ledger/platform';
+import { NopwdSender, REFUNDS_OPTIONS, RefundRequests, type RefundsOptions } from '@ledger/processes';
 import { OrderQueries, ProjectionsService } from '@ledger/projections';
 import { AdminTokenGuard } from '../http/admin-token.guard';
 import { ApiError } from '../http/api-error';
-import { NopwdSender } from './nopwd-sender';
-import { RefundRequests } from './refund-requests';
-import { REFUNDS_OPTIONS, type RefundsOptions } from './refunds-options';
 import { RefundBatchResponse, RefundItemRequest, SubmitRefundsRequest } from './refunds.dto';
 
 /** How long a written batch may take to show in the admin API before the answer goes out anyway. */

@@ -1,8 +1,11 @@
 import type { Notification, PoolClient } from 'pg';
+import { advisoryUnlock, tryAdvisoryLock, type AdvisoryLockKey } from '@ledger/platform';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 
-// Two-key advisory locks live apart from the one-key locks of the migration runner.
-const LOCK = `hashtext('ledger.projector'), hashtext($1)`;
+const projectionLock = (projection: string): AdvisoryLockKey => ({
+  namespace: 'ledger.projector',
+  name: projection,
+});
 
 /**
  * The projector's own session: it holds one advisory lock per projection this instance runs, LISTENs for
@@ -22,11 +25,11 @@ export class ControlConnection {
   private constructor(
     private readonly runner: QueryRunner,
     client: PoolClient,
-    channel: string,
-    onHint: () => void,
+    channels: readonly string[],
+    onHint: (channel: string, payload: string | undefined) => void,
   ) {
     const hint = (notification: Notification) => {
-      if (notification.channel === channel) onHint();
+      if (channels.includes(notification.channel)) onHint(notification.channel, notification.payload);
     };
     client.on('notification', hint);
     this.lost = new Promise<void>((resolve) => {
@@ -45,15 +48,19 @@ export class ControlConnection {
   }
 
   /**
-   * Opens the session and LISTENs on `channel`; `onHint` runs for each notification on it. (The embedded
-   * database's server passes notifications to every connection, so this works there too.)
+   * Opens the session and LISTENs on `channels`; `onHint` runs for each notification on them. (The
+   * embedded database's server passes notifications to every connection, so this works there too.)
    */
-  static async open(dataSource: DataSource, channel: string, onHint: () => void): Promise<ControlConnection> {
+  static async open(
+    dataSource: DataSource,
+    channels: readonly string[],
+    onHint: (channel: string, payload: string | undefined) => void,
+  ): Promise<ControlConnection> {
     const runner = dataSource.createQueryRunner();
     try {
       const client = (await runner.connect()) as PoolClient;
-      const connection = new ControlConnection(runner, client, channel, onHint);
-      await runner.query(`LISTEN ${channel}`);
+      const connection = new ControlConnection(runner, client, channels, onHint);
+      for (const channel of channels) await runner.query(`LISTEN ${channel}`);
       return connection;
     } catch (error) {
       await runner.release();
@@ -88,12 +95,7 @@ export class ControlConnection {
 
   /** Takes the projection's lock unless another session holds it. */
   async tryLock(projection: string): Promise<boolean> {
-    const [{ locked }] = await this.exclusive(
-      async () =>
-        (await this.runner.query(`SELECT pg_try_advisory_lock(${LOCK}) AS locked`, [projection])) as {
-          locked: boolean;
-        }[],
-    );
+    const locked = await this.exclusive(() => tryAdvisoryLock(this.runner, projectionLock(projection)));
     if (locked) this.held.add(projection);
     return locked;
   }
@@ -101,7 +103,7 @@ export class ControlConnection {
   /** Gives the projection's lock back, so that another instance may take over at once. */
   async unlock(projection: string): Promise<void> {
     if (!this.held.delete(projection) || !this.alive) return;
-    await this.exclusive(() => this.runner.query(`SELECT pg_advisory_unlock(${LOCK})`, [projection]));
+    await this.exclusive(() => advisoryUnlock(this.runner, projectionLock(projection)));
   }
 
   /** Runs `work` after what was queued before it, so that nothing lands inside another's transaction. */

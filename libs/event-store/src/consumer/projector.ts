@@ -1,4 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
+import { Backoff, Pauses, WakeSignal, type BackoffPolicy } from '@ledger/platform';
 import type { DataSource } from 'typeorm';
 import { EVENTS_NOTIFY_CHANNEL } from '../append-statement';
 import type { GlobalCheckpoint } from '../event-envelope';
@@ -17,7 +18,13 @@ import { projectNextBatch, type ProjectionRun } from './project-batch';
 import { checkProjection, tableResolver, type Projection } from './projection';
 import { ProjectorError } from './projector-error';
 import { rebuildProjection, type RebuildOutcome } from './rebuild';
-import { WakeSignal } from './wake-signal';
+
+/**
+ * Notified in each batch transaction that moved a projection's checkpoint, with the projection's name as
+ * payload: delivered at commit to every instance, so that what reads the projection's rows (the process
+ * managers' work lists) wakes when they change, whichever instance projected them.
+ */
+export const PROJECTED_NOTIFY_CHANNEL = 'ledger_projected';
 
 export interface ProjectorOptions {
   /** The event store's own schemas: projections receive every event at its type's current schema version. */
@@ -30,7 +37,10 @@ export interface ProjectorOptions {
   idlePollMs?: number;
   /** How often an instance that does not hold a projection's lock tries to take it. Default 1,000 ms. */
   lockRetryMs?: number;
-  /** The longest pause after failures (batches, lost connections); it doubles from 100 ms. Default 5,000 ms. */
+  /**
+   * The longest pause after failures (batches, lost connections); it doubles from 100 ms, jittered so that
+   * instances that lost the database together do not come back in step. Default 5,000 ms.
+   */
   maxBackoffMs?: number;
   /** How often `waitFor` re-reads a checkpoint that another process may be moving. Default 100 ms. */
   waitPollMs?: number;
@@ -73,7 +83,8 @@ const CONTEXT = 'Projector';
 export class Projector {
   private readonly consumers = new Map<string, Consumer>();
   private readonly waiters: CheckpointWaiters;
-  private readonly sleepers = new Set<() => void>();
+  private readonly projectedListeners = new Set<(projection: string) => void>();
+  private pauses = new Pauses();
   private readonly options: Required<Omit<ProjectorOptions, 'logger' | 'schemas'>>;
   private readonly logger?: ProjectorOptions['logger'];
   private running = false;
@@ -118,6 +129,7 @@ export class Projector {
   async start(): Promise<void> {
     if (this.running) return;
     for (const name of this.consumers.keys()) await ensureCheckpoint(this.dataSource, name);
+    this.pauses = new Pauses();
     this.running = true;
     this.supervision = this.supervise();
   }
@@ -134,10 +146,20 @@ export class Projector {
           projection,
         }),
     );
-    this.sleepers.forEach((wake) => wake());
+    this.pauses.cutShort(true);
     for (const consumer of this.consumers.values()) consumer.wake.notify();
     await this.supervision;
     this.supervision = undefined;
+  }
+
+  /**
+   * Calls `listener` with a projection's name each time its checkpoint moves, on whichever instance
+   * projected (`PROJECTED_NOTIFY_CHANNEL`), while the projector runs; a hint, not a guarantee: a lost
+   * connection loses hints, so a listener also polls. Resolves the unsubscription.
+   */
+  onProjected(listener: (projection: string) => void): () => void {
+    this.projectedListeners.add(listener);
+    return () => this.projectedListeners.delete(listener);
   }
 
   /** Which projections this instance is running now. */
@@ -222,25 +244,27 @@ export class Projector {
 
   /** Keeps a control connection open and every projection running under it, until stopped. */
   private async supervise(): Promise<void> {
-    let backoff = 0;
+    const reconnects = new Backoff(this.failureBackoff);
     while (this.running) {
       let control: ControlConnection;
       try {
-        control = await ControlConnection.open(this.dataSource, EVENTS_NOTIFY_CHANNEL, () => {
-          for (const consumer of this.consumers.values()) consumer.wake.notify();
-        });
+        control = await ControlConnection.open(
+          this.dataSource,
+          [EVENTS_NOTIFY_CHANNEL, PROJECTED_NOTIFY_CHANNEL],
+          (channel, payload) => this.hint(channel, payload),
+        );
       } catch (error) {
-        backoff = this.nextBackoff(backoff);
+        const delay = reconnects.next();
         this.logger?.warn(
-          `cannot open the control connection, retrying in ${backoff} ms: ${String(error)}`,
+          `cannot open the control connection, retrying in ${delay} ms: ${String(error)}`,
           CONTEXT,
         );
-        await this.sleep(backoff);
+        await this.pauses.sleep(delay);
         continue;
       }
-      backoff = 0;
+      reconnects.reset();
       const wakeAll = () => {
-        this.sleepers.forEach((wake) => wake());
+        this.pauses.cutShort();
         for (const consumer of this.consumers.values()) consumer.wake.notify();
       };
       void control.lost.then(wakeAll);
@@ -252,8 +276,20 @@ export class Projector {
         this.logger?.warn(`closing the control connection: ${String(error)}`, CONTEXT);
       });
       // Instances that kept their session get a head start: a flapping connection does not win the lock back.
-      if (this.running) await this.sleep(this.options.lockRetryMs);
+      if (this.running) await this.pauses.sleep(this.options.lockRetryMs);
     }
+  }
+
+  private hint(channel: string, payload: string | undefined): void {
+    if (channel === EVENTS_NOTIFY_CHANNEL) {
+      for (const consumer of this.consumers.values()) consumer.wake.notify();
+    } else if (payload !== undefined && this.consumers.has(payload)) {
+      for (const listener of this.projectedListeners) listener(payload);
+    }
+  }
+
+  private get failureBackoff(): BackoffPolicy {
+    return { baseMs: 100, maxMs: this.options.maxBackoffMs, jitter: true };
   }
 
   /** Takes the projection's lock when it is free, and projects for as long as the lock is held. */
@@ -267,7 +303,7 @@ export class Projector {
         if (control.alive) this.logger?.warn(`cannot take the lock of ${name}: ${String(error)}`, CONTEXT);
       }
       if (!locked) {
-        await this.sleep(this.options.lockRetryMs);
+        await this.pauses.sleep(this.options.lockRetryMs);
         continue;
       }
       consumer.active = true;
@@ -286,43 +322,32 @@ export class Projector {
     const holding = () => this.running && control.alive;
     const { run, wake } = consumer;
     const { batchSize, idlePollMs } = this.options;
-    let backoff = 0;
+    const failures = new Backoff(this.failureBackoff);
     while (holding()) {
       try {
-        const outcome = await control.transaction((manager) => projectNextBatch(manager, run, batchSize));
-        backoff = 0;
+        const outcome = await control.transaction(async (manager) => {
+          const batch = await projectNextBatch(manager, run, batchSize);
+          if (batch.read > 0) {
+            await manager.query('SELECT pg_notify($1, $2)', [PROJECTED_NOTIFY_CHANNEL, run.key]);
+          }
+          return batch;
+        });
+        failures.reset();
         if (outcome.read > 0) this.progress(run.key, outcome.checkpoint);
         if (outcome.parked > 0) {
           this.logger?.warn(`${run.key} parked ${outcome.parked} events; see listParked`, CONTEXT);
         }
         if (outcome.read < batchSize) await wake.wait(idlePollMs);
       } catch (error) {
-        backoff = this.nextBackoff(backoff);
+        const delay = failures.next();
         if (holding()) {
           this.logger?.warn(
-            `a batch of ${run.key} failed, retrying in ${backoff} ms: ${String(error)}`,
+            `a batch of ${run.key} failed, retrying in ${delay} ms: ${String(error)}`,
             CONTEXT,
           );
         }
-        await this.sleep(backoff);
+        await this.pauses.sleep(delay);
       }
     }
-  }
-
-  private nextBackoff(previous: number): number {
-    return Math.min(this.options.maxBackoffMs, Math.max(100, previous * 2));
-  }
-
-  /** A pause that `stop()` and a lost control connection cut short. */
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.sleepers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.sleepers.add(done);
-    });
   }
 }

@@ -1,3 +1,4 @@
+import { advisoryUnlock, tryAdvisoryLock, type AdvisoryLockKey } from '@ledger/platform';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { GlobalCheckpoint } from '../event-envelope';
 import type { UpcasterChain } from '../upcasting';
@@ -45,18 +46,13 @@ export async function rebuildProjection(
   rebuildsInThisProcess.add(name);
   const guard = dataSource.createQueryRunner();
   try {
-    const [{ locked }] = (await guard.query(
-      `SELECT pg_try_advisory_lock(hashtext('ledger.projector.rebuild'), hashtext($1)) AS locked`,
-      [name],
-    )) as { locked: boolean }[];
-    if (!locked) throw rebuildInProgress(name);
+    const lock: AdvisoryLockKey = { namespace: 'ledger.projector.rebuild', name };
+    if (!(await tryAdvisoryLock(guard, lock))) throw rebuildInProgress(name);
     try {
       return await rebuildHoldingGuard(dataSource, projection, options);
     } finally {
       // A failed unlock must not hide the rebuild's own outcome; a broken session frees the lock anyway.
-      await guard
-        .query(`SELECT pg_advisory_unlock(hashtext('ledger.projector.rebuild'), hashtext($1))`, [name])
-        .catch(() => undefined);
+      await advisoryUnlock(guard, lock).catch(() => undefined);
     }
   } finally {
     rebuildsInThisProcess.delete(name);

@@ -6,3 +6,10 @@ export {
   type OpenDatabaseOptions,
   openDatabase,
 } from './open-database';
+export {
+  advisoryLock,
+  advisoryUnlock,
+  tryAdvisoryLock,
+  type AdvisoryLockKey,
+  type AdvisoryLockSession,
+} from './advisory-lock';

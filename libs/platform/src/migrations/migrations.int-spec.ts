@@ -1,8 +1,8 @@
 import { createTestDatabase, describeOnPostgres, type TestDatabase } from '@ledger/testing';
 import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
-import { openDatabase } from '../database';
+import { advisoryUnlock, openDatabase, tryAdvisoryLock } from '../database';
 import { LEDGER_MIGRATIONS, pendingMigrations, runMigrations } from '.';
-import { MIGRATION_LOCK_KEY } from './run-migrations';
+import { MIGRATION_LOCK } from './run-migrations';
 
 jest.setTimeout(180_000);
 
@@ -106,10 +106,13 @@ describeOnPostgres('migrations on a shared server', () => {
       `SELECT to_regclass('half_done') IS NOT NULL AS exists`,
     );
     expect(exists).toBe(false);
-    const [{ locked }] = await database.dataSource.query('SELECT pg_try_advisory_lock($1) AS locked', [
-      MIGRATION_LOCK_KEY.toString(),
-    ]);
-    expect(locked).toBe(true);
-    await database.dataSource.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()]);
+    // The failed run let its lock go: another session takes it at once.
+    const session = database.dataSource.createQueryRunner();
+    try {
+      expect(await tryAdvisoryLock(session, MIGRATION_LOCK)).toBe(true);
+      expect(await advisoryUnlock(session, MIGRATION_LOCK)).toBe(true);
+    } finally {
+      await session.release();
+    }
   });
 });

@@ -1,8 +1,9 @@
 import type { LoggerService } from '@nestjs/common';
 import { type DataSource, MigrationExecutor } from 'typeorm';
+import { advisoryLock, advisoryUnlock, type AdvisoryLockKey } from '../database/advisory-lock';
 
-/** Key of the session-level advisory lock that serializes migration runs across starting instances. */
-export const MIGRATION_LOCK_KEY = 7_310_432_051_977n;
+/** The session-level advisory lock that serializes migration runs across starting instances. */
+export const MIGRATION_LOCK: AdvisoryLockKey = { namespace: 'ledger.migrations', name: 'run' };
 
 /**
  * Applies the pending migrations, each in its own transaction, and returns the names applied (none when the
@@ -20,7 +21,7 @@ export async function runMigrations(
     // neither is bounded by the ledger's statement and lock timeouts (docs/operations.md, "Liveness under
     // faults"). RESET gives the pooled session its startup settings back.
     await queryRunner.query('SET statement_timeout = 0; SET lock_timeout = 0');
-    await queryRunner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY.toString()]);
+    await advisoryLock(queryRunner, MIGRATION_LOCK);
     try {
       const executor = new MigrationExecutor(dataSource, queryRunner);
       executor.transaction = 'each';
@@ -28,7 +29,7 @@ export async function runMigrations(
       for (const name of applied) logger?.log(`applied migration ${name}`, 'Migrations');
       return applied;
     } finally {
-      await queryRunner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY.toString()]);
+      await advisoryUnlock(queryRunner, MIGRATION_LOCK);
     }
   } finally {
     await queryRunner.query('RESET statement_timeout; RESET lock_timeout').catch(() => undefined);

@@ -15,14 +15,11 @@ import {
   type OrderState,
 } from '@ledger/domain';
 import { OrderCommands, type CommandContext, type OrderCommandResult } from '@ledger/ingest';
-import { LedgerLogger } from '@ledger/platform';
-import { OrderQueries, type OrderSummary } from '@ledger/projections';
+import { LeaseLapsedError, LeaseTable, LedgerLogger, WorkerLoop, backoffDelayMs } from '@ledger/platform';
+import { OrderQueries, ProjectionsService, type OrderSummary } from '@ledger/projections';
 import { DataSource } from 'typeorm';
 import { FulfilmentHook, type FulfilmentOrder } from './fulfilment-hook';
-import { retryDelayMs } from '../workers/retry-policy';
 import { FULFILMENT_OPTIONS, type FulfilmentOptions } from './fulfilment-options';
-import { LeaseTable } from '../workers/worker-lease';
-import { LeaseLapsedError, WorkerLoop } from '../workers/worker-loop';
 
 const CONTEXT = 'FulfilmentWorker';
 
@@ -58,6 +55,7 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
   private readonly retryAt = new Map<string, number>();
   /** Consecutive hook failures per order. */
   private readonly failures = new Map<string, number>();
+  private unsubscribe?: () => void;
 
   constructor(
     private readonly queries: OrderQueries,
@@ -67,23 +65,36 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
     private readonly logger: LedgerLogger,
     @Inject(FULFILMENT_OPTIONS) private readonly options: FulfilmentOptions,
     @InjectDataSource() dataSource: DataSource,
+    private readonly projections: ProjectionsService,
   ) {
     this.loop = new WorkerLoop({
       name: 'fulfilment',
       lease: { table: new LeaseTable(dataSource), retryMs: options.leaseRetryMs },
       pollMs: options.pollMs,
       logger,
-      pass: async () => (await this.runOnce()) > 0,
+      pass: async () => ((await this.runOnce()) > 0 ? true : this.untilNextRetry()),
     });
   }
 
   onApplicationBootstrap(): void {
-    if (this.options.enabled) this.loop.start();
+    if (!this.options.enabled) return;
+    // The work lists are projections: a pass is due when they change, the poll only covers a lost hint.
+    this.unsubscribe = this.projections.onProjected(() => this.loop.wake());
+    this.loop.start();
   }
 
   /** Stops before the database closes: the actions in flight finish (or give up on the abort signal). */
   async beforeApplicationShutdown(): Promise<void> {
+    this.unsubscribe?.();
     await this.loop.stop();
+  }
+
+  /** Milliseconds until the first order put off by a backoff is due again; false when none is. */
+  private untilNextRetry(): number | false {
+    const now = Date.now();
+    let next = Infinity;
+    for (const at of this.retryAt.values()) if (at > now && at < next) next = at;
+    return next === Infinity ? false : next - now;
   }
 
   /**
@@ -198,7 +209,7 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
     } catch (error) {
       const failures = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, failures);
-      const delay = retryDelayMs(this.options.deliveryRetry, failures);
+      const delay = backoffDelayMs(this.options.deliveryRetry, failures);
       this.retryAt.set(key, Date.now() + delay);
       this.logger.warn(
         {
@@ -237,7 +248,7 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
     const { attempts } = state.shipping;
     if (attempts > 0 && listed !== undefined) {
       // After a restart the memory is empty: the last failure is at most as old as the row's last update.
-      const due = Date.parse(listed.updatedAt) + retryDelayMs(this.options.shippingRetry, attempts);
+      const due = Date.parse(listed.updatedAt) + backoffDelayMs(this.options.shippingRetry, attempts);
       if (Date.now() < due) {
         this.retryAt.set(key, due);
         return false;
@@ -268,7 +279,7 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
       const attempt = attempts + 1;
       const retryable = error.retryable && attempt < this.options.shippingRetry.maxAttempts;
       result = { outcome: 'failed', code: error.alipayCode ?? error.code, retryable };
-      if (retryable) this.retryAt.set(key, Date.now() + retryDelayMs(this.options.shippingRetry, attempt));
+      if (retryable) this.retryAt.set(key, Date.now() + backoffDelayMs(this.options.shippingRetry, attempt));
       this.logger.warn(
         {
           msg:

@@ -7,7 +7,7 @@ import {
   type RefundBatchDecision,
   type RefundBatchView,
 } from '@ledger/ingest';
-import { LedgerLogger } from '@ledger/platform';
+import { LedgerLogger, Pauses } from '@ledger/platform';
 import { nopwdAttemptOutcome, nopwdCommand, type NopwdAttemptOutcome } from './nopwd-outcome';
 import { RefundRequests } from './refund-requests';
 import { REFUNDS_OPTIONS, type RefundsOptions } from './refunds-options';
@@ -43,6 +43,7 @@ export interface NopwdSendResult {
 export class NopwdSender implements BeforeApplicationShutdown {
   private readonly inFlight = new Map<string, Promise<NopwdSendResult>>();
   private readonly stopSignal = new AbortController();
+  private readonly pauses = new Pauses();
 
   constructor(
     private readonly gateway: AlipayGateway,
@@ -56,6 +57,7 @@ export class NopwdSender implements BeforeApplicationShutdown {
   /** Calls in flight give up (`stop`): their batches stay submitted, for the resender after the restart. */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopSignal.abort();
+    this.pauses.cutShort(true);
     await Promise.allSettled(this.inFlight.values());
   }
 
@@ -159,15 +161,6 @@ export class NopwdSender implements BeforeApplicationShutdown {
 
   private pause(call: number): Promise<void> {
     const delays = this.options.retryDelaysMs;
-    const ms = delays[Math.min(call - 1, delays.length - 1)] ?? 0;
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.stopSignal.signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.stopSignal.signal.addEventListener('abort', done);
-    });
+    return this.pauses.sleep(delays[Math.min(call - 1, delays.length - 1)] ?? 0);
   }
 }

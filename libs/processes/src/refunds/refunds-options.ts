@@ -1,4 +1,4 @@
-import type { RetryPolicy } from '../workers/retry-policy';
+import type { BackoffPolicy } from '@ledger/platform';
 
 /** How nopwd batches are sent: in `POST /refunds`, then by the resender until the gateway answers. */
 export interface RefundsOptions {
@@ -16,7 +16,7 @@ export interface RefundsOptions {
     /** A batch is resent only this long after its submission: `POST /refunds` is done with it by then. */
     minAgeMs: number;
     /** Backoff between resends of one batch while the gateway gives no answer. */
-    retry: RetryPolicy;
+    retry: BackoffPolicy;
     /** How often an instance without the lease (PostgreSQL) tries to take it over. */
     leaseRetryMs: number;
   };

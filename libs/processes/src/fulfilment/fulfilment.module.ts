@@ -8,8 +8,8 @@ import { DEFAULT_FULFILMENT_OPTIONS, FULFILMENT_OPTIONS } from './fulfilment-opt
 import { FulfilmentWorker } from './fulfilment-worker';
 
 /**
- * The delivery worker (docs/product-rules.md, "Delivery decisions"; docs/fulfilment.md, "Escrow shipping").
- * A merchant plugs its fulfilment system in by replacing the `FulfilmentHook` provider below.
+ * The delivery worker (docs/fulfilment.md). Runs when FULFILMENT_WORKER is on. A merchant plugs its
+ * fulfilment system in by replacing the `FulfilmentHook` provider below.
  */
 @Module({
   imports: [PlatformModule, IngestModule, ProjectionsModule, AlipayGatewayModule],
@@ -25,5 +25,6 @@ import { FulfilmentWorker } from './fulfilment-worker';
     },
     FulfilmentWorker,
   ],
+  exports: [FulfilmentWorker],
 })
 export class FulfilmentModule {}

@@ -5,12 +5,9 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { LedgerLogger } from '@ledger/platform';
+import { LeaseTable, LedgerLogger, WorkerLoop, backoffDelayMs } from '@ledger/platform';
 import { RefundBatchQueries } from '@ledger/projections';
 import { DataSource } from 'typeorm';
-import { retryDelayMs } from '../workers/retry-policy';
-import { LeaseTable } from '../workers/worker-lease';
-import { WorkerLoop } from '../workers/worker-loop';
 import { NopwdSender } from './nopwd-sender';
 import { REFUNDS_OPTIONS, type RefundsOptions } from './refunds-options';
 
@@ -104,7 +101,7 @@ export class RefundResender implements OnApplicationBootstrap, BeforeApplication
       calls += result.calls;
       if (result.outcome?.kind === 'retry') {
         this.failures.set(batchNo, failures);
-        const delay = retryDelayMs(retry, failures);
+        const delay = backoffDelayMs(retry, failures);
         this.retryAt.set(batchNo, now + delay);
         this.logger.warn(
           {

@@ -5,8 +5,8 @@ import { ProjectionsModule } from '@ledger/projections';
 import { REFUND_OVERDUE_OPTIONS, RefundOverdueCheck, refundOverdueOptions } from './refund-overdue-check';
 
 /**
- * The periodic check that flags refund batches left without a result (docs/operations.md,
- * "Refund results that do not come"), after `REFUND_RESULT_TIMEOUT_MINUTES`.
+ * The periodic check that flags refund batches left without a result (docs/operations.md), after
+ * `REFUND_RESULT_TIMEOUT_MINUTES`.
  */
 @Module({
   imports: [PlatformModule, IngestModule, ProjectionsModule],
@@ -18,5 +18,6 @@ import { REFUND_OVERDUE_OPTIONS, RefundOverdueCheck, refundOverdueOptions } from
     },
     RefundOverdueCheck,
   ],
+  exports: [RefundOverdueCheck],
 })
 export class RefundOverdueModule {}

@@ -1,5 +1,18 @@
-import type { LedgerLogger } from '@ledger/platform';
+import type { LedgerLogger } from '../logging/ledger-logger';
+import { Backoff, type BackoffPolicy } from './backoff';
+import { Pauses } from './pauses';
+import { WakeSignal } from './wake-signal';
 import { type LeaseTable, type LeaseTiming, type MonotonicClock, WorkerLease } from './worker-lease';
+
+/**
+ * What a pass found: `true` when more work may be waiting (the next pass starts at once), `false` when
+ * there was nothing more (pause for `pollMs` or until woken), or the milliseconds until work it put off is
+ * due (pause for that, at most `pollMs`, or until woken).
+ */
+export type PassResult = boolean | number;
+
+/** After a failed pass: 100 ms, doubling, at most 5 s, jittered (instances fail together when the database does). */
+export const DEFAULT_FAILURE_BACKOFF: BackoffPolicy = { baseMs: 100, maxMs: 5_000, jitter: true };
 
 export interface WorkerLoopOptions {
   /** The worker's name: its lease, and the context of its log lines. */
@@ -14,11 +27,16 @@ export interface WorkerLoopOptions {
     timing?: LeaseTiming;
     clock?: MonotonicClock;
   };
-  /** The pause after a pass that found nothing more to do, or that failed. */
+  /**
+   * The longest pause after a pass that found nothing more to do. `wake()` cuts it short: a loop woken by
+   * the event store's hints polls only as a fallback for a lost hint.
+   */
   pollMs: number;
+  /** The pause before a failed pass is tried again. Default `DEFAULT_FAILURE_BACKOFF`. */
+  failureBackoff?: BackoffPolicy;
   logger: LedgerLogger;
-  /** One pass over the work; resolves true when more work may be waiting (the next pass starts at once). */
-  pass: () => Promise<boolean>;
+  /** One pass over the work. */
+  pass: () => Promise<PassResult>;
 }
 
 /** Thrown by a pass that finds its lease lapsed before an action: the pass stops, nothing more is done. */
@@ -33,19 +51,22 @@ function errorMessage(error: unknown): string {
 }
 
 /**
- * The loop of a background worker in the ledger process: passes until stopped, a pause between them that
- * `stop` cuts short, a failed pass logged and retried after the pause, and a lease so that one instance at
- * a time works. A pass checks `holding()` (or `assertHolding()`) before each action that leaves the process
+ * The loop of a background worker (docs/operations.md, "Liveness under faults"): passes until stopped, an
+ * idle pause between them that `wake` and `stop` cut short, a failed pass logged and retried after a
+ * backoff, and a lease so that one instance at a time works. A pass checks `holding()` (or `assertHolding()`) before each action that leaves the process
  * (a hook, a gateway call, an append) and passes `signal` to the calls it makes.
  */
 export class WorkerLoop {
   private readonly stopSignal = new AbortController();
   private readonly lease?: { holder: WorkerLease; retryMs: number };
   private lastToken?: number;
-  private readonly sleepers = new Set<() => void>();
+  private readonly pauses = new Pauses();
+  private readonly hints = new WakeSignal();
+  private readonly failures: Backoff;
   private loop?: Promise<void>;
 
   constructor(private readonly options: WorkerLoopOptions) {
+    this.failures = new Backoff(options.failureBackoff ?? DEFAULT_FAILURE_BACKOFF);
     if (options.lease !== undefined) {
       this.lease = {
         holder: new WorkerLease(options.lease.table, options.name, options.lease.timing, options.lease.clock),
@@ -84,10 +105,16 @@ export class WorkerLoop {
     this.loop ??= this.run();
   }
 
+  /** Starts the next pass now if the loop is idle, or right after the pass in flight (new work is there). */
+  wake(): void {
+    this.hints.notify();
+  }
+
   /** Stops after the pass in flight, and gives the lease back. */
   async stop(): Promise<void> {
     this.stopSignal.abort();
-    this.sleepers.forEach((wake) => wake());
+    this.pauses.cutShort(true);
+    this.hints.notify();
     await this.loop;
     await this.lease?.holder.release();
   }
@@ -97,18 +124,26 @@ export class WorkerLoop {
     while (!this.stopping) {
       try {
         if (this.lease !== undefined && !(await this.takeLease())) {
-          await this.sleep(this.lease.retryMs);
-        } else if (!(await pass())) {
-          await this.sleep(pollMs);
+          await this.pauses.sleep(this.lease.retryMs);
+          continue;
+        }
+        const result = await pass();
+        this.failures.reset();
+        if (result !== true && !this.stopping) {
+          await this.hints.wait(result === false ? pollMs : Math.max(0, Math.min(result, pollMs)));
         }
       } catch (error) {
         if (error instanceof LeaseLapsedError) {
           if (!this.stopping) logger.warn(`${name}: the lease lapsed during a pass; the pass stopped`, name);
           continue;
         }
-        // The database is away, or the pass's own code failed: try again after the pause.
-        logger.warn({ msg: `${name} pass failed, retrying: ${errorMessage(error)}`, err: error }, name);
-        await this.sleep(pollMs);
+        // The database is away, or the pass's own code failed: try again after the backoff.
+        const delay = this.failures.next();
+        logger.warn(
+          { msg: `${name} pass failed, retrying in ${delay} ms: ${errorMessage(error)}`, err: error },
+          name,
+        );
+        await this.pauses.sleep(delay);
       }
     }
   }
@@ -130,18 +165,5 @@ export class WorkerLoop {
       );
     }
     return true;
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.sleepers.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.sleepers.add(wake);
-    });
   }
 }

@@ -5,9 +5,8 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { RefundBatchCommands } from '@ledger/ingest';
-import { LedgerLogger } from '@ledger/platform';
+import { LedgerLogger, WorkerLoop } from '@ledger/platform';
 import { RefundBatchQueries } from '@ledger/projections';
-import { WorkerLoop } from '../workers/worker-loop';
 
 const CONTEXT = 'RefundOverdueCheck';
 

@@ -1,18 +1,21 @@
-import type { RetryPolicy } from '../workers/retry-policy';
+import type { BackoffPolicy } from '@ledger/platform';
 
 export interface FulfilmentOptions {
   /** Whether the worker runs in this process. */
   enabled: boolean;
-  /** Pause between passes over the work lists when the last one found nothing to do. */
+  /**
+   * The longest pause between passes over the work lists when the last one found nothing to do: the worker
+   * wakes when a projection changes, so this only covers a lost hint.
+   */
   pollMs: number;
   /** Orders read per work list and pass. */
   batchSize: number;
   /** How often an instance without the lease (PostgreSQL) tries to take it over. */
   leaseRetryMs: number;
   /** Backoff after the fulfilment hook failed for an order; it is retried for as long as it is due. */
-  deliveryRetry: RetryPolicy;
+  deliveryRetry: BackoffPolicy;
   /** Backoff between `send_goods_confirm_by_platform` attempts, and how many attempts at most. */
-  shippingRetry: RetryPolicy & { maxAttempts: number };
+  shippingRetry: BackoffPolicy & { maxAttempts: number };
 }
 
 /** Injection token of the worker's `FulfilmentOptions`. */
@@ -24,7 +27,7 @@ export const FULFILMENT_OPTIONS = Symbol('FULFILMENT_OPTIONS');
  */
 export const DEFAULT_FULFILMENT_OPTIONS: FulfilmentOptions = {
   enabled: true,
-  pollMs: 500,
+  pollMs: 5_000,
   batchSize: 100,
   leaseRetryMs: 5_000,
   deliveryRetry: { baseMs: 1_000, maxMs: 300_000 },

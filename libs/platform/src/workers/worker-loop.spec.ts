@@ -1,6 +1,6 @@
-import { LedgerLogger } from '@ledger/platform';
+import { LedgerLogger } from '../logging/ledger-logger';
 import type { WorkerLease } from './worker-lease';
-import { WorkerLoop } from './worker-loop';
+import { WorkerLoop, type PassResult } from './worker-loop';
 
 function loopWith(pass: () => Promise<boolean>, pollMs = 60_000): WorkerLoop {
   return new WorkerLoop({ name: 'test', pollMs, logger: new LedgerLogger('silent'), pass });
@@ -35,7 +35,7 @@ describe('WorkerLoop', () => {
     expect(passes).toBe(1);
   });
 
-  it('retries a failing pass after the pause, and finishes the pass in flight before stopping', async () => {
+  it('retries a failing pass after a backoff, and finishes the pass in flight before stopping', async () => {
     let passes = 0;
     let release: () => void = () => undefined;
     const loop = loopWith(async () => {
@@ -53,6 +53,88 @@ describe('WorkerLoop', () => {
     release();
     await stopping;
     expect(passes).toBe(2);
+  });
+});
+
+describe('WorkerLoop on a fake clock', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  function recordingLoop(results: (() => Promise<PassResult>)[], pollMs = 10_000) {
+    const at: number[] = [];
+    const started = Date.now();
+    const loop = new WorkerLoop({
+      name: 'fake-clock',
+      pollMs,
+      failureBackoff: { baseMs: 100, maxMs: 400 },
+      logger: new LedgerLogger('silent'),
+      pass: () => {
+        at.push(Date.now() - started);
+        return (results.shift() ?? (() => Promise.resolve(false)))();
+      },
+    });
+    return { loop, at };
+  }
+
+  it('pauses for the poll when idle, and a wake starts the next pass at once', async () => {
+    const { loop, at } = recordingLoop([]);
+    loop.start();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(at).toEqual([0]);
+    await jest.advanceTimersByTimeAsync(3_000);
+    loop.wake();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(at).toEqual([0, 3_000]);
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(at).toEqual([0, 3_000, 13_000]);
+    await loop.stop();
+  });
+
+  it('keeps a wake that comes during a pass: the next pass follows it at once', async () => {
+    let release: () => void = () => undefined;
+    const { loop, at } = recordingLoop([
+      () => new Promise<PassResult>((resolve) => (release = () => resolve(false))),
+    ]);
+    loop.start();
+    await jest.advanceTimersByTimeAsync(500);
+    loop.wake();
+    release();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(at).toEqual([0, 500]);
+    await loop.stop();
+  });
+
+  it('pauses until work put off is due, never longer than the poll', async () => {
+    const { loop, at } = recordingLoop([() => Promise.resolve(1_500), () => Promise.resolve(60_000)]);
+    loop.start();
+    await jest.advanceTimersByTimeAsync(1_499);
+    expect(at).toEqual([0]);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(at).toEqual([0, 1_500]);
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(at).toEqual([0, 1_500, 11_500]);
+    await loop.stop();
+  });
+
+  it('retries failed passes after a backoff that doubles up to its cap, and resets after a success', async () => {
+    const fail = () => Promise.reject(new Error('the database is away'));
+    const { loop, at } = recordingLoop([fail, fail, fail, fail, () => Promise.resolve(true), fail]);
+    loop.start();
+    await jest.advanceTimersByTimeAsync(2_000);
+    // 100, 200, 400, 400 (the cap); then a success, the next pass at once, and a failure from the base.
+    expect(at).toEqual([0, 100, 300, 700, 1_100, 1_100, 1_200]);
+    await loop.stop();
+  });
+
+  it('cuts a backoff short when stopped', async () => {
+    const { loop, at } = recordingLoop([() => Promise.reject(new Error('down'))]);
+    loop.start();
+    await jest.advanceTimersByTimeAsync(10);
+    let stopped = false;
+    void loop.stop().then(() => (stopped = true));
+    await jest.advanceTimersByTimeAsync(0);
+    expect(stopped).toBe(true);
+    expect(at).toEqual([0]);
   });
 });
 

@@ -1,0 +1,17 @@
+export { Backoff, backoffDelayMs, type BackoffPolicy } from './backoff';
+export { Pauses } from './pauses';
+export { WakeSignal } from './wake-signal';
+export {
+  DEFAULT_LEASE_TIMING,
+  LeaseTable,
+  WorkerLease,
+  type LeaseTiming,
+  type MonotonicClock,
+} from './worker-lease';
+export {
+  DEFAULT_FAILURE_BACKOFF,
+  LeaseLapsedError,
+  WorkerLoop,
+  type PassResult,
+  type WorkerLoopOptions,
+} from './worker-loop';

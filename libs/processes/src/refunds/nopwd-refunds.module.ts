@@ -1,0 +1,27 @@
+import { Module } from '@nestjs/common';
+import { AlipayGatewayModule } from '@ledger/alipay-gateway';
+import { EventStoreModule } from '@ledger/event-store';
+import { IngestModule, RefundSubmissions } from '@ledger/ingest';
+import { PlatformModule } from '@ledger/platform';
+import { ProjectionsModule } from '@ledger/projections';
+import { NopwdSender } from './nopwd-sender';
+import { RefundRequests } from './refund-requests';
+import { RefundResender } from './refund-resender';
+import { DEFAULT_REFUNDS_OPTIONS, REFUNDS_OPTIONS } from './refunds-options';
+
+/**
+ * Sending nopwd refund batches: `NopwdSender` (for `POST /refunds`), the resender of the batches the
+ * gateway has not answered, and the batch requests (`RefundRequests`, also the pwd page's URL).
+ */
+@Module({
+  imports: [PlatformModule, EventStoreModule, IngestModule, ProjectionsModule, AlipayGatewayModule],
+  providers: [
+    { provide: REFUNDS_OPTIONS, useValue: DEFAULT_REFUNDS_OPTIONS },
+    RefundSubmissions,
+    RefundRequests,
+    NopwdSender,
+    RefundResender,
+  ],
+  exports: [REFUNDS_OPTIONS, RefundSubmissions, RefundRequests, NopwdSender, RefundResender],
+})
+export class NopwdRefundsModule {}
