@@ -17,6 +17,7 @@ import {
   type SignedNotification,
   type TestDatabase,
 } from '@ledger/testing';
+import { LEDGER_MIGRATIONS } from '../apps/ledger/src/ledger-migrations';
 import { ADMIN_TOKEN, placeOrder, tradeNotification } from './alipay-notify.fixture';
 
 // Issue 4 §8: nothing acknowledged is ever lost. The ledger runs as a child process on a test database;
@@ -53,7 +54,7 @@ async function prepareTarget(): Promise<Target> {
     env: { DATA_DIR: dataDir },
     open: async () => {
       const database = await openDatabase({ dataDir });
-      await runMigrations(database.dataSource);
+      await runMigrations(database.dataSource, LEDGER_MIGRATIONS);
       return database;
     },
     dispose: () => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })),

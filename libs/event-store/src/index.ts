@@ -8,3 +8,4 @@ export * from './append-retry';
 export * from './upcasting';
 export * from './consumer';
 export * from './event-store.module';
+export { EVENT_STORE_MIGRATIONS } from './migrations';
