@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { checkStreamId, toAppendRequest, type AppendRequest } from './append-request';
-import { appendQuery, type AppendRow } from './append-statement';
+import { appendQuery, appendWithQuery, type AppendRow, type CommitWith } from './append-statement';
 import { CommitNotifier } from './commit-notifier';
 import type { ExpectedVersion, GlobalCheckpoint, NewEvent, RecordedEvent } from './event-envelope';
 import type { EventSchemas } from './event-schemas';
@@ -111,44 +111,40 @@ export class EventStore {
   }
 
   /**
-   * An append inside the caller's own statement, for writes that must commit with the events (a
-   * de-duplication key, an inbox outcome) at the cost of one round trip and no explicit transaction.
-   * `statement` receives the parameters of `event_store_append($1, $2, $3::json, $4)`, must pass them first
-   * and unchanged to one call of the function, run outside any transaction (it commits on its own) and
-   * resolve with that call's row, or with `undefined` when it chose not to append.
+   * An append and the caller's writes that must commit with it (a de-duplication key, an inbox outcome), in
+   * one statement, hence one round trip and no explicit transaction (docs/event-store.md, "Writes that
+   * commit with an append"). The writes run only if the claim succeeded, after it, so that streams are
+   * locked before whatever they lock; a write that fails undoes the append with it, and its error is
+   * rethrown as the driver raised it.
    *
    * @throws EventStoreError as `append` does: a refused claim is `WRONG_EXPECTED_VERSION` or
-   *   `STREAM_ORDER_CONFLICT` (retryable; the statement must then have written nothing).
+   *   `STREAM_ORDER_CONFLICT` (retryable; then nothing was written).
    */
-  async appendInStatement<R extends AppendRow>(
+  async appendWith(
     streamId: string,
     expectedVersion: ExpectedVersion,
     events: readonly NewEvent[],
-    statement: (appendParameters: unknown[]) => Promise<R | undefined>,
-  ): Promise<{ row: R; appended: AppendResult } | undefined> {
+    writes: CommitWith,
+  ): Promise<AppendResult> {
     const request = toAppendRequest(streamId, expectedVersion, events, this.schemas);
     // No NOTIFY inside: commits that notify queue on one lock; the hint goes out after the commit instead.
-    const { parameters } = appendQuery(request, false);
-    let row: R | undefined;
+    const { sql, parameters } = appendWithQuery(request, writes);
+    let row: AppendRow;
     try {
-      row = await statement(parameters);
+      [row] = await this.dataSource.query<AppendRow[]>(sql, parameters);
     } catch (error) {
       throw this.translateFailure(error, request, expectedVersion);
     }
-    if (row === undefined) return undefined;
     if (row.next_version === null || row.first_position === null || row.last_position === null) {
       throw this.refusal(request, expectedVersion, row);
     }
     this.notifier.committed(row.transaction_id);
     return {
-      row,
-      appended: {
-        streamId,
-        nextExpectedVersion: row.next_version,
-        firstPosition: Number(row.first_position),
-        lastPosition: Number(row.last_position),
-        transactionId: row.transaction_id,
-      },
+      streamId,
+      nextExpectedVersion: row.next_version,
+      firstPosition: Number(row.first_position),
+      lastPosition: Number(row.last_position),
+      transactionId: row.transaction_id,
     };
   }
 

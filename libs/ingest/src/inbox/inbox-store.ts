@@ -4,7 +4,7 @@ import {
   parseForm,
   type VerificationExplanation,
 } from '@ledger/alipay-protocol';
-import type { AppendResult, AppendRow, EventStore, ExpectedVersion, NewEvent } from '@ledger/event-store';
+import type { AppendResult, EventStore, ExpectedVersion, NewEvent } from '@ledger/event-store';
 import type { DataSource, EntityManager } from 'typeorm';
 import { MAX_NOTIFICATION_BYTES, type RawNotification } from '../pipeline/raw-notification';
 import type { InboxOutcome, InboxOutcomeDetail, NotifyVerifyEvidence } from './inbox-notification';
@@ -25,8 +25,11 @@ export interface InboxFinish {
   verified?: boolean | null;
 }
 
-/** SQLSTATE of `inbox_record_notification` when another delivery holds the notify_id's key. */
-const KEY_TAKEN = 'LDG02';
+/** Another delivery holds the notify_id's key: the key's INSERT fails, and the append with it. */
+function isKeyTaken(error: unknown): boolean {
+  const { code, constraint } = error as { code?: unknown; constraint?: unknown };
+  return code === '23505' && constraint === 'processed_notifications_pkey';
+}
 
 /** An `applied` outcome before its events are appended: where they land is filled in when they are. */
 export type PendingAppliedDetail = Omit<
@@ -212,9 +215,9 @@ export class InboxStore {
 
   /**
    * Appends a notification's events, takes its notify_id's de-duplication key and records its outcome, all
-   * in one statement that commits on its own (migration 1732000000007): one round trip where a transaction
-   * would take four. The outcome's detail gets the transaction and positions the events landed at.
-   * Undefined when another row holds the key: then nothing was written.
+   * in the event store's one statement that commits on its own (`EventStore.appendWith`): one round trip
+   * where a transaction would take four. The outcome's detail gets the transaction and positions the events
+   * landed at. Undefined when another row holds the key: then nothing was written.
    *
    * @throws EventStoreError `WRONG_EXPECTED_VERSION` / `STREAM_ORDER_CONFLICT` (retryable; nothing written).
    */
@@ -225,24 +228,36 @@ export class InboxStore {
     inboxId: number,
     finish: Omit<InboxFinish, 'outcome' | 'detail'> & { outcome: 'applied'; detail: PendingAppliedDetail },
   ): Promise<AppendResult | undefined> {
-    const recorded = await store.appendInStatement(
-      append.streamId,
-      append.expectedVersion,
-      append.events,
-      async (appendParameters) => {
-        try {
-          const [row] = await this.dataSource.query<AppendRow[]>(
-            `SELECT * FROM inbox_record_notification($1, $2, $3::json, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10::jsonb, $11, $12)`,
-            [...appendParameters, notifyId, inboxId, ...this.finishParameters(finish)],
-          );
-          return row;
-        } catch (error) {
-          if ((error as { code?: unknown }).code === KEY_TAKEN) return undefined;
-          throw error;
-        }
-      },
-    );
-    return recorded?.appended;
+    try {
+      return await store.appendWith(append.streamId, append.expectedVersion, append.events, (bind) => {
+        const [outcome, detail, verification, notifyVerify, setVerified, verified] =
+          this.finishParameters(finish).map(bind);
+        return [
+          // No ON CONFLICT: a key already taken fails the statement, which undoes the append.
+          [
+            'claimed',
+            `INSERT INTO processed_notifications (notify_id, inbox_id)
+             SELECT ${bind(notifyId)}::text, ${bind(inboxId)}::bigint FROM appended RETURNING inbox_id`,
+          ],
+          [
+            'finished',
+            `UPDATE inbox_notifications
+             SET outcome = ${outcome}, outcome_detail = ${detail}::jsonb || jsonb_build_object(
+                   'transactionId', appended.transaction_id,
+                   'firstPosition', appended.first_position,
+                   'lastPosition', appended.last_position),
+                 verification = COALESCE(${verification}::jsonb, verification),
+                 notify_verify = COALESCE(${notifyVerify}::jsonb, notify_verify),
+                 verified = CASE WHEN ${setVerified}::boolean THEN ${verified}::boolean ELSE verified END,
+                 processed_at = now()
+             FROM appended WHERE id = (SELECT inbox_id FROM claimed)`,
+          ],
+        ];
+      });
+    } catch (error) {
+      if (isKeyTaken(error)) return undefined;
+      throw error;
+    }
   }
 
   /**
