@@ -5,7 +5,8 @@ import {
   type VerificationExplanation,
 } from '@ledger/alipay-protocol';
 import type { AppendResult, EventStore, ExpectedVersion, NewEvent } from '@ledger/event-store';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DatabaseSession } from '@ledger/platform';
+import type { DataSource } from 'typeorm';
 import { MAX_NOTIFICATION_BYTES, type RawNotification } from '../pipeline/raw-notification';
 import type { InboxOutcome, InboxOutcomeDetail, NotifyVerifyEvidence } from './inbox-notification';
 import {
@@ -148,8 +149,8 @@ export class InboxStore {
   }
 
   /** Records how the processing ended, with its evidence; in the caller's transaction when given. */
-  async finish(id: number, finish: InboxFinish, manager?: EntityManager): Promise<void> {
-    await (manager ?? this.dataSource).query(
+  async finish(id: number, finish: InboxFinish, session?: DatabaseSession): Promise<void> {
+    await this.on(session).query(
       `UPDATE inbox_notifications
        SET outcome = $2, outcome_detail = $3::jsonb,
            verification = COALESCE($4::jsonb, verification), notify_verify = COALESCE($5::jsonb, notify_verify),
@@ -157,6 +158,11 @@ export class InboxStore {
        WHERE id = $1`,
       [id, ...this.finishParameters(finish)],
     );
+  }
+
+  /** The caller's transaction when given, else the pool. */
+  private on(session: DatabaseSession | undefined): DatabaseSession {
+    return session ?? this.dataSource;
   }
 
   /**
@@ -177,8 +183,8 @@ export class InboxStore {
   }
 
   /** Which inbox row processed `notifyId`, if any. */
-  async processedBy(notifyId: string, manager?: EntityManager): Promise<number | undefined> {
-    const rows = await (manager ?? this.dataSource).query<{ inbox_id: string }[]>(
+  async processedBy(notifyId: string, session?: DatabaseSession): Promise<number | undefined> {
+    const rows = await this.on(session).query<{ inbox_id: string }>(
       `SELECT inbox_id FROM processed_notifications WHERE notify_id = $1`,
       [notifyId],
     );
@@ -194,9 +200,9 @@ export class InboxStore {
     notifyId: string,
     inboxId: number,
     finish: InboxFinish,
-    manager?: EntityManager,
+    session?: DatabaseSession,
   ): Promise<boolean> {
-    const [row] = await (manager ?? this.dataSource).query<{ finished: string }[]>(
+    const [row] = await this.on(session).query<{ finished: string }>(
       `WITH claimed AS (
          INSERT INTO processed_notifications (notify_id, inbox_id) VALUES ($1, $2)
          ON CONFLICT (notify_id) DO NOTHING RETURNING inbox_id),
@@ -265,14 +271,14 @@ export class InboxStore {
    * delivery of the same notify_id waits here until the first one commits or rolls back. Resolves with the
    * inbox id that holds the key when it is not this one.
    */
-  async claim(manager: EntityManager, notifyId: string, inboxId: number): Promise<number | undefined> {
-    const claimed = await manager.query<unknown[]>(
+  async claim(session: DatabaseSession, notifyId: string, inboxId: number): Promise<number | undefined> {
+    const claimed = await session.query<unknown[]>(
       `INSERT INTO processed_notifications (notify_id, inbox_id) VALUES ($1, $2)
        ON CONFLICT (notify_id) DO NOTHING RETURNING inbox_id`,
       [notifyId, inboxId],
     );
     if (claimed.length > 0) return undefined;
-    return (await this.processedBy(notifyId, manager)) ?? inboxId;
+    return (await this.processedBy(notifyId, session)) ?? inboxId;
   }
 
   /**

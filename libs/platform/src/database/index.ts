@@ -6,3 +6,4 @@ export {
   type OpenDatabaseOptions,
   openDatabase,
 } from './open-database';
+export type { Database, DatabaseSession } from './database-session';
