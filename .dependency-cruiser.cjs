@@ -66,15 +66,14 @@ module.exports = {
     {
       name: 'tests-enter-apps-through-their-entry',
       comment:
-        'test/ and bench/ build the ledger with createLedgerApp (ledger-app.ts), as main.ts does. Besides it: ' +
-        'RefundResender and RefundOverdueCheck, the tokens the e2e tests pass to app.get() to run one step ' +
-        'of those workers, and the raw-body capture that bench/ingest measures in isolation',
+        'test/ and bench/ build the ledger with createLedgerApp (ledger-app.ts), as main.ts does; besides it, ' +
+        'the raw-body capture that bench/ingest measures in isolation',
       severity: 'error',
       from: { path: '^(test|bench)/' },
       to: {
         path: '^apps/',
         pathNot:
-          '^apps/ledger/src/(ledger-app|refunds/refund-resender|refunds/refund-overdue-check|alipay/raw-body)\\.ts$',
+          '^apps/ledger/src/(ledger-app|alipay/raw-body)\\.ts$',
       },
     },
     {

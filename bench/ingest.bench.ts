@@ -40,6 +40,7 @@ import {
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { captureRawBody, type RequestWithRawBody } from '../apps/ledger/src/alipay/raw-body';
+import { LEDGER_MIGRATIONS } from '../apps/ledger/src/ledger-migrations';
 
 const ROOT = join(__dirname, '..');
 const ADMIN_URL =
@@ -349,7 +350,7 @@ async function main(): Promise<void> {
       applicationName: 'bench',
     });
     try {
-      await runMigrations(database.dataSource);
+      await runMigrations(database.dataSource, LEDGER_MIGRATIONS);
       await database.dataSource.query(
         `CREATE TABLE bench_baseline (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
            received_at timestamptz NOT NULL DEFAULT now(), body bytea NOT NULL)`,

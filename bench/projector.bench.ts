@@ -18,6 +18,7 @@ import { LEDGER_EVENT_CATALOGUE } from '@ledger/domain';
 import { openDatabase, runMigrations, type LedgerDatabase } from '@ledger/platform';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
+import { LEDGER_MIGRATIONS } from '../apps/ledger/src/ledger-migrations';
 
 const EVENTS = positiveInteger('BENCH_EVENTS', 200_000);
 const LAG_SECONDS = positiveInteger('BENCH_LAG_SECONDS', 10);
@@ -266,7 +267,7 @@ async function benchmark(
   cpu: CpuClock,
 ): Promise<ProjectorFigures> {
   const { dataSource } = database;
-  await runMigrations(dataSource);
+  await runMigrations(dataSource, LEDGER_MIGRATIONS);
   await createTable(dataSource);
   const store = new EventStore(dataSource, new EventSchemas(LEDGER_EVENT_CATALOGUE));
   const seedStarted = performance.now();

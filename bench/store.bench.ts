@@ -10,6 +10,7 @@ import { EventSchemas, EventStore, type NewEvent } from '@ledger/event-store';
 import { openDatabase, runMigrations, type LedgerDatabase } from '@ledger/platform';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
+import { LEDGER_MIGRATIONS } from '../apps/ledger/src/ledger-migrations';
 
 const EVENTS = positiveInteger('BENCH_EVENTS', 200_000);
 const WRITERS = 16;
@@ -328,7 +329,7 @@ async function onPostgres(): Promise<Row[]> {
       applicationName: 'bench-store',
     });
     try {
-      await runMigrations(database.dataSource);
+      await runMigrations(database.dataSource, LEDGER_MIGRATIONS);
       // The server's share of the work: the backends of the bench database, read from /proc when local.
       const serverCpu = async () => {
         const backends = await admin.query<{ pid: number }>(
@@ -354,7 +355,7 @@ async function onEmbedded(): Promise<Row[]> {
   try {
     const database = await openDatabase({ dataDir });
     try {
-      await runMigrations(database.dataSource);
+      await runMigrations(database.dataSource, LEDGER_MIGRATIONS);
       // PGlite runs inside this process: its work is this process's CPU time.
       return await benchmark('embedded', database, () =>
         Promise.resolve(new Map([['client', clientCpuSeconds()]])),

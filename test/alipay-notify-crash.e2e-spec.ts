@@ -16,6 +16,7 @@ import {
   type FakeAlipayGateway,
   type SignedNotification,
   type TestDatabase,
+  TEST_MIGRATIONS,
 } from '@ledger/testing';
 import { ADMIN_TOKEN, placeOrder, tradeNotification } from './alipay-notify.fixture';
 
@@ -53,7 +54,7 @@ async function prepareTarget(): Promise<Target> {
     env: { DATA_DIR: dataDir },
     open: async () => {
       const database = await openDatabase({ dataDir });
-      await runMigrations(database.dataSource);
+      await runMigrations(database.dataSource, TEST_MIGRATIONS);
       return database;
     },
     dispose: () => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })),

@@ -7,6 +7,7 @@ import {
   pendingMigrations,
   runMigrations,
 } from '@ledger/platform';
+import { CLI_MIGRATIONS } from './cli-migrations';
 import {
   osOperator,
   parsePurgeOptions,
@@ -59,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
   });
   try {
     if (command === 'purge-unverified') {
-      const pending = await pendingMigrations(database.dataSource);
+      const pending = await pendingMigrations(database.dataSource, CLI_MIGRATIONS);
       if (pending.length > 0) {
         // Before migration 1732000000009 the inbox refuses every DELETE: run `migrate` first.
         process.stderr.write(`pending migrations (${pending.join(', ')}): run ledger-cli migrate first\n`);
@@ -73,11 +74,11 @@ async function main(argv: string[]): Promise<number> {
       return EXIT.ok;
     }
     if (command === 'migrate:status') {
-      const pending = await pendingMigrations(database.dataSource);
+      const pending = await pendingMigrations(database.dataSource, CLI_MIGRATIONS);
       process.stdout.write(pending.length ? `pending: ${pending.join(', ')}\n` : 'no pending migrations\n');
       return pending.length ? EXIT.failure : EXIT.ok;
     }
-    const applied = await runMigrations(database.dataSource, logger);
+    const applied = await runMigrations(database.dataSource, CLI_MIGRATIONS, logger);
     process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'no pending migrations\n');
     return EXIT.ok;
   } finally {

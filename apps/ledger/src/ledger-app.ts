@@ -12,6 +12,7 @@ import {
   runMigrations,
   securityHeaders,
 } from '@ledger/platform';
+import { LEDGER_MIGRATIONS } from './ledger-migrations';
 import { LedgerModule } from './ledger.module';
 
 export interface LedgerApp {
@@ -43,7 +44,7 @@ export async function createLedgerApp(
       logger,
     }));
   try {
-    const applied = await runMigrations(database.dataSource, logger);
+    const applied = await runMigrations(database.dataSource, LEDGER_MIGRATIONS, logger);
     if (applied.length > 0) logger.log(`applied migrations: ${applied.join(', ')}`, 'Database');
 
     // Ahead of everything Nest and the modules install (the Alipay edge's raw-body capture included), so

@@ -1,4 +1,5 @@
 import type { AppendRequest } from './append-request';
+import { EventStoreError } from './event-store-error';
 
 /** The channel that wakes consumers after an append; the payload is the appending transaction's id. */
 export const EVENTS_NOTIFY_CHANNEL = 'ledger_events';
@@ -41,4 +42,59 @@ export interface AppendRow {
   actual_version: number;
   /** Refused because a transaction with a larger id wrote the stream last. */
   newer_writer: boolean;
+}
+
+/**
+ * Writes that commit with an append or not at all (`EventStore.appendWith`). `writes` returns named
+ * data-modifying statements (`INSERT`, `UPDATE`, `DELETE`), each becoming one CTE of the append's statement;
+ * `bind(value)` adds a parameter and returns its placeholder (cast it where PostgreSQL cannot infer its
+ * type). Each statement must read `appended`, the row of the append when its claim succeeded
+ * (`transaction_id`, `next_version`, `first_position`, `last_position`; no row when refused), or an earlier
+ * statement that does: so it runs after the stream is claimed and only if it was. Statements that read
+ * none of them are refused: they could lock their rows before the stream, or write beside a refused append.
+ */
+export type CommitWith = (
+  bind: (value: unknown) => string,
+) => ReadonlyArray<readonly [name: string, statement: string]>;
+
+const WRITE_NAME = /^[a-z][a-z0-9_]*$/;
+const RESERVED_NAMES = new Set(['claim', 'appended']);
+
+/** The statement of `appendWith`: the claim and insert, then the caller's writes, then the append's row. */
+export function appendWithQuery(
+  request: AppendRequest,
+  writes: CommitWith,
+): { sql: string; parameters: unknown[] } {
+  const { parameters } = appendQuery(request, false);
+  const bind = (value: unknown) => {
+    parameters.push(value);
+    return `$${parameters.length}`;
+  };
+  const after = ['appended'];
+  const ctes = writes(bind).map(([name, statement]) => {
+    if (!WRITE_NAME.test(name) || RESERVED_NAMES.has(name) || after.includes(name)) {
+      throw new EventStoreError(
+        'INVALID_APPEND',
+        `write name "${name}" is reserved, repeated or not an identifier`,
+      );
+    }
+    if (!after.some((earlier) => new RegExp(`\\b${earlier}\\b`).test(statement))) {
+      throw new EventStoreError(
+        'INVALID_APPEND',
+        `write "${name}" reads neither appended nor an earlier write: it could run before the claim or without it`,
+      );
+    }
+    after.push(name);
+    return `${name} AS (${statement})`;
+  });
+  return {
+    sql:
+      [
+        // MATERIALIZED: the function runs once, whoever reads its row.
+        `WITH claim AS MATERIALIZED (${APPEND_SQL})`,
+        'appended AS (SELECT * FROM claim WHERE next_version IS NOT NULL)',
+        ...ctes,
+      ].join(',\n') + '\nSELECT * FROM claim',
+    parameters,
+  };
 }

@@ -236,11 +236,11 @@ describe('EventStore (SQL)', () => {
     it("commits the events with the caller's rows", async () => {
       const result = await database.dataSource.transaction(async (manager) => {
         await manager.query(`INSERT INTO test_inbox (id) VALUES ('n-1')`);
-        const appended = await store.append('order-tx', 'no_stream', [placed('t')], { manager });
-        expect((await store.readStream('order-tx', 1, { manager })).length).toBe(1);
+        const appended = await store.append('order-tx', 'no_stream', [placed('t')], { session: manager });
+        expect((await store.readStream('order-tx', 1, { session: manager })).length).toBe(1);
         const [{ xid }] = await manager.query<{ xid: string }[]>(`SELECT pg_current_xact_id()::text AS xid`);
         expect(appended.transactionId).toBe(xid);
-        return store.append('order-tx', 1, [placed('t')], { manager });
+        return store.append('order-tx', 1, [placed('t')], { session: manager });
       });
       expect(result.nextExpectedVersion).toBe(2);
       expect(await inboxIds()).toContain('n-1');
@@ -255,7 +255,7 @@ describe('EventStore (SQL)', () => {
       await expect(
         database.dataSource.transaction(async (manager) => {
           await manager.query(`INSERT INTO test_inbox (id) VALUES ('n-2')`);
-          await store.append('order-rollback', 'no_stream', [placed('r'), placed('r')], { manager });
+          await store.append('order-rollback', 'no_stream', [placed('r'), placed('r')], { session: manager });
           throw new Error('the caller changed its mind');
         }),
       ).rejects.toThrow('the caller changed its mind');
@@ -267,7 +267,9 @@ describe('EventStore (SQL)', () => {
     it('a refused append leaves the transaction usable, so the caller decides', async () => {
       await store.append('order-keep', 'no_stream', [placed('k')]);
       await database.dataSource.transaction(async (manager: EntityManager) => {
-        const error = await refusal(store.append('order-keep', 'no_stream', [placed('k')], { manager }));
+        const error = await refusal(
+          store.append('order-keep', 'no_stream', [placed('k')], { session: manager }),
+        );
         expect(error.code).toBe('WRONG_EXPECTED_VERSION');
         await manager.query(`INSERT INTO test_inbox (id) VALUES ('n-3')`);
       });
@@ -423,7 +425,7 @@ describe('EventStore (SQL)', () => {
 
     it("announces an append in the caller's transaction when it commits, and the event is then readable", async () => {
       const result = await database.dataSource.transaction((manager) =>
-        store.append('order-notify-tx', 'no_stream', [placed('n')], { manager }),
+        store.append('order-notify-tx', 'no_stream', [placed('n')], { session: manager }),
       );
       await notification(result.transactionId);
       expect(await store.streamVersion('order-notify-tx')).toBe(1);
@@ -459,12 +461,12 @@ describeOnPostgres('EventStore ordering across transactions', () => {
     const newer = await openTransaction();
     try {
       expect(older.xid < newer.xid).toBe(true);
-      await store.append('order-guard', 1, [placed('newer')], { manager: newer.manager });
+      await store.append('order-guard', 1, [placed('newer')], { session: newer.manager });
       await newer.runner.commitTransaction();
 
       // The version is right (2), but consumers read in transaction order and would see this event first.
       const error = await refusal(
-        store.append('order-guard', 2, [placed('older')], { manager: older.manager }),
+        store.append('order-guard', 2, [placed('older')], { session: older.manager }),
       );
       expect(error.code).toBe('STREAM_ORDER_CONFLICT');
       expect(error.retryable).toBe(true);
@@ -473,7 +475,7 @@ describeOnPostgres('EventStore ordering across transactions', () => {
       );
       expect(error.details).toEqual({ streamId: 'order-guard', expectedVersion: 2, actualVersion: 2 });
       expect(
-        (await refusal(store.append('order-guard', 'any', [placed('o')], { manager: older.manager }))).code,
+        (await refusal(store.append('order-guard', 'any', [placed('o')], { session: older.manager }))).code,
       ).toBe('STREAM_ORDER_CONFLICT');
       await older.runner.rollbackTransaction();
     } finally {
@@ -491,10 +493,10 @@ describeOnPostgres('EventStore ordering across transactions', () => {
     const older = await openTransaction();
     const newer = await openTransaction();
     try {
-      await store.append('order-other', 'no_stream', [placed('n')], { manager: newer.manager });
+      await store.append('order-other', 'no_stream', [placed('n')], { session: newer.manager });
       await newer.runner.commitTransaction();
-      await store.append('order-mine', 'no_stream', [placed('o')], { manager: older.manager });
-      await store.append('order-mine', 1, [placed('o')], { manager: older.manager });
+      await store.append('order-mine', 'no_stream', [placed('o')], { session: older.manager });
+      await store.append('order-mine', 1, [placed('o')], { session: older.manager });
       await older.runner.commitTransaction();
     } finally {
       await older.runner.release();
@@ -507,7 +509,7 @@ describeOnPostgres('EventStore ordering across transactions', () => {
     const older = await openTransaction();
     let late: RecordedEvent[];
     try {
-      const early = await store.append('order-early', 'no_stream', [placed('e')], { manager: older.manager });
+      const early = await store.append('order-early', 'no_stream', [placed('e')], { session: older.manager });
       const committed = await store.append('order-later', 'no_stream', [placed('l')]);
       const start = { transactionId: early.transactionId, position: early.firstPosition - 1 };
 

@@ -1,6 +1,7 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DatabaseSession } from '@ledger/platform';
+import type { DataSource } from 'typeorm';
 import { checkStreamId, toAppendRequest, type AppendRequest } from './append-request';
-import { appendQuery, type AppendRow } from './append-statement';
+import { appendQuery, appendWithQuery, type AppendRow, type CommitWith } from './append-statement';
 import { CommitNotifier } from './commit-notifier';
 import type { ExpectedVersion, GlobalCheckpoint, NewEvent, RecordedEvent } from './event-envelope';
 import type { EventSchemas } from './event-schemas';
@@ -19,7 +20,7 @@ export interface AppendResult {
 
 /** Run inside the caller's transaction: its other rows and the events commit or roll back together. */
 export interface InTransaction {
-  manager?: EntityManager;
+  session?: DatabaseSession;
 }
 
 export interface ReadStreamOptions extends InTransaction {
@@ -74,7 +75,7 @@ export class EventStore {
   /**
    * Appends `events` to `streamId` atomically if the stream is at `expectedVersion` (`no_stream` or 0: it
    * must not exist; `any`: no check). The version is claimed in `streams` before any global position is
-   * taken, so a refused append leaves no trace. With `options.manager` it runs in the caller's
+   * taken, so a refused append leaves no trace. With `options.session` it runs in the caller's
    * transaction and commits with it; otherwise the single statement is its own transaction.
    *
    * @throws EventStoreError `WRONG_EXPECTED_VERSION` (names the stream, expected and actual version),
@@ -89,11 +90,12 @@ export class EventStore {
     options: InTransaction = {},
   ): Promise<AppendResult> {
     const request = toAppendRequest(streamId, expectedVersion, events, this.schemas);
-    const inCallerTransaction = options.manager?.queryRunner?.isTransactionActive === true;
+    // A session's NOTIFY goes out when its transaction commits; alone, the hint follows the commit instead.
+    const inCallerTransaction = options.session !== undefined;
     const { sql, parameters } = appendQuery(request, inCallerTransaction);
     let row: AppendRow;
     try {
-      [row] = await (options.manager ?? this.dataSource).query<AppendRow[]>(sql, parameters);
+      [row] = await this.on(options.session).query<AppendRow>(sql, parameters);
     } catch (error) {
       throw this.translateFailure(error, request, expectedVersion);
     }
@@ -111,44 +113,40 @@ export class EventStore {
   }
 
   /**
-   * An append inside the caller's own statement, for writes that must commit with the events (a
-   * de-duplication key, an inbox outcome) at the cost of one round trip and no explicit transaction.
-   * `statement` receives the parameters of `event_store_append($1, $2, $3::json, $4)`, must pass them first
-   * and unchanged to one call of the function, run outside any transaction (it commits on its own) and
-   * resolve with that call's row, or with `undefined` when it chose not to append.
+   * An append and the caller's writes that must commit with it (a de-duplication key, an inbox outcome), in
+   * one statement, hence one round trip and no explicit transaction (docs/event-store.md, "Writes that
+   * commit with an append"). The writes run only if the claim succeeded, after it, so that streams are
+   * locked before whatever they lock; a write that fails undoes the append with it, and its error is
+   * rethrown as the driver raised it.
    *
    * @throws EventStoreError as `append` does: a refused claim is `WRONG_EXPECTED_VERSION` or
-   *   `STREAM_ORDER_CONFLICT` (retryable; the statement must then have written nothing).
+   *   `STREAM_ORDER_CONFLICT` (retryable; then nothing was written).
    */
-  async appendInStatement<R extends AppendRow>(
+  async appendWith(
     streamId: string,
     expectedVersion: ExpectedVersion,
     events: readonly NewEvent[],
-    statement: (appendParameters: unknown[]) => Promise<R | undefined>,
-  ): Promise<{ row: R; appended: AppendResult } | undefined> {
+    writes: CommitWith,
+  ): Promise<AppendResult> {
     const request = toAppendRequest(streamId, expectedVersion, events, this.schemas);
     // No NOTIFY inside: commits that notify queue on one lock; the hint goes out after the commit instead.
-    const { parameters } = appendQuery(request, false);
-    let row: R | undefined;
+    const { sql, parameters } = appendWithQuery(request, writes);
+    let row: AppendRow;
     try {
-      row = await statement(parameters);
+      [row] = await this.dataSource.query<AppendRow[]>(sql, parameters);
     } catch (error) {
       throw this.translateFailure(error, request, expectedVersion);
     }
-    if (row === undefined) return undefined;
     if (row.next_version === null || row.first_position === null || row.last_position === null) {
       throw this.refusal(request, expectedVersion, row);
     }
     this.notifier.committed(row.transaction_id);
     return {
-      row,
-      appended: {
-        streamId,
-        nextExpectedVersion: row.next_version,
-        firstPosition: Number(row.first_position),
-        lastPosition: Number(row.last_position),
-        transactionId: row.transaction_id,
-      },
+      streamId,
+      nextExpectedVersion: row.next_version,
+      firstPosition: Number(row.first_position),
+      lastPosition: Number(row.last_position),
+      transactionId: row.transaction_id,
     };
   }
 
@@ -168,7 +166,7 @@ export class EventStore {
         `maxCount ${String(options.maxCount)} is not an integer >= 1`,
       );
     }
-    const rows = await (options.manager ?? this.dataSource).query<EventRowFromDb[]>(
+    const rows = await this.on(options.session).query<EventRowFromDb>(
       `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 AND version >= $2 ORDER BY version
        ${options.maxCount === undefined ? '' : 'LIMIT $3'}`,
       options.maxCount === undefined ? [streamId, fromVersion] : [streamId, fromVersion, options.maxCount],
@@ -198,13 +196,13 @@ export class EventStore {
         `limit ${String(limit)} is not an integer from 1 to ${MAX_READ_ALL_LIMIT}`,
       );
     }
-    const runner = options.manager ?? this.dataSource;
+    const runner = this.on(options.session);
     let rows: EventRowFromDb[];
     if (typeof from === 'number') {
       if (!Number.isSafeInteger(from) || from < 0) {
         throw new EventStoreError('INVALID_READ', `position ${from} is not an integer >= 0`);
       }
-      rows = await runner.query<EventRowFromDb[]>(
+      rows = await runner.query<EventRowFromDb>(
         `SELECT ${COLUMNS} FROM events WHERE global_position > $1 ORDER BY global_position LIMIT $2`,
         [from, limit],
       );
@@ -219,7 +217,7 @@ export class EventStore {
           `checkpoint ${JSON.stringify(from)} is not a valid checkpoint`,
         );
       }
-      rows = await runner.query<EventRowFromDb[]>(
+      rows = await runner.query<EventRowFromDb>(
         `SELECT ${COLUMNS} FROM events
          WHERE (transaction_id, global_position) > ($1::xid8, $2::bigint)
            AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
@@ -233,11 +231,15 @@ export class EventStore {
   /** The stream's current version: the number of its events, 0 when it does not exist. */
   async streamVersion(streamId: string, options: InTransaction = {}): Promise<number> {
     checkStreamId(streamId, 'INVALID_READ');
-    const rows = await (options.manager ?? this.dataSource).query<{ version: number }[]>(
+    const rows = await this.on(options.session).query<{ version: number }>(
       `SELECT version FROM streams WHERE stream_id = $1`,
       [streamId],
     );
     return rows.length === 0 ? 0 : Number(rows[0].version);
+  }
+
+  private on(session: DatabaseSession | undefined): DatabaseSession {
+    return session ?? this.dataSource;
   }
 
   private toRecordedEvent(row: EventRowFromDb): RecordedEvent {

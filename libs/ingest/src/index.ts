@@ -60,3 +60,5 @@ export type {
   ReplayReport,
 } from './replay/replay-report';
 export { IngestModule } from './ingest.module';
+export { INBOX_MIGRATIONS } from './inbox/migrations';
+export { REFUND_SUBMISSION_MIGRATIONS } from './refunds/migrations';

@@ -11,5 +11,11 @@ export type { AccessLog, RequestContext } from './logging/request-context';
 export { pageSecurityHeaders, securityHeaders } from './http/security-headers';
 export * from './database';
 export * from './workers';
-export { LEDGER_MIGRATIONS, pendingMigrations, runMigrations } from './migrations';
+export {
+  composeMigrations,
+  pendingMigrations,
+  runMigrations,
+  WORKER_LEASE_MIGRATIONS,
+  type Migration,
+} from './migrations';
 export * from './platform.module';

@@ -33,3 +33,4 @@ export {
 } from './refund-batch-queries';
 export { ProjectionsService, LEDGER_PROJECTIONS, type RebuildReport } from './projections.service';
 export { ProjectionsModule } from './projections.module';
+export { PROJECTION_MIGRATIONS } from './migrations';

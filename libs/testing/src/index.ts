@@ -6,6 +6,7 @@ export {
   testDatabaseKind,
   testDatabaseUrlFor,
 } from './test-database';
+export { TEST_MIGRATIONS } from './test-migrations';
 export {
   type FakeAlipayGateway,
   type FakeGatewayAnswer,

@@ -12,8 +12,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { LEDGER_MIGRATIONS, type LedgerDatabase, openDatabase, runMigrations } from '@ledger/platform';
+import { type LedgerDatabase, openDatabase, runMigrations } from '@ledger/platform';
 import { Client } from 'pg';
+import { TEST_MIGRATIONS } from './test-migrations';
 
 /** A fresh, migrated database for one test file; `close()` closes it and throws it away. */
 export interface TestDatabase extends LedgerDatabase {
@@ -73,7 +74,7 @@ async function createOnPostgres(label: string, migrated: boolean): Promise<TestD
   let database: LedgerDatabase | undefined;
   try {
     database = await openDatabase({ databaseUrl: url, dataDir: tmpdir(), applicationName: `test-${label}` });
-    if (migrated) await runMigrations(database.dataSource);
+    if (migrated) await runMigrations(database.dataSource, TEST_MIGRATIONS);
   } catch (error) {
     await database?.close();
     await dropDatabase(name);
@@ -98,7 +99,7 @@ async function createEmbedded(label: string, migrated: boolean): Promise<TestDat
     // Copying a migrated template spares each test file PGlite's initdb (several seconds).
     if (migrated) cpSync(await embeddedTemplate(), dataDir, { recursive: true });
     database = await openDatabase({ dataDir });
-    if (migrated) await runMigrations(database.dataSource);
+    if (migrated) await runMigrations(database.dataSource, TEST_MIGRATIONS);
   } catch (error) {
     await database?.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -136,7 +137,7 @@ function embeddedTemplate(): Promise<string> {
       try {
         const database = await openDatabase({ dataDir: building });
         try {
-          await runMigrations(database.dataSource);
+          await runMigrations(database.dataSource, TEST_MIGRATIONS);
         } finally {
           await database.close();
         }
@@ -156,7 +157,7 @@ function embeddedTemplate(): Promise<string> {
 function templateKey(): string {
   const pglitePackage = join(dirname(require.resolve('@electric-sql/pglite')), '..', 'package.json');
   const { version } = JSON.parse(readFileSync(pglitePackage, 'utf8')) as { version: string };
-  const migrations = LEDGER_MIGRATIONS.map((migration) => migration.toString());
+  const migrations = TEST_MIGRATIONS.map((migration) => migration.toString());
   return createHash('sha256')
     .update([version, ...migrations].join('\n'))
     .digest('hex')

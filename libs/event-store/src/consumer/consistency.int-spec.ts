@@ -104,7 +104,7 @@ describe(`Consistency run (${TARGET_EVENTS} events, ${WRITERS} writers)`, () => 
           try {
             for (const [i, streamId] of streams.entries()) {
               const batch = Array.from({ length: counts[i] }, (_, n) => ({ type: 'Tick', data: { w, n } }));
-              await store.append(streamId, 'any', batch, { manager: runner.manager });
+              await store.append(streamId, 'any', batch, { session: runner.manager });
               if (chance(0.03)) await sleep(10 + random(90)); // a transaction held open a while
             }
           } catch (error) {

@@ -50,7 +50,7 @@ describeOnPostgres('Global order that consumers can trust', () => {
     await start('late_commit');
     const t1 = await openTransaction();
     const early = await store.append('late-1', 'any', [{ type: 'late_commit', data: {} }], {
-      manager: t1.manager,
+      session: t1.manager,
     });
     const late = await store.append('late-2', 'any', [{ type: 'late_commit', data: {} }]);
     expect(early.lastPosition).toBeLessThan(late.lastPosition);
@@ -76,7 +76,7 @@ describeOnPostgres('Global order that consumers can trust', () => {
     const [{ xid }] = await t1.manager.query<{ xid: string }[]>(`SELECT pg_current_xact_id()::text AS xid`);
     const newer = await store.append('older-2', 'any', [{ type: 'older_first', data: {} }]);
     const older = await store.append('older-1', 'any', [{ type: 'older_first', data: {} }], {
-      manager: t1.manager,
+      session: t1.manager,
     });
     expect(older.transactionId).toBe(xid);
     expect(older.lastPosition).toBeGreaterThan(newer.lastPosition);

@@ -4,8 +4,9 @@ import {
   parseForm,
   type VerificationExplanation,
 } from '@ledger/alipay-protocol';
-import type { AppendResult, AppendRow, EventStore, ExpectedVersion, NewEvent } from '@ledger/event-store';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { AppendResult, EventStore, ExpectedVersion, NewEvent } from '@ledger/event-store';
+import type { DatabaseSession } from '@ledger/platform';
+import type { DataSource } from 'typeorm';
 import { MAX_NOTIFICATION_BYTES, type RawNotification } from '../pipeline/raw-notification';
 import type { InboxOutcome, InboxOutcomeDetail, NotifyVerifyEvidence } from './inbox-notification';
 import {
@@ -25,8 +26,11 @@ export interface InboxFinish {
   verified?: boolean | null;
 }
 
-/** SQLSTATE of `inbox_record_notification` when another delivery holds the notify_id's key. */
-const KEY_TAKEN = 'LDG02';
+/** Another delivery holds the notify_id's key: the key's INSERT fails, and the append with it. */
+function isKeyTaken(error: unknown): boolean {
+  const { code, constraint } = error as { code?: unknown; constraint?: unknown };
+  return code === '23505' && constraint === 'processed_notifications_pkey';
+}
 
 /** An `applied` outcome before its events are appended: where they land is filled in when they are. */
 export type PendingAppliedDetail = Omit<
@@ -145,8 +149,8 @@ export class InboxStore {
   }
 
   /** Records how the processing ended, with its evidence; in the caller's transaction when given. */
-  async finish(id: number, finish: InboxFinish, manager?: EntityManager): Promise<void> {
-    await (manager ?? this.dataSource).query(
+  async finish(id: number, finish: InboxFinish, session?: DatabaseSession): Promise<void> {
+    await this.on(session).query(
       `UPDATE inbox_notifications
        SET outcome = $2, outcome_detail = $3::jsonb,
            verification = COALESCE($4::jsonb, verification), notify_verify = COALESCE($5::jsonb, notify_verify),
@@ -154,6 +158,11 @@ export class InboxStore {
        WHERE id = $1`,
       [id, ...this.finishParameters(finish)],
     );
+  }
+
+  /** The caller's transaction when given, else the pool. */
+  private on(session: DatabaseSession | undefined): DatabaseSession {
+    return session ?? this.dataSource;
   }
 
   /**
@@ -174,8 +183,8 @@ export class InboxStore {
   }
 
   /** Which inbox row processed `notifyId`, if any. */
-  async processedBy(notifyId: string, manager?: EntityManager): Promise<number | undefined> {
-    const rows = await (manager ?? this.dataSource).query<{ inbox_id: string }[]>(
+  async processedBy(notifyId: string, session?: DatabaseSession): Promise<number | undefined> {
+    const rows = await this.on(session).query<{ inbox_id: string }>(
       `SELECT inbox_id FROM processed_notifications WHERE notify_id = $1`,
       [notifyId],
     );
@@ -191,9 +200,9 @@ export class InboxStore {
     notifyId: string,
     inboxId: number,
     finish: InboxFinish,
-    manager?: EntityManager,
+    session?: DatabaseSession,
   ): Promise<boolean> {
-    const [row] = await (manager ?? this.dataSource).query<{ finished: string }[]>(
+    const [row] = await this.on(session).query<{ finished: string }>(
       `WITH claimed AS (
          INSERT INTO processed_notifications (notify_id, inbox_id) VALUES ($1, $2)
          ON CONFLICT (notify_id) DO NOTHING RETURNING inbox_id),
@@ -212,9 +221,9 @@ export class InboxStore {
 
   /**
    * Appends a notification's events, takes its notify_id's de-duplication key and records its outcome, all
-   * in one statement that commits on its own (migration 1732000000007): one round trip where a transaction
-   * would take four. The outcome's detail gets the transaction and positions the events landed at.
-   * Undefined when another row holds the key: then nothing was written.
+   * in the event store's one statement that commits on its own (`EventStore.appendWith`): one round trip
+   * where a transaction would take four. The outcome's detail gets the transaction and positions the events
+   * landed at. Undefined when another row holds the key: then nothing was written.
    *
    * @throws EventStoreError `WRONG_EXPECTED_VERSION` / `STREAM_ORDER_CONFLICT` (retryable; nothing written).
    */
@@ -225,24 +234,36 @@ export class InboxStore {
     inboxId: number,
     finish: Omit<InboxFinish, 'outcome' | 'detail'> & { outcome: 'applied'; detail: PendingAppliedDetail },
   ): Promise<AppendResult | undefined> {
-    const recorded = await store.appendInStatement(
-      append.streamId,
-      append.expectedVersion,
-      append.events,
-      async (appendParameters) => {
-        try {
-          const [row] = await this.dataSource.query<AppendRow[]>(
-            `SELECT * FROM inbox_record_notification($1, $2, $3::json, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10::jsonb, $11, $12)`,
-            [...appendParameters, notifyId, inboxId, ...this.finishParameters(finish)],
-          );
-          return row;
-        } catch (error) {
-          if ((error as { code?: unknown }).code === KEY_TAKEN) return undefined;
-          throw error;
-        }
-      },
-    );
-    return recorded?.appended;
+    try {
+      return await store.appendWith(append.streamId, append.expectedVersion, append.events, (bind) => {
+        const [outcome, detail, verification, notifyVerify, setVerified, verified] =
+          this.finishParameters(finish).map(bind);
+        return [
+          // No ON CONFLICT: a key already taken fails the statement, which undoes the append.
+          [
+            'claimed',
+            `INSERT INTO processed_notifications (notify_id, inbox_id)
+             SELECT ${bind(notifyId)}::text, ${bind(inboxId)}::bigint FROM appended RETURNING inbox_id`,
+          ],
+          [
+            'finished',
+            `UPDATE inbox_notifications
+             SET outcome = ${outcome}, outcome_detail = ${detail}::jsonb || jsonb_build_object(
+                   'transactionId', appended.transaction_id,
+                   'firstPosition', appended.first_position,
+                   'lastPosition', appended.last_position),
+                 verification = COALESCE(${verification}::jsonb, verification),
+                 notify_verify = COALESCE(${notifyVerify}::jsonb, notify_verify),
+                 verified = CASE WHEN ${setVerified}::boolean THEN ${verified}::boolean ELSE verified END,
+                 processed_at = now()
+             FROM appended WHERE id = (SELECT inbox_id FROM claimed)`,
+          ],
+        ];
+      });
+    } catch (error) {
+      if (isKeyTaken(error)) return undefined;
+      throw error;
+    }
   }
 
   /**
@@ -250,14 +271,14 @@ export class InboxStore {
    * delivery of the same notify_id waits here until the first one commits or rolls back. Resolves with the
    * inbox id that holds the key when it is not this one.
    */
-  async claim(manager: EntityManager, notifyId: string, inboxId: number): Promise<number | undefined> {
-    const claimed = await manager.query<unknown[]>(
+  async claim(session: DatabaseSession, notifyId: string, inboxId: number): Promise<number | undefined> {
+    const claimed = await session.query<unknown[]>(
       `INSERT INTO processed_notifications (notify_id, inbox_id) VALUES ($1, $2)
        ON CONFLICT (notify_id) DO NOTHING RETURNING inbox_id`,
       [notifyId, inboxId],
     );
     if (claimed.length > 0) return undefined;
-    return (await this.processedBy(notifyId, manager)) ?? inboxId;
+    return (await this.processedBy(notifyId, session)) ?? inboxId;
   }
 
   /**

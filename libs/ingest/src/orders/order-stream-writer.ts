@@ -16,7 +16,7 @@ import type {
   NewEvent,
   RecordedEvent,
 } from '@ledger/event-store';
-import type { EntityManager } from 'typeorm';
+import type { DatabaseSession } from '@ledger/platform';
 
 /** An event a command appended: its stream version (global positions are `firstPosition`..`position`). */
 export interface AppendedOrderEvent {
@@ -61,14 +61,14 @@ export interface PendingDecision {
   decided: OrderEvent[];
 }
 
-/** Loads the command's order stream (in the caller's transaction when `manager` is given) and decides. */
+/** Loads the command's order stream (in the caller's transaction when `session` is given) and decides. */
 export async function loadAndDecide(
   store: EventStore,
   command: OrderCommand,
-  manager?: EntityManager,
+  session?: DatabaseSession,
 ): Promise<PendingDecision> {
   const streamId = orderStreamId(command.outTradeNo);
-  const recorded = await store.readStream(streamId, 1, { manager });
+  const recorded = await store.readStream(streamId, 1, { session });
   const before = foldOrderStream(recorded);
   return { streamId, version: recorded.length, before, decided: decideOrder(command, before) };
 }
@@ -81,12 +81,12 @@ export async function appendDecision(
   store: EventStore,
   pending: PendingDecision,
   metadata: EventMetadata,
-  manager?: EntityManager,
+  session?: DatabaseSession,
 ): Promise<OrderDecision> {
   const { streamId, version, before, decided } = pending;
   if (decided.length === 0) return { streamId, version, events: [], state: before };
   const appended = await store.append(streamId, expectedVersionOf(pending), newEventsOf(pending, metadata), {
-    manager,
+    session,
   });
   return appendedDecision(pending, appended);
 }
@@ -121,14 +121,14 @@ export function appendedDecision(pending: PendingDecision, appended: AppendResul
 
 /**
  * One attempt of a command on its order stream: load the stream, decide, append with the
- * expected version. In the caller's transaction when `manager` is given. A lost race throws the store's
+ * expected version. In the caller's transaction when `session` is given. A lost race throws the store's
  * retryable error: the caller runs the attempt again (`withAppendRetry`), in a new transaction.
  */
 export async function decideOnOrderStream(
   store: EventStore,
   command: OrderCommand,
   metadata: EventMetadata,
-  manager?: EntityManager,
+  session?: DatabaseSession,
 ): Promise<OrderDecision> {
-  return appendDecision(store, await loadAndDecide(store, command, manager), metadata, manager);
+  return appendDecision(store, await loadAndDecide(store, command, session), metadata, session);
 }

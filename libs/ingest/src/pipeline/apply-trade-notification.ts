@@ -124,7 +124,7 @@ export function replayTradeNotification(
     deps,
     inboxId,
     command.notifyId,
-    (manager) => decideOnOrderStream(deps.store, command, notificationMetadata(inboxId), manager),
+    (session) => decideOnOrderStream(deps.store, command, notificationMetadata(inboxId), session),
     (decision) => detailOf(decision, replayedAt),
   );
 }

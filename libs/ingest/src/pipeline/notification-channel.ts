@@ -1,6 +1,7 @@
 import type { ProtocolError, TextParam } from '@ledger/alipay-protocol';
 import { withAppendRetry, type GlobalCheckpoint } from '@ledger/event-store';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DatabaseSession } from '@ledger/platform';
+import type { DataSource } from 'typeorm';
 import type { InboxChannel, InboxOutcomeDetail, RejectionReason } from '../inbox/inbox-notification';
 import type { InboxFinish, InboxStore } from '../inbox/inbox-store';
 import type { IngestResult } from './raw-notification';
@@ -71,17 +72,17 @@ export function replayNotification<D extends { events: readonly unknown[] }>(
   deps: { dataSource: DataSource; inbox: InboxStore },
   inboxId: number,
   notifyId: string,
-  decide: (manager: EntityManager) => Promise<D>,
+  decide: (session: DatabaseSession) => Promise<D>,
   detailOf: (decision: D) => InboxOutcomeDetail,
 ): Promise<D> {
   return withAppendRetry(
     () =>
-      deps.dataSource.transaction(async (manager) => {
+      deps.dataSource.transaction(async (session) => {
         // Streams before keys, as every writer of both takes them.
-        const decision = await decide(manager);
-        await deps.inbox.claim(manager, notifyId, inboxId);
+        const decision = await decide(session);
+        await deps.inbox.claim(session, notifyId, inboxId);
         if (decision.events.length > 0) {
-          await deps.inbox.finish(inboxId, { outcome: 'applied', detail: detailOf(decision) }, manager);
+          await deps.inbox.finish(inboxId, { outcome: 'applied', detail: detailOf(decision) }, session);
         }
         return decision;
       }),

@@ -66,18 +66,18 @@ export async function applyRefundNotification(
   const applied = await withAppendRetry(
     async (): Promise<AppliedNotification | undefined> => {
       try {
-        return await deps.dataSource.transaction(async (manager) => {
+        return await deps.dataSource.transaction(async (session) => {
           const decision = await decideOnRefundBatch(
             deps.store,
             command,
             notificationMetadata(inboxId),
-            manager,
+            session,
           );
           const detail = detailOf(decision);
           const outcome: AppliedNotification['outcome'] =
             detail.outcome === 'applied' ? 'applied' : 'no_new_fact';
           const finish = { ...evidence, outcome, detail };
-          if (!(await deps.inbox.claimAndFinish(command.notifyId, inboxId, finish, manager))) {
+          if (!(await deps.inbox.claimAndFinish(command.notifyId, inboxId, finish, session))) {
             throw new KeyTaken();
           }
           const checkpoint = checkpointOf(decision);
@@ -104,7 +104,7 @@ export function replayRefundNotification(
     deps,
     inboxId,
     command.notifyId,
-    (manager) => decideOnRefundBatch(deps.store, command, notificationMetadata(inboxId), manager),
+    (session) => decideOnRefundBatch(deps.store, command, notificationMetadata(inboxId), session),
     (decision) => detailOf(decision, replayedAt),
   );
 }

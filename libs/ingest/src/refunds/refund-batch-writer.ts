@@ -13,7 +13,8 @@ import {
   type ReserveBatchRefund,
 } from '@ledger/domain';
 import { EventStore, withAppendRetry, type EventMetadata, type RecordedEvent } from '@ledger/event-store';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { DatabaseSession } from '@ledger/platform';
+import { DataSource } from 'typeorm';
 import type { CommandContext } from '../orders/order-commands';
 import { decideOnOrderStream, type OrderDecision } from '../orders/order-stream-writer';
 
@@ -91,10 +92,10 @@ export async function decideOnRefundBatch(
   store: EventStore,
   command: RefundBatchCommand,
   metadata: EventMetadata,
-  manager: EntityManager,
+  session: DatabaseSession,
 ): Promise<RefundBatchDecision> {
   const streamId = refundBatchStreamId(command.batchNo);
-  const recorded = await store.readStream(streamId, 1, { manager });
+  const recorded = await store.readStream(streamId, 1, { session });
   const before = foldRefundBatchStream(recorded);
   const decided = decideRefundBatch(command, before);
   const version = recorded.length;
@@ -104,11 +105,11 @@ export async function decideOnRefundBatch(
     streamId,
     version === 0 ? 'no_stream' : version,
     decided.map((event) => ({ type: event.type, data: event.data, metadata })),
-    { manager },
+    { session },
   );
   const orders: OrderDecision[] = [];
   for (const orderCommand of orderCommandsOf(before, decided)) {
-    orders.push(await decideOnOrderStream(store, orderCommand, metadata, manager));
+    orders.push(await decideOnOrderStream(store, orderCommand, metadata, session));
   }
   const positions = [appended.lastPosition, ...orders.map((order) => order.position ?? 0)];
   return {
@@ -152,7 +153,7 @@ export class RefundBatchCommands {
     };
     return withAppendRetry(
       () =>
-        this.dataSource.transaction((manager) => decideOnRefundBatch(this.store, command, metadata, manager)),
+        this.dataSource.transaction((session) => decideOnRefundBatch(this.store, command, metadata, session)),
       { attempts: BATCH_ATTEMPTS },
     );
   }

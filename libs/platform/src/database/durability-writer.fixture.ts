@@ -1,7 +1,6 @@
 // Child process of durability.int-spec.ts: opens the embedded database in argv[2], then commits probe rows
 // from three concurrent writers, one transaction each, and prints each row's id once its COMMIT has been
 // acknowledged. SIGTERM stops the writers and closes the database as the ledger does on a graceful stop.
-import { runMigrations } from '../migrations';
 import { openDatabase } from './open-database';
 
 const WRITERS = 3;
@@ -10,7 +9,6 @@ async function main(): Promise<void> {
   const [dataDir, round = '0'] = process.argv.slice(2);
   const database = await openDatabase({ dataDir });
   const { dataSource } = database;
-  await runMigrations(dataSource);
   await dataSource.query(
     'CREATE TABLE IF NOT EXISTS durability_probe (id bigint PRIMARY KEY, payload text NOT NULL)',
   );

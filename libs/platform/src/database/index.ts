@@ -13,3 +13,4 @@ export {
   type AdvisoryLockKey,
   type AdvisoryLockSession,
 } from './advisory-lock';
+export type { Database, DatabaseSession } from './database-session';

@@ -1,4 +1,10 @@
-import { createTestDatabase, describeOnPostgres, testDatabaseKind, type TestDatabase } from '@ledger/testing';
+import {
+  createTestDatabase,
+  describeOnPostgres,
+  TEST_MIGRATIONS,
+  testDatabaseKind,
+  type TestDatabase,
+} from '@ledger/testing';
 import { pendingMigrations, runMigrations } from '../migrations';
 import { type LedgerDatabase, type OpenDatabaseOptions, openDatabase } from './open-database';
 
@@ -18,7 +24,7 @@ describe('openDatabase', () => {
   it('opens the configured kind, migrated and answering, with no schema synchronized from entities', async () => {
     expect(database.kind).toBe(testDatabaseKind());
     expect(await database.dataSource.query('SELECT 1 + 1 AS two')).toEqual([{ two: 2 }]);
-    expect(await pendingMigrations(database.dataSource)).toEqual([]);
+    expect(await pendingMigrations(database.dataSource, TEST_MIGRATIONS)).toEqual([]);
     expect(database.dataSource.options).toMatchObject({
       synchronize: false,
       migrationsRun: false,
@@ -135,7 +141,7 @@ describeOnPostgres('openDatabase on PostgreSQL', () => {
 
   it('runs migrations with no statement timeout, and gives the session its settings back', async () => {
     const ledger = await open({ poolSize: 1, statementTimeoutMs: 500 });
-    await runMigrations(ledger.dataSource);
+    await runMigrations(ledger.dataSource, TEST_MIGRATIONS);
     expect(await ledger.dataSource.query('SHOW statement_timeout')).toEqual([{ statement_timeout: '500ms' }]);
   });
 

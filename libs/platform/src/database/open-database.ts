@@ -3,7 +3,6 @@ import { join, resolve } from 'node:path';
 import type { LoggerService } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
-import { LEDGER_MIGRATIONS } from '../migrations';
 import { lockDataDir } from './data-dir-lock';
 import { EmbeddedPostgresServer } from './embedded-postgres-server';
 import { PGliteWorker } from './pglite-worker';
@@ -45,7 +44,10 @@ export interface OpenDatabaseOptions {
 
 /** An open database: PostgreSQL, or PGlite behind a local socket; the same driver, SQL and migrations. */
 export interface LedgerDatabase {
-  /** Initialized; migrations are applied by `runMigrations`, never on connect, and nothing is synchronized. */
+  /**
+   * Initialized; migrations are applied by `runMigrations` with the application's list, never on connect,
+   * and nothing is synchronized.
+   */
   readonly dataSource: DataSource;
   readonly kind: DatabaseKind;
   /** Closes the pool, then (embedded) the socket server and PGlite, and releases the data directory. */
@@ -143,7 +145,6 @@ function commonOptions(options: OpenDatabaseOptions) {
     type: 'postgres',
     synchronize: false,
     migrationsRun: false,
-    migrations: LEDGER_MIGRATIONS,
     entities: [],
     logging: false,
     // Handed to pg's Pool: its connection timeout bounds the wait for a busy pool as well as a new connection.

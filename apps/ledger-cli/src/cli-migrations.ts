@@ -1,0 +1,16 @@
+import { EVENT_STORE_MIGRATIONS } from '@ledger/event-store';
+import { INBOX_MIGRATIONS, REFUND_SUBMISSION_MIGRATIONS } from '@ledger/ingest';
+import { PROJECTION_MIGRATIONS } from '@ledger/projections';
+import { composeMigrations, WORKER_LEASE_MIGRATIONS } from '@ledger/platform';
+
+/**
+ * The schema `ledger-cli migrate` applies: the ledger's, composed here because an app does not import
+ * another (a test holds both lists equal).
+ */
+export const CLI_MIGRATIONS = composeMigrations(
+  EVENT_STORE_MIGRATIONS,
+  INBOX_MIGRATIONS,
+  REFUND_SUBMISSION_MIGRATIONS,
+  PROJECTION_MIGRATIONS,
+  WORKER_LEASE_MIGRATIONS,
+);

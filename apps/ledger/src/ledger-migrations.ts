@@ -1,0 +1,13 @@
+import { EVENT_STORE_MIGRATIONS } from '@ledger/event-store';
+import { INBOX_MIGRATIONS, REFUND_SUBMISSION_MIGRATIONS } from '@ledger/ingest';
+import { PROJECTION_MIGRATIONS } from '@ledger/projections';
+import { composeMigrations, WORKER_LEASE_MIGRATIONS } from '@ledger/platform';
+
+/** The ledger's schema: the tables of every lib it runs, in the order their migrations are applied. */
+export const LEDGER_MIGRATIONS = composeMigrations(
+  EVENT_STORE_MIGRATIONS,
+  INBOX_MIGRATIONS,
+  REFUND_SUBMISSION_MIGRATIONS,
+  PROJECTION_MIGRATIONS,
+  WORKER_LEASE_MIGRATIONS,
+);
