@@ -17,7 +17,7 @@ import { verifyNotification, type VerificationOptions } from '@ledger/alipay-pro
 import { loadConfig, type LedgerConfig } from '@ledger/platform';
 import { newTradeNo, signedNotification, tradeStatusSyncParams } from '@ledger/testing';
 import { createLedgerApp } from '../apps/ledger/src/ledger-app';
-import { extractIdentifiers } from '../libs/ingest/src/inbox/inbox-store';
+import { extractIdentifiers } from '../libs/inbox/src/inbox-store';
 
 const RUNS = positiveInteger('BENCH_RUNS', 7);
 const CLIENTS = positiveInteger('BENCH_CLIENTS', 4);

@@ -2,6 +2,8 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { LEDGER_EVENT_CATALOGUE } from '@ledger/domain';
 import { EventStoreModule } from '@ledger/event-store';
+import { CommandsModule } from '@ledger/commands';
+import { InboxModule } from '@ledger/inbox';
 import { IngestModule } from '@ledger/ingest';
 import { type LedgerConfig, type LedgerDatabase, type LedgerLogger, PlatformModule } from '@ledger/platform';
 import { ProjectionsModule } from '@ledger/projections';
@@ -28,6 +30,9 @@ export class LedgerModule {
         PlatformModule.forRoot(runtime),
         EventStoreModule.forRoot({ catalogue: LEDGER_EVENT_CATALOGUE }),
         TerminusModule.forRoot({ logger: false }),
+        InboxModule,
+        CommandsModule,
+        // The background workers inject the command adapters from this global module.
         IngestModule,
         ProjectionsModule,
         HttpEdgeModule,

@@ -4,6 +4,8 @@ import { EventSchemas, EventStore } from '@ledger/event-store';
 import { DEMO_ALIPAY, LedgerLogger, loadConfig } from '@ledger/platform';
 import {
   createTestDatabase,
+  startCommandPath,
+  type CommandPath,
   newNotifyId,
   newTradeNo,
   signedNotification,
@@ -12,14 +14,19 @@ import {
   type TestDatabase,
   type TradeStatusSyncFacts,
 } from '@ledger/testing';
-import { IngestError } from './ingest-error';
-import { InboxQueries } from './inbox/inbox-queries';
-import { InboxRecovery } from './inbox/inbox-recovery';
-import { InboxStore } from './inbox/inbox-store';
-import { OrderCommands } from './orders/order-commands';
-import { NotificationPipeline } from './pipeline/notification-pipeline';
-import type { IngestResult, NotifyIdCheck, RawNotification } from './pipeline/raw-notification';
-import { NotificationReplayer } from './replay/notification-replayer';
+import {
+  IngestError,
+  InboxQueries,
+  InboxRecovery,
+  InboxStore,
+  type IngestResult,
+  type NotifyIdCheck,
+  type RawNotification,
+} from '@ledger/inbox';
+import type { OrderCommands } from './orders/order-commands';
+import type { NotificationPipeline } from './pipeline/notification-pipeline';
+import { ReplayNotificationsCommand } from './replay/replay-notifications';
+import type { ReplayOptions, ReplayReport, ReplaySelection } from './replay/replay-report';
 
 // The ingest library against a real database (STYLE habit 8): the pipeline's outcomes and evidence, the
 // inbox queries, replays and the recovery of interrupted notifications. The HTTP edge is covered by
@@ -55,7 +62,8 @@ describe('ingest on a real database', () => {
   let commands: OrderCommands;
   let pipeline: NotificationPipeline;
   let queries: InboxQueries;
-  let replayer: NotificationReplayer;
+  let replayer: { replay(selection: ReplaySelection, options?: ReplayOptions): Promise<ReplayReport> };
+  let path: CommandPath;
   const answers = new Map<string, 'true' | 'false' | 'down'>();
 
   const receive = (notification: SignedNotification): Promise<IngestResult> =>
@@ -77,21 +85,22 @@ describe('ingest on a real database', () => {
   beforeAll(async () => {
     database = await createTestDatabase('ingest');
     const config = loadConfig({ LOG_LEVEL: 'fatal' }, { envFile: false });
-    const logger = new LedgerLogger('fatal');
-    store = new EventStore(database.dataSource, new EventSchemas(LEDGER_EVENT_CATALOGUE));
-    commands = new OrderCommands(store);
     const check: NotifyIdCheck = (notifyId) => {
       const answer = answers.get(notifyId) ?? 'true';
       if (answer === 'down')
         return Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'UNREACHABLE' }));
       return Promise.resolve({ genuine: answer === 'true', body: answer });
     };
-    pipeline = new NotificationPipeline(database.dataSource, store, config, logger, check);
+    path = await startCommandPath(database, { notifyIdCheck: check });
+    ({ store, pipeline, orders: commands } = path);
     queries = new InboxQueries(database.dataSource, config);
-    replayer = new NotificationReplayer(database.dataSource, store, logger);
+    replayer = {
+      replay: (selection, options) => path.bus.execute(new ReplayNotificationsCommand(selection, options)),
+    };
   });
 
   afterAll(async () => {
+    await path?.close();
     await database?.close();
   });
 
@@ -178,16 +187,11 @@ describe('ingest on a real database', () => {
 
     it('does not ask the gateway when notify_verify is disabled, and says so in the evidence', async () => {
       await placeOrder('P-4');
-      const unasked = new NotificationPipeline(
-        database.dataSource,
-        store,
-        loadConfig(
-          { LEDGER_MODE: 'demo', LOG_LEVEL: 'fatal', ALIPAY_VERIFY_NOTIFY_ID: 'false' },
-          { envFile: false },
-        ),
-        new LedgerLogger('fatal'),
-        () => Promise.reject(new Error('notify_verify must not be asked')),
-      );
+      const unaskedPath = await startCommandPath(database, {
+        env: { LEDGER_MODE: 'demo', ALIPAY_VERIFY_NOTIFY_ID: 'false' },
+        notifyIdCheck: () => Promise.reject(new Error('notify_verify must not be asked')),
+      });
+      const unasked = unaskedPath.pipeline;
       const result = await unasked.receive(
         raw(
           trade({
@@ -203,6 +207,7 @@ describe('ingest on a real database', () => {
         answer: null,
         skipped: 'disabled',
       });
+      await unaskedPath.close();
     });
 
     it('refuses a cut body without verifying it', async () => {

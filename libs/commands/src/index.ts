@@ -1,56 +1,63 @@
-export { IngestError, type IngestErrorCode } from './ingest-error';
 export {
-  INBOX_CHANNELS,
-  INBOX_OUTCOMES,
-  DEFAULT_INBOX_PAGE_SIZE,
-  MAX_INBOX_PAGE_SIZE,
-  type InboxChannel,
-  type InboxOutcome,
-  type InboxOutcomeDetail,
-  type InboxNotificationView,
-  type InboxFilters,
-  type InboxPageRequest,
-  type InboxPage,
-  type NotifyVerifyEvidence,
-  type RejectionReason,
-  type FailureReason,
-  type AppendedEventRef,
-} from './inbox/inbox-notification';
-export { InboxQueries } from './inbox/inbox-queries';
-export { InboxRecovery, INTERRUPTED_AFTER_MS } from './inbox/inbox-recovery';
-export { InboxPurge, PURGE_BATCH_SIZE, type PurgeReport, type PurgeRequest } from './inbox/inbox-purge';
-export {
-  OrderCommands,
+  metadataOf,
+  decideOnStream,
+  decideOnLoaded,
+  loadStream,
+  runCommand,
+  COMMAND_ATTEMPTS,
   type CommandContext,
-  type OrderCommandResult,
-  type OrderSnapshot,
-} from './orders/order-commands';
-export type { AppendedOrderEvent, OrderDecision } from './orders/order-stream-writer';
+  type LoadedStream,
+  type AppendedEvent,
+  type StreamDecision,
+  type WithOptionalLanding,
+} from './stream/command-step';
+export type { StreamSession, StreamSessions, StoredStream, StreamEvent } from './stream/stream-session';
 export {
-  RefundBatchCommands,
+  PostgresStreamSession,
+  PostgresTransactionSession,
+  PostgresStreamSessions,
+} from './stream/postgres-stream-session';
+export { InMemoryStreamSession, IN_MEMORY_TRANSACTION } from './stream/in-memory-stream-session';
+export {
+  foldStream,
+  orderStream,
+  refundBatchStream,
+  type StreamDefinition,
+} from './stream/stream-definitions';
+export {
   decideOnRefundBatch,
-  foldRefundBatchStream,
-  type AppendedBatchEvent,
+  type OrderDecision,
   type RefundBatchDecision,
-} from './refunds/refund-batch-writer';
+} from './stream/refund-batch-step';
+export { loadOrder, loadRefundBatch } from './stream/run-on-streams';
 export {
+  PlaceOrderCommand,
+  RecordTradeStatusCommand,
+  CompleteDeliveryCommand,
+  CompleteReturnCommand,
+  ConfirmShippingCommand,
+} from './orders/order-stream-commands';
+export { OrderCommands, type OrderCommandResult, type OrderSnapshot } from './orders/order-commands';
+export {
+  SubmitRefundBatchCommand,
+  AnswerRefundBatchCommand,
+  CompleteRefundBatchCommand,
+  FlagOverdueRefundBatchCommand,
+} from './refunds/refund-batch-commands';
+export { RefundBatchCommands, type RefundBatchCommandResult } from './refunds/refund-batch-adapter';
+export {
+  RequestRefundBatchCommand,
   RefundSubmissions,
   type RefundRequest,
   type RefundRequestItem,
   type RefundBatchView,
   type RefundSubmission,
-} from './refunds/refund-submission';
-export {
-  MAX_NOTIFICATION_BYTES,
-  NOTIFY_ID_CHECK,
-  type RawNotification,
-  type NotifyIdCheck,
-  type NotificationReply,
-  type IngestResult,
-} from './pipeline/raw-notification';
+} from './refunds/request-refund-batch';
+export { RecordTradeNotificationCommand } from './pipeline/record-trade-notification';
+export { RecordRefundNotificationCommand } from './refunds/record-refund-notification';
+export { notificationMetadata, type AppliedNotification } from './pipeline/notification-channel';
 export { NotificationPipeline } from './pipeline/notification-pipeline';
-export { notificationMetadata } from './pipeline/apply-trade-notification';
-export { NotificationReplayer, MAX_REPLAY_IDS } from './replay/notification-replayer';
+export { ReplayNotificationsCommand, MAX_REPLAY_IDS } from './replay/replay-notifications';
 export type {
   ReplaySelection,
   ReplayOptions,
@@ -59,4 +66,4 @@ export type {
   ReplayedBatch,
   ReplayReport,
 } from './replay/replay-report';
-export { IngestModule } from './ingest.module';
+export { CommandsModule } from './commands.module';

@@ -1,7 +1,7 @@
 import { verifyNotification } from '@ledger/alipay-protocol';
 import { loadConfig } from '@ledger/platform';
 import { createTestDatabase, type TestDatabase } from '@ledger/testing';
-import type { RawNotification } from '../pipeline/raw-notification';
+import type { RawNotification } from './raw-notification';
 import { InboxQueries } from './inbox-queries';
 import { InboxStore } from './inbox-store';
 import { MAX_STORED_EXPLANATION_BYTES } from './stored-evidence';

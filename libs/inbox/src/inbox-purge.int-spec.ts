@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { LEDGER_EVENT_CATALOGUE } from '@ledger/domain';
 import { EventSchemas, EventStore } from '@ledger/event-store';
 import { createTestDatabase, describeOnPostgres, type TestDatabase } from '@ledger/testing';
-import type { RawNotification } from '../pipeline/raw-notification';
+import type { RawNotification } from './raw-notification';
 import type { InboxOutcomeDetail } from './inbox-notification';
 import { InboxPurge } from './inbox-purge';
 import { InboxStore, type InboxFinish } from './inbox-store';

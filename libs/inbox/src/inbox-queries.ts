@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { LedgerConfig } from '@ledger/platform';
 import { DataSource } from 'typeorm';
-import { IngestError } from '../ingest-error';
+import { IngestError } from './ingest-error';
 import {
   DEFAULT_INBOX_PAGE_SIZE,
   INBOX_CHANNELS,

@@ -6,7 +6,7 @@ import {
 } from '@ledger/alipay-protocol';
 import type { AppendResult, AppendRow, EventStore, ExpectedVersion, NewEvent } from '@ledger/event-store';
 import type { DataSource, EntityManager } from 'typeorm';
-import { MAX_NOTIFICATION_BYTES, type RawNotification } from '../pipeline/raw-notification';
+import { MAX_NOTIFICATION_BYTES, type RawNotification } from './raw-notification';
 import type { InboxOutcome, InboxOutcomeDetail, NotifyVerifyEvidence } from './inbox-notification';
 import {
   storedBody,

@@ -1,6 +1,6 @@
 import type { OrderState } from '@ledger/domain';
 import type { GlobalCheckpoint } from '@ledger/event-store';
-import type { InboxChannel, InboxOutcome, InboxOutcomeDetail } from '../inbox/inbox-notification';
+import type { InboxChannel, InboxOutcome, InboxOutcomeDetail } from './inbox-notification';
 
 /**
  * The most a notification body (or return_url query) may weigh; a larger one is refused with 413 before it

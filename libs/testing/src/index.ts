@@ -24,3 +24,4 @@ export {
   tradeStatusSyncParams,
 } from './signed-notification';
 export { freePort } from './free-port';
+export { type CommandPath, startCommandPath } from './command-path';

@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import { Controller, Get, Post, Req, Res } from '@nestjs/common';
 import { ApiConsumes, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { NotificationPipeline, type IngestResult, type RawNotification } from '@ledger/ingest';
+import { NotificationPipeline } from '@ledger/commands';
+import type { IngestResult, RawNotification } from '@ledger/inbox';
 import { LedgerLogger, pageSecurityHeaders } from '@ledger/platform';
 import { ProjectionsService } from '@ledger/projections';
 import { RETRY_AFTER_SECONDS } from '../http/ledger-exception.filter';

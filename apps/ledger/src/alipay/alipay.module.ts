@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { AlipayGateway, AlipayGatewayModule } from '@ledger/alipay-gateway';
-import { NOTIFY_ID_CHECK, NotificationPipeline, type NotifyIdCheck } from '@ledger/ingest';
+import { CommandsModule, NotificationPipeline } from '@ledger/commands';
+import { NOTIFY_ID_CHECK, type NotifyIdCheck } from '@ledger/inbox';
 import { inRequestContext } from '@ledger/platform';
 import { AlipayController } from './alipay.controller';
 import { captureRawBody } from './raw-body';
@@ -15,7 +16,7 @@ import { captureRawBody } from './raw-body';
  * first on `/alipay/*`. (A module's `configure()` middleware would run after the parsers.)
  */
 @Module({
-  imports: [AlipayGatewayModule],
+  imports: [AlipayGatewayModule, CommandsModule],
   controllers: [AlipayController],
   providers: [
     NotificationPipeline,

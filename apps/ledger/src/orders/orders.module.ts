@@ -1,10 +1,13 @@
 import { Module } from '@nestjs/common';
+import { CommandsModule } from '@ledger/commands';
 import { OrdersController } from './orders.controller';
 import { PaymentRequests } from './payment-requests';
+import { PlaceOrderRequestHandler } from './place-order-request.handler';
 
-/** `POST /orders` (SPEC §4): places orders through `OrderCommands` and signs their payment requests. */
+/** `POST /orders` (SPEC §4): signs payment requests and places orders on the command bus. */
 @Module({
+  imports: [CommandsModule],
   controllers: [OrdersController],
-  providers: [PaymentRequests],
+  providers: [PaymentRequests, PlaceOrderRequestHandler],
 })
 export class OrdersModule {}

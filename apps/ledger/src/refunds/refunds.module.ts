@@ -1,23 +1,24 @@
 import { Module } from '@nestjs/common';
 import { AlipayGatewayModule } from '@ledger/alipay-gateway';
-import { RefundSubmissions } from '@ledger/ingest';
+import { CommandsModule } from '@ledger/commands';
 import { NopwdSender } from './nopwd-sender';
 import { RefundRequests } from './refund-requests';
 import { RefundResender } from './refund-resender';
 import { DEFAULT_REFUNDS_OPTIONS, REFUNDS_OPTIONS } from './refunds-options';
 import { RefundsController } from './refunds.controller';
+import { RequestRefundsHandler } from './request-refunds.handler';
 
 /**
  * `POST /refunds` (SPEC §4, issue 5 §1) and the resender of nopwd batches the gateway has not answered.
- * Needs RefundBatchCommands and OrderCommands (IngestModule), RefundBatchQueries and ProjectionsService
- * (ProjectionsModule) and the EventStore, all global.
+ * Commands go on the bus (CommandsModule); needs RefundBatchQueries and ProjectionsService
+ * (ProjectionsModule), global.
  */
 @Module({
-  imports: [AlipayGatewayModule],
+  imports: [AlipayGatewayModule, CommandsModule],
   controllers: [RefundsController],
   providers: [
     { provide: REFUNDS_OPTIONS, useValue: DEFAULT_REFUNDS_OPTIONS },
-    RefundSubmissions,
+    RequestRefundsHandler,
     RefundRequests,
     NopwdSender,
     RefundResender,

@@ -1,7 +1,7 @@
 import { DomainError, LEDGER_EVENT_CATALOGUE, type PlaceOrder, type RecordTradeStatus } from '@ledger/domain';
 import { EventSchemas, EventStore } from '@ledger/event-store';
 import { DEMO_ALIPAY } from '@ledger/platform';
-import { createTestDatabase, type TestDatabase } from '@ledger/testing';
+import { createTestDatabase, startCommandPath, type CommandPath, type TestDatabase } from '@ledger/testing';
 import { OrderCommands } from './order-commands';
 
 function placeOrder(outTradeNo: string, overrides: Partial<PlaceOrder> = {}): PlaceOrder {
@@ -38,14 +38,16 @@ describe('OrderCommands', () => {
   let database: TestDatabase;
   let store: EventStore;
   let commands: OrderCommands;
+  let path: CommandPath;
 
   beforeAll(async () => {
     database = await createTestDatabase('order_commands');
-    store = new EventStore(database.dataSource, new EventSchemas(LEDGER_EVENT_CATALOGUE));
-    commands = new OrderCommands(store);
+    path = await startCommandPath(database);
+    ({ store, orders: commands } = path);
   });
 
   afterAll(async () => {
+    await path?.close();
     await database?.close();
   });
 

@@ -1,29 +1,27 @@
 import { Injectable } from '@nestjs/common';
-import {
-  orderStreamId,
-  type CompleteDelivery,
-  type CompleteReturn,
-  type ConfirmShipping,
-  type OrderCommand,
-  type OrderState,
-  type PlaceOrder,
+import { CommandBus } from '@nestjs/cqrs';
+import type {
+  CompleteDelivery,
+  CompleteReturn,
+  ConfirmShipping,
+  OrderCommand,
+  OrderState,
+  PlaceOrder,
 } from '@ledger/domain';
-import { EventStore, withAppendRetry } from '@ledger/event-store';
-import { decideOnOrderStream, foldOrderStream, type OrderDecision } from './order-stream-writer';
+import type { CommandContext, WithOptionalLanding } from '../stream/command-step';
+import { PostgresStreamSessions } from '../stream/postgres-stream-session';
+import type { OrderDecision } from '../stream/refund-batch-step';
+import { loadOrder } from '../stream/run-on-streams';
+import {
+  CompleteDeliveryCommand,
+  CompleteReturnCommand,
+  ConfirmShippingCommand,
+  PlaceOrderCommand,
+  RecordTradeStatusCommand,
+} from './order-stream-commands';
 
-/** Who asked: recorded as the events' metadata (SPEC §3: causation and correlation). */
-export interface CommandContext {
-  /** What caused the command: an inbox id (a notification), a request id (an API call), an event id. */
-  causationId?: string;
-  /** Groups everything one external input set in motion; defaults to the causation id. */
-  correlationId?: string;
-}
-
-/**
- * What a command did. `transactionId` and `position` are present when events were appended: pass
- * `{ transactionId, position }` to `waitForProjections` for read-your-writes.
- */
-export type OrderCommandResult = OrderDecision;
+/** What an order command did (`kind`: `appended` or `no_new_fact`), as the workers read it. */
+export type OrderCommandResult = WithOptionalLanding<OrderDecision>;
 
 /** An order as its stream tells it, with the stream's version. */
 export interface OrderSnapshot {
@@ -33,50 +31,55 @@ export interface OrderSnapshot {
   state: OrderState;
 }
 
-/** How many times a command is decided again after losing a race for its stream. */
-const COMMAND_ATTEMPTS = 8;
-
 /**
- * Runs commands on order streams (STYLE habit 4): load the stream, `decideOrder`, append with the expected
- * version, and on a lost race (`WRONG_EXPECTED_VERSION`, `STREAM_ORDER_CONFLICT`) reload and decide again,
- * a bounded number of times. A command that brings no new fact appends nothing and succeeds.
+ * Order commands for callers written before the command bus (the background workers): each method
+ * dispatches its command on the bus, so that they go through the one command path.
  *
  * @throws DomainError the decider's refusal (`ORDER_CONFLICT`, `INVALID_ORDER`, `DELIVERY_NOT_DUE`...).
  * @throws EventStoreError `WRONG_EXPECTED_VERSION` / `STREAM_ORDER_CONFLICT` when every attempt lost its race.
  */
 @Injectable()
 export class OrderCommands {
-  constructor(private readonly store: EventStore) {}
+  constructor(
+    private readonly bus: CommandBus,
+    private readonly sessions: PostgresStreamSessions,
+  ) {}
 
-  /** Any command on the order stream of `command.outTradeNo`. */
+  /**
+   * An order command that has a command of its own on the bus. The batch's order commands (reservations,
+   * releases, results) are run by their refund batch only.
+   */
   execute(command: OrderCommand, context: CommandContext = {}): Promise<OrderCommandResult> {
-    const metadata = {
-      ...(context.causationId === undefined ? {} : { causationId: context.causationId }),
-      ...((context.correlationId ?? context.causationId) === undefined
-        ? {}
-        : { correlationId: context.correlationId ?? context.causationId }),
-    };
-    return withAppendRetry(() => decideOnOrderStream(this.store, command, metadata), {
-      attempts: COMMAND_ATTEMPTS,
-    });
+    switch (command.type) {
+      case 'PlaceOrder':
+        return this.bus.execute(new PlaceOrderCommand(command, context));
+      case 'RecordTradeStatus':
+        return this.bus.execute(new RecordTradeStatusCommand(command, context));
+      case 'CompleteDelivery':
+        return this.bus.execute(new CompleteDeliveryCommand(command, context));
+      case 'CompleteReturn':
+        return this.bus.execute(new CompleteReturnCommand(command, context));
+      case 'ConfirmShipping':
+        return this.bus.execute(new ConfirmShippingCommand(command, context));
+      case 'ReserveBatchRefund':
+      case 'ReleaseBatchReservation':
+      case 'RecordBatchRefundResult':
+        throw new Error(`${command.type} is decided by its refund batch, not on its own`);
+    }
   }
 
-  /** `OrderPlaced`, nothing for the same order again, `ORDER_CONFLICT` for another one under the same number. */
   placeOrder(command: PlaceOrder, context?: CommandContext): Promise<OrderCommandResult> {
     return this.execute(command, context);
   }
 
-  /** `DeliveryCompleted` once the fulfilment hook delivered; nothing when already recorded. */
   completeDelivery(command: CompleteDelivery, context?: CommandContext): Promise<OrderCommandResult> {
     return this.execute(command, context);
   }
 
-  /** `ReturnCompleted` once the goods were taken back; nothing when already recorded. */
   completeReturn(command: CompleteReturn, context?: CommandContext): Promise<OrderCommandResult> {
     return this.execute(command, context);
   }
 
-  /** Records one `send_goods_confirm_by_platform` answer: `ShippingConfirmed` or `ShippingConfirmationFailed`. */
   confirmShipping(command: ConfirmShipping, context?: CommandContext): Promise<OrderCommandResult> {
     return this.execute(command, context);
   }
@@ -85,9 +88,7 @@ export class OrderCommands {
    * The order as its stream tells it now (a strongly consistent read, unlike the projections).
    * @throws DomainError `INVALID_OUT_TRADE_NO`.
    */
-  async load(outTradeNo: string): Promise<OrderSnapshot> {
-    const streamId = orderStreamId(outTradeNo);
-    const recorded = await this.store.readStream(streamId);
-    return { streamId, version: recorded.length, state: foldOrderStream(recorded) };
+  load(outTradeNo: string): Promise<OrderSnapshot> {
+    return loadOrder(this.sessions.session(), outTradeNo);
   }
 }

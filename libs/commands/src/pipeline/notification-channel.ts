@@ -1,9 +1,15 @@
 import type { ProtocolError, TextParam } from '@ledger/alipay-protocol';
-import { withAppendRetry, type GlobalCheckpoint } from '@ledger/event-store';
-import type { DataSource, EntityManager } from 'typeorm';
-import type { InboxChannel, InboxOutcomeDetail, RejectionReason } from '../inbox/inbox-notification';
-import type { InboxFinish, InboxStore } from '../inbox/inbox-store';
-import type { IngestResult } from './raw-notification';
+import type { GlobalCheckpoint } from '@ledger/event-store';
+import type {
+  InboxChannel,
+  InboxFinish,
+  InboxOutcomeDetail,
+  InboxStore,
+  IngestResult,
+  RejectionReason,
+} from '@ledger/inbox';
+import type { StreamDecision } from '../stream/command-step';
+import type { StreamEvent } from '../stream/stream-session';
 
 /** What a verified notification's parameters amount to: the channel's command, or why they cannot be one. */
 export type CommandReading<C> =
@@ -58,33 +64,37 @@ export async function finishAsDuplicate(
   return { outcome: 'no_new_fact', detail };
 }
 
-/** Lost races for a stream are decided again this many times, each attempt in a new transaction. */
-export const APPLY_ATTEMPTS = 8;
+/** The inbox id as the events' causation and correlation (docs/events.md: the inbox id is the causationId). */
+export function notificationMetadata(inboxId: number): { causationId: string; correlationId: string } {
+  return { causationId: String(inboxId), correlationId: String(inboxId) };
+}
 
 /**
- * A replay of a stored, verified notification (issue 4 §7) through today's deciders, whatever its channel:
- * `decide` appends what is new in the replay's transaction; the notify_id's key is then taken if free but
- * never stops the replay, because the deciders append nothing for a notification already applied. The
- * inbox row is updated only when the replay appended events.
+ * The inbox outcome of a notification's decision. For a refund batch, `streamId` and `events` are the batch
+ * stream's; the order events its records caused were appended in the same transaction, carry the same
+ * causation, and fall inside `firstPosition..lastPosition`.
  */
-export function replayNotification<D extends { events: readonly unknown[] }>(
-  deps: { dataSource: DataSource; inbox: InboxStore },
-  inboxId: number,
-  notifyId: string,
-  decide: (manager: EntityManager) => Promise<D>,
-  detailOf: (decision: D) => InboxOutcomeDetail,
-): Promise<D> {
-  return withAppendRetry(
-    () =>
-      deps.dataSource.transaction(async (manager) => {
-        // Streams before keys, as every writer of both takes them.
-        const decision = await decide(manager);
-        await deps.inbox.claim(manager, notifyId, inboxId);
-        if (decision.events.length > 0) {
-          await deps.inbox.finish(inboxId, { outcome: 'applied', detail: detailOf(decision) }, manager);
-        }
-        return decision;
-      }),
-    { attempts: APPLY_ATTEMPTS },
-  );
+export function detailOf(
+  decision: StreamDecision<StreamEvent, unknown>,
+  replayedAt?: string,
+): InboxOutcomeDetail {
+  if (decision.kind === 'no_new_fact') {
+    return { outcome: 'no_new_fact', streamId: decision.streamId, reason: 'stale' };
+  }
+  return {
+    outcome: 'applied',
+    streamId: decision.streamId,
+    transactionId: decision.transactionId,
+    firstPosition: decision.firstPosition,
+    lastPosition: decision.position,
+    events: decision.events.map(({ type, version }) => ({ type, version })),
+    ...(replayedAt === undefined ? {} : { replayedAt }),
+  };
+}
+
+/** What to wait for before answering, when events were appended. */
+export function checkpointOf(decision: StreamDecision<StreamEvent, unknown>): GlobalCheckpoint | undefined {
+  return decision.kind === 'appended'
+    ? { transactionId: decision.transactionId, position: decision.position }
+    : undefined;
 }

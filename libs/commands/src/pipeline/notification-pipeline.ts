@@ -1,23 +1,30 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { verifyNotification, type VerificationExplanation } from '@ledger/alipay-protocol';
+import { verifyNotification, type TextParam, type VerificationExplanation } from '@ledger/alipay-protocol';
 import type { CompleteRefundBatch, RecordTradeStatus } from '@ledger/domain';
-import { EventStore } from '@ledger/event-store';
-import { LedgerConfig, LedgerLogger } from '@ledger/platform';
-import { DataSource } from 'typeorm';
-import type { InboxOutcomeDetail, NotifyVerifyEvidence } from '../inbox/inbox-notification';
-import { InboxStore, type InboxFinish } from '../inbox/inbox-store';
-import { storedMessage } from '../inbox/stored-evidence';
-import { refundChannel } from '../refunds/apply-refund-notification';
-import { tradeChannel } from './apply-trade-notification';
-import type { NotificationChannel } from './notification-channel';
 import {
+  InboxStore,
   MAX_NOTIFICATION_BYTES,
   NOTIFY_ID_CHECK,
+  storedMessage,
+  type InboxChannel,
+  type InboxFinish,
+  type InboxOutcomeDetail,
   type IngestResult,
   type NotifyIdCheck,
+  type NotifyVerifyEvidence,
   type RawNotification,
-} from './raw-notification';
+} from '@ledger/inbox';
+import { LedgerConfig, LedgerLogger } from '@ledger/platform';
+import { DataSource } from 'typeorm';
+import { RecordRefundNotificationCommand } from '../refunds/record-refund-notification';
+import { readRefundCommand } from '../refunds/refund-command';
+import { PostgresStreamSessions } from '../stream/postgres-stream-session';
+import { loadOrder } from '../stream/run-on-streams';
+import type { CommandReading, NotificationChannel } from './notification-channel';
+import { RecordTradeNotificationCommand } from './record-trade-notification';
+import { readTradeCommand } from './trade-command';
 
 const CONTEXT = 'Ingest';
 
@@ -55,16 +62,43 @@ export class NotificationPipeline {
   private readonly refunds: NotificationChannel<CompleteRefundBatch>;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly store: EventStore,
+    @InjectDataSource() dataSource: DataSource,
+    private readonly bus: CommandBus,
+    private readonly sessions: PostgresStreamSessions,
     private readonly config: LedgerConfig,
     private readonly logger: LedgerLogger,
     @Inject(NOTIFY_ID_CHECK) private readonly notifyIdCheck: NotifyIdCheck,
   ) {
     this.inbox = new InboxStore(dataSource);
-    const deps = { dataSource, store, inbox: this.inbox, logger };
-    this.trades = tradeChannel(deps);
-    this.refunds = refundChannel(deps);
+    this.trades = {
+      read: (params: readonly TextParam[], channel: InboxChannel): CommandReading<RecordTradeStatus> =>
+        channel === 'refund_notify'
+          ? {
+              ok: false,
+              reason: 'unexpected_notify_type',
+              message: 'trade notifications are not read at the refund_notify channel',
+            }
+          : readTradeCommand(params, channel),
+      apply: (inboxId, command, evidence) =>
+        this.bus.execute(new RecordTradeNotificationCommand(inboxId, command, evidence)),
+      replyOrder: (command) =>
+        command.source === 'return' ? this.orderOf(command.outTradeNo) : Promise.resolve(undefined),
+    };
+    this.refunds = {
+      read: readRefundCommand,
+      apply: (inboxId, command, evidence) =>
+        this.bus.execute(new RecordRefundNotificationCommand(inboxId, command, evidence)),
+    };
+  }
+
+  /** The order for the buyer's page; absent if it cannot be read now (the page then says "processing"). */
+  private async orderOf(outTradeNo: string): Promise<IngestResult['order']> {
+    try {
+      return { outTradeNo, state: (await loadOrder(this.sessions.session(), outTradeNo)).state };
+    } catch (error) {
+      this.logger.warn(`order ${outTradeNo} could not be read: ${messageOf(error)}`, CONTEXT);
+      return undefined;
+    }
   }
 
   async receive(raw: RawNotification): Promise<IngestResult> {

@@ -5,7 +5,7 @@ import {
   type TradeStatusSync,
 } from '@ledger/alipay-protocol';
 import { isValidOutTradeNo, type RecordTradeStatus } from '@ledger/domain';
-import type { RejectionReason } from '../inbox/inbox-notification';
+import type { RejectionReason } from '@ledger/inbox';
 
 /** What a verified notification's parameters amount to: a command, or the reason it cannot be one. */
 export type TradeCommandReading =

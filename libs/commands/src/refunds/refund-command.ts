@@ -7,7 +7,7 @@ import {
   type TextParam,
 } from '@ledger/alipay-protocol';
 import type { CompleteRefundBatch, RefundRecordResult } from '@ledger/domain';
-import type { InboxChannel } from '../inbox/inbox-notification';
+import type { InboxChannel } from '@ledger/inbox';
 import type { CommandReading } from '../pipeline/notification-channel';
 
 /** Longest notify_id kept as a de-duplication key (as for trade notifications). */

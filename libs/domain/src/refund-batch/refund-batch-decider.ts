@@ -12,6 +12,7 @@ import { utf8Length, type Instant } from '../values';
 import type {
   BatchAnomaly,
   ReconciledRecord,
+  RefundBatchAccepted,
   RefundBatchCompleted,
   RefundBatchEvent,
   RefundBatchItem,
@@ -72,6 +73,8 @@ export type RefundBatchStatus = 'none' | 'submitted' | 'accepted' | 'rejected' |
 export interface RefundBatchState {
   status: RefundBatchStatus;
   submitted?: RefundBatchSubmitted['data'];
+  /** The gateway's first acceptance (nopwd): a retry's `DUPLICATE_BATCH_NO` does not replace it. */
+  acceptance?: RefundBatchAccepted['data'];
   rejection?: RefundBatchRejected['data'];
   completion?: RefundBatchCompleted['data'];
   /** Anomalies recorded outside a completion, to record each one once. */
@@ -92,7 +95,7 @@ export function evolveRefundBatch(state: RefundBatchState, event: RefundBatchEve
     case 'RefundBatchSubmitted':
       return { ...state, status: 'submitted', submitted: event.data };
     case 'RefundBatchAccepted':
-      return { ...state, status: 'accepted' };
+      return { ...state, status: 'accepted', acceptance: state.acceptance ?? event.data };
     case 'RefundBatchRejected':
       return { ...state, status: 'rejected', rejection: event.data };
     case 'RefundBatchCompleted':

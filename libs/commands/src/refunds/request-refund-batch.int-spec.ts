@@ -1,11 +1,10 @@
 import { DomainError, LEDGER_EVENT_CATALOGUE } from '@ledger/domain';
 import { EventSchemas, EventStore } from '@ledger/event-store';
 import { DEMO_ALIPAY } from '@ledger/platform';
-import { createTestDatabase, type TestDatabase } from '@ledger/testing';
-import { IngestError } from '../ingest-error';
-import { OrderCommands } from '../orders/order-commands';
-import { RefundBatchCommands } from './refund-batch-writer';
-import { RefundSubmissions, type RefundRequest } from './refund-submission';
+import { createTestDatabase, startCommandPath, type CommandPath, type TestDatabase } from '@ledger/testing';
+import { IngestError } from '@ledger/inbox';
+import type { OrderCommands } from '../orders/order-commands';
+import type { RefundSubmissions, RefundRequest } from './request-refund-batch';
 
 // 01:30 on 2 May in Beijing, still 1 May by UTC.
 const EARLY_BEIJING = new Date('2024-05-01T17:30:00.000Z');
@@ -15,6 +14,7 @@ describe('RefundSubmissions', () => {
   let store: EventStore;
   let orders: OrderCommands;
   let submissions: RefundSubmissions;
+  let path: CommandPath;
 
   async function paidOrder(outTradeNo: string, tradeNo: string): Promise<void> {
     await orders.placeOrder({
@@ -50,20 +50,15 @@ describe('RefundSubmissions', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('refund_submissions');
-    store = new EventStore(database.dataSource, new EventSchemas(LEDGER_EVENT_CATALOGUE));
-    orders = new OrderCommands(store);
-    submissions = new RefundSubmissions(
-      database.dataSource,
-      store,
-      orders,
-      new RefundBatchCommands(database.dataSource, store),
-    );
+    path = await startCommandPath(database);
+    ({ store, orders, submissions } = path);
     await paidOrder('RS-A', '2024050122000000000000000001');
     await paidOrder('RS-B', '2024050122000000000000000002');
     await paidOrder('RS-C', '2024050122000000000000000003');
   });
 
   afterAll(async () => {
+    await path?.close();
     await database?.close();
   });
 

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
   decodePairs,
@@ -6,32 +6,19 @@ import {
   type TextParam,
   type VerificationExplanation,
 } from '@ledger/alipay-protocol';
-import {
-  decideOrder,
-  decideRefundBatch,
-  evolveOrder,
-  evolveRefundBatch,
-  orderCommandsForBatchEvent,
-  orderStreamId,
-  outTradeNoOfStream,
-  refundBatchStreamId,
-  type CompleteRefundBatch,
-  type OrderCommand,
-  type OrderState,
-  type RefundBatchState,
-} from '@ledger/domain';
-import { EventStore } from '@ledger/event-store';
+import { outTradeNoOfStream } from '@ledger/domain';
+import { IngestError, InboxStore, type InboxChannel } from '@ledger/inbox';
 import { LedgerLogger } from '@ledger/platform';
 import { DataSource } from 'typeorm';
-import { IngestError } from '../ingest-error';
-import type { InboxChannel } from '../inbox/inbox-notification';
-import { InboxStore } from '../inbox/inbox-store';
-import { foldOrderStream } from '../orders/order-stream-writer';
-import { replayTradeNotification } from '../pipeline/apply-trade-notification';
+import { detailOf, notificationMetadata } from '../pipeline/notification-channel';
 import { readTradeCommand } from '../pipeline/trade-command';
-import { replayRefundNotification } from '../refunds/apply-refund-notification';
-import { foldRefundBatchStream } from '../refunds/refund-batch-writer';
 import { readRefundCommand } from '../refunds/refund-command';
+import { decideOnStream, runCommand, type StreamDecision } from '../stream/command-step';
+import { InMemoryStreamSession } from '../stream/in-memory-stream-session';
+import { PostgresStreamSessions } from '../stream/postgres-stream-session';
+import { decideOnRefundBatch } from '../stream/refund-batch-step';
+import { orderStream } from '../stream/stream-definitions';
+import type { StreamEvent, StreamSession } from '../stream/stream-session';
 import type {
   ReplayOptions,
   ReplayReport,
@@ -97,63 +84,63 @@ function selectionSql(selection: ReplaySelection): { sql: string; parameters: un
   throw new IngestError('INVALID_REPLAY_SELECTION', 'choose all, a time range (from, to) or ids');
 }
 
-/**
- * What a dry run decided so far: each stream as the notifications already run would leave it, so that a
- * notification is decided after the earlier ones of the same run, as a real replay would decide it.
- */
-class DryRun {
-  private readonly orders = new Map<string, { state: OrderState; version: number }>();
-  private readonly batches = new Map<string, { state: RefundBatchState; version: number }>();
+/** What a replayed notification decided: the decision of its stream, and what it appended by stream. */
+interface Replayed {
+  decision: StreamDecision<StreamEvent, unknown>;
+  appended: Appended;
+}
 
-  constructor(private readonly store: EventStore) {}
+/** A stored notification read again: its notify_id, and the command step it runs on a given session. */
+interface Replayable {
+  notifyId: string;
+  run(session: StreamSession): Promise<Replayed>;
+}
 
-  async order(command: OrderCommand): Promise<Appended['orders'][number]> {
-    const streamId = orderStreamId(command.outTradeNo);
-    let current = this.orders.get(streamId);
-    if (current === undefined) {
-      const recorded = await this.store.readStream(streamId);
-      current = { state: foldOrderStream(recorded), version: recorded.length };
-    }
-    const decided = decideOrder(command, current.state);
-    const base = current.version;
-    this.orders.set(streamId, {
-      state: decided.reduce(evolveOrder, current.state),
-      version: base + decided.length,
-    });
+/** What today's code reads in a verified notification; undefined when it cannot read it. */
+function replayableOf(
+  inboxId: number,
+  channel: InboxChannel,
+  params: readonly TextParam[],
+): Replayable | undefined {
+  const metadata = notificationMetadata(inboxId);
+  if (channel === 'refund_notify') {
+    const reading = readRefundCommand(params, channel);
+    if (!reading.ok) return undefined;
+    const { command } = reading;
     return {
-      outTradeNo: command.outTradeNo,
-      streamId,
-      events: decided.map((event, index) => ({ ...event, version: base + index + 1 })),
-    };
-  }
-
-  /** The batch's events, then the order commands they call for, as `decideOnRefundBatch` runs them. */
-  async refund(command: CompleteRefundBatch): Promise<Appended> {
-    const streamId = refundBatchStreamId(command.batchNo);
-    let current = this.batches.get(streamId);
-    if (current === undefined) {
-      const recorded = await this.store.readStream(streamId);
-      current = { state: foldRefundBatchStream(recorded), version: recorded.length };
-    }
-    const decided = decideRefundBatch(command, current.state);
-    const orderCommands: OrderCommand[] = [];
-    let state = current.state;
-    for (const event of decided) {
-      orderCommands.push(...orderCommandsForBatchEvent(event, state));
-      state = evolveRefundBatch(state, event);
-    }
-    const base = current.version;
-    this.batches.set(streamId, { state, version: base + decided.length });
-    const orders: Appended['orders'] = [];
-    for (const orderCommand of orderCommands) orders.push(await this.order(orderCommand));
-    return {
-      orders,
-      batch: {
-        batchNo: command.batchNo,
-        streamId,
-        events: decided.map((event, index) => ({ ...event, version: base + index + 1 })),
+      notifyId: command.notifyId,
+      run: async (session) => {
+        const decision = await decideOnRefundBatch(session, command, metadata);
+        const orders = decision.orders.map((order) => ({
+          outTradeNo: outTradeNoOfStream(order.streamId) ?? order.streamId,
+          streamId: order.streamId,
+          events: order.events,
+        }));
+        const batch = { batchNo: command.batchNo, streamId: decision.streamId, events: decision.events };
+        return { decision, appended: { orders, batch } };
       },
     };
+  }
+  const reading = readTradeCommand(params, channel);
+  if (!reading.ok) return undefined;
+  const { command } = reading;
+  return {
+    notifyId: command.notifyId,
+    run: async (session) => {
+      const decision = await decideOnStream(session, orderStream, command, metadata);
+      const order = { outTradeNo: command.outTradeNo, streamId: decision.streamId, events: decision.events };
+      return { decision, appended: { orders: [order] } };
+    },
+  };
+}
+
+/** Replays stored notifications: all, a time range or ids (`POST /admin/replay`, the CLI). */
+export class ReplayNotificationsCommand extends Command<ReplayReport> {
+  constructor(
+    readonly selection: ReplaySelection,
+    readonly options: ReplayOptions = {},
+  ) {
+    super();
   }
 }
 
@@ -164,16 +151,20 @@ class DryRun {
  * asked again: a notify_id dies once answered). Idempotent: the deciders append nothing for a notify_id
  * already applied, so only what today's rules add, or what failed before, is appended. In receipt order.
  */
-@Injectable()
-export class NotificationReplayer {
+@CommandHandler(ReplayNotificationsCommand)
+export class ReplayNotificationsHandler implements ICommandHandler<ReplayNotificationsCommand> {
   private readonly inbox: InboxStore;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly store: EventStore,
+    private readonly sessions: PostgresStreamSessions,
     private readonly logger: LedgerLogger,
   ) {
     this.inbox = new InboxStore(dataSource);
+  }
+
+  execute({ selection, options }: ReplayNotificationsCommand): Promise<ReplayReport> {
+    return this.replay(selection, options);
   }
 
   /**
@@ -198,7 +189,11 @@ export class NotificationReplayer {
     };
     const orders = new Map<string, ReplayedOrder>();
     const batches = new Map<string, ReplayedBatch>();
-    const simulation = dryRun ? new DryRun(this.store) : undefined;
+    // The dry run's session keeps what it would append, so that each notification is decided after the
+    // earlier ones of the same run, as the real run decides it.
+    const simulation = dryRun
+      ? new InMemoryStreamSession((streamId) => this.sessions.session().read(streamId))
+      : undefined;
 
     let after = 0;
     for (;;) {
@@ -254,37 +249,37 @@ export class NotificationReplayer {
     return report;
   }
 
-  /** One verified notification through its channel; undefined when today's code cannot read it. */
+  /**
+   * One verified notification through today's command step: on the dry run's in-memory session, or in a
+   * transaction that appends what is new, takes the notify_id's key if free (it never stops the replay: the
+   * deciders append nothing for a notification already applied) and updates the inbox row only when the
+   * replay appended events. Undefined when today's code cannot read the notification.
+   */
   private async replayOne(
     inboxId: number,
     channel: InboxChannel,
     params: readonly TextParam[],
     replayedAt: string,
-    simulation: DryRun | undefined,
+    simulation: InMemoryStreamSession | undefined,
   ): Promise<Appended | undefined> {
-    const deps = { dataSource: this.dataSource, store: this.store, inbox: this.inbox };
-    if (channel === 'refund_notify') {
-      const reading = readRefundCommand(params, channel);
-      if (!reading.ok) return undefined;
-      const { command } = reading;
-      if (simulation !== undefined) return simulation.refund(command);
-      const decision = await replayRefundNotification(deps, inboxId, command, replayedAt);
-      return {
-        orders: decision.orders.map((order) => ({
-          outTradeNo: outTradeNoOfStream(order.streamId) ?? order.streamId,
-          streamId: order.streamId,
-          events: order.events,
-        })),
-        batch: { batchNo: command.batchNo, streamId: decision.streamId, events: decision.events },
-      };
+    const replayable = replayableOf(inboxId, channel, params);
+    if (replayable === undefined) return undefined;
+    if (simulation !== undefined) {
+      return (await simulation.transaction((session) => replayable.run(session))).appended;
     }
-    const reading = readTradeCommand(params, channel);
-    if (!reading.ok) return undefined;
-    const { command } = reading;
-    if (simulation !== undefined) return { orders: [await simulation.order(command)] };
-    const decision = await replayTradeNotification(deps, inboxId, command, replayedAt);
-    return {
-      orders: [{ outTradeNo: command.outTradeNo, streamId: decision.streamId, events: decision.events }],
-    };
+    const replayed = await runCommand(this.sessions, async (session) => {
+      // Streams before keys, as every writer of both takes them.
+      const { decision, appended } = await replayable.run(session);
+      await this.inbox.claim(session.manager, replayable.notifyId, inboxId);
+      if (decision.kind === 'appended') {
+        await this.inbox.finish(
+          inboxId,
+          { outcome: 'applied', detail: detailOf(decision, replayedAt) },
+          session.manager,
+        );
+      }
+      return appended;
+    });
+    return replayed;
   }
 }

@@ -1,14 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { Command, CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { formatBatchNo, parseBatchNo } from '@ledger/alipay-protocol';
 import {
   DomainError,
-  asRefundBatchEvent,
   decideOrder,
-  evolveRefundBatch,
-  initialRefundBatchState,
-  refundBatchStreamId,
   type DomainErrorCode,
   type Fen,
   type OrderState,
@@ -19,11 +16,13 @@ import {
   type RefundBatchSubmitted,
   type RefundMode,
 } from '@ledger/domain';
-import { EventStore } from '@ledger/event-store';
+import { IngestError } from '@ledger/inbox';
 import { DataSource } from 'typeorm';
-import { IngestError } from '../ingest-error';
-import { OrderCommands, type CommandContext } from '../orders/order-commands';
-import { RefundBatchCommands, type RefundBatchDecision } from './refund-batch-writer';
+import type { CommandContext, WithOptionalLanding } from '../stream/command-step';
+import { PostgresStreamSessions } from '../stream/postgres-stream-session';
+import type { RefundBatchDecision } from '../stream/refund-batch-step';
+import { loadOrder, loadRefundBatch } from '../stream/run-on-streams';
+import { SubmitRefundBatchCommand } from './refund-batch-commands';
 
 /** One record as the client asked for it. `tradeNo`, when given, must be the order's Alipay trade. */
 export interface RefundRequestItem {
@@ -57,7 +56,7 @@ export interface RefundSubmission {
   created: boolean;
   batch: RefundBatchView;
   /** The submission's write (absent for a batch already submitted): what to wait for, for read-your-writes. */
-  decision?: RefundBatchDecision;
+  decision?: WithOptionalLanding<RefundBatchDecision>;
 }
 
 // The order's refusals of a reservation, which name an order, not the record of the batch that asked.
@@ -96,34 +95,59 @@ function itemError(index: number, error: DomainError): DomainError {
   return new DomainError(error.code, `${at}: ${error.message}`, `${at}.${error.field ?? 'outTradeNo'}`);
 }
 
+/** `POST /refunds` once read: records the batch, or answers the batch an `Idempotency-Key` already made. */
+export class RequestRefundBatchCommand extends Command<RefundSubmission> {
+  constructor(
+    readonly request: RefundRequest,
+    readonly context: CommandContext = {},
+    readonly now = new Date(),
+  ) {
+    super();
+  }
+}
+
 /**
- * Submits refund batches for `POST /refunds` (issue 5 §1): checks every record against the ledger, naming the
- * record at fault, allocates the `batch_no` from a durable sequence, and appends `RefundBatchSubmitted` with
- * its reservations through `RefundBatchCommands` before anything is sent to Alipay. Sending is the caller's.
- * An `Idempotency-Key` maps to the batch it made, so that a client's retry answers that batch.
+ * The next `batch_no`: the Beijing date of `now` (the instant that is also the batch's `refund_date`,
+ * docs/alipay-protocol.md) and a serial no batch had before.
  */
-@Injectable()
-export class RefundSubmissions {
+export async function allocateBatchNo(dataSource: DataSource, now: Date): Promise<string> {
+  const [{ serial }] = await dataSource.query<{ serial: string }[]>(
+    `SELECT nextval('refund_batch_serial')::text AS serial`,
+  );
+  const batchNo = formatBatchNo(now, serial.padStart(SERIAL_WIDTH, '0'));
+  if (!batchNo.ok) throw new Error(`cannot form a batch_no: ${batchNo.errors[0].message}`);
+  return batchNo.value;
+}
+
+/** The batch as its stream tells it now, or undefined when no batch was submitted under `batchNo`. */
+export async function refundBatchView(
+  sessions: PostgresStreamSessions,
+  batchNo: string,
+): Promise<RefundBatchView | undefined> {
+  return viewOf(batchNo, (await loadRefundBatch(sessions.session(), batchNo)).state);
+}
+
+/**
+ * Submits refund batches for `POST /refunds` (docs/product-rules.md): checks every record against the ledger,
+ * naming the record at fault, allocates the `batch_no` from a durable sequence, and appends
+ * `RefundBatchSubmitted`, whose records the domain reserves on their orders in the same transaction
+ * (`SubmitRefundBatchCommand`), before anything is sent to Alipay. Sending is the caller's. An
+ * `Idempotency-Key` maps to the batch it made, so that a client's retry answers that batch.
+ *
+ * @throws DomainError the ledger's refusals, naming the record (`items[2].amount`): `ORDER_NOT_FOUND`,
+ *   `ORDER_NOT_PAID`, `REFUND_NOT_ALLOWED`, `REFUND_EXCEEDS_REFUNDABLE`, `INVALID_BATCH`.
+ * @throws IngestError `IDEMPOTENCY_KEY_REUSED` (the key came with another request),
+ *   `IDEMPOTENCY_KEY_IN_USE` (its first request is still being submitted).
+ */
+@CommandHandler(RequestRefundBatchCommand)
+export class RequestRefundBatchHandler implements ICommandHandler<RequestRefundBatchCommand> {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly store: EventStore,
-    private readonly orders: OrderCommands,
-    private readonly batches: RefundBatchCommands,
+    private readonly sessions: PostgresStreamSessions,
+    private readonly bus: CommandBus,
   ) {}
 
-  /**
-   * Records the batch, or answers the batch an `Idempotency-Key` already made.
-   *
-   * @throws DomainError the ledger's refusals, naming the record (`items[2].amount`): `ORDER_NOT_FOUND`,
-   *   `ORDER_NOT_PAID`, `REFUND_NOT_ALLOWED`, `REFUND_EXCEEDS_REFUNDABLE`, `INVALID_BATCH`.
-   * @throws IngestError `IDEMPOTENCY_KEY_REUSED` (the key came with another request),
-   *   `IDEMPOTENCY_KEY_IN_USE` (its first request is still being submitted).
-   */
-  async submit(
-    request: RefundRequest,
-    context: CommandContext = {},
-    now = new Date(),
-  ): Promise<RefundSubmission> {
+  async execute({ request, context, now }: RequestRefundBatchCommand): Promise<RefundSubmission> {
     const key = request.idempotencyKey;
     let batchNo: string;
     if (key === undefined) {
@@ -135,13 +159,15 @@ export class RefundSubmissions {
     }
     try {
       const items = await this.check(request.items, batchNo, now);
-      const decision = await this.batches.execute(
-        { type: 'SubmitRefundBatch', batchNo, mode: request.mode, items, submittedAt: now.toISOString() },
-        context,
+      const decision = await this.bus.execute(
+        new SubmitRefundBatchCommand(
+          { type: 'SubmitRefundBatch', batchNo, mode: request.mode, items, submittedAt: now.toISOString() },
+          context,
+        ),
       );
       const batch = viewOf(batchNo, decision.state);
       if (batch === undefined) throw new Error(`batch ${batchNo} is not on record after its submission`);
-      return decision.events.length > 0 ? { created: true, batch, decision } : { created: false, batch };
+      return decision.kind === 'appended' ? { created: true, batch, decision } : { created: false, batch };
     } catch (error) {
       // A refusal wrote nothing: the key is free for a corrected request. After any other failure the batch
       // may be on record (a lost commit acknowledgement): the key stays, and a retry finds out.
@@ -155,32 +181,8 @@ export class RefundSubmissions {
     }
   }
 
-  /** The batch as its stream tells it now, or undefined when no batch was submitted under `batchNo`. */
-  async view(batchNo: string): Promise<RefundBatchView | undefined> {
-    const recorded = await this.store.readStream(refundBatchStreamId(batchNo));
-    let state = initialRefundBatchState();
-    let acceptance: RefundBatchAccepted['data'] | undefined;
-    for (const event of recorded) {
-      const known = asRefundBatchEvent(event.type, event.data);
-      if (known === undefined) continue;
-      if (known.type === 'RefundBatchAccepted' && acceptance === undefined) acceptance = known.data;
-      state = evolveRefundBatch(state, known);
-    }
-    const view = viewOf(batchNo, state);
-    return view === undefined || acceptance === undefined ? view : { ...view, acceptance };
-  }
-
-  /**
-   * The next `batch_no`: the Beijing date of `now` (the instant that is also the batch's `refund_date`,
-   * reference §4.2) and a serial no batch had before.
-   */
-  async allocateBatchNo(now: Date): Promise<string> {
-    const [{ serial }] = await this.dataSource.query<{ serial: string }[]>(
-      `SELECT nextval('refund_batch_serial')::text AS serial`,
-    );
-    const batchNo = formatBatchNo(now, serial.padStart(SERIAL_WIDTH, '0'));
-    if (!batchNo.ok) throw new Error(`cannot form a batch_no: ${batchNo.errors[0].message}`);
-    return batchNo.value;
+  allocateBatchNo(now: Date): Promise<string> {
+    return allocateBatchNo(this.dataSource, now);
   }
 
   /**
@@ -228,7 +230,7 @@ export class RefundSubmissions {
   ): Promise<RefundBatchItem> {
     let state: OrderState;
     try {
-      ({ state } = await this.orders.load(item.outTradeNo));
+      ({ state } = await loadOrder(this.sessions.session(), item.outTradeNo));
       decideOrder(
         {
           type: 'ReserveBatchRefund',
@@ -289,7 +291,7 @@ export class RefundSubmissions {
         'Idempotency-Key',
       );
     }
-    const existing = await this.view(row.batch_no);
+    const existing = await refundBatchView(this.sessions, row.batch_no);
     if (existing !== undefined) return { existing };
     if (row.in_use) throw inUse(key);
     const batchNo = parseBatchNo(row.batch_no, now).ok ? row.batch_no : fresh;
@@ -319,7 +321,38 @@ function inUse(key: string): IngestError {
 }
 
 function viewOf(batchNo: string, state: RefundBatchState): RefundBatchView | undefined {
-  const { status, submitted, rejection } = state;
+  const { status, submitted, acceptance, rejection } = state;
   if (status === 'none' || submitted === undefined) return undefined;
-  return { batchNo, status, submitted, ...(rejection === undefined ? {} : { rejection }) };
+  return {
+    batchNo,
+    status,
+    submitted,
+    ...(acceptance === undefined ? {} : { acceptance }),
+    ...(rejection === undefined ? {} : { rejection }),
+  };
+}
+
+/**
+ * Refund submissions for callers written before the command bus: `submit` dispatches
+ * `RequestRefundBatchCommand`; `view` reads the batch's stream.
+ */
+@Injectable()
+export class RefundSubmissions {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly bus: CommandBus,
+    private readonly sessions: PostgresStreamSessions,
+  ) {}
+
+  allocateBatchNo(now: Date): Promise<string> {
+    return allocateBatchNo(this.dataSource, now);
+  }
+
+  submit(request: RefundRequest, context: CommandContext = {}, now = new Date()): Promise<RefundSubmission> {
+    return this.bus.execute(new RequestRefundBatchCommand(request, context, now));
+  }
+
+  view(batchNo: string): Promise<RefundBatchView | undefined> {
+    return refundBatchView(this.sessions, batchNo);
+  }
 }

@@ -6,9 +6,9 @@ import {
 } from '@ledger/domain';
 import { EventSchemas, EventStore } from '@ledger/event-store';
 import { DEMO_ALIPAY } from '@ledger/platform';
-import { createTestDatabase, type TestDatabase } from '@ledger/testing';
-import { OrderCommands } from '../orders/order-commands';
-import { RefundBatchCommands } from './refund-batch-writer';
+import { createTestDatabase, startCommandPath, type CommandPath, type TestDatabase } from '@ledger/testing';
+import type { OrderCommands } from '../orders/order-commands';
+import type { RefundBatchCommands } from './refund-batch-adapter';
 
 const SUBMITTED_AT = '2024-05-01T02:00:00.000Z'; // 10:00 in Beijing, so batch numbers start 20240501
 let serial = 100;
@@ -39,6 +39,7 @@ describe('RefundBatchCommands', () => {
   let store: EventStore;
   let orders: OrderCommands;
   let batches: RefundBatchCommands;
+  let path: CommandPath;
   const types = async (streamId: string) => (await store.readStream(streamId)).map((event) => event.type);
 
   async function paidOrder(outTradeNo: string, tradeNo: string): Promise<void> {
@@ -57,15 +58,15 @@ describe('RefundBatchCommands', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('refund_batch_writer');
-    store = new EventStore(database.dataSource, new EventSchemas(LEDGER_EVENT_CATALOGUE));
-    orders = new OrderCommands(store);
-    batches = new RefundBatchCommands(database.dataSource, store);
+    path = await startCommandPath(database);
+    ({ store, orders, batches } = path);
     await paidOrder('RB-A', '2024050122000000000000000001');
     await paidOrder('RB-B', '2024050122000000000000000002');
     await paidOrder('RB-RACE', '2024050122000000000000000003');
   });
 
   afterAll(async () => {
+    await path?.close();
     await database?.close();
   });
 
