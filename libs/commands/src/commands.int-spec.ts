@@ -1,6 +1,5 @@
 import { formatYuan } from '@ledger/alipay-protocol';
-import { LEDGER_EVENT_CATALOGUE } from '@ledger/domain';
-import { EventSchemas, EventStore } from '@ledger/event-store';
+import { EventStore } from '@ledger/event-store';
 import { DEMO_ALIPAY, LedgerLogger, loadConfig } from '@ledger/platform';
 import {
   createTestDatabase,
@@ -64,6 +63,7 @@ describe('ingest on a real database', () => {
   let queries: InboxQueries;
   let replayer: { replay(selection: ReplaySelection, options?: ReplayOptions): Promise<ReplayReport> };
   let path: CommandPath;
+  const paths: CommandPath[] = [];
   const answers = new Map<string, 'true' | 'false' | 'down'>();
 
   const receive = (notification: SignedNotification): Promise<IngestResult> =>
@@ -100,6 +100,7 @@ describe('ingest on a real database', () => {
   });
 
   afterAll(async () => {
+    for (const opened of paths) await opened.close();
     await path?.close();
     await database?.close();
   });
@@ -187,10 +188,12 @@ describe('ingest on a real database', () => {
 
     it('does not ask the gateway when notify_verify is disabled, and says so in the evidence', async () => {
       await placeOrder('P-4');
+      // Closed with the others at the end: closing a path closes the database it runs on.
       const unaskedPath = await startCommandPath(database, {
         env: { LEDGER_MODE: 'demo', ALIPAY_VERIFY_NOTIFY_ID: 'false' },
         notifyIdCheck: () => Promise.reject(new Error('notify_verify must not be asked')),
       });
+      paths.push(unaskedPath);
       const unasked = unaskedPath.pipeline;
       const result = await unasked.receive(
         raw(
@@ -207,7 +210,6 @@ describe('ingest on a real database', () => {
         answer: null,
         skipped: 'disabled',
       });
-      await unaskedPath.close();
     });
 
     it('refuses a cut body without verifying it', async () => {
@@ -405,6 +407,23 @@ describe('ingest on a real database', () => {
 
       const again = await replayer.replay({ ids: [early.inboxId!] });
       expect(again).toMatchObject({ replayed: 1, events: 0, orders: [] });
+    });
+
+    it('reports in a dry run exactly the events the real replay then appends', async () => {
+      const ids: number[] = [];
+      for (const outTradeNo of ['R-DRY-1', 'R-DRY-2']) {
+        const tradeNo = newTradeNo();
+        // Two notifications of one order in one run: the second is decided after the first.
+        for (const tradeStatus of ['WAIT_BUYER_PAY', 'TRADE_SUCCESS'] as const) {
+          const early = await receive(trade({ outTradeNo, tradeNo, tradeStatus, totalFee: '12.34' }));
+          ids.push(early.inboxId!);
+        }
+        await placeOrder(outTradeNo);
+      }
+      const dry = await replayer.replay({ ids }, { dryRun: true });
+      const real = await replayer.replay({ ids });
+      expect(dry.events).toBeGreaterThanOrEqual(2);
+      expect({ ...real, dryRun: true, durationMs: 0 }).toEqual({ ...dry, durationMs: 0 });
     });
 
     it('changes nothing when everything is replayed, and says what it skipped and why', async () => {

@@ -12,7 +12,7 @@ import { InboxStore, type InboxFinish } from './inbox-store';
 // what the trigger lets through, what the command deletes and records, and the CLI around it.
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const REPO_ROOT = resolve(__dirname, '../../../..');
+const REPO_ROOT = resolve(__dirname, '../../..');
 
 function raw(receivedAt: Date, body = 'notify_id=n&sign=x'): RawNotification {
   return {

@@ -1,5 +1,5 @@
-import { DomainError, LEDGER_EVENT_CATALOGUE, type PlaceOrder, type RecordTradeStatus } from '@ledger/domain';
-import { EventSchemas, EventStore } from '@ledger/event-store';
+import { DomainError, type PlaceOrder, type RecordTradeStatus } from '@ledger/domain';
+import { EventStore } from '@ledger/event-store';
 import { DEMO_ALIPAY } from '@ledger/platform';
 import { createTestDatabase, startCommandPath, type CommandPath, type TestDatabase } from '@ledger/testing';
 import { OrderCommands } from './order-commands';

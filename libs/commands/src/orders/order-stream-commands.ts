@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type {
   CompleteDelivery,
@@ -24,6 +25,8 @@ abstract class OrderStreamCommand<C extends OrderCommand> extends Command<OrderD
   }
 }
 
+// Injectable for its constructor's metadata, which the handlers inherit.
+@Injectable()
 abstract class OrderStreamHandler<C extends OrderCommand> {
   constructor(private readonly sessions: PostgresStreamSessions) {}
 

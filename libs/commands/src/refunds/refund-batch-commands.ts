@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type {
   AcceptRefundBatch,
@@ -24,6 +25,8 @@ abstract class RefundBatchStreamCommand<C extends RefundBatchCommand> extends Co
   }
 }
 
+// Injectable for its constructor's metadata, which the handlers inherit.
+@Injectable()
 abstract class RefundBatchStreamHandler<C extends RefundBatchCommand> {
   constructor(private readonly sessions: PostgresStreamSessions) {}
 

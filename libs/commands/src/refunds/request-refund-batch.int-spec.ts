@@ -1,5 +1,4 @@
-import { DomainError, LEDGER_EVENT_CATALOGUE } from '@ledger/domain';
-import { EventSchemas, EventStore } from '@ledger/event-store';
+import { DomainError } from '@ledger/domain';
 import { DEMO_ALIPAY } from '@ledger/platform';
 import { createTestDatabase, startCommandPath, type CommandPath, type TestDatabase } from '@ledger/testing';
 import { IngestError } from '@ledger/inbox';
@@ -11,7 +10,6 @@ const EARLY_BEIJING = new Date('2024-05-01T17:30:00.000Z');
 
 describe('RefundSubmissions', () => {
   let database: TestDatabase;
-  let store: EventStore;
   let orders: OrderCommands;
   let submissions: RefundSubmissions;
   let path: CommandPath;
@@ -51,7 +49,7 @@ describe('RefundSubmissions', () => {
   beforeAll(async () => {
     database = await createTestDatabase('refund_submissions');
     path = await startCommandPath(database);
-    ({ store, orders, submissions } = path);
+    ({ orders, submissions } = path);
     await paidOrder('RS-A', '2024050122000000000000000001');
     await paidOrder('RS-B', '2024050122000000000000000002');
     await paidOrder('RS-C', '2024050122000000000000000003');

@@ -8,10 +8,12 @@ export const IN_MEMORY_TRANSACTION = 'in-memory';
  * A session over reads that keeps its appends in memory: the dry run of a replay decides each notification
  * after the earlier ones of the same run, exactly as the real run would, and writes nothing. Streams are
  * read from `reader` once, then seen with what was appended here. A transaction's appends are kept only if
- * its work succeeds, as a database would.
+ * its work succeeds and no stream it read moved meanwhile (a lost race), as a database would.
  */
 export class InMemoryStreamSession implements StreamSession, StreamSessions<InMemoryStreamSession> {
   private readonly streams = new Map<string, StreamEvent[]>();
+  /** The version each stream had when it was first read from `reader`: checked when a transaction ends. */
+  private readonly readVersions = new Map<string, number>();
   private position = 0;
 
   constructor(private readonly reader: (streamId: string) => Promise<StoredStream>) {}
@@ -21,6 +23,7 @@ export class InMemoryStreamSession implements StreamSession, StreamSessions<InMe
     if (events === undefined) {
       events = [...(await this.reader(streamId)).events];
       this.streams.set(streamId, events);
+      this.readVersions.set(streamId, events.length);
     }
     return { version: events.length, events: [...events] };
   }
@@ -55,6 +58,17 @@ export class InMemoryStreamSession implements StreamSession, StreamSessions<InMe
     const staged = new InMemoryStreamSession((streamId) => this.read(streamId));
     staged.position = this.position;
     const result = await work(staged);
+    // Another writer appended to a stream this work read: the work lost the race, and keeps nothing.
+    for (const [streamId, readVersion] of staged.readVersions) {
+      const { version } = await this.read(streamId);
+      if (version !== readVersion) {
+        throw new EventStoreError(
+          'WRONG_EXPECTED_VERSION',
+          `stream ${streamId} moved from version ${readVersion} to ${version} during the transaction`,
+          { streamId, expectedVersion: readVersion, actualVersion: version },
+        );
+      }
+    }
     for (const [streamId, events] of staged.streams) this.streams.set(streamId, events);
     this.position = staged.position;
     return result;

@@ -40,12 +40,15 @@ export function runOnRefundBatch(
 }
 
 /** The order as its stream tells it now (strongly consistent, unlike the projections). */
-export function loadOrder(session: StreamSession, outTradeNo: string): Promise<LoadedStream<OrderState>> {
+export async function loadOrder(
+  session: StreamSession,
+  outTradeNo: string,
+): Promise<LoadedStream<OrderState>> {
   return loadStream(session, orderStream, orderStreamId(outTradeNo));
 }
 
 /** The refund batch as its stream tells it now (strongly consistent). */
-export function loadRefundBatch(
+export async function loadRefundBatch(
   session: StreamSession,
   batchNo: string,
 ): Promise<LoadedStream<RefundBatchState>> {
