@@ -56,7 +56,7 @@ export {
 export { RecordTradeNotificationCommand } from './pipeline/record-trade-notification';
 export { RecordRefundNotificationCommand } from './refunds/record-refund-notification';
 export { notificationMetadata, type AppliedNotification } from './pipeline/notification-channel';
-export { NotificationPipeline } from './pipeline/notification-pipeline';
+export { NotificationPipeline, ReceiveNotificationCommand } from './pipeline/notification-pipeline';
 export { ReplayNotificationsCommand, MAX_REPLAY_IDS } from './replay/replay-notifications';
 export type {
   ReplaySelection,

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { Command, CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { verifyNotification, type TextParam, type VerificationExplanation } from '@ledger/alipay-protocol';
 import type { CompleteRefundBatch, RecordTradeStatus } from '@ledger/domain';
@@ -55,8 +55,16 @@ function codeOf(error: unknown): string {
  * orders its records name. `receive` never throws: every input ends as an outcome on its inbox row and a
  * reply, `success` only once everything has committed.
  */
+/** A notification as it reached the HTTP edge, to store, verify and record. */
+export class ReceiveNotificationCommand extends Command<IngestResult> {
+  constructor(readonly raw: RawNotification) {
+    super();
+  }
+}
+
 @Injectable()
-export class NotificationPipeline {
+@CommandHandler(ReceiveNotificationCommand)
+export class NotificationPipeline implements ICommandHandler<ReceiveNotificationCommand> {
   private readonly inbox: InboxStore;
   private readonly trades: NotificationChannel<RecordTradeStatus>;
   private readonly refunds: NotificationChannel<CompleteRefundBatch>;
@@ -99,6 +107,10 @@ export class NotificationPipeline {
       this.logger.warn(`order ${outTradeNo} could not be read: ${messageOf(error)}`, CONTEXT);
       return undefined;
     }
+  }
+
+  execute({ raw }: ReceiveNotificationCommand): Promise<IngestResult> {
+    return this.receive(raw);
   }
 
   async receive(raw: RawNotification): Promise<IngestResult> {
