@@ -1,4 +1,4 @@
-// The layer rules of STYLE.md, checked in CI: apps → processes → ingest, projections → domain, event-store,
+// The layer rules of STYLE.md, checked in CI: apps → processes → commands → inbox, projections → domain, event-store,
 // alipay-gateway, platform; domain → alipay-protocol. The pure libs import neither Nest nor TypeORM.
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -26,7 +26,21 @@ module.exports = {
       name: 'event-store-knows-envelopes-not-rules',
       severity: 'error',
       from: { path: '^libs/event-store/' },
-      to: { path: '^libs/(domain|alipay-protocol|ingest|projections|alipay-gateway)/' },
+      to: { path: '^libs/(domain|alipay-protocol|inbox|commands|projections|alipay-gateway)/' },
+    },
+    {
+      name: 'inbox-knows-no-commands',
+      comment: 'the raw inbox stores and reads notifications; the command path decides on them',
+      severity: 'error',
+      from: { path: '^libs/inbox/' },
+      to: { path: '^libs/(commands|projections|alipay-gateway)/' },
+    },
+    {
+      name: 'commands-below-the-apps',
+      comment: 'the command path knows no projection, no gateway and no worker',
+      severity: 'error',
+      from: { path: '^libs/commands/', pathNot: '\\.(int-|e2e-)?spec\\.ts$' },
+      to: { path: '^libs/(projections|alipay-gateway)/' },
     },
     {
       name: 'processes-are-reached-only-by-apps',
@@ -40,7 +54,7 @@ module.exports = {
       severity: 'error',
       from: { path: '^libs/processes/' },
       to: {
-        path: '^libs/(?!(processes|ingest|commands|projections|event-store|alipay-gateway|alipay-protocol|domain|platform)/)',
+        path: '^libs/(?!(processes|commands|inbox|projections|event-store|alipay-gateway|alipay-protocol|domain|platform)/)',
         pathNot: '^libs/testing/',
       },
     },
@@ -72,8 +86,7 @@ module.exports = {
       from: { path: '^(test|bench)/' },
       to: {
         path: '^apps/',
-        pathNot:
-          '^apps/ledger/src/(ledger-app|alipay/raw-body)\\.ts$',
+        pathNot: '^apps/ledger/src/(ledger-app|alipay/raw-body)\\.ts$',
       },
     },
     {

@@ -19,7 +19,7 @@ import { loadConfig, type LedgerConfig } from '@ledger/platform';
 import { Client } from 'pg';
 import { newTradeNo, signedNotification, tradeStatusSyncParams } from '@ledger/testing';
 import { createLedgerApp } from '../apps/ledger/src/ledger-app';
-import { extractIdentifiers } from '../libs/ingest/src/inbox/inbox-store';
+import { extractIdentifiers } from '../libs/inbox/src/inbox-store';
 
 const RUNS = positiveInteger('BENCH_RUNS', 7);
 const CLIENTS = positiveInteger('BENCH_CLIENTS', 4);

@@ -19,9 +19,9 @@ import { Controller, Module, Post, Req, Res } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import autocannon from 'autocannon';
-import { LEDGER_EVENT_CATALOGUE } from '@ledger/domain';
+import { LEDGER_EVENT_CATALOGUE, type PlaceOrder } from '@ledger/domain';
 import { EventSchemas, EventStore } from '@ledger/event-store';
-import { OrderCommands } from '@ledger/ingest';
+import { PostgresStreamSession, decideOnStream, orderStream } from '@ledger/commands';
 import {
   DEMO_ALIPAY,
   LedgerLogger,
@@ -298,7 +298,10 @@ function notificationBodies(outTradeNos: readonly string[]): Buffer[] {
 }
 
 async function placeOrders(dataSource: DataSource, outTradeNos: readonly string[]): Promise<void> {
-  const commands = new OrderCommands(new EventStore(dataSource, new EventSchemas(LEDGER_EVENT_CATALOGUE)));
+  const session = new PostgresStreamSession(
+    new EventStore(dataSource, new EventSchemas(LEDGER_EVENT_CATALOGUE)),
+  );
+  const commands = { placeOrder: (command: PlaceOrder) => decideOnStream(session, orderStream, command, {}) };
   let next = 0;
   const writer = async () => {
     while (next < outTradeNos.length) {

@@ -9,7 +9,7 @@ import 'reflect-metadata';
 import { loadavg } from 'node:os';
 import { DEMO_ALIPAY, LedgerLogger, loadConfig } from '@ledger/platform';
 import type { OrderCommand } from '@ledger/domain';
-import { OrderCommands } from '@ledger/ingest';
+import { OrderCommands } from '@ledger/commands';
 import { ProjectionsService } from '@ledger/projections';
 import { createTestDatabase, type TestDatabase } from '@ledger/testing';
 import { createLedgerApp } from '../apps/ledger/src/ledger-app';

@@ -2,9 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LEDGER_EVENT_CATALOGUE } from '@ledger/domain';
+import { LEDGER_EVENT_CATALOGUE, type PlaceOrder } from '@ledger/domain';
 import { EventSchemas, EventStore } from '@ledger/event-store';
-import { InboxRecovery, OrderCommands } from '@ledger/ingest';
+import { PostgresStreamSession, decideOnStream, orderStream } from '@ledger/commands';
+import { InboxRecovery } from '@ledger/inbox';
 import { LedgerLogger, openDatabase, runMigrations, type LedgerDatabase } from '@ledger/platform';
 import {
   freePort,
@@ -139,9 +140,13 @@ describe('the ledger killed with SIGKILL under load', () => {
     const outTradeNos = Array.from({ length: ORDERS }, (_, i) => `CRASH-${String(i).padStart(4, '0')}`);
     const setup = await target.open();
     try {
-      const commands = new OrderCommands(
+      // The orders are placed before the ledger starts: straight through the command step.
+      const session = new PostgresStreamSession(
         new EventStore(setup.dataSource, new EventSchemas(LEDGER_EVENT_CATALOGUE)),
       );
+      const commands = {
+        placeOrder: (command: PlaceOrder) => decideOnStream(session, orderStream, command, {}),
+      };
       for (const outTradeNo of outTradeNos) await placeOrder(commands, outTradeNo);
     } finally {
       await setup.close();

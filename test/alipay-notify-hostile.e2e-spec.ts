@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { MAX_EXPLANATION_BYTES } from '@ledger/alipay-protocol';
-import { MAX_NOTIFICATION_BYTES } from '@ledger/ingest';
+import { MAX_NOTIFICATION_BYTES } from '@ledger/inbox';
 import { newNotifyId, newTradeNo, signedNotification, tradeStatusSyncParams } from '@ledger/testing';
 import {
   FORGED_KEY,

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { formatYuan } from '@ledger/alipay-protocol';
 import type { PaymentService } from '@ledger/domain';
 import { EventStore } from '@ledger/event-store';
-import { InboxQueries, OrderCommands, type InboxNotificationView } from '@ledger/ingest';
+import { OrderCommands } from '@ledger/commands';
+import { InboxQueries, type InboxNotificationView } from '@ledger/inbox';
 import { DEMO_ALIPAY, loadConfig } from '@ledger/platform';
 import {
   createTestDatabase,
@@ -75,7 +76,7 @@ export function newOutTradeNo(prefix: string): string {
 
 /** Places an order of `totalFee` fen with the demo seller. */
 export async function placeOrder(
-  commands: OrderCommands,
+  commands: Pick<OrderCommands, 'placeOrder'>,
   outTradeNo: string,
   options: { totalFee?: number; service?: PaymentService } = {},
 ): Promise<void> {

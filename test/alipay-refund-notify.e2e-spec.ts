@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { formatBatchNo, formatBeijingTime } from '@ledger/alipay-protocol';
 import type { RefundBatchCommand } from '@ledger/domain';
-import { RefundBatchCommands } from '@ledger/ingest';
+import { RefundBatchCommands } from '@ledger/commands';
 import {
   newNotifyId,
   newTradeNo,

@@ -3,7 +3,7 @@ import type { Pool } from 'pg';
 import type { QueryRunner } from 'typeorm';
 import { formatYuan } from '@ledger/alipay-protocol';
 import { EventStore } from '@ledger/event-store';
-import { OrderCommands } from '@ledger/ingest';
+import { OrderCommands } from '@ledger/commands';
 import { loadConfig } from '@ledger/platform';
 import {
   createTestDatabase,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { formatYuan } from '@ledger/alipay-protocol';
 import { EventStore } from '@ledger/event-store';
-import { OrderCommands } from '@ledger/ingest';
+import { OrderCommands } from '@ledger/commands';
 import { loadConfig } from '@ledger/platform';
 import { OrderQueries, ProjectionsService } from '@ledger/projections';
 import {

@@ -4,7 +4,7 @@ import {
   signParams,
   type TextParam,
 } from '@ledger/alipay-protocol';
-import { RefundSubmissions } from '@ledger/ingest';
+import { RefundSubmissions } from '@ledger/commands';
 import { DEMO_ALIPAY } from '@ledger/platform';
 import { ProjectionsService } from '@ledger/projections';
 import { newTradeNo } from '@ledger/testing';

@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { InboxPurge, type PurgeReport } from '@ledger/ingest';
+import { InboxPurge, type PurgeReport } from '@ledger/inbox';
 import type { LedgerLogger } from '@ledger/platform';
 import type { DataSource } from 'typeorm';
 

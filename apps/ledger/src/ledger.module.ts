@@ -2,7 +2,8 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { LEDGER_EVENT_CATALOGUE } from '@ledger/domain';
 import { EventStoreModule } from '@ledger/event-store';
-import { IngestModule } from '@ledger/ingest';
+import { CommandsModule } from '@ledger/commands';
+import { InboxModule } from '@ledger/inbox';
 import { type LedgerConfig, type LedgerDatabase, type LedgerLogger, PlatformModule } from '@ledger/platform';
 import { FulfilmentModule, RefundOverdueModule } from '@ledger/processes';
 import { ProjectionsModule } from '@ledger/projections';
@@ -29,7 +30,8 @@ export class LedgerModule {
         EventStoreModule.forRoot({ catalogue: LEDGER_EVENT_CATALOGUE }),
         PlatformModule,
         TerminusModule.forRoot({ logger: false }),
-        IngestModule,
+        InboxModule,
+        CommandsModule,
         ProjectionsModule,
         HttpEdgeModule,
         OrdersModule,

@@ -92,8 +92,10 @@ export {
   refundBatchDecider,
   reconcileRefundBatch,
   orderCommandsForBatchEvent,
+  orderCommandsForBatchEvents,
 } from './refund-batch/refund-batch-decider';
 export type {
+  BatchOrderCommand,
   RefundBatchCommand,
   RefundBatchState,
   RefundBatchStatus,

@@ -25,3 +25,4 @@ export {
   tradeStatusSyncParams,
 } from './signed-notification';
 export { freePort } from './free-port';
+export { type CommandPath, startCommandPath } from './command-path';

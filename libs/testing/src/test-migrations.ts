@@ -1,5 +1,6 @@
 import { EVENT_STORE_MIGRATIONS } from '@ledger/event-store';
-import { INBOX_MIGRATIONS, REFUND_SUBMISSION_MIGRATIONS } from '@ledger/ingest';
+import { REFUND_SUBMISSION_MIGRATIONS } from '@ledger/commands';
+import { INBOX_MIGRATIONS } from '@ledger/inbox';
 import { PROJECTION_MIGRATIONS } from '@ledger/projections';
 import { composeMigrations, WORKER_LEASE_MIGRATIONS } from '@ledger/platform';
 

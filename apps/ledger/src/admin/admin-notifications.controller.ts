@@ -8,13 +8,9 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import {
-  InboxQueries,
-  NotificationReplayer,
-  type InboxNotificationView,
-  type ReplayReport,
-  type ReplaySelection,
-} from '@ledger/ingest';
+import { CommandBus } from '@nestjs/cqrs';
+import { ReplayNotificationsCommand, type ReplayReport, type ReplaySelection } from '@ledger/commands';
+import { InboxQueries, type InboxNotificationView } from '@ledger/inbox';
 import { AdminTokenGuard } from '../http/admin-token.guard';
 import { ApiError } from '../http/api-error';
 import {
@@ -33,7 +29,7 @@ import {
 export class AdminNotificationsController {
   constructor(
     private readonly inbox: InboxQueries,
-    private readonly replayer: NotificationReplayer,
+    private readonly commands: CommandBus,
   ) {}
 
   @Get('notifications')
@@ -81,7 +77,9 @@ export class AdminNotificationsController {
   @ApiOkResponse({ schema: { type: 'object', additionalProperties: true } })
   @ApiBadRequestResponse({ description: 'not exactly one selection, or an invalid one' })
   replay(@Body() request: ReplayRequest): Promise<ReplayReport> {
-    return this.replayer.replay(selectionOf(request), { dryRun: request.dryRun === true });
+    return this.commands.execute(
+      new ReplayNotificationsCommand(selectionOf(request), { dryRun: request.dryRun === true }),
+    );
   }
 }
 

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/swagger';
 import { orderStreamId } from '@ledger/domain';
 import { EventStore } from '@ledger/event-store';
-import { InboxQueries } from '@ledger/ingest';
+import { InboxQueries } from '@ledger/inbox';
 import { OrderQueries } from '@ledger/projections';
 import { AdminTokenGuard } from '../http/admin-token.guard';
 import { ApiError } from '../http/api-error';

@@ -1,13 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { DeliveryDecision, OrderStatus, ReturnDecision } from '@ledger/domain';
-import {
-  INBOX_CHANNELS,
-  INBOX_OUTCOMES,
-  MAX_REPLAY_IDS,
-  type InboxChannel,
-  type InboxOutcome,
-} from '@ledger/ingest';
+import { MAX_REPLAY_IDS } from '@ledger/commands';
+import { INBOX_CHANNELS, INBOX_OUTCOMES, type InboxChannel, type InboxOutcome } from '@ledger/inbox';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '@ledger/projections';
 import { Transform, Type } from 'class-transformer';
 import {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
+import { CommandsModule } from '@ledger/commands';
 import { EventStoreModule } from '@ledger/event-store';
-import { IngestModule } from '@ledger/ingest';
+import { InboxModule } from '@ledger/inbox';
 import { PlatformModule } from '@ledger/platform';
 import { ProjectionsModule } from '@ledger/projections';
 import { HttpEdgeModule } from '../http/http-edge.module';
@@ -11,11 +12,11 @@ import { AdminRefundBatchesController } from './admin-refund-batches.controller'
 
 /**
  * The admin API (docs/operations.md, "The admin API"), behind the admin bearer token: orders (projection and
- * history), the raw inbox, replay and projection rebuilds; refund batches (docs/operations.md,
- * "The refund batch projection").
+ * history), the raw inbox, replay (on the command bus) and projection rebuilds; refund batches
+ * (docs/operations.md, "The refund batch projection").
  */
 @Module({
-  imports: [PlatformModule, HttpEdgeModule, EventStoreModule, IngestModule, ProjectionsModule],
+  imports: [PlatformModule, HttpEdgeModule, EventStoreModule, CommandsModule, InboxModule, ProjectionsModule],
   controllers: [
     AdminOrdersController,
     AdminNotificationsController,

@@ -1,7 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import { Controller, Get, Post, Req, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
 import { ApiConsumes, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { NotificationPipeline, type IngestResult, type RawNotification } from '@ledger/ingest';
+import { ReceiveNotificationCommand } from '@ledger/commands';
+import type { IngestResult, RawNotification } from '@ledger/inbox';
 import { LedgerLogger, pageSecurityHeaders } from '@ledger/platform';
 import { ProjectionsService } from '@ledger/projections';
 import { RETRY_AFTER_SECONDS } from '../http/ledger-exception.filter';
@@ -62,7 +64,7 @@ function rawNotification(request: RequestWithRawBody, channel: RawNotification['
 @Controller('alipay')
 export class AlipayController {
   constructor(
-    private readonly pipeline: NotificationPipeline,
+    private readonly commands: CommandBus,
     private readonly projections: ProjectionsService,
     private readonly logger: LedgerLogger,
   ) {}
@@ -119,7 +121,9 @@ export class AlipayController {
   @ApiProduces('text/html')
   @ApiResponse({ status: 200, description: 'a page saying paid, pending, or could not be verified' })
   async return(@Req() request: RequestWithRawBody, @Res() response: ServerResponse): Promise<void> {
-    const result = await this.pipeline.receive(rawNotification(request, 'return'));
+    const result = await this.commands.execute(
+      new ReceiveNotificationCommand(rawNotification(request, 'return')),
+    );
     await this.readYourWrites(result);
     // Always 200: the page is for a person, and some browsers replace short error pages with their own.
     response.writeHead(200, {
@@ -135,7 +139,9 @@ export class AlipayController {
     response: ServerResponse,
     channel: 'notify' | 'refund_notify',
   ): Promise<void> {
-    const result = await this.pipeline.receive(rawNotification(request, channel));
+    const result = await this.commands.execute(
+      new ReceiveNotificationCommand(rawNotification(request, channel)),
+    );
     await this.readYourWrites(result);
     const status = notifyStatus(result);
     response.writeHead(status, {

@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { AlipayGateway, AlipayGatewayModule } from '@ledger/alipay-gateway';
-import { EventStoreModule } from '@ledger/event-store';
-import { NOTIFY_ID_CHECK, NotificationPipeline, type NotifyIdCheck } from '@ledger/ingest';
+import { CommandsModule, NotificationPipeline } from '@ledger/commands';
+import { NOTIFY_ID_CHECK, type NotifyIdCheck } from '@ledger/inbox';
 import { inRequestContext, PlatformModule } from '@ledger/platform';
 import { ProjectionsModule } from '@ledger/projections';
 import { AlipayController } from './alipay.controller';
@@ -17,7 +17,7 @@ import { captureRawBody } from './raw-body';
  * first on `/alipay/*`. (A module's `configure()` middleware would run after the parsers.)
  */
 @Module({
-  imports: [PlatformModule, EventStoreModule, ProjectionsModule, AlipayGatewayModule],
+  imports: [PlatformModule, ProjectionsModule, AlipayGatewayModule, CommandsModule],
   controllers: [AlipayController],
   providers: [
     NotificationPipeline,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { MAX_NOTIFICATION_BYTES } from '@ledger/ingest';
+import { MAX_NOTIFICATION_BYTES } from '@ledger/inbox';
 
 /**
  * A request body exactly as it arrived, before any parser looked at it (docs/alipay-protocol.md,

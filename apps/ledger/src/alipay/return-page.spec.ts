@@ -1,5 +1,5 @@
 import { initialOrderState, type OrderState } from '@ledger/domain';
-import type { IngestResult } from '@ledger/ingest';
+import type { IngestResult } from '@ledger/inbox';
 import { renderReturnPage, returnPageKind } from './return-page';
 
 function result(outcome: IngestResult['outcome'], state?: Partial<OrderState>): IngestResult {

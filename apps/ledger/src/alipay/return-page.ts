@@ -1,5 +1,5 @@
 import { escapeHtml, formatYuan } from '@ledger/alipay-protocol';
-import type { IngestResult } from '@ledger/ingest';
+import type { IngestResult } from '@ledger/inbox';
 
 /** What the buyer is told after Alipay's redirect (docs/operations.md, "Replies"). */
 export type ReturnPageKind = 'paid' | 'pending' | 'unverified';

@@ -4,7 +4,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { GatewayError } from '@ledger/alipay-gateway';
 import { DomainError } from '@ledger/domain';
 import { EventStoreError, ProjectorError } from '@ledger/event-store';
-import { IngestError } from '@ledger/ingest';
+import { IngestError } from '@ledger/inbox';
 import { LedgerLogger } from '@ledger/platform';
 import { ProjectionsError } from '@ledger/projections';
 import { ApiError } from './api-error';

@@ -1,18 +1,19 @@
 import { Module } from '@nestjs/common';
-import { IngestModule } from '@ledger/ingest';
+import { CommandsModule } from '@ledger/commands';
 import { PlatformModule } from '@ledger/platform';
 import { ProjectionsModule } from '@ledger/projections';
 import { HttpEdgeModule } from '../http/http-edge.module';
 import { OrdersController } from './orders.controller';
 import { PaymentRequests } from './payment-requests';
+import { PlaceOrderRequestHandler } from './place-order-request.handler';
 
 /**
- * `POST /orders` (docs/product-rules.md, "HTTP endpoints"): places orders through `OrderCommands` and signs
- * their payment requests.
+ * `POST /orders` (docs/product-rules.md, "HTTP endpoints"): signs payment requests and places orders on the
+ * command bus.
  */
 @Module({
-  imports: [PlatformModule, HttpEdgeModule, IngestModule, ProjectionsModule],
+  imports: [PlatformModule, HttpEdgeModule, CommandsModule, ProjectionsModule],
   controllers: [OrdersController],
-  providers: [PaymentRequests],
+  providers: [PaymentRequests, PlaceOrderRequestHandler],
 })
 export class OrdersModule {}

@@ -1,7 +1,9 @@
+import fc from 'fast-check';
 import { foldEvents } from '../decider';
 import { deciderSpec } from '../testing/given-when-then';
 import {
   orderCommandsForBatchEvent,
+  orderCommandsForBatchEvents,
   refundBatchDecider,
   type CompleteRefundBatch,
   type SubmitRefundBatch,
@@ -475,5 +477,81 @@ describe('orderCommandsForBatchEvent', () => {
       },
     ]);
     expect(orderCommandsForBatchEvent(accepted, state)).toEqual([]);
+  });
+});
+
+describe('orderCommandsForBatchEvents', () => {
+  it('given no batch, when it is submitted, then each record reserves its amount on its order', () => {
+    const { events } = given([]).when(submit()).outcome();
+    expect(orderCommandsForBatchEvents(refundBatchDecider.initialState(), events)).toEqual([
+      {
+        type: 'ReserveBatchRefund',
+        outTradeNo: 'ORD-1',
+        batchNo: BATCH,
+        amount: 1_000,
+        reason: '协商退款',
+        requestedAt: SUBMITTED_AT,
+      },
+      {
+        type: 'ReserveBatchRefund',
+        outTradeNo: 'ORD-2',
+        batchNo: BATCH,
+        amount: 2_550,
+        reason: 'damaged',
+        requestedAt: SUBMITTED_AT,
+      },
+    ]);
+  });
+
+  it('given a submitted batch, when it is submitted again, then nothing is reserved twice', () => {
+    const before = foldEvents(refundBatchDecider, [submitted]);
+    const { events } = given([submitted]).when(submit()).outcome();
+    expect(orderCommandsForBatchEvents(before, events)).toEqual([]);
+  });
+
+  it('given a submitted batch, when the gateway rejects it, then every reservation is released', () => {
+    const before = foldEvents(refundBatchDecider, [submitted]);
+    const { events } = given([submitted])
+      .when({
+        type: 'RejectRefundBatch',
+        batchNo: BATCH,
+        code: 'BATCH_NUM_EXCEED_LIMIT',
+        rejectedAt: '2024-05-02T02:00:01.000Z',
+      })
+      .outcome();
+    expect(orderCommandsForBatchEvents(before, events).map((c) => [c.type, c.outTradeNo])).toEqual([
+      ['ReleaseBatchReservation', 'ORD-1'],
+      ['ReleaseBatchReservation', 'ORD-2'],
+    ]);
+  });
+
+  it('takes the orders of any batch in one order, each record once (one lock order for every writer)', () => {
+    const record = fc.record({
+      outTradeNo: fc.stringMatching(/^[A-Z][A-Za-z0-9]{0,7}$/),
+      amount: fc.integer({ min: 1, max: 1_000_000 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(record, { selector: (r) => r.outTradeNo, minLength: 1, maxLength: 30 }),
+        (records) => {
+          const batchItems: RefundBatchItem[] = records.map((r, index) => ({
+            outTradeNo: r.outTradeNo,
+            tradeNo: `20240501220010043700${String(index).padStart(8, '0')}`,
+            amount: r.amount,
+            reason: 'refund',
+          }));
+          const { events } = given([])
+            .when(submit({ items: batchItems }))
+            .outcome();
+          const commands = orderCommandsForBatchEvents(refundBatchDecider.initialState(), events);
+          const orders = commands.map((c) => c.outTradeNo);
+          expect(orders).toEqual([...orders].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+          expect(new Set(orders)).toEqual(new Set(records.map((r) => r.outTradeNo)));
+          expect(commands.reduce((sum, c) => sum + (c.type === 'ReserveBatchRefund' ? c.amount : 0), 0)).toBe(
+            records.reduce((sum, r) => sum + r.amount, 0),
+          );
+        },
+      ),
+    );
   });
 });

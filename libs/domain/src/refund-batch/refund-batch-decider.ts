@@ -2,12 +2,17 @@ import { MAX_BATCH_RECORDS, formatYuan, isRequestAmount, parseBatchNo } from '@l
 import type { AnomalyKind } from '../anomaly';
 import type { Decider } from '../decider';
 import { DomainError } from '../domain-error';
-import type { RecordBatchRefundResult, ReleaseBatchReservation } from '../order/batch-refunds';
+import type {
+  RecordBatchRefundResult,
+  ReleaseBatchReservation,
+  ReserveBatchRefund,
+} from '../order/batch-refunds';
 import { isValidOutTradeNo } from '../order/order-stream';
 import { utf8Length, type Instant } from '../values';
 import type {
   BatchAnomaly,
   ReconciledRecord,
+  RefundBatchAccepted,
   RefundBatchCompleted,
   RefundBatchEvent,
   RefundBatchItem,
@@ -70,6 +75,8 @@ export type RefundBatchStatus = 'none' | 'submitted' | 'accepted' | 'rejected' |
 export interface RefundBatchState {
   status: RefundBatchStatus;
   submitted?: RefundBatchSubmitted['data'];
+  /** The gateway's first acceptance (nopwd): a retry's `DUPLICATE_BATCH_NO` does not replace it. */
+  acceptance?: RefundBatchAccepted['data'];
   rejection?: RefundBatchRejected['data'];
   completion?: RefundBatchCompleted['data'];
   /** Anomalies recorded outside a completion, to record each one once. */
@@ -91,7 +98,7 @@ export function evolveRefundBatch(state: RefundBatchState, event: RefundBatchEve
     case 'RefundBatchSubmitted':
       return { ...state, status: 'submitted', submitted: event.data };
     case 'RefundBatchAccepted':
-      return { ...state, status: 'accepted' };
+      return { ...state, status: 'accepted', acceptance: state.acceptance ?? event.data };
     case 'RefundBatchRejected':
       return { ...state, status: 'rejected', rejection: event.data };
     case 'RefundBatchCompleted':
@@ -426,16 +433,28 @@ export const refundBatchDecider: Decider<RefundBatchCommand, RefundBatchEvent, R
   initialState: initialRefundBatchState,
 };
 
+/** An order command a refund batch's event calls for, on the order its record names. */
+export type BatchOrderCommand = ReserveBatchRefund | ReleaseBatchReservation | RecordBatchRefundResult;
+
 /**
- * The order commands a batch event calls for: a rejection releases every reservation; a completion records
- * each submitted record's result on its order. Results nobody submitted name no order: they stay anomalies
- * of the batch.
+ * The order commands a batch event calls for: a submission reserves each record's amount on its order; a
+ * rejection releases every reservation; a completion records each submitted record's result on its order.
+ * Results nobody submitted name no order: they stay anomalies of the batch.
  */
 export function orderCommandsForBatchEvent(
   event: RefundBatchEvent,
   state: RefundBatchState,
-): (ReleaseBatchReservation | RecordBatchRefundResult)[] {
+): BatchOrderCommand[] {
   switch (event.type) {
+    case 'RefundBatchSubmitted':
+      return event.data.items.map((item) => ({
+        type: 'ReserveBatchRefund',
+        outTradeNo: item.outTradeNo,
+        batchNo: event.data.batchNo,
+        amount: item.amount,
+        reason: item.reason,
+        requestedAt: event.data.submittedAt,
+      }));
     case 'RefundBatchRejected':
       return (state.submitted?.items ?? []).map((item) => ({
         type: 'ReleaseBatchReservation',
@@ -461,9 +480,26 @@ export function orderCommandsForBatchEvent(
               },
             ],
       );
-    case 'RefundBatchSubmitted':
     case 'RefundBatchAccepted':
     case 'AnomalyDetected':
       return [];
   }
+}
+
+/**
+ * The order commands that the events a batch command decided call for, each event read in the state
+ * before it, sorted by order: every writer takes order streams in one order, so that two batches over the
+ * same orders cannot deadlock. The live writer and the dry run of a replay both run exactly these.
+ */
+export function orderCommandsForBatchEvents(
+  before: RefundBatchState,
+  events: readonly RefundBatchEvent[],
+): BatchOrderCommand[] {
+  const commands: BatchOrderCommand[] = [];
+  let state = before;
+  for (const event of events) {
+    commands.push(...orderCommandsForBatchEvent(event, state));
+    state = evolveRefundBatch(state, event);
+  }
+  return commands.sort((a, b) => (a.outTradeNo < b.outTradeNo ? -1 : a.outTradeNo > b.outTradeNo ? 1 : 0));
 }

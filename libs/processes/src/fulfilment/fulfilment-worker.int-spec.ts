@@ -3,7 +3,12 @@ import { AlipayGatewayModule } from '@ledger/alipay-gateway';
 import { LEDGER_EVENT_CATALOGUE, type PaymentService, type RecordTradeStatus } from '@ledger/domain';
 import { EventStore, EventStoreModule, type RecordedEvent } from '@ledger/event-store';
 import { formatBatchNo } from '@ledger/alipay-protocol';
-import { IngestModule, OrderCommands, RefundBatchCommands, type OrderCommandResult } from '@ledger/ingest';
+import {
+  CommandsModule,
+  OrderCommands,
+  RefundBatchCommands,
+  type OrderCommandResult,
+} from '@ledger/commands';
 import { DEMO_ALIPAY, LedgerLogger, PlatformModule, loadConfig } from '@ledger/platform';
 import { OrderQueries, ProjectionsModule, ProjectionsService } from '@ledger/projections';
 import {
@@ -95,7 +100,7 @@ describe('FulfilmentWorker', () => {
       imports: [
         PlatformModule.forRoot({ config, database, logger }),
         EventStoreModule.forRoot({ catalogue: LEDGER_EVENT_CATALOGUE }),
-        IngestModule,
+        CommandsModule,
         ProjectionsModule,
         AlipayGatewayModule,
         FulfilmentModule,

@@ -14,7 +14,7 @@ import {
   type ConfirmShipping,
   type OrderState,
 } from '@ledger/domain';
-import { OrderCommands, type CommandContext, type OrderCommandResult } from '@ledger/ingest';
+import { OrderCommands, type CommandContext, type OrderCommandResult } from '@ledger/commands';
 import { LeaseLapsedError, LeaseTable, LedgerLogger, WorkerLoop, backoffDelayMs } from '@ledger/platform';
 import { OrderQueries, ProjectionsService, type OrderSummary } from '@ledger/projections';
 import { DataSource } from 'typeorm';

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AlipayGatewayModule } from '@ledger/alipay-gateway';
-import { IngestModule } from '@ledger/ingest';
+import { CommandsModule } from '@ledger/commands';
 import { LedgerConfig, PlatformModule } from '@ledger/platform';
 import { ProjectionsModule } from '@ledger/projections';
 import { FulfilmentHook, LoggingFulfilmentHook } from './fulfilment-hook';
@@ -12,7 +12,7 @@ import { FulfilmentWorker } from './fulfilment-worker';
  * fulfilment system in by replacing the `FulfilmentHook` provider below.
  */
 @Module({
-  imports: [PlatformModule, IngestModule, ProjectionsModule, AlipayGatewayModule],
+  imports: [PlatformModule, CommandsModule, ProjectionsModule, AlipayGatewayModule],
   providers: [
     { provide: FulfilmentHook, useClass: LoggingFulfilmentHook },
     {

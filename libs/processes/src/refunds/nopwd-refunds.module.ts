@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AlipayGatewayModule } from '@ledger/alipay-gateway';
 import { EventStoreModule } from '@ledger/event-store';
-import { IngestModule, RefundSubmissions } from '@ledger/ingest';
+import { CommandsModule, RefundSubmissions } from '@ledger/commands';
 import { PlatformModule } from '@ledger/platform';
 import { ProjectionsModule } from '@ledger/projections';
 import { NopwdSender } from './nopwd-sender';
@@ -14,7 +14,7 @@ import { DEFAULT_REFUNDS_OPTIONS, REFUNDS_OPTIONS } from './refunds-options';
  * gateway has not answered, and the batch requests (`RefundRequests`, also the pwd page's URL).
  */
 @Module({
-  imports: [PlatformModule, EventStoreModule, IngestModule, ProjectionsModule, AlipayGatewayModule],
+  imports: [PlatformModule, EventStoreModule, CommandsModule, ProjectionsModule, AlipayGatewayModule],
   providers: [
     { provide: REFUNDS_OPTIONS, useValue: DEFAULT_REFUNDS_OPTIONS },
     RefundSubmissions,

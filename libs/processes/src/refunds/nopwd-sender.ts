@@ -6,7 +6,7 @@ import {
   type CommandContext,
   type RefundBatchDecision,
   type RefundBatchView,
-} from '@ledger/ingest';
+} from '@ledger/commands';
 import { LedgerLogger, Pauses } from '@ledger/platform';
 import { nopwdAttemptOutcome, nopwdCommand, type NopwdAttemptOutcome } from './nopwd-outcome';
 import { RefundRequests } from './refund-requests';

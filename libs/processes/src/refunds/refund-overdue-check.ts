@@ -4,7 +4,7 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { RefundBatchCommands } from '@ledger/ingest';
+import { RefundBatchCommands } from '@ledger/commands';
 import { LedgerLogger, WorkerLoop } from '@ledger/platform';
 import { RefundBatchQueries } from '@ledger/projections';
 

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { IngestModule } from '@ledger/ingest';
+import { CommandsModule } from '@ledger/commands';
 import { LedgerConfig, PlatformModule } from '@ledger/platform';
 import { ProjectionsModule } from '@ledger/projections';
 import { REFUND_OVERDUE_OPTIONS, RefundOverdueCheck, refundOverdueOptions } from './refund-overdue-check';
@@ -9,7 +9,7 @@ import { REFUND_OVERDUE_OPTIONS, RefundOverdueCheck, refundOverdueOptions } from
  * `REFUND_RESULT_TIMEOUT_MINUTES`.
  */
 @Module({
-  imports: [PlatformModule, IngestModule, ProjectionsModule],
+  imports: [PlatformModule, CommandsModule, ProjectionsModule],
   providers: [
     {
       provide: REFUND_OVERDUE_OPTIONS,

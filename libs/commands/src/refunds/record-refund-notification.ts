@@ -1,0 +1,71 @@
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { CompleteRefundBatch } from '@ledger/domain';
+import { InboxStore } from '@ledger/inbox';
+import { DataSource } from 'typeorm';
+import {
+  KeyTaken,
+  checkpointOf,
+  detailOf,
+  finishAsDuplicate,
+  notificationMetadata,
+  type AppliedNotification,
+  type NotificationEvidence,
+} from '../pipeline/notification-channel';
+import { runCommand } from '../stream/command-step';
+import { PostgresStreamSessions } from '../stream/postgres-stream-session';
+import { decideOnRefundBatch } from '../stream/refund-batch-step';
+
+/** A verified `batch_refund_notify` to record on its batch and the orders its records name. */
+export class RecordRefundNotificationCommand extends Command<AppliedNotification> {
+  constructor(
+    readonly inboxId: number,
+    readonly command: CompleteRefundBatch,
+    readonly evidence: NotificationEvidence,
+  ) {
+    super();
+  }
+}
+
+/**
+ * Records a verified `batch_refund_notify` (docs/product-rules.md) in one transaction: the refund batch's
+ * command step (`RefundBatchCompleted`, each submitted record's result on its order), then the notify_id's
+ * de-duplication key and the inbox outcome with its evidence. They commit together or not at all; a lost
+ * race for a stream decides again. A concurrent delivery of the same notify_id waits on the batch stream,
+ * then decides nothing new and finds the key taken: `no_new_fact` (duplicate).
+ */
+@CommandHandler(RecordRefundNotificationCommand)
+export class RecordRefundNotificationHandler implements ICommandHandler<RecordRefundNotificationCommand> {
+  private readonly inbox: InboxStore;
+
+  constructor(
+    @InjectDataSource() dataSource: DataSource,
+    private readonly sessions: PostgresStreamSessions,
+  ) {
+    this.inbox = new InboxStore(dataSource);
+  }
+
+  async execute({
+    inboxId,
+    command,
+    evidence,
+  }: RecordRefundNotificationCommand): Promise<AppliedNotification> {
+    try {
+      return await runCommand(this.sessions, async (session) => {
+        const decision = await decideOnRefundBatch(session, command, notificationMetadata(inboxId));
+        const detail = detailOf(decision);
+        const outcome: AppliedNotification['outcome'] =
+          decision.kind === 'appended' ? 'applied' : 'no_new_fact';
+        const finish = { ...evidence, outcome, detail };
+        if (!(await this.inbox.claimAndFinish(command.notifyId, inboxId, finish, session.manager))) {
+          throw new KeyTaken();
+        }
+        const checkpoint = checkpointOf(decision);
+        return { outcome, detail, ...(checkpoint === undefined ? {} : { checkpoint }) };
+      });
+    } catch (error) {
+      if (!(error instanceof KeyTaken)) throw error;
+      return finishAsDuplicate(this.inbox, inboxId, command.notifyId, evidence);
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { EventStore, type AppendResult, type EventMetadata, type ExpectedVersion } from '@ledger/event-store';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { StoredStream, StreamEvent, StreamSession, StreamSessions } from './stream-session';
+
+/**
+ * A session on the event store: in the transaction of `manager` when given (its other rows and the events
+ * commit together), else each append is its own transaction.
+ */
+export class PostgresStreamSession implements StreamSession {
+  constructor(
+    private readonly store: EventStore,
+    readonly manager?: EntityManager,
+  ) {}
+
+  async read(streamId: string): Promise<StoredStream> {
+    const events = await this.store.readStream(streamId, 1, { session: this.manager });
+    return { version: events.length, events };
+  }
+
+  append(
+    streamId: string,
+    expectedVersion: ExpectedVersion,
+    events: readonly StreamEvent[],
+    metadata: EventMetadata,
+  ): Promise<AppendResult> {
+    return this.store.append(
+      streamId,
+      expectedVersion,
+      events.map(({ type, data }) => ({ type, data, metadata })),
+      { session: this.manager },
+    );
+  }
+}
+
+/** A session in a transaction: the caller's other rows (`manager`) commit or roll back with its events. */
+export class PostgresTransactionSession extends PostgresStreamSession {
+  constructor(
+    store: EventStore,
+    override readonly manager: EntityManager,
+  ) {
+    super(store, manager);
+  }
+}
+
+/** Sessions on the event store, each in a transaction of its own. */
+@Injectable()
+export class PostgresStreamSessions implements StreamSessions<PostgresTransactionSession> {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly store: EventStore,
+  ) {}
+
+  transaction<T>(work: (session: PostgresTransactionSession) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction((manager) =>
+      work(new PostgresTransactionSession(this.store, manager)),
+    );
+  }
+
+  /**
+   * Sessions for work that appends to one stream only: no transaction around it, the append is one (a read
+   * and an append, where a transaction would add two round trips).
+   */
+  get singleStream(): StreamSessions<PostgresStreamSession> {
+    return { transaction: (work) => work(this.session()) };
+  }
+
+  /** A session outside any transaction: for reads, and for one append that is a transaction itself. */
+  session(): PostgresStreamSession {
+    return new PostgresStreamSession(this.store);
+  }
+}

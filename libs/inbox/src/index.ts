@@ -1,0 +1,33 @@
+export { IngestError, type IngestErrorCode } from './ingest-error';
+export {
+  INBOX_CHANNELS,
+  INBOX_OUTCOMES,
+  DEFAULT_INBOX_PAGE_SIZE,
+  MAX_INBOX_PAGE_SIZE,
+  type InboxChannel,
+  type InboxOutcome,
+  type InboxOutcomeDetail,
+  type InboxNotificationView,
+  type InboxFilters,
+  type InboxPageRequest,
+  type InboxPage,
+  type NotifyVerifyEvidence,
+  type RejectionReason,
+  type FailureReason,
+  type AppendedEventRef,
+} from './inbox-notification';
+export { InboxStore, type InboxFinish, type PendingAppliedDetail } from './inbox-store';
+export { storedMessage } from './stored-evidence';
+export { InboxQueries } from './inbox-queries';
+export { InboxRecovery, INTERRUPTED_AFTER_MS } from './inbox-recovery';
+export { InboxPurge, PURGE_BATCH_SIZE, type PurgeReport, type PurgeRequest } from './inbox-purge';
+export {
+  MAX_NOTIFICATION_BYTES,
+  NOTIFY_ID_CHECK,
+  type RawNotification,
+  type NotifyIdCheck,
+  type NotificationReply,
+  type IngestResult,
+} from './raw-notification';
+export { InboxModule } from './inbox.module';
+export { INBOX_MIGRATIONS } from './migrations';
