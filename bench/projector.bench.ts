@@ -82,7 +82,7 @@ const orderStatus: Projection = {
   name: 'bench_order_status',
   handles: ['OrderPlaced', 'PaymentSucceeded', 'GoodsShipped', 'TradeFinished', 'RefundSucceeded'],
   tables: [TABLE],
-  async apply(events, { manager, table }) {
+  async apply(events, { session, table }) {
     interface Row {
       stream_id: string;
       status: string;
@@ -95,7 +95,7 @@ const orderStatus: Projection = {
     const target = table(TABLE);
     const ids = [...new Set(events.map((event) => event.streamId))];
     const rows = new Map(
-      (await manager.query<Row[]>(`SELECT * FROM ${target} WHERE stream_id = ANY($1::text[])`, [ids])).map(
+      (await session.query<Row>(`SELECT * FROM ${target} WHERE stream_id = ANY($1::text[])`, [ids])).map(
         (row) => [row.stream_id, row],
       ),
     );
@@ -134,7 +134,7 @@ const orderStatus: Projection = {
       rows.set(event.streamId, row);
     }
     const all = [...rows.values()];
-    await manager.query(
+    await session.query(
       `INSERT INTO ${target} (stream_id, status, total_fee, paid_fee, refunded_fee, events, last_position)
        SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::int[], $7::bigint[])
        ON CONFLICT (stream_id) DO UPDATE SET status = excluded.status, total_fee = excluded.total_fee,

@@ -5,7 +5,7 @@ import {
   type TestDatabase,
 } from '@ledger/testing';
 import type { PoolClient } from 'pg';
-import type { EntityManager } from 'typeorm';
+import type { DatabaseSession } from '@ledger/platform';
 import { EVENTS_NOTIFY_CHANNEL } from './append-statement';
 import { ORIGIN, type NewEvent, type RecordedEvent } from './event-envelope';
 import { EventStore } from './event-store';
@@ -266,12 +266,10 @@ describe('EventStore (SQL)', () => {
 
     it('a refused append leaves the transaction usable, so the caller decides', async () => {
       await store.append('order-keep', 'no_stream', [placed('k')]);
-      await database.dataSource.transaction(async (manager: EntityManager) => {
-        const error = await refusal(
-          store.append('order-keep', 'no_stream', [placed('k')], { session: manager }),
-        );
+      await database.dataSource.transaction(async (session: DatabaseSession) => {
+        const error = await refusal(store.append('order-keep', 'no_stream', [placed('k')], { session }));
         expect(error.code).toBe('WRONG_EXPECTED_VERSION');
-        await manager.query(`INSERT INTO test_inbox (id) VALUES ('n-3')`);
+        await session.query(`INSERT INTO test_inbox (id) VALUES ('n-3')`);
       });
       expect(await inboxIds()).toContain('n-3');
     });

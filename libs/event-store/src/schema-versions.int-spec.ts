@@ -108,9 +108,9 @@ describe('Schema versions: stamped at append, upcast once at read', () => {
       name: 'priced_journal',
       handles: ['Priced'],
       tables: [table],
-      async apply(events, { manager, table: resolve }) {
+      async apply(events, { session, table: resolve }) {
         for (const event of events) {
-          await manager.query(
+          await session.query(
             `INSERT INTO ${resolve(table)} (global_position, stream_id, schema_version, fen) VALUES ($1, $2, $3, $4)`,
             [event.globalPosition, event.streamId, event.schemaVersion, (event.data as PricedV2).fen],
           );

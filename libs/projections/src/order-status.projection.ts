@@ -63,7 +63,7 @@ export const orderStatusProjection: Projection<Table> = {
 
 async function applyOrderEvents(
   events: readonly RecordedEvent[],
-  { manager, table }: ProjectionContext<Table>,
+  { session, table }: ProjectionContext<Table>,
 ): Promise<void> {
   const orderEvents = events.flatMap((event) => {
     const outTradeNo = outTradeNoOfStream(event.streamId);
@@ -72,7 +72,7 @@ async function applyOrderEvents(
   if (orderEvents.length === 0) return;
 
   const keys = [...new Set(orderEvents.map(({ outTradeNo }) => outTradeNo))];
-  const stored = await manager.query<StoredRow[]>(
+  const stored = await session.query<StoredRow>(
     `SELECT out_trade_no, state, state_version, version, last_position, created_at, updated_at
      FROM ${table(ORDER_STATUS_TABLE)} WHERE out_trade_no = ANY($1::text[])`,
     [keys],
@@ -119,7 +119,7 @@ async function applyOrderEvents(
   }
   if (touched.size === 0) return;
   await upsertRows(
-    manager,
+    session,
     table(ORDER_STATUS_TABLE),
     [...touched].map((key) => toColumns(rows.get(key)!)),
   );
@@ -160,11 +160,11 @@ function toColumns(row: WorkingRow): Record<string, unknown> {
 
 /** One statement for the whole batch: the rows travel as one JSON array. */
 async function upsertRows(
-  manager: ProjectionContext['manager'],
+  session: ProjectionContext['session'],
   table: string,
   rows: Record<string, unknown>[],
 ): Promise<void> {
-  await manager.query(
+  await session.query(
     `INSERT INTO ${table} (
        out_trade_no, placed, service, subject, total_fee, trade_no, status, status_code, trade_status,
        refund_status, payment_type, paid_fee, refunded_fee, buyer_id, buyer_email, delivery_state,

@@ -291,8 +291,8 @@ describe('the refund batch projection', () => {
         ...(await store.readStream(refundBatchStreamId('20240501101'))),
         ...(await store.readStream(refundBatchStreamId('20240501104'))),
       ].sort((x, y) => x.globalPosition - y.globalPosition);
-      await db.dataSource.transaction(async (manager) => {
-        const context = { manager, table: (table: string) => `"${table}"` };
+      await db.dataSource.transaction(async (session) => {
+        const context = { session, table: (table: string) => `"${table}"` };
         await refundBatchProjection.apply(events, context);
         await refundBatchProjection.apply([...events, ...events], context);
       });

@@ -205,7 +205,7 @@ export const refundBatchProjection: Projection<Table> = {
 
 async function applyRefundBatchEvents(
   events: readonly RecordedEvent[],
-  { manager, table }: ProjectionContext<Table>,
+  { session, table }: ProjectionContext<Table>,
 ): Promise<void> {
   const batchEvents = events.flatMap((event) => {
     const batchNo = batchNoOfStream(event.streamId);
@@ -214,7 +214,7 @@ async function applyRefundBatchEvents(
   if (batchEvents.length === 0) return;
 
   const keys = [...new Set(batchEvents.map(({ batchNo }) => batchNo))];
-  const stored = await manager.query<RefundBatchRow[]>(
+  const stored = await session.query<RefundBatchRow>(
     `SELECT batch_no, mode, state, error_code, batch_num, total_amount, success_num, items, anomalies,
             submitted_at, updated_at, version, last_position
      FROM ${table(REFUND_BATCH_TABLE)} WHERE batch_no = ANY($1::text[])`,
@@ -240,7 +240,7 @@ async function applyRefundBatchEvents(
   }
   if (touched.size === 0) return;
   await upsertRows(
-    manager,
+    session,
     table(REFUND_BATCH_TABLE),
     [...touched].map((key) => toColumns(rows.get(key)!)),
   );
@@ -267,11 +267,11 @@ function toColumns(row: RefundBatchSummary): Record<string, unknown> {
 
 /** One statement for the whole batch: the rows travel as one JSON array. */
 async function upsertRows(
-  manager: ProjectionContext['manager'],
+  session: ProjectionContext['session'],
   table: string,
   rows: Record<string, unknown>[],
 ): Promise<void> {
-  await manager.query(
+  await session.query(
     `INSERT INTO ${table} (
        batch_no, mode, state, error_code, batch_num, total_amount, success_num, items, out_trade_nos,
        anomalies, submitted_at, updated_at, version, last_position)

@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DatabaseSession } from '@ledger/platform';
 import type { GlobalCheckpoint } from '../event-envelope';
 import { compareCheckpoints, readCheckpoint } from './checkpoint';
 import { ProjectorError } from './projector-error';
@@ -20,7 +20,7 @@ export class CheckpointWaiters {
   private polling = false;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly database: DatabaseSession,
     private readonly pollMs: number,
     private readonly onError: (message: string) => void,
   ) {}
@@ -78,7 +78,7 @@ export class CheckpointWaiters {
 
   private async readAndRelease(projection: string): Promise<void> {
     try {
-      this.progress(projection, await readCheckpoint(this.dataSource, projection));
+      this.progress(projection, await readCheckpoint(this.database, projection));
     } catch (error) {
       this.onError(`waitFor could not read the checkpoint of ${projection}: ${String(error)}`);
     }
@@ -105,7 +105,7 @@ export class CheckpointWaiters {
   private async release(projection: string, passed: Waiter[]): Promise<void> {
     let parked: { transaction_id: string; global_position: string }[];
     try {
-      parked = await this.dataSource.query(
+      parked = await this.database.query(
         `SELECT transaction_id::text AS transaction_id, global_position FROM parked_events
          WHERE projection = $1 AND transaction_id = ANY($2::xid8[]) ORDER BY global_position`,
         [projection, [...new Set(passed.map((waiter) => waiter.goal.transactionId))]],

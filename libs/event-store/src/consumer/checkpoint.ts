@@ -1,4 +1,4 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DatabaseSession } from '@ledger/platform';
 import { ORIGIN, type GlobalCheckpoint } from '../event-envelope';
 import { ProjectorError } from './projector-error';
 
@@ -7,8 +7,6 @@ export interface AppendedPosition {
   transactionId: string;
   lastPosition: number;
 }
-
-type Runner = DataSource | EntityManager;
 
 const XID8 = /^\d{1,20}$/;
 
@@ -53,15 +51,15 @@ const fromRow = (row: CheckpointRow): GlobalCheckpoint => ({
 });
 
 /** Creates the checkpoint row at ORIGIN unless it exists. */
-export async function ensureCheckpoint(runner: Runner, key: string): Promise<void> {
-  await runner.query(`INSERT INTO projection_checkpoints (projection) VALUES ($1) ON CONFLICT DO NOTHING`, [
+export async function ensureCheckpoint(session: DatabaseSession, key: string): Promise<void> {
+  await session.query(`INSERT INTO projection_checkpoints (projection) VALUES ($1) ON CONFLICT DO NOTHING`, [
     key,
   ]);
 }
 
 /** The committed checkpoint, ORIGIN when the projection never ran. */
-export async function readCheckpoint(runner: Runner, key: string): Promise<GlobalCheckpoint> {
-  const rows = await runner.query<CheckpointRow[]>(
+export async function readCheckpoint(session: DatabaseSession, key: string): Promise<GlobalCheckpoint> {
+  const rows = await session.query<CheckpointRow>(
     `SELECT transaction_id::text AS transaction_id, position FROM projection_checkpoints WHERE projection = $1`,
     [key],
   );
@@ -79,8 +77,8 @@ export interface LockedCheckpoint {
  * instance during a takeover, a parked-event retry, a rebuild's swap) waits here instead of doing a
  * batch's work and failing, and the batch is always read from the latest committed checkpoint.
  */
-export async function lockCheckpoint(manager: EntityManager, key: string): Promise<LockedCheckpoint> {
-  const rows = await manager.query<(CheckpointRow & { parked_streams: string[] | null })[]>(
+export async function lockCheckpoint(session: DatabaseSession, key: string): Promise<LockedCheckpoint> {
+  const rows = await session.query<CheckpointRow & { parked_streams: string[] | null }>(
     `SELECT transaction_id::text AS transaction_id, position,
             (SELECT array_agg(DISTINCT stream_id) FROM parked_events WHERE projection = $1) AS parked_streams
      FROM projection_checkpoints WHERE projection = $1 FOR UPDATE`,
@@ -100,12 +98,12 @@ export async function lockCheckpoint(manager: EntityManager, key: string): Promi
  * the batch may commit.
  */
 export async function moveCheckpoint(
-  manager: EntityManager,
+  session: DatabaseSession,
   key: string,
   from: GlobalCheckpoint,
   to: GlobalCheckpoint,
 ): Promise<void> {
-  const [{ moved }] = await manager.query<{ moved: number }[]>(
+  const [{ moved }] = await session.query<{ moved: number }>(
     `WITH moved AS (
        UPDATE projection_checkpoints SET transaction_id = $2::xid8, position = $3, updated_at = now()
        WHERE projection = $1 AND transaction_id = $4::xid8 AND position = $5

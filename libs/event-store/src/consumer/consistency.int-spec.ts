@@ -71,7 +71,7 @@ describe(`Consistency run (${TARGET_EVENTS} events, ${WRITERS} writers)`, () => 
         if (chaos.on && chaos.cutNext) {
           chaos.cutNext = false;
           chaos.cuts++;
-          await cutConnection(context.manager);
+          await cutConnection(context.session);
         }
       },
     };

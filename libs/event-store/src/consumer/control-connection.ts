@@ -1,6 +1,11 @@
 import type { Notification, PoolClient } from 'pg';
-import { advisoryUnlock, tryAdvisoryLock, type AdvisoryLockKey } from '@ledger/platform';
-import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import {
+  advisoryUnlock,
+  tryAdvisoryLock,
+  type AdvisoryLockKey,
+  type DatabaseSession,
+} from '@ledger/platform';
+import type { DataSource, QueryRunner } from 'typeorm';
 
 const projectionLock = (projection: string): AdvisoryLockKey => ({
   namespace: 'ledger.projector',
@@ -78,7 +83,7 @@ export class ControlConnection {
    * projections (and the read-your-writes waits behind them), and a batch commits only on the session
    * that holds the projection's lock.
    */
-  async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (session: DatabaseSession) => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
       if (!this.alive) throw new Error('the projector lost its control connection');
       await this.runner.startTransaction();

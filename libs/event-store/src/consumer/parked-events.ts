@@ -1,4 +1,4 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import type { Database, DatabaseSession } from '@ledger/platform';
 import type { RecordedEvent } from '../event-envelope';
 import { lockCheckpoint } from './checkpoint';
 import { describeFailure, inSavepoint, type ProjectionRun } from './project-batch';
@@ -56,11 +56,11 @@ const toParkedEvent = (row: ParkedRow): ParkedEvent => ({
 
 /** The parked events of `key`, each stream in version order; one stream's when `streamId` is given. */
 export async function listParkedEvents(
-  runner: DataSource | EntityManager,
+  session: DatabaseSession,
   key: string,
   streamId?: string,
 ): Promise<ParkedEvent[]> {
-  const rows = await runner.query<ParkedRow[]>(
+  const rows = await session.query<ParkedRow>(
     `SELECT global_position, transaction_id::text AS transaction_id, stream_id, version, type, error, attempts,
             parked_at, last_failed_at
      FROM parked_events WHERE projection = $1 AND ($2::text IS NULL OR stream_id = $2)
@@ -71,8 +71,8 @@ export async function listParkedEvents(
 }
 
 /** The streams of `key` that have parked events. */
-export async function parkedStreams(runner: DataSource | EntityManager, key: string): Promise<string[]> {
-  const rows = await runner.query<{ stream_id: string }[]>(
+export async function parkedStreams(session: DatabaseSession, key: string): Promise<string[]> {
+  const rows = await session.query<{ stream_id: string }>(
     `SELECT DISTINCT stream_id FROM parked_events WHERE projection = $1 ORDER BY stream_id`,
     [key],
   );
@@ -85,20 +85,20 @@ export async function parkedStreams(runner: DataSource | EntityManager, key: str
  * applied is un-parked; at the first one that fails again, it and those behind it stay parked.
  */
 export async function retryParkedStream(
-  dataSource: DataSource,
+  database: Database,
   run: ProjectionRun,
   streamId: string,
 ): Promise<RetryOutcome> {
-  return dataSource.transaction(async (manager) => {
-    await lockCheckpoint(manager, run.key);
-    const parked = await listParkedEvents(manager, run.key, streamId);
+  return database.transaction(async (session) => {
+    await lockCheckpoint(session, run.key);
+    const parked = await listParkedEvents(session, run.key, streamId);
     if (parked.length === 0) return { streamId, unparked: 0, stillParked: 0 };
     const stored = await readEventsAt(
-      manager,
+      session,
       parked.map((event) => event.globalPosition),
     );
     const handles = run.projection.handles === undefined ? undefined : new Set(run.projection.handles);
-    const context = { manager, table: run.table };
+    const context = { session, table: run.table };
 
     // Each event to apply, upcast; the first that cannot be upcast is where this retry stops.
     let failure: { event: StoredEvent; error: unknown } | undefined;
@@ -119,14 +119,14 @@ export async function retryParkedStream(
     let done = candidates.map(({ stored: event }) => event);
     if (
       toApply.length > 0 &&
-      !(await inSavepoint(manager, 'projector_retry', () => run.projection.apply(toApply, context)))
+      !(await inSavepoint(session, 'projector_retry', () => run.projection.apply(toApply, context)))
     ) {
       done = [];
       for (const { stored: event, recorded } of candidates) {
         const ok =
           recorded === undefined ||
           (await inSavepoint(
-            manager,
+            session,
             'projector_event',
             () => run.projection.apply([recorded], context),
             (error) => (failure = { event, error }),
@@ -135,7 +135,7 @@ export async function retryParkedStream(
         done.push(event);
       }
     }
-    await manager.query(
+    await session.query(
       `DELETE FROM parked_events WHERE projection = $1 AND global_position = ANY($2::bigint[])`,
       [run.key, done.map((event) => event.globalPosition)],
     );
@@ -143,7 +143,7 @@ export async function retryParkedStream(
     if (failure === undefined) return outcome;
 
     const error = describeFailure(failure.error);
-    await manager.query(
+    await session.query(
       `UPDATE parked_events SET error = $3, attempts = attempts + 1, last_failed_at = now()
        WHERE projection = $1 AND global_position = $2`,
       [run.key, failure.event.globalPosition, error],

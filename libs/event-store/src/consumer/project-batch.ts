@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { DatabaseSession } from '@ledger/platform';
 import type { GlobalCheckpoint, RecordedEvent } from '../event-envelope';
 import type { UpcasterChain } from '../upcasting';
 import { lockCheckpoint, moveCheckpoint } from './checkpoint';
@@ -66,13 +66,13 @@ interface Parking {
  * retried instead.
  */
 export async function projectNextBatch(
-  manager: EntityManager,
+  session: DatabaseSession,
   run: ProjectionRun,
   batchSize: number,
 ): Promise<BatchOutcome> {
   const { projection, key } = run;
-  const { checkpoint, parkedStreams } = await lockCheckpoint(manager, key);
-  const events = await readBatchAfter(manager, checkpoint, batchSize, projection.handles);
+  const { checkpoint, parkedStreams } = await lockCheckpoint(session, key);
+  const events = await readBatchAfter(session, checkpoint, batchSize, projection.handles);
   if (events.length === 0) return { read: 0, applied: 0, parked: 0, checkpoint };
 
   const handles = projection.handles === undefined ? undefined : new Set(projection.handles);
@@ -92,11 +92,11 @@ export async function projectNextBatch(
       parkings.push({ event, error: describeFailure(error) });
     }
   }
-  const context: ProjectionContext = { manager, table: run.table };
+  const context: ProjectionContext = { session, table: run.table };
   let applied = runnable.length;
   const batchApplied =
     runnable.length === 0 ||
-    (await inSavepoint(manager, 'projector_batch', () => projection.apply(runnable, context)));
+    (await inSavepoint(session, 'projector_batch', () => projection.apply(runnable, context)));
   if (!batchApplied) {
     applied = 0;
     const failed = new Set<string>();
@@ -107,7 +107,7 @@ export async function projectNextBatch(
       }
       let failure: unknown;
       const ok = await inSavepoint(
-        manager,
+        session,
         'projector_event',
         () => projection.apply([event], context),
         (error) => (failure = error),
@@ -120,10 +120,10 @@ export async function projectNextBatch(
       }
     }
   }
-  if (parkings.length > 0) await recordParkings(manager, key, parkings);
+  if (parkings.length > 0) await recordParkings(session, key, parkings);
   const last = events[events.length - 1];
   const next = { transactionId: last.transactionId, position: last.globalPosition };
-  await moveCheckpoint(manager, key, checkpoint, next);
+  await moveCheckpoint(session, key, checkpoint, next);
   return { read: events.length, applied, parked: parkings.length, checkpoint: next };
 }
 
@@ -132,27 +132,27 @@ export async function projectNextBatch(
  * rolling its writes back. Database failures propagate, as does a failed rollback (the connection is gone).
  */
 export async function inSavepoint(
-  manager: EntityManager,
+  session: DatabaseSession,
   name: string,
   work: () => Promise<void>,
   onFailure: (error: unknown) => void = () => undefined,
 ): Promise<boolean> {
-  await manager.query(`SAVEPOINT ${name}`);
+  await session.query(`SAVEPOINT ${name}`);
   try {
     await work();
   } catch (error) {
     if (notTheEventsFault(error)) throw error;
-    await manager.query(`ROLLBACK TO SAVEPOINT ${name}`);
-    await manager.query(`RELEASE SAVEPOINT ${name}`);
+    await session.query(`ROLLBACK TO SAVEPOINT ${name}`);
+    await session.query(`RELEASE SAVEPOINT ${name}`);
     onFailure(error);
     return false;
   }
-  await manager.query(`RELEASE SAVEPOINT ${name}`);
+  await session.query(`RELEASE SAVEPOINT ${name}`);
   return true;
 }
 
-async function recordParkings(manager: EntityManager, key: string, parkings: Parking[]): Promise<void> {
-  await manager.query(
+async function recordParkings(session: DatabaseSession, key: string, parkings: Parking[]): Promise<void> {
+  await session.query(
     `INSERT INTO parked_events
        (projection, global_position, transaction_id, stream_id, version, type, error, attempts, last_failed_at)
      SELECT $1, p.position, p.transaction_id::xid8, p.stream_id, p.version, p.type, p.error,

@@ -1,4 +1,5 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DatabaseSession } from '@ledger/platform';
+import type { QueryRunner } from 'typeorm';
 import type { RecordedEvent } from '../event-envelope';
 import type { Projection } from './projection';
 
@@ -17,11 +18,8 @@ export interface SummaryRow {
   types: string[];
 }
 
-export async function createSummaryTable(
-  runner: DataSource | EntityManager,
-  table = 'stream_summary',
-): Promise<void> {
-  await runner.query(`
+export async function createSummaryTable(session: DatabaseSession, table = 'stream_summary'): Promise<void> {
+  await session.query(`
     CREATE TABLE ${table} (
       stream_id     text PRIMARY KEY,
       events        integer NOT NULL,
@@ -30,7 +28,7 @@ export async function createSummaryTable(
       out_of_order  integer NOT NULL DEFAULT 0,
       types         text[] NOT NULL
     )`);
-  await runner.query(`CREATE INDEX ${table}_by_position ON ${table} (last_position)`);
+  await session.query(`CREATE INDEX ${table}_by_position ON ${table} (last_position)`);
 }
 
 export interface SummaryOptions {
@@ -42,7 +40,7 @@ export interface SummaryOptions {
   /** Runs after the rows are written, before the checkpoint moves: where a crash hurts most. */
   afterWrite?: (
     events: readonly RecordedEvent[],
-    manager: EntityManager,
+    session: DatabaseSession,
     rebuilding: boolean,
   ) => Promise<void>;
 }
@@ -58,9 +56,9 @@ export function summaryProjection(options: SummaryOptions): Projection {
       const rebuilding = target !== `"${table}"`;
       const poison = events.find((event) => options.failOn?.(event, rebuilding));
       if (poison !== undefined) throw new Error(`cannot apply ${poison.type} at ${poison.globalPosition}`);
-      const { manager } = context;
+      const { session } = context;
       const streamIds = [...new Set(events.map((event) => event.streamId))];
-      const current = await manager.query<SummaryRow[]>(
+      const current = await session.query<SummaryRow>(
         `SELECT * FROM ${target} WHERE stream_id = ANY($1::text[])`,
         [streamIds],
       );
@@ -82,7 +80,7 @@ export function summaryProjection(options: SummaryOptions): Projection {
         rows.set(event.streamId, row);
       }
       const all = [...rows.values()];
-      await manager.query(
+      await session.query(
         `INSERT INTO ${target} (stream_id, events, last_version, last_position, out_of_order, types)
          SELECT u.stream_id, u.events, u.last_version, u.last_position, u.out_of_order,
                 ARRAY(SELECT jsonb_array_elements_text(u.types))
@@ -99,17 +97,14 @@ export function summaryProjection(options: SummaryOptions): Projection {
           all.map((row) => JSON.stringify(row.types)),
         ],
       );
-      await options.afterWrite?.(events, manager, rebuilding);
+      await options.afterWrite?.(events, session, rebuilding);
     },
   };
 }
 
 /** The table as plain rows in stream order, for comparisons. */
-export async function summaryRows(
-  runner: DataSource | EntityManager,
-  table = 'stream_summary',
-): Promise<SummaryRow[]> {
-  return runner.query<SummaryRow[]>(
+export async function summaryRows(session: DatabaseSession, table = 'stream_summary'): Promise<SummaryRow[]> {
+  return session.query<SummaryRow>(
     `SELECT stream_id, events, last_version, last_position::text AS last_position, out_of_order, types
      FROM ${table} ORDER BY stream_id`,
   );
@@ -117,10 +112,14 @@ export async function summaryRows(
 
 /**
  * Cuts the transaction's connection as a crash would: the server (or the embedded front) sees the socket
- * close and rolls the open transaction back; the next statement on it fails.
+ * close and rolls the open transaction back; the next statement on it fails. The port has no socket to
+ * cut, so this reaches under it: the sessions the consumers hand to projections are TypeORM's, each bound
+ * to the query runner of its connection.
  */
-export async function cutConnection(manager: EntityManager): Promise<void> {
-  const client = (await manager.queryRunner!.connect()) as { connection: { stream: { destroy(): void } } };
+export async function cutConnection(session: DatabaseSession): Promise<void> {
+  const { queryRunner } = session as { queryRunner?: QueryRunner };
+  if (queryRunner === undefined) throw new Error('cutConnection needs a session bound to one connection');
+  const client = (await queryRunner.connect()) as { connection: { stream: { destroy(): void } } };
   client.connection.stream.destroy();
 }
 
@@ -128,8 +127,8 @@ export async function cutConnection(manager: EntityManager): Promise<void> {
  * A projection that journals every event it applies, in the order applied (`seq`): what the ordering and
  * exactly-once tests inspect.
  */
-export async function createJournalTable(runner: DataSource | EntityManager, table: string): Promise<void> {
-  await runner.query(`
+export async function createJournalTable(session: DatabaseSession, table: string): Promise<void> {
+  await session.query(`
     CREATE TABLE ${table} (
       seq             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
       global_position bigint NOT NULL,
@@ -148,8 +147,8 @@ export function journalProjection(options: {
     name: options.name,
     handles: options.handles,
     tables: [options.table],
-    async apply(events, { manager, table }) {
-      await manager.query(
+    async apply(events, { session, table }) {
+      await session.query(
         `INSERT INTO ${table(options.table)} (global_position, transaction_id, stream_id, version)
          SELECT u.global_position, u.transaction_id::xid8, u.stream_id, u.version
          FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[]) WITH ORDINALITY
@@ -173,8 +172,8 @@ export interface JournalRow {
   version: number;
 }
 
-export async function journalRows(runner: DataSource | EntityManager, table: string): Promise<JournalRow[]> {
-  return runner.query<JournalRow[]>(
+export async function journalRows(session: DatabaseSession, table: string): Promise<JournalRow[]> {
+  return session.query<JournalRow>(
     `SELECT global_position::text AS global_position, transaction_id::text AS transaction_id, stream_id, version
      FROM ${table} ORDER BY seq`,
   );

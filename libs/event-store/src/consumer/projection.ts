@@ -1,11 +1,11 @@
-import type { EntityManager } from 'typeorm';
+import type { DatabaseSession } from '@ledger/platform';
 import type { RecordedEvent } from '../event-envelope';
 import { ProjectorError } from './projector-error';
 
 /** What `apply` is handed with each batch. */
 export interface ProjectionContext<Table extends string = string> {
   /** The batch's transaction: the projection's rows commit with the checkpoint, or not at all. */
-  manager: EntityManager;
+  session: DatabaseSession;
   /**
    * The quoted SQL identifier to write `table` to: the live table, or its shadow while the projection is
    * being rebuilt. Projections never spell their own table names in SQL, so one `apply` serves both.

@@ -220,11 +220,11 @@ describe('Projector', () => {
       name: 'killed',
       table: 'killed',
       handles: ['KilledCounted'],
-      afterWrite: async (events, manager) => {
+      afterWrite: async (events, session) => {
         // The first three attempts die between their rows and their checkpoint.
         if (kills < 3) {
           kills++;
-          await cutConnection(manager);
+          await cutConnection(session);
         }
       },
     });

@@ -325,10 +325,10 @@ export class Projector {
     const failures = new Backoff(this.failureBackoff);
     while (holding()) {
       try {
-        const outcome = await control.transaction(async (manager) => {
-          const batch = await projectNextBatch(manager, run, batchSize);
+        const outcome = await control.transaction(async (session) => {
+          const batch = await projectNextBatch(session, run, batchSize);
           if (batch.read > 0) {
-            await manager.query('SELECT pg_notify($1, $2)', [PROJECTED_NOTIFY_CHANNEL, run.key]);
+            await session.query('SELECT pg_notify($1, $2)', [PROJECTED_NOTIFY_CHANNEL, run.key]);
           }
           return batch;
         });

@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { DatabaseSession } from '@ledger/platform';
 import type { EventMetadata, GlobalCheckpoint, RecordedEvent } from '../event-envelope';
 import type { UpcasterChain } from '../upcasting';
 
@@ -52,12 +52,12 @@ const toStoredEvent = (row: EventRow): StoredEvent => ({
  * open transaction holds consumers back instead of being skipped. `data` is read only for `handles`.
  */
 export async function readBatchAfter(
-  manager: EntityManager,
+  session: DatabaseSession,
   after: GlobalCheckpoint,
   limit: number,
   handles: readonly string[] | undefined,
 ): Promise<StoredEvent[]> {
-  const rows = await manager.query<EventRow[]>(
+  const rows = await session.query<EventRow>(
     `SELECT ${COLUMNS}, CASE WHEN $4::text[] IS NULL OR e.type = ANY($4::text[]) THEN e.data END AS data
      FROM events e
      WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
@@ -71,10 +71,10 @@ export async function readBatchAfter(
 
 /** The events at `positions`, in (transaction id, position) order. */
 export async function readEventsAt(
-  manager: EntityManager,
+  session: DatabaseSession,
   positions: readonly number[],
 ): Promise<StoredEvent[]> {
-  const rows = await manager.query<EventRow[]>(
+  const rows = await session.query<EventRow>(
     `SELECT ${COLUMNS}, e.data FROM events e WHERE e.global_position = ANY($1::bigint[])
      ORDER BY e.transaction_id, e.global_position`,
     [positions],

@@ -1,5 +1,5 @@
 import { createTestDatabase, type TestDatabase } from '@ledger/testing';
-import type { EntityManager } from 'typeorm';
+import type { DatabaseSession } from '@ledger/platform';
 import { EventStore, type AppendResult } from '../event-store';
 import { readCheckpoint } from './checkpoint';
 import type { Projection } from './projection';
@@ -58,7 +58,7 @@ describe('Projection rebuild', () => {
       tables: [`${name}_streams`, `${name}_types`],
       async apply(events, context) {
         await summary.apply(events, context);
-        await context.manager.query(
+        await context.session.query(
           `INSERT INTO ${context.table(`${name}_types`)} AS t (type, events) VALUES ($1, $2)
            ON CONFLICT (type) DO UPDATE SET events = t.events + excluded.events`,
           [name, events.length],
@@ -109,7 +109,7 @@ describe('Projection rebuild', () => {
     const midway = new Promise<void>((resolve) => (release = resolve));
     const projection = twoTables('serving', {
       name: 'serving',
-      afterWrite: (_events: unknown, _manager: EntityManager, rebuilding: boolean) => {
+      afterWrite: (_events: unknown, _session: DatabaseSession, rebuilding: boolean) => {
         if (rebuilding && ++rebuildBatches === 3) release();
         return Promise.resolve();
       },
@@ -138,10 +138,10 @@ describe('Projection rebuild', () => {
     let crashes = 1;
     const projection = twoTables('crash', {
       name: 'crash',
-      afterWrite: async (_events: unknown, manager: EntityManager, rebuilding: boolean) => {
+      afterWrite: async (_events: unknown, session: DatabaseSession, rebuilding: boolean) => {
         if (rebuilding && crashes > 0) {
           crashes--;
-          await cutConnection(manager);
+          await cutConnection(session);
         }
       },
     });
@@ -190,7 +190,7 @@ describe('Projection rebuild', () => {
     const inside = new Promise<void>((resolve) => (entered = resolve));
     const projection = twoTables('twice', {
       name: 'twice',
-      afterWrite: async (_events: unknown, _manager: EntityManager, rebuilding: boolean) => {
+      afterWrite: async (_events: unknown, _session: DatabaseSession, rebuilding: boolean) => {
         if (!rebuilding) return;
         entered();
         await hold;

@@ -1,5 +1,11 @@
-import { advisoryUnlock, tryAdvisoryLock, type AdvisoryLockKey } from '@ledger/platform';
-import type { DataSource, EntityManager } from 'typeorm';
+import {
+  advisoryUnlock,
+  tryAdvisoryLock,
+  type AdvisoryLockKey,
+  type Database,
+  type DatabaseSession,
+} from '@ledger/platform';
+import type { DataSource } from 'typeorm';
 import type { GlobalCheckpoint } from '../event-envelope';
 import type { UpcasterChain } from '../upcasting';
 import { ensureCheckpoint, lockCheckpoint } from './checkpoint';
@@ -35,6 +41,9 @@ const rebuildsInThisProcess = new Set<string>();
  * projects the last events into the shadows, replaces the live tables, carries the shadows' checkpoint and
  * parked events over. Until that commits the live tables are untouched, so a crash at any point leaves
  * the live projection as it was; the next rebuild starts again from the origin.
+ *
+ * It takes TypeORM's `DataSource` rather than the `Database` port for one thing: the guard against a
+ * second rebuild is a session lock held across all those transactions, so it needs a connection of its own.
  */
 export async function rebuildProjection(
   dataSource: DataSource,
@@ -67,7 +76,7 @@ function rebuildInProgress(name: string): ProjectorError {
 }
 
 async function rebuildHoldingGuard(
-  dataSource: DataSource,
+  database: Database,
   projection: Projection,
   { batchSize, upcasters, onBatch }: RebuildOptions,
 ): Promise<RebuildOutcome> {
@@ -77,8 +86,8 @@ async function rebuildHoldingGuard(
     table: tableResolver(projection, 'shadow'),
     upcasters,
   };
-  await ensureCheckpoint(dataSource, projection.name);
-  await dataSource.transaction((manager) => prepareShadow(manager, projection, run.key));
+  await ensureCheckpoint(database, projection.name);
+  await database.transaction((session) => prepareShadow(session, projection, run.key));
 
   let events = 0;
   let parked = 0;
@@ -90,25 +99,25 @@ async function rebuildHoldingGuard(
   };
   // The bulk of the work, each batch its own transaction: the live projection is not held up.
   let outcome: BatchOutcome;
-  do outcome = count(await dataSource.transaction((m) => projectNextBatch(m, run, batchSize)));
+  do outcome = count(await database.transaction((session) => projectNextBatch(session, run, batchSize)));
   while (outcome.read === batchSize);
 
-  const checkpoint = await dataSource.transaction(async (manager) => {
-    await lockCheckpoint(manager, projection.name);
+  const checkpoint = await database.transaction(async (session) => {
+    await lockCheckpoint(session, projection.name);
     let last: BatchOutcome;
-    do last = count(await projectNextBatch(manager, run, batchSize));
+    do last = count(await projectNextBatch(session, run, batchSize));
     while (last.read === batchSize);
-    await swapTables(manager, projection);
-    await manager.query(
+    await swapTables(session, projection);
+    await session.query(
       `UPDATE projection_checkpoints AS live
        SET transaction_id = shadow.transaction_id, position = shadow.position, updated_at = now()
        FROM projection_checkpoints AS shadow
        WHERE live.projection = $1 AND shadow.projection = $2`,
       [projection.name, run.key],
     );
-    await manager.query(`DELETE FROM projection_checkpoints WHERE projection = $1`, [run.key]);
-    await manager.query(`DELETE FROM parked_events WHERE projection = $1`, [projection.name]);
-    await manager.query(`UPDATE parked_events SET projection = $1 WHERE projection = $2`, [
+    await session.query(`DELETE FROM projection_checkpoints WHERE projection = $1`, [run.key]);
+    await session.query(`DELETE FROM parked_events WHERE projection = $1`, [projection.name]);
+    await session.query(`UPDATE parked_events SET projection = $1 WHERE projection = $2`, [
       projection.name,
       run.key,
     ]);
@@ -118,18 +127,18 @@ async function rebuildHoldingGuard(
 }
 
 /** Fresh, empty shadows of the live tables and a shadow checkpoint at the origin. */
-async function prepareShadow(manager: EntityManager, projection: Projection, key: string): Promise<void> {
+async function prepareShadow(session: DatabaseSession, projection: Projection, key: string): Promise<void> {
   for (const table of projection.tables) {
     const shadow = quoteIdentifier(`${table}${REBUILD_SUFFIX}`);
-    await manager.query(`DROP TABLE IF EXISTS ${shadow}`);
-    await manager.query(`CREATE TABLE ${shadow} (LIKE ${quoteIdentifier(table)} INCLUDING ALL)`);
+    await session.query(`DROP TABLE IF EXISTS ${shadow}`);
+    await session.query(`CREATE TABLE ${shadow} (LIKE ${quoteIdentifier(table)} INCLUDING ALL)`);
   }
-  await manager.query(
+  await session.query(
     `INSERT INTO projection_checkpoints (projection) VALUES ($1)
      ON CONFLICT (projection) DO UPDATE SET transaction_id = '0', position = 0, updated_at = now()`,
     [key],
   );
-  await manager.query(`DELETE FROM parked_events WHERE projection = $1`, [key]);
+  await session.query(`DELETE FROM parked_events WHERE projection = $1`, [key]);
 }
 
 interface IndexRow {
@@ -141,8 +150,8 @@ interface IndexRow {
 const indexShape = (definition: string) =>
   definition.replace(/^CREATE (UNIQUE )?INDEX \S+ ON (ONLY )?\S+ /, 'CREATE $1INDEX ON ');
 
-async function indexesOf(manager: EntityManager, table: string): Promise<IndexRow[]> {
-  return await manager.query<IndexRow[]>(
+async function indexesOf(session: DatabaseSession, table: string): Promise<IndexRow[]> {
+  return await session.query<IndexRow>(
     `SELECT i.relname AS name, pg_get_indexdef(i.oid) AS definition
      FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
      WHERE x.indrelid = to_regclass($1) ORDER BY i.relname`,
@@ -155,13 +164,13 @@ async function indexesOf(manager: EntityManager, table: string): Promise<IndexRo
  * the live names, so that later migrations find the names they created. A view or foreign key depending
  * on a live table makes the DROP fail and the whole swap roll back: projections own their tables alone.
  */
-async function swapTables(manager: EntityManager, projection: Projection): Promise<void> {
+async function swapTables(session: DatabaseSession, projection: Projection): Promise<void> {
   for (const table of projection.tables) {
     const shadow = `${table}${REBUILD_SUFFIX}`;
-    const liveIndexes = await indexesOf(manager, table);
-    const shadowIndexes = await indexesOf(manager, shadow);
-    await manager.query(`DROP TABLE ${quoteIdentifier(table)}`);
-    await manager.query(`ALTER TABLE ${quoteIdentifier(shadow)} RENAME TO ${quoteIdentifier(table)}`);
+    const liveIndexes = await indexesOf(session, table);
+    const shadowIndexes = await indexesOf(session, shadow);
+    await session.query(`DROP TABLE ${quoteIdentifier(table)}`);
+    await session.query(`ALTER TABLE ${quoteIdentifier(shadow)} RENAME TO ${quoteIdentifier(table)}`);
     const unclaimed = [...shadowIndexes];
     for (const live of liveIndexes) {
       const match = unclaimed.findIndex(
@@ -170,7 +179,7 @@ async function swapTables(manager: EntityManager, projection: Projection): Promi
       if (match === -1) continue;
       const [index] = unclaimed.splice(match, 1);
       if (index.name !== live.name) {
-        await manager.query(
+        await session.query(
           `ALTER INDEX ${quoteIdentifier(index.name)} RENAME TO ${quoteIdentifier(live.name)}`,
         );
       }
