@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { EventStoreModule } from '@ledger/event-store';
+import { PlatformModule } from '@ledger/platform';
 import { ORDER_STREAM_HANDLERS } from './orders/order-stream-commands';
 import { RecordRefundNotificationHandler } from './refunds/record-refund-notification';
 import { REFUND_BATCH_STREAM_HANDLERS } from './refunds/refund-batch-commands';
@@ -17,7 +19,7 @@ import { StreamReads } from './stream/stream-reads';
  * is provided by the module that serves the Alipay edge.
  */
 @Module({
-  imports: [CqrsModule.forRoot()],
+  imports: [CqrsModule.forRoot(), PlatformModule, EventStoreModule],
   providers: [
     PostgresStreamSessions,
     ...ORDER_STREAM_HANDLERS,

@@ -30,6 +30,8 @@ export async function startCommandPath(
   const module = await Test.createTestingModule({
     imports: [
       PlatformModule.forRoot({ config, database, logger }),
+      // The pipeline is provided here, as the Alipay edge provides it: it needs the config and the logger.
+      PlatformModule,
       EventStoreModule.forRoot({ catalogue: LEDGER_EVENT_CATALOGUE }),
       CommandsModule,
     ],
