@@ -7,9 +7,9 @@
 //   node -r @swc-node/register bench/projection-lag.bench.ts
 import 'reflect-metadata';
 import { loadavg } from 'node:os';
+import { CommandBus } from '@nestjs/cqrs';
 import { DEMO_ALIPAY, LedgerLogger, loadConfig } from '@ledger/platform';
-import type { OrderCommand } from '@ledger/domain';
-import { OrderCommands } from '@ledger/commands';
+import { PlaceOrderCommand, RecordTradeStatusCommand, type CommandContext } from '@ledger/commands';
 import { ProjectionsService } from '@ledger/projections';
 import { createTestDatabase, type TestDatabase } from '@ledger/testing';
 import { createLedgerApp } from '../apps/ledger/src/ledger-app';
@@ -25,39 +25,46 @@ function summary(samples: number[]): string {
   return `p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${sorted[sorted.length - 1].toFixed(1)} ms`;
 }
 
-function commandsFor(i: number): OrderCommand[] {
+function commandsFor(i: number): [PlaceOrderCommand, RecordTradeStatusCommand] {
   const outTradeNo = `LAG-${i}`;
   const now = new Date().toISOString();
+  const context: CommandContext = { causationId: `bench-${i}` };
   return [
-    {
-      type: 'PlaceOrder',
-      outTradeNo,
-      subject: 'Annual membership',
-      totalFee: 12_000,
-      service: 'create_direct_pay_by_user',
-      sellerId: DEMO_ALIPAY.partner,
-      requestParameters: { out_trade_no: outTradeNo, total_fee: '120.00' },
-      placedAt: now,
-    },
-    {
-      type: 'RecordTradeStatus',
-      outTradeNo,
-      tradeNo: `2026112322001004${String(i).padStart(12, '0')}`,
-      tradeStatus: 'TRADE_SUCCESS',
-      totalFee: 12_000,
-      sellerId: DEMO_ALIPAY.partner,
-      buyer: { id: '2088102122524333' },
-      times: { gmtPayment: now },
-      notifyId: `lag-${i}`,
-      notifyTime: now,
-      source: 'notify',
-    },
+    new PlaceOrderCommand(
+      {
+        type: 'PlaceOrder',
+        outTradeNo,
+        subject: 'Annual membership',
+        totalFee: 12_000,
+        service: 'create_direct_pay_by_user',
+        sellerId: DEMO_ALIPAY.partner,
+        requestParameters: { out_trade_no: outTradeNo, total_fee: '120.00' },
+        placedAt: now,
+      },
+      context,
+    ),
+    new RecordTradeStatusCommand(
+      {
+        type: 'RecordTradeStatus',
+        outTradeNo,
+        tradeNo: `2026112322001004${String(i).padStart(12, '0')}`,
+        tradeStatus: 'TRADE_SUCCESS',
+        totalFee: 12_000,
+        sellerId: DEMO_ALIPAY.partner,
+        buyer: { id: '2088102122524333' },
+        times: { gmtPayment: now },
+        notifyId: `lag-${i}`,
+        notifyTime: now,
+        source: 'notify',
+      },
+      context,
+    ),
   ];
 }
 
 /** Runs each command, then measures how long the projection takes to show its events. */
 async function measure(
-  commands: OrderCommands,
+  commands: CommandBus,
   projections: ProjectionsService,
   from: number,
   to: number,
@@ -69,8 +76,8 @@ async function measure(
     while (next < to) {
       const i = next++;
       for (const command of commandsFor(i)) {
-        const decision = await commands.execute(command, { causationId: `bench-${i}` });
-        if (decision.transactionId === undefined || decision.position === undefined) continue;
+        const decision = await commands.execute(command);
+        if (decision.kind !== 'appended') continue;
         const committed = performance.now();
         await projections.waitForProjections(
           { transactionId: decision.transactionId, position: decision.position },
@@ -100,7 +107,7 @@ async function run(kind: 'postgres' | 'embedded'): Promise<void> {
   const ledger = await createLedgerApp(config, { database, logger: new LedgerLogger('warn') });
   try {
     await ledger.app.init();
-    const commands = ledger.app.get(OrderCommands);
+    const commands = ledger.app.get(CommandBus);
     const projections = ledger.app.get(ProjectionsService);
     const half = Math.floor(ORDERS / 2);
     const alone = await measure(commands, projections, 0, half, 1);

@@ -2,9 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LEDGER_EVENT_CATALOGUE, type PlaceOrder } from '@ledger/domain';
+import { LEDGER_EVENT_CATALOGUE } from '@ledger/domain';
 import { EventSchemas, EventStore } from '@ledger/event-store';
-import { PostgresStreamSession, decideOnStream, orderStream } from '@ledger/commands';
+import { PostgresStreamSession, decideOnStream, orderStream, type PlaceOrderCommand } from '@ledger/commands';
 import { InboxRecovery } from '@ledger/inbox';
 import { LedgerLogger, openDatabase, runMigrations, type LedgerDatabase } from '@ledger/platform';
 import {
@@ -145,7 +145,7 @@ describe('the ledger killed with SIGKILL under load', () => {
         new EventStore(setup.dataSource, new EventSchemas(LEDGER_EVENT_CATALOGUE)),
       );
       const commands = {
-        placeOrder: (command: PlaceOrder) => decideOnStream(session, orderStream, command, {}),
+        execute: ({ command }: PlaceOrderCommand) => decideOnStream(session, orderStream, command, {}),
       };
       for (const outTradeNo of outTradeNos) await placeOrder(commands, outTradeNo);
     } finally {

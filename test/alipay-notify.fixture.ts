@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { formatYuan } from '@ledger/alipay-protocol';
 import type { PaymentService } from '@ledger/domain';
+import { CommandBus } from '@nestjs/cqrs';
+import { PlaceOrderCommand } from '@ledger/commands';
 import { EventStore } from '@ledger/event-store';
-import { OrderCommands } from '@ledger/commands';
 import { InboxQueries, type InboxNotificationView } from '@ledger/inbox';
 import { DEMO_ALIPAY, loadConfig } from '@ledger/platform';
 import {
@@ -24,7 +25,8 @@ export interface RunningLedger {
   database: TestDatabase;
   gateway: FakeAlipayGateway;
   baseUrl: string;
-  commands: OrderCommands;
+  /** The ledger's command bus. */
+  commands: CommandBus;
   store: EventStore;
   inbox: InboxQueries;
   close(): Promise<void>;
@@ -58,7 +60,7 @@ export async function startLedger(label: string, env: Record<string, string> = {
     database,
     gateway,
     baseUrl,
-    commands: ledger.app.get(OrderCommands),
+    commands: ledger.app.get(CommandBus),
     store: ledger.app.get(EventStore),
     inbox: ledger.app.get(InboxQueries),
     close: async () => {
@@ -76,21 +78,23 @@ export function newOutTradeNo(prefix: string): string {
 
 /** Places an order of `totalFee` fen with the demo seller. */
 export async function placeOrder(
-  commands: Pick<OrderCommands, 'placeOrder'>,
+  commands: { execute(command: PlaceOrderCommand): Promise<unknown> },
   outTradeNo: string,
   options: { totalFee?: number; service?: PaymentService } = {},
 ): Promise<void> {
   const totalFee = options.totalFee ?? 1234;
-  await commands.placeOrder({
-    type: 'PlaceOrder',
-    outTradeNo,
-    subject: `order ${outTradeNo}`,
-    totalFee,
-    service: options.service ?? 'create_direct_pay_by_user',
-    sellerId: DEMO_ALIPAY.partner,
-    requestParameters: { out_trade_no: outTradeNo, total_fee: formatYuan(totalFee) },
-    placedAt: new Date().toISOString(),
-  });
+  await commands.execute(
+    new PlaceOrderCommand({
+      type: 'PlaceOrder',
+      outTradeNo,
+      subject: `order ${outTradeNo}`,
+      totalFee,
+      service: options.service ?? 'create_direct_pay_by_user',
+      sellerId: DEMO_ALIPAY.partner,
+      requestParameters: { out_trade_no: outTradeNo, total_fee: formatYuan(totalFee) },
+      placedAt: new Date().toISOString(),
+    }),
+  );
 }
 
 /** A `trade_status_sync` notification signed with the demo key, as Alipay sends it. */

@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { formatBatchNo, formatBeijingTime } from '@ledger/alipay-protocol';
-import type { RefundBatchCommand } from '@ledger/domain';
-import { RefundBatchCommands } from '@ledger/commands';
+import type { AcceptRefundBatch } from '@ledger/domain';
+import {
+  AnswerRefundBatchCommand,
+  CompleteDeliveryCommand,
+  SubmitRefundBatchCommand,
+} from '@ledger/commands';
 import {
   newNotifyId,
   newTradeNo,
@@ -62,12 +66,16 @@ function newBatchNo(): string {
   return batchNo.value;
 }
 
-function batches(running: RunningLedger): RefundBatchCommands {
-  return running.ledger.app.get(RefundBatchCommands);
-}
+const E2E = { causationId: 'e2e' };
 
-function batchCommand(running: RunningLedger, command: RefundBatchCommand) {
-  return batches(running).execute(command, { causationId: 'e2e' });
+function accept(running: RunningLedger, batchNo: string) {
+  const command: AcceptRefundBatch = {
+    type: 'AcceptRefundBatch',
+    batchNo,
+    reply: 'T',
+    acceptedAt: new Date().toISOString(),
+  };
+  return running.commands.execute(new AnswerRefundBatchCommand(command, E2E));
 }
 
 /** Submits a nopwd batch of `items` (reserving each amount), and has the gateway accept it unless told not to. */
@@ -77,26 +85,24 @@ async function submitBatch(
   options: { accept?: boolean } = {},
 ): Promise<string> {
   const batchNo = newBatchNo();
-  await batchCommand(running, {
-    type: 'SubmitRefundBatch',
-    batchNo,
-    mode: 'nopwd',
-    items: items.map(({ outTradeNo, tradeNo, amount }) => ({
-      outTradeNo,
-      tradeNo,
-      amount,
-      reason: 'returned',
-    })),
-    submittedAt: new Date().toISOString(),
-  });
-  if (options.accept !== false) {
-    await batchCommand(running, {
-      type: 'AcceptRefundBatch',
-      batchNo,
-      reply: 'T',
-      acceptedAt: new Date().toISOString(),
-    });
-  }
+  await running.commands.execute(
+    new SubmitRefundBatchCommand(
+      {
+        type: 'SubmitRefundBatch',
+        batchNo,
+        mode: 'nopwd',
+        items: items.map(({ outTradeNo, tradeNo, amount }) => ({
+          outTradeNo,
+          tradeNo,
+          amount,
+          reason: 'returned',
+        })),
+        submittedAt: new Date().toISOString(),
+      },
+      E2E,
+    ),
+  );
+  if (options.accept !== false) await accept(running, batchNo);
   return batchNo;
 }
 
@@ -358,12 +364,7 @@ describe('POST /alipay/refund-notify', () => {
       refundNotification({ batchNo, successNum: 1, resultDetails: `${order.tradeNo}^20.00^SUCCESS` }),
     );
     expect(reply.text).toBe('success');
-    const late = await batchCommand(running, {
-      type: 'AcceptRefundBatch',
-      batchNo,
-      reply: 'T',
-      acceptedAt: new Date().toISOString(),
-    });
+    const late = await accept(running, batchNo);
     expect(late.events).toEqual([]);
     expect(await kinds(running, `refund-batch-${batchNo}`)).toEqual([
       ['RefundBatchSubmitted', undefined],
@@ -695,11 +696,13 @@ describe('one refund on both channels, and the trade channel', () => {
     );
 
   async function delivered(order: Paid): Promise<void> {
-    await running.commands.completeDelivery({
-      type: 'CompleteDelivery',
-      outTradeNo: order.outTradeNo,
-      deliveredAt: new Date().toISOString(),
-    });
+    await running.commands.execute(
+      new CompleteDeliveryCommand({
+        type: 'CompleteDelivery',
+        outTradeNo: order.outTradeNo,
+        deliveredAt: new Date().toISOString(),
+      }),
+    );
   }
 
   it('counts a full refund once when the trade notice comes while the batch is in flight, then its result', async () => {

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { QueryRunner } from 'typeorm';
+import { CommandBus } from '@nestjs/cqrs';
 import { formatYuan } from '@ledger/alipay-protocol';
 import { EventStore } from '@ledger/event-store';
-import { OrderCommands } from '@ledger/commands';
+import { PlaceOrderCommand } from '@ledger/commands';
 import { loadConfig } from '@ledger/platform';
 import {
   createTestDatabase,
@@ -83,16 +84,18 @@ describeOnPostgres('the ledger with every pooled connection busy', () => {
 
   it('answers 503 with Retry-After within the acquire timeout, and fail to Alipay, storing nothing', async () => {
     const outTradeNo = `busy-${randomBytes(5).toString('hex')}`;
-    await ledger.app.get(OrderCommands).placeOrder({
-      type: 'PlaceOrder',
-      outTradeNo,
-      subject: `order ${outTradeNo}`,
-      totalFee: 1000,
-      service: 'create_direct_pay_by_user',
-      sellerId: PARTNER,
-      requestParameters: { out_trade_no: outTradeNo, total_fee: formatYuan(1000) },
-      placedAt: new Date().toISOString(),
-    });
+    await ledger.app.get(CommandBus).execute(
+      new PlaceOrderCommand({
+        type: 'PlaceOrder',
+        outTradeNo,
+        subject: `order ${outTradeNo}`,
+        totalFee: 1000,
+        service: 'create_direct_pay_by_user',
+        sellerId: PARTNER,
+        requestParameters: { out_trade_no: outTradeNo, total_fee: formatYuan(1000) },
+        placedAt: new Date().toISOString(),
+      }),
+    );
     const notification = signedNotification(
       tradeStatusSyncParams({
         outTradeNo,

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { CommandBus } from '@nestjs/cqrs';
 import { formatYuan } from '@ledger/alipay-protocol';
 import { EventStore } from '@ledger/event-store';
-import { OrderCommands } from '@ledger/commands';
+import { PlaceOrderCommand } from '@ledger/commands';
 import { loadConfig } from '@ledger/platform';
 import { OrderQueries, ProjectionsService } from '@ledger/projections';
 import {
@@ -100,21 +101,23 @@ describeOnPostgres('the ledger across a PostgreSQL restart', () => {
   (unavailable === undefined ? it : it.skip)(
     `applies and projects every acknowledged notification once, and acts on every delivery once${unavailable === undefined ? '' : ` [skipped: ${unavailable}]`}`,
     async () => {
-      const commands = ledger.app.get(OrderCommands);
+      const commands = ledger.app.get(CommandBus);
       const orders: string[] = [];
       const queue: Array<{ outTradeNo: string; notification: SignedNotification }> = [];
       for (let i = 0; i < ORDERS; i++) {
         const outTradeNo = `restart-${randomBytes(5).toString('hex')}`;
-        await commands.placeOrder({
-          type: 'PlaceOrder',
-          outTradeNo,
-          subject: `order ${outTradeNo}`,
-          totalFee: TOTAL_FEE,
-          service: 'create_direct_pay_by_user',
-          sellerId: PARTNER,
-          requestParameters: { out_trade_no: outTradeNo, total_fee: formatYuan(TOTAL_FEE) },
-          placedAt: new Date().toISOString(),
-        });
+        await commands.execute(
+          new PlaceOrderCommand({
+            type: 'PlaceOrder',
+            outTradeNo,
+            subject: `order ${outTradeNo}`,
+            totalFee: TOTAL_FEE,
+            service: 'create_direct_pay_by_user',
+            sellerId: PARTNER,
+            requestParameters: { out_trade_no: outTradeNo, total_fee: formatYuan(TOTAL_FEE) },
+            placedAt: new Date().toISOString(),
+          }),
+        );
         orders.push(outTradeNo);
         const params = tradeStatusSyncParams({
           outTradeNo,

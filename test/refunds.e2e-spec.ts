@@ -4,7 +4,7 @@ import {
   signParams,
   type TextParam,
 } from '@ledger/alipay-protocol';
-import { RefundSubmissions } from '@ledger/commands';
+import { RequestRefundBatchCommand } from '@ledger/commands';
 import { DEMO_ALIPAY } from '@ledger/platform';
 import { ProjectionsService } from '@ledger/projections';
 import { newTradeNo } from '@ledger/testing';
@@ -245,15 +245,15 @@ describe('POST /refunds', () => {
       const order = newOutTradeNo('NOPWD-CRASH');
       const tradeNo = await paidOrder(running, order, 1_000);
       // What a crash right after the commit leaves: the batch on record, nothing sent.
-      const { batch, decision } = await running.ledger.app
-        .get(RefundSubmissions)
-        .submit({ mode: 'nopwd', items: [{ outTradeNo: order, amount: 600, reason: 'crash' }] });
+      const { batch, decision } = await running.commands.execute(
+        new RequestRefundBatchCommand({
+          mode: 'nopwd',
+          items: [{ outTradeNo: order, amount: 600, reason: 'crash' }],
+        }),
+      );
       await running.ledger.app
         .get(ProjectionsService)
-        .waitForProjections(
-          { transactionId: decision!.transactionId!, position: decision!.position! },
-          5_000,
-        );
+        .waitForProjections({ transactionId: decision!.transactionId, position: decision!.position }, 5_000);
 
       // A batch this young may still be in the hands of its POST: the resender leaves it alone.
       expect(await running.ledger.app.get(RefundResender).runOnce()).toBe(0);

@@ -14,7 +14,7 @@ import {
   type TradeStatusSyncFacts,
 } from '@ledger/testing';
 import {
-  IngestError,
+  InboxError,
   InboxQueries,
   InboxRecovery,
   InboxStore,
@@ -22,7 +22,7 @@ import {
   type NotifyIdCheck,
   type RawNotification,
 } from '@ledger/inbox';
-import type { OrderCommands } from './orders/order-commands';
+import { PlaceOrderCommand } from './orders/order-stream-commands';
 import type { NotificationPipeline } from './pipeline/notification-pipeline';
 import { ReplayNotificationsCommand } from './replay/replay-notifications';
 import type { ReplayOptions, ReplayReport, ReplaySelection } from './replay/replay-report';
@@ -58,7 +58,6 @@ function raw(
 describe('ingest on a real database', () => {
   let database: TestDatabase;
   let store: EventStore;
-  let commands: OrderCommands;
   let pipeline: NotificationPipeline;
   let queries: InboxQueries;
   let replayer: { replay(selection: ReplaySelection, options?: ReplayOptions): Promise<ReplayReport> };
@@ -71,16 +70,18 @@ describe('ingest on a real database', () => {
   const types = async (outTradeNo: string) =>
     (await store.readStream(`order-${outTradeNo}`)).map((event) => event.type);
   const placeOrder = (outTradeNo: string, totalFee = 1234) =>
-    commands.placeOrder({
-      type: 'PlaceOrder',
-      outTradeNo,
-      subject: `order ${outTradeNo}`,
-      totalFee,
-      service: 'create_direct_pay_by_user',
-      sellerId: DEMO_ALIPAY.partner,
-      requestParameters: { out_trade_no: outTradeNo, total_fee: formatYuan(totalFee) },
-      placedAt: '2024-05-01T00:00:00.000Z',
-    });
+    path.bus.execute(
+      new PlaceOrderCommand({
+        type: 'PlaceOrder',
+        outTradeNo,
+        subject: `order ${outTradeNo}`,
+        totalFee,
+        service: 'create_direct_pay_by_user',
+        sellerId: DEMO_ALIPAY.partner,
+        requestParameters: { out_trade_no: outTradeNo, total_fee: formatYuan(totalFee) },
+        placedAt: '2024-05-01T00:00:00.000Z',
+      }),
+    );
 
   beforeAll(async () => {
     database = await createTestDatabase('ingest');
@@ -92,7 +93,7 @@ describe('ingest on a real database', () => {
       return Promise.resolve({ genuine: answer === 'true', body: answer });
     };
     path = await startCommandPath(database, { notifyIdCheck: check });
-    ({ store, pipeline, orders: commands } = path);
+    ({ store, pipeline } = path);
     queries = new InboxQueries(database.dataSource, config);
     replayer = {
       replay: (selection, options) => path.bus.execute(new ReplayNotificationsCommand(selection, options)),
@@ -337,7 +338,7 @@ describe('ingest on a real database', () => {
       });
       await expect(
         queries.list({}, { cursor: Buffer.from('inbox:-3').toString('base64url') }),
-      ).rejects.toBeInstanceOf(IngestError);
+      ).rejects.toBeInstanceOf(InboxError);
       await expect(queries.list({}, { limit: 0 })).rejects.toMatchObject({
         code: 'INVALID_FILTER',
         field: 'limit',

@@ -1,24 +1,25 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { OrderCommands } from './orders/order-commands';
+import { EventStoreModule } from '@ledger/event-store';
+import { PlatformModule } from '@ledger/platform';
 import { ORDER_STREAM_HANDLERS } from './orders/order-stream-commands';
 import { RecordRefundNotificationHandler } from './refunds/record-refund-notification';
-import { RefundBatchCommands } from './refunds/refund-batch-adapter';
 import { REFUND_BATCH_STREAM_HANDLERS } from './refunds/refund-batch-commands';
-import { RefundSubmissions, RequestRefundBatchHandler } from './refunds/request-refund-batch';
+import { RequestRefundBatchHandler } from './refunds/request-refund-batch';
 import { RecordTradeNotificationHandler } from './pipeline/record-trade-notification';
 import { ReplayNotificationsHandler } from './replay/replay-notifications';
 import { PostgresStreamSessions } from './stream/postgres-stream-session';
+import { StreamReads } from './stream/stream-reads';
 
 /**
  * The write side: one handler on the command bus per command (docs/commands.md), the PostgreSQL sessions
- * they run the command step in, and `OrderCommands`, `RefundBatchCommands` and `RefundSubmissions` for the
- * callers that do not dispatch on the bus themselves. Needs PlatformModule's DataSource, LedgerConfig and
+ * they run the command step in, and `StreamReads`, the strongly consistent reads of a stream for the
+ * processes that decide from one. Needs PlatformModule's DataSource, LedgerConfig and
  * LedgerLogger, and EventStoreModule's EventStore. The notification pipeline needs a `NOTIFY_ID_CHECK` and
  * is provided by the module that serves the Alipay edge.
  */
 @Module({
-  imports: [CqrsModule.forRoot()],
+  imports: [CqrsModule.forRoot(), PlatformModule, EventStoreModule],
   providers: [
     PostgresStreamSessions,
     ...ORDER_STREAM_HANDLERS,
@@ -27,10 +28,8 @@ import { PostgresStreamSessions } from './stream/postgres-stream-session';
     RecordTradeNotificationHandler,
     RecordRefundNotificationHandler,
     ReplayNotificationsHandler,
-    OrderCommands,
-    RefundBatchCommands,
-    RefundSubmissions,
+    StreamReads,
   ],
-  exports: [CqrsModule, PostgresStreamSessions, OrderCommands, RefundBatchCommands, RefundSubmissions],
+  exports: [CqrsModule, PostgresStreamSessions, StreamReads],
 })
 export class CommandsModule {}

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { LedgerConfig } from '@ledger/platform';
 import { DataSource } from 'typeorm';
-import { IngestError } from './ingest-error';
+import { InboxError } from './inbox-error';
 import {
   DEFAULT_INBOX_PAGE_SIZE,
   INBOX_CHANNELS,
@@ -33,13 +33,13 @@ function decodeCursor(cursor: string): number {
   const text = /^[A-Za-z0-9_-]{1,64}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
   const id = text.startsWith(CURSOR_PREFIX) ? Number(text.slice(CURSOR_PREFIX.length)) : Number.NaN;
   if (!Number.isSafeInteger(id) || id < 1) {
-    throw new IngestError('INVALID_CURSOR', 'cursor is not one this API handed out', 'cursor');
+    throw new InboxError('INVALID_CURSOR', 'cursor is not one this API handed out', 'cursor');
   }
   return id;
 }
 
-function invalidFilter(field: string, message: string): IngestError {
-  return new IngestError('INVALID_FILTER', message, field);
+function invalidFilter(field: string, message: string): InboxError {
+  return new InboxError('INVALID_FILTER', message, field);
 }
 
 function isValidDate(value: unknown): value is Date {
@@ -59,7 +59,7 @@ export class InboxQueries {
 
   /**
    * Notifications matching every filter given, newest first.
-   * @throws IngestError `INVALID_FILTER` (names the filter), `INVALID_CURSOR`.
+   * @throws InboxError `INVALID_FILTER` (names the filter), `INVALID_CURSOR`.
    */
   async list(filters: InboxFilters = {}, page: InboxPageRequest = {}): Promise<InboxPage> {
     const limit = page.limit ?? DEFAULT_INBOX_PAGE_SIZE;
@@ -130,12 +130,12 @@ export class InboxQueries {
 
   /**
    * One notification, its whole body with the exact bytes in base64.
-   * @throws IngestError `NOTIFICATION_NOT_FOUND`.
+   * @throws InboxError `NOTIFICATION_NOT_FOUND`.
    */
   async get(id: number): Promise<InboxNotificationView> {
     const [view] = await this.fetch([id], true);
     if (view === undefined) {
-      throw new IngestError('NOTIFICATION_NOT_FOUND', `no notification ${id} in the inbox`, 'id');
+      throw new InboxError('NOTIFICATION_NOT_FOUND', `no notification ${id} in the inbox`, 'id');
     }
     return view;
   }

@@ -1,4 +1,4 @@
-export { IngestError, type IngestErrorCode } from './ingest-error';
+export { InboxError, type InboxErrorCode } from './inbox-error';
 export {
   INBOX_CHANNELS,
   INBOX_OUTCOMES,

@@ -1,26 +1,18 @@
 import { Test, type TestingModule } from '@nestjs/testing';
 import { CommandBus } from '@nestjs/cqrs';
-import {
-  CommandsModule,
-  NotificationPipeline,
-  OrderCommands,
-  RefundBatchCommands,
-  RefundSubmissions,
-} from '@ledger/commands';
+import { CommandsModule, NotificationPipeline, StreamReads } from '@ledger/commands';
 import { LEDGER_EVENT_CATALOGUE } from '@ledger/domain';
 import { EventStore, EventStoreModule } from '@ledger/event-store';
 import { NOTIFY_ID_CHECK, type NotifyIdCheck } from '@ledger/inbox';
 import { LedgerLogger, PlatformModule, loadConfig } from '@ledger/platform';
 import type { TestDatabase } from './test-database';
 
-/** The command path on a test database, booted as the ledger boots it: the bus, its handlers, the adapters. */
+/** The command path on a test database, booted as the ledger boots it: the bus, its handlers, the reads. */
 export interface CommandPath {
   module: TestingModule;
   bus: CommandBus;
   store: EventStore;
-  orders: OrderCommands;
-  batches: RefundBatchCommands;
-  submissions: RefundSubmissions;
+  reads: StreamReads;
   pipeline: NotificationPipeline;
   close(): Promise<void>;
 }
@@ -38,6 +30,8 @@ export async function startCommandPath(
   const module = await Test.createTestingModule({
     imports: [
       PlatformModule.forRoot({ config, database, logger }),
+      // The pipeline is provided here, as the Alipay edge provides it: it needs the config and the logger.
+      PlatformModule,
       EventStoreModule.forRoot({ catalogue: LEDGER_EVENT_CATALOGUE }),
       CommandsModule,
     ],
@@ -53,9 +47,7 @@ export async function startCommandPath(
     module,
     bus: module.get(CommandBus),
     store: module.get(EventStore),
-    orders: module.get(OrderCommands),
-    batches: module.get(RefundBatchCommands),
-    submissions: module.get(RefundSubmissions),
+    reads: module.get(StreamReads),
     pipeline: module.get(NotificationPipeline),
     close: () => module.close(),
   };

@@ -1,4 +1,5 @@
 import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -9,16 +10,11 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { orderStreamId } from '@ledger/domain';
-import { EventStore } from '@ledger/event-store';
-import { InboxQueries } from '@ledger/inbox';
 import { OrderQueries } from '@ledger/projections';
 import { AdminTokenGuard } from '../http/admin-token.guard';
-import { ApiError } from '../http/api-error';
 import { OrderHistory, OrderListQuery, timeRange } from './admin.dto';
+import { OrderHistoryQuery, orderNotFound } from './order-history.query';
 import { OrderPageView, OrderView, toOrderListItem, toOrderView } from './order-view';
-
-// Events caused by a notification carry its inbox id as causationId; API calls carry `api:<uuid>`.
-const INBOX_ID = /^[1-9][0-9]{0,15}$/;
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -28,8 +24,7 @@ const INBOX_ID = /^[1-9][0-9]{0,15}$/;
 export class AdminOrdersController {
   constructor(
     private readonly orders: OrderQueries,
-    private readonly store: EventStore,
-    private readonly inbox: InboxQueries,
+    private readonly queries: QueryBus,
   ) {}
 
   @Get()
@@ -60,7 +55,7 @@ export class AdminOrdersController {
   async get(@Param('outTradeNo') outTradeNo: string): Promise<OrderView> {
     orderStreamId(outTradeNo);
     const order = await this.orders.get(outTradeNo);
-    if (order === undefined) throw notFound(outTradeNo);
+    if (order === undefined) throw orderNotFound(outTradeNo);
     return toOrderView(order);
   }
 
@@ -72,32 +67,7 @@ export class AdminOrdersController {
   @ApiOperation({ summary: "The order's events in order, each with its causing notification" })
   @ApiOkResponse({ type: OrderHistory })
   @ApiNotFoundResponse({ description: 'the ledger knows no such order' })
-  async history(@Param('outTradeNo') outTradeNo: string): Promise<OrderHistory> {
-    const events = await this.store.readStream(orderStreamId(outTradeNo));
-    if (events.length === 0) throw notFound(outTradeNo);
-    const inboxIdOf = (causationId: unknown) =>
-      typeof causationId === 'string' && INBOX_ID.test(causationId) ? Number(causationId) : undefined;
-    const notifications = await this.inbox.getMany(
-      events.flatMap(({ metadata }) => inboxIdOf(metadata.causationId) ?? []),
-    );
-    return {
-      outTradeNo,
-      events: events.map((event) => {
-        const inboxId = inboxIdOf(event.metadata.causationId);
-        return {
-          position: event.globalPosition,
-          version: event.version,
-          type: event.type,
-          data: event.data,
-          metadata: event.metadata,
-          recordedAt: event.metadata.recordedAt,
-          notification: (inboxId === undefined ? undefined : notifications.get(inboxId)) ?? null,
-        };
-      }),
-    };
+  history(@Param('outTradeNo') outTradeNo: string): Promise<OrderHistory> {
+    return this.queries.execute(new OrderHistoryQuery(outTradeNo));
   }
-}
-
-function notFound(outTradeNo: string): ApiError {
-  return new ApiError('NOT_FOUND', `the ledger knows no order ${outTradeNo}`, 'outTradeNo');
 }

@@ -9,6 +9,7 @@ import { AdminNotificationsController } from './admin-notifications.controller';
 import { AdminOrdersController } from './admin-orders.controller';
 import { AdminProjectionsController } from './admin-projections.controller';
 import { AdminRefundBatchesController } from './admin-refund-batches.controller';
+import { OrderHistoryHandler } from './order-history.query';
 
 /**
  * The admin API (docs/operations.md, "The admin API"), behind the admin bearer token: orders (projection and
@@ -23,5 +24,6 @@ import { AdminRefundBatchesController } from './admin-refund-batches.controller'
     AdminProjectionsController,
     AdminRefundBatchesController,
   ],
+  providers: [OrderHistoryHandler],
 })
 export class AdminModule {}

@@ -1,13 +1,13 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { Body, Controller, Get, type OnModuleInit, Post, Res } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { Body, Controller, Get, Post, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { DomainError } from '@ledger/domain';
 import { LedgerConfig, pageSecurityHeaders } from '@ledger/platform';
 import { ApiError } from '../http/api-error';
 import { LedgerValidationPipe } from '../http/ledger-validation.pipe';
-import { OrdersController } from '../orders/orders.controller';
+import { PlaceOrderRequestCommand } from '../orders/place-order-request.handler';
 import { PlaceOrderRequest } from '../orders/place-order.dto';
 import {
   DEFAULT_DEMO_FORM,
@@ -30,31 +30,26 @@ const digest = (text: string) => createHash('sha256').update(text, 'utf8').diges
 
 /**
  * `GET /demo`, `POST /demo` (docs/product-rules.md, "Demo mode"): a page to place an order and go to the
- * cashier. The order goes through `POST /orders` itself (the controller instance that serves it, called with
- * the same validation), so the page can never place an order the API would not. In demo mode it needs no
+ * cashier. The order is placed by `POST /orders`'s command (`PlaceOrderRequestCommand`), after the same
+ * validation, so the page can never place an order the API would not. In demo mode it needs no
  * token (demo credentials, no real money); in live mode (DEMO_PAGE=true) the orders are real, and the form
  * asks for the admin token.
  */
 @ApiExcludeController()
 @Controller('demo')
-export class DemoController implements OnModuleInit {
+export class DemoController {
   private readonly validation = new LedgerValidationPipe();
   private readonly context: DemoPageContext;
   /** The admin token's digest in live mode; compared as AdminTokenGuard compares the bearer token. */
   private readonly expectedToken?: Buffer;
-  private orders!: OrdersController;
 
   constructor(
-    private readonly moduleRef: ModuleRef,
+    private readonly commands: CommandBus,
     config: LedgerConfig,
   ) {
     const live = config.mode === 'live';
     this.context = { baseUrl: config.http.publicBaseUrl, gateway: config.alipay.gateway, live };
     if (live) this.expectedToken = digest(config.admin.token);
-  }
-
-  onModuleInit(): void {
-    this.orders = this.moduleRef.get(OrdersController, { strict: false });
   }
 
   @Get()
@@ -113,8 +108,7 @@ export class DemoController implements OnModuleInit {
       },
       { type: 'body', metatype: PlaceOrderRequest },
     )) as PlaceOrderRequest;
-    const placed = await this.orders.place(request, { status: () => undefined });
-    return placed.paymentUrl;
+    return (await this.commands.execute(new PlaceOrderRequestCommand(request))).paymentUrl;
   }
 }
 

@@ -1,9 +1,10 @@
 import { BadRequestException, NotFoundException, type ArgumentsHost } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
 import { GatewayError } from '@ledger/alipay-gateway';
+import { CommandError } from '@ledger/commands';
 import { DomainError } from '@ledger/domain';
 import { EventStoreError, ProjectorError } from '@ledger/event-store';
-import { IngestError } from '@ledger/inbox';
+import { InboxError } from '@ledger/inbox';
 import type { LedgerLogger } from '@ledger/platform';
 import { ProjectionsError } from '@ledger/projections';
 import { ApiError } from './api-error';
@@ -36,18 +37,20 @@ describe('LedgerExceptionFilter', () => {
     [new ApiError('INVALID_REQUEST', 'totalFee: must be yuan', 'totalFee'), 400, 'Bad Request'],
     [new DomainError('INVALID_ORDER', 'subject must not be empty', 'subject'), 400, 'Bad Request'],
     [new ProjectionsError('INVALID_CURSOR', 'cursor is not one this ledger handed out'), 400, 'Bad Request'],
-    [new IngestError('INVALID_REPLAY_SELECTION', 'from must be before to', 'to'), 400, 'Bad Request'],
+    [new CommandError('INVALID_REPLAY_SELECTION', 'from must be before to', 'to'), 400, 'Bad Request'],
     [new ApiError('NOT_FOUND', 'the ledger knows no order X'), 404, 'Not Found'],
-    [new IngestError('NOTIFICATION_NOT_FOUND', 'no notification 9 in the inbox'), 404, 'Not Found'],
+    [new InboxError('INVALID_FILTER', 'state must be one of applied, failed', 'state'), 400, 'Bad Request'],
+    [new InboxError('INVALID_CURSOR', 'cursor is not one this API handed out', 'cursor'), 400, 'Bad Request'],
+    [new InboxError('NOTIFICATION_NOT_FOUND', 'no notification 9 in the inbox'), 404, 'Not Found'],
     [new DomainError('ORDER_CONFLICT', 'order X was already placed with other data'), 409, 'Conflict'],
     [new EventStoreError('WRONG_EXPECTED_VERSION', 'stream order-X was expected at 1'), 409, 'Conflict'],
     [
-      new IngestError('IDEMPOTENCY_KEY_IN_USE', 'a request with key k is still being submitted'),
+      new CommandError('IDEMPOTENCY_KEY_IN_USE', 'a request with key k is still being submitted'),
       409,
       'Conflict',
     ],
     [
-      new IngestError('IDEMPOTENCY_KEY_REUSED', 'key k was sent with another request'),
+      new CommandError('IDEMPOTENCY_KEY_REUSED', 'key k was sent with another request'),
       422,
       'Unprocessable Entity',
     ],

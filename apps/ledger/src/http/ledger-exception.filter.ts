@@ -2,9 +2,10 @@ import { STATUS_CODES } from 'node:http';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { GatewayError } from '@ledger/alipay-gateway';
+import { CommandError } from '@ledger/commands';
 import { DomainError } from '@ledger/domain';
 import { EventStoreError, ProjectorError } from '@ledger/event-store';
-import { IngestError } from '@ledger/inbox';
+import { InboxError } from '@ledger/inbox';
 import { LedgerLogger } from '@ledger/platform';
 import { ProjectionsError } from '@ledger/projections';
 import { ApiError } from './api-error';
@@ -117,15 +118,24 @@ function projectionsStatus(error: ProjectionsError): number {
   }
 }
 
-function ingestStatus(error: IngestError): number {
+function inboxStatus(error: InboxError): number {
   const { code } = error;
   switch (code) {
     case 'INVALID_FILTER':
     case 'INVALID_CURSOR':
-    case 'INVALID_REPLAY_SELECTION':
       return 400;
     case 'NOTIFICATION_NOT_FOUND':
       return 404;
+    default:
+      return code satisfies never;
+  }
+}
+
+function commandStatus(error: CommandError): number {
+  const { code } = error;
+  switch (code) {
+    case 'INVALID_REPLAY_SELECTION':
+      return 400;
     case 'IDEMPOTENCY_KEY_IN_USE':
       return 409;
     case 'IDEMPOTENCY_KEY_REUSED':
@@ -170,7 +180,8 @@ function codedStatus(exception: unknown): number | undefined {
   if (exception instanceof EventStoreError) return eventStoreStatus(exception);
   if (exception instanceof ProjectorError) return projectorStatus(exception);
   if (exception instanceof ProjectionsError) return projectionsStatus(exception);
-  if (exception instanceof IngestError) return ingestStatus(exception);
+  if (exception instanceof InboxError) return inboxStatus(exception);
+  if (exception instanceof CommandError) return commandStatus(exception);
   if (exception instanceof GatewayError) return gatewayStatus(exception);
   return undefined;
 }

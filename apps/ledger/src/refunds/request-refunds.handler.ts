@@ -7,7 +7,7 @@ import { formatYuan, parseYuan } from '@ledger/alipay-protocol';
 import { DomainError } from '@ledger/domain';
 import {
   RequestRefundBatchCommand,
-  type RefundBatchCommandResult,
+  type RefundBatchDecision,
   type RefundBatchView,
   type RefundRequestItem,
 } from '@ledger/commands';
@@ -150,8 +150,8 @@ export class RequestRefundsHandler implements ICommandHandler<RequestRefundsComm
     });
   }
 
-  private async awaitProjection(decision: RefundBatchCommandResult | undefined): Promise<void> {
-    if (decision?.transactionId === undefined || decision.position === undefined) return;
+  private async awaitProjection(decision: RefundBatchDecision | undefined): Promise<void> {
+    if (decision?.kind !== 'appended') return;
     await this.projections
       .waitForProjections(
         { transactionId: decision.transactionId, position: decision.position },

@@ -51,13 +51,13 @@ export class RecordRefundNotificationHandler implements ICommandHandler<RecordRe
     evidence,
   }: RecordRefundNotificationCommand): Promise<AppliedNotification> {
     try {
-      return await runCommand(this.sessions, async (session) => {
-        const decision = await decideOnRefundBatch(session, command, notificationMetadata(inboxId));
+      return await runCommand(this.sessions, async (stream) => {
+        const decision = await decideOnRefundBatch(stream, command, notificationMetadata(inboxId));
         const detail = detailOf(decision);
         const outcome: AppliedNotification['outcome'] =
           decision.kind === 'appended' ? 'applied' : 'no_new_fact';
         const finish = { ...evidence, outcome, detail };
-        if (!(await this.inbox.claimAndFinish(command.notifyId, inboxId, finish, session.manager))) {
+        if (!(await this.inbox.claimAndFinish(command.notifyId, inboxId, finish, stream.session))) {
           throw new KeyTaken();
         }
         const checkpoint = checkpointOf(decision);

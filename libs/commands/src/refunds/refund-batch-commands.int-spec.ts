@@ -2,8 +2,15 @@ import { DomainError, type RecordTradeStatus, type SubmitRefundBatch } from '@le
 import { EventStore } from '@ledger/event-store';
 import { DEMO_ALIPAY } from '@ledger/platform';
 import { createTestDatabase, startCommandPath, type CommandPath, type TestDatabase } from '@ledger/testing';
-import type { OrderCommands } from '../orders/order-commands';
-import type { RefundBatchCommands } from './refund-batch-adapter';
+import type { CommandBus } from '@nestjs/cqrs';
+import { PlaceOrderCommand, RecordTradeStatusCommand } from '../orders/order-stream-commands';
+import type { CommandContext } from '../stream/command-step';
+import type { StreamReads } from '../stream/stream-reads';
+import {
+  AnswerRefundBatchCommand,
+  CompleteRefundBatchCommand,
+  SubmitRefundBatchCommand,
+} from './refund-batch-commands';
 
 const SUBMITTED_AT = '2024-05-01T02:00:00.000Z'; // 10:00 in Beijing, so batch numbers start 20240501
 let serial = 100;
@@ -29,32 +36,36 @@ function submit(batchNo: string, items: SubmitRefundBatch['items']): SubmitRefun
   return { type: 'SubmitRefundBatch', batchNo, mode: 'nopwd', items, submittedAt: SUBMITTED_AT };
 }
 
-describe('RefundBatchCommands', () => {
+describe('the refund batch stream commands on the bus', () => {
   let database: TestDatabase;
   let store: EventStore;
-  let orders: OrderCommands;
-  let batches: RefundBatchCommands;
+  let bus: CommandBus;
+  let reads: StreamReads;
   let path: CommandPath;
   const types = async (streamId: string) => (await store.readStream(streamId)).map((event) => event.type);
+  const submitBatch = (command: SubmitRefundBatch, context?: CommandContext) =>
+    bus.execute(new SubmitRefundBatchCommand(command, context));
 
   async function paidOrder(outTradeNo: string, tradeNo: string): Promise<void> {
-    await orders.placeOrder({
-      type: 'PlaceOrder',
-      outTradeNo,
-      subject: 'A teapot',
-      totalFee: 1000,
-      service: 'create_direct_pay_by_user',
-      sellerId: DEMO_ALIPAY.partner,
-      requestParameters: { out_trade_no: outTradeNo, total_fee: '10.00' },
-      placedAt: '2024-05-01T00:00:00.000Z',
-    });
-    await orders.execute(paid(outTradeNo, tradeNo));
+    await bus.execute(
+      new PlaceOrderCommand({
+        type: 'PlaceOrder',
+        outTradeNo,
+        subject: 'A teapot',
+        totalFee: 1000,
+        service: 'create_direct_pay_by_user',
+        sellerId: DEMO_ALIPAY.partner,
+        requestParameters: { out_trade_no: outTradeNo, total_fee: '10.00' },
+        placedAt: '2024-05-01T00:00:00.000Z',
+      }),
+    );
+    await bus.execute(new RecordTradeStatusCommand(paid(outTradeNo, tradeNo)));
   }
 
   beforeAll(async () => {
     database = await createTestDatabase('refund_batch_writer');
     path = await startCommandPath(database);
-    ({ store, orders, batches } = path);
+    ({ store, bus, reads } = path);
     await paidOrder('RB-A', '2024050122000000000000000001');
     await paidOrder('RB-B', '2024050122000000000000000002');
     await paidOrder('RB-RACE', '2024050122000000000000000003');
@@ -71,7 +82,8 @@ describe('RefundBatchCommands', () => {
       { outTradeNo: 'RB-B', tradeNo: '2024050122000000000000000002', amount: 200, reason: 'broken' },
       { outTradeNo: 'RB-A', tradeNo: '2024050122000000000000000001', amount: 300, reason: 'late' },
     ]);
-    const decision = await batches.execute(command, { causationId: 'api:req-1' });
+    const decision = await submitBatch(command, { causationId: 'api:req-1' });
+    if (decision.kind !== 'appended') throw new Error(`expected an append, got ${decision.kind}`);
 
     expect(decision.events.map((event) => event.type)).toEqual(['RefundBatchSubmitted']);
     expect(decision.orders.map((order) => order.streamId)).toEqual(['order-RB-A', 'order-RB-B']);
@@ -84,16 +96,16 @@ describe('RefundBatchCommands', () => {
     expect(Math.max(...events.map((event) => event.globalPosition))).toBe(decision.position);
     expect(Math.min(...events.map((event) => event.globalPosition))).toBe(decision.firstPosition);
     expect(events.every((event) => event.metadata.causationId === 'api:req-1')).toBe(true);
-    expect((await orders.load('RB-A')).state.batchRefunds).toMatchObject([{ batchNo, status: 'reserved' }]);
+    expect((await reads.order('RB-A')).state.batchRefunds).toMatchObject([{ batchNo, status: 'reserved' }]);
 
-    const again = await batches.execute(command);
+    const again = await submitBatch(command);
     expect(again.events).toEqual([]);
     expect(await types('order-RB-A')).toEqual(['OrderPlaced', 'PaymentSucceeded', 'RefundRequested']);
   });
 
   it('writes nothing at all when one record is refused', async () => {
     const batchNo = nextBatchNo();
-    const refused = batches.execute(
+    const refused = submitBatch(
       submit(batchNo, [
         { outTradeNo: 'RB-A', tradeNo: '2024050122000000000000000001', amount: 100, reason: 'ok' },
         { outTradeNo: 'RB-B', tradeNo: '2024050122000000000000000002', amount: 900, reason: 'too much' },
@@ -107,23 +119,25 @@ describe('RefundBatchCommands', () => {
 
   it('releases every reservation when the gateway rejects the batch', async () => {
     const batchNo = nextBatchNo();
-    await batches.execute(
+    await submitBatch(
       submit(batchNo, [
         { outTradeNo: 'RB-B', tradeNo: '2024050122000000000000000002', amount: 700, reason: 'x' },
       ]),
     );
-    const rejected = await batches.execute({
-      type: 'RejectRefundBatch',
-      batchNo,
-      code: 'BATCH_NUM_NOT_EQUAL_TOTAL',
-      rejectedAt: SUBMITTED_AT,
-    });
+    const rejected = await bus.execute(
+      new AnswerRefundBatchCommand({
+        type: 'RejectRefundBatch',
+        batchNo,
+        code: 'BATCH_NUM_NOT_EQUAL_TOTAL',
+        rejectedAt: SUBMITTED_AT,
+      }),
+    );
     expect(rejected.events.map((event) => event.type)).toEqual(['RefundBatchRejected']);
     expect(rejected.orders.flatMap((order) => order.events.map((event) => event.type))).toEqual([
       'RefundFailed',
     ]);
     // 1000 paid, 200 still reserved by the first batch: 800 refundable again.
-    const retry = await batches.execute(
+    const retry = await submitBatch(
       submit(nextBatchNo(), [
         { outTradeNo: 'RB-B', tradeNo: '2024050122000000000000000002', amount: 800, reason: 'x' },
       ]),
@@ -135,7 +149,7 @@ describe('RefundBatchCommands', () => {
     const batchNo = nextBatchNo();
     await paidOrder('RB-C', '2024050122000000000000000004');
     await paidOrder('RB-D', '2024050122000000000000000005');
-    await batches.execute(
+    await submitBatch(
       submit(batchNo, [
         { outTradeNo: 'RB-C', tradeNo: '2024050122000000000000000004', amount: 1000, reason: 'all' },
         { outTradeNo: 'RB-D', tradeNo: '2024050122000000000000000005', amount: 400, reason: 'part' },
@@ -152,7 +166,7 @@ describe('RefundBatchCommands', () => {
       notifyId: 'refund-notify-1',
       notifyTime: '2024-05-01T02:05:00.000Z',
     };
-    const completed = await batches.execute(completion);
+    const completed = await bus.execute(new CompleteRefundBatchCommand(completion));
     expect(completed.events.map((event) => event.type)).toEqual(['RefundBatchCompleted']);
     expect(await types('order-RB-C')).toEqual([
       'OrderPlaced',
@@ -167,13 +181,13 @@ describe('RefundBatchCommands', () => {
       'RefundFailed',
     ]);
 
-    expect((await batches.execute(completion)).events).toEqual([]);
+    expect((await bus.execute(new CompleteRefundBatchCommand(completion))).events).toEqual([]);
     expect(await types('order-RB-C')).toHaveLength(4);
   });
 
   it('lets one of two batches racing for the last refundable yuan through', async () => {
     const racers = Array.from({ length: 6 }, () =>
-      batches.execute(
+      submitBatch(
         submit(nextBatchNo(), [
           { outTradeNo: 'RB-RACE', tradeNo: '2024050122000000000000000003', amount: 600, reason: 'race' },
         ]),

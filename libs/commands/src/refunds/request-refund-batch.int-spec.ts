@@ -1,43 +1,51 @@
 import { DomainError } from '@ledger/domain';
 import { DEMO_ALIPAY } from '@ledger/platform';
 import { createTestDatabase, startCommandPath, type CommandPath, type TestDatabase } from '@ledger/testing';
-import { IngestError } from '@ledger/inbox';
-import type { OrderCommands } from '../orders/order-commands';
-import type { RefundSubmissions, RefundRequest } from './request-refund-batch';
+import type { CommandBus } from '@nestjs/cqrs';
+import { CommandError } from '../command-error';
+import { PlaceOrderCommand, RecordTradeStatusCommand } from '../orders/order-stream-commands';
+import type { StreamReads } from '../stream/stream-reads';
+import { RequestRefundBatchCommand, allocateBatchNo, type RefundRequest } from './request-refund-batch';
 
 // 01:30 on 2 May in Beijing, still 1 May by UTC.
 const EARLY_BEIJING = new Date('2024-05-01T17:30:00.000Z');
 
-describe('RefundSubmissions', () => {
+describe('RequestRefundBatchCommand', () => {
   let database: TestDatabase;
-  let orders: OrderCommands;
-  let submissions: RefundSubmissions;
+  let bus: CommandBus;
+  let reads: StreamReads;
   let path: CommandPath;
+  const submit = (refund: RefundRequest, now?: Date) =>
+    bus.execute(new RequestRefundBatchCommand(refund, {}, now));
 
   async function paidOrder(outTradeNo: string, tradeNo: string): Promise<void> {
-    await orders.placeOrder({
-      type: 'PlaceOrder',
-      outTradeNo,
-      subject: 'A teapot',
-      totalFee: 1000,
-      service: 'create_direct_pay_by_user',
-      sellerId: DEMO_ALIPAY.partner,
-      requestParameters: { out_trade_no: outTradeNo, total_fee: '10.00' },
-      placedAt: '2024-05-01T00:00:00.000Z',
-    });
-    await orders.execute({
-      type: 'RecordTradeStatus',
-      outTradeNo,
-      tradeNo,
-      tradeStatus: 'TRADE_SUCCESS',
-      totalFee: 1000,
-      sellerId: DEMO_ALIPAY.partner,
-      buyer: { id: '2088102122524333' },
-      times: { gmtPayment: '2024-05-01T01:00:00.000Z' },
-      notifyId: `notify-${outTradeNo}`,
-      notifyTime: '2024-05-01T01:00:00.000Z',
-      source: 'notify',
-    });
+    await bus.execute(
+      new PlaceOrderCommand({
+        type: 'PlaceOrder',
+        outTradeNo,
+        subject: 'A teapot',
+        totalFee: 1000,
+        service: 'create_direct_pay_by_user',
+        sellerId: DEMO_ALIPAY.partner,
+        requestParameters: { out_trade_no: outTradeNo, total_fee: '10.00' },
+        placedAt: '2024-05-01T00:00:00.000Z',
+      }),
+    );
+    await bus.execute(
+      new RecordTradeStatusCommand({
+        type: 'RecordTradeStatus',
+        outTradeNo,
+        tradeNo,
+        tradeStatus: 'TRADE_SUCCESS',
+        totalFee: 1000,
+        sellerId: DEMO_ALIPAY.partner,
+        buyer: { id: '2088102122524333' },
+        times: { gmtPayment: '2024-05-01T01:00:00.000Z' },
+        notifyId: `notify-${outTradeNo}`,
+        notifyTime: '2024-05-01T01:00:00.000Z',
+        source: 'notify',
+      }),
+    );
   }
 
   const request = (outTradeNo: string, amount: number, idempotencyKey?: string): RefundRequest => ({
@@ -49,7 +57,7 @@ describe('RefundSubmissions', () => {
   beforeAll(async () => {
     database = await createTestDatabase('refund_submissions');
     path = await startCommandPath(database);
-    ({ orders, submissions } = path);
+    ({ bus, reads } = path);
     await paidOrder('RS-A', '2024050122000000000000000001');
     await paidOrder('RS-B', '2024050122000000000000000002');
     await paidOrder('RS-C', '2024050122000000000000000003');
@@ -62,25 +70,25 @@ describe('RefundSubmissions', () => {
 
   it('dates batch_no by the Beijing day and never hands out a serial twice', async () => {
     const numbers = await Promise.all(
-      Array.from({ length: 20 }, () => submissions.allocateBatchNo(EARLY_BEIJING)),
+      Array.from({ length: 20 }, () => allocateBatchNo(database.dataSource, EARLY_BEIJING)),
     );
     expect(new Set(numbers).size).toBe(20);
     for (const batchNo of numbers) expect(batchNo).toMatch(/^20240502[0-9]{8}$/);
   });
 
   it('records the batch at the instant its batch_no is dated by, with the order trade', async () => {
-    const { created, batch } = await submissions.submit(request('RS-A', 100), {}, EARLY_BEIJING);
+    const { created, batch } = await submit(request('RS-A', 100), EARLY_BEIJING);
     expect(created).toBe(true);
     expect(batch.batchNo.startsWith('20240502')).toBe(true);
     expect(batch.submitted).toMatchObject({
       submittedAt: EARLY_BEIJING.toISOString(),
       items: [{ outTradeNo: 'RS-A', tradeNo: '2024050122000000000000000001', amount: 100 }],
     });
-    expect(await submissions.view(batch.batchNo)).toEqual(batch);
+    expect(await reads.refundBatchView(batch.batchNo)).toEqual(batch);
   });
 
   it('names the record the ledger refuses and writes nothing', async () => {
-    const refused = submissions.submit({
+    const refused = submit({
       mode: 'pwd',
       items: [
         { outTradeNo: 'RS-B', amount: 100, reason: 'ok' },
@@ -93,7 +101,7 @@ describe('RefundSubmissions', () => {
       field: 'items[1].outTradeNo',
       message: 'items[1]: order RS-B-NEVER was never placed',
     });
-    expect((await orders.load('RS-B')).state.batchRefunds).toEqual([]);
+    expect((await reads.order('RS-B')).state.batchRefunds).toEqual([]);
   });
 
   describe('with an Idempotency-Key', () => {
@@ -106,22 +114,22 @@ describe('RefundSubmissions', () => {
       ).at(0);
 
     it('answers the batch the key made, and refuses the key with another request', async () => {
-      const first = await submissions.submit(request('RS-B', 200, 'k-1'));
-      const again = await submissions.submit(request('RS-B', 200, 'k-1'));
+      const first = await submit(request('RS-B', 200, 'k-1'));
+      const again = await submit(request('RS-B', 200, 'k-1'));
       expect(again).toEqual({ created: false, batch: first.batch });
-      await expect(submissions.submit(request('RS-B', 300, 'k-1'))).rejects.toMatchObject({
+      await expect(submit(request('RS-B', 300, 'k-1'))).rejects.toMatchObject({
         code: 'IDEMPOTENCY_KEY_REUSED',
       });
-      expect((await orders.load('RS-B')).state.batchRefunds).toHaveLength(1);
+      expect((await reads.order('RS-B')).state.batchRefunds).toHaveLength(1);
     });
 
     it('frees the key when the ledger refuses the request', async () => {
-      await expect(submissions.submit(request('RS-C', 5_000, 'k-2'))).rejects.toMatchObject({
+      await expect(submit(request('RS-C', 5_000, 'k-2'))).rejects.toMatchObject({
         code: 'REFUND_EXCEEDS_REFUNDABLE',
         field: 'items[0].amount',
       });
       expect(await keyRow('k-2')).toBeUndefined();
-      expect((await submissions.submit(request('RS-C', 100, 'k-2'))).created).toBe(true);
+      expect((await submit(request('RS-C', 100, 'k-2'))).created).toBe(true);
     });
 
     /**
@@ -138,19 +146,19 @@ describe('RefundSubmissions', () => {
 
     it('tells a retry to wait while the first request may still be submitting', async () => {
       await bindKey('k-3', 'k-2', '20240502999998', 0);
-      const waiting = submissions.submit(request('RS-C', 100, 'k-3'));
-      await expect(waiting).rejects.toBeInstanceOf(IngestError);
+      const waiting = submit(request('RS-C', 100, 'k-3'));
+      await expect(waiting).rejects.toBeInstanceOf(CommandError);
       await expect(waiting).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_IN_USE' });
     });
 
     it('takes over a submission that died before its append, under a batch_no dated today', async () => {
       const stale = '20240101999999';
       await bindKey('k-4', 'k-2', stale, 60);
-      const taken = await submissions.submit(request('RS-C', 100, 'k-4'));
+      const taken = await submit(request('RS-C', 100, 'k-4'));
       expect(taken.created).toBe(true);
       expect(taken.batch.batchNo).not.toBe(stale);
       expect(await keyRow('k-4')).toEqual({ batch_no: taken.batch.batchNo });
-      expect(await submissions.submit(request('RS-C', 100, 'k-4'))).toEqual({
+      expect(await submit(request('RS-C', 100, 'k-4'))).toEqual({
         created: false,
         batch: taken.batch,
       });

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
 import { Command, CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { formatBatchNo, parseBatchNo } from '@ledger/alipay-protocol';
@@ -9,19 +8,15 @@ import {
   type DomainErrorCode,
   type Fen,
   type OrderState,
-  type RefundBatchAccepted,
   type RefundBatchItem,
-  type RefundBatchRejected,
-  type RefundBatchState,
-  type RefundBatchSubmitted,
   type RefundMode,
 } from '@ledger/domain';
-import { IngestError } from '@ledger/inbox';
+import type { DatabaseSession } from '@ledger/platform';
 import { DataSource } from 'typeorm';
-import type { CommandContext, WithOptionalLanding } from '../stream/command-step';
-import { PostgresStreamSessions } from '../stream/postgres-stream-session';
+import { CommandError } from '../command-error';
+import type { CommandContext } from '../stream/command-step';
 import type { RefundBatchDecision } from '../stream/refund-batch-step';
-import { loadOrder, loadRefundBatch } from '../stream/run-on-streams';
+import { StreamReads, refundBatchViewOf, type RefundBatchView } from '../stream/stream-reads';
 import { SubmitRefundBatchCommand } from './refund-batch-commands';
 
 /** One record as the client asked for it. `tradeNo`, when given, must be the order's Alipay trade. */
@@ -40,23 +35,12 @@ export interface RefundRequest {
   idempotencyKey?: string;
 }
 
-/** A batch as its stream tells it now (strongly consistent). */
-export interface RefundBatchView {
-  batchNo: string;
-  status: Exclude<RefundBatchState['status'], 'none'>;
-  submitted: RefundBatchSubmitted['data'];
-  /** The gateway's acceptance (nopwd), once recorded. */
-  acceptance?: RefundBatchAccepted['data'];
-  /** The gateway's rejection (nopwd), once recorded. */
-  rejection?: RefundBatchRejected['data'];
-}
-
 /** What `submit` did: `created` is false when an `Idempotency-Key` named a batch already submitted. */
 export interface RefundSubmission {
   created: boolean;
   batch: RefundBatchView;
   /** The submission's write (absent for a batch already submitted): what to wait for, for read-your-writes. */
-  decision?: WithOptionalLanding<RefundBatchDecision>;
+  decision?: Extract<RefundBatchDecision, { kind: 'appended' }>;
 }
 
 // The order's refusals of a reservation, which name an order, not the record of the batch that asked.
@@ -110,21 +94,13 @@ export class RequestRefundBatchCommand extends Command<RefundSubmission> {
  * The next `batch_no`: the Beijing date of `now` (the instant that is also the batch's `refund_date`,
  * docs/alipay-protocol.md, "batch_no") and a serial no batch had before.
  */
-export async function allocateBatchNo(dataSource: DataSource, now: Date): Promise<string> {
-  const [{ serial }] = await dataSource.query<{ serial: string }[]>(
+export async function allocateBatchNo(database: DatabaseSession, now: Date): Promise<string> {
+  const [{ serial }] = await database.query<{ serial: string }>(
     `SELECT nextval('refund_batch_serial')::text AS serial`,
   );
   const batchNo = formatBatchNo(now, serial.padStart(SERIAL_WIDTH, '0'));
   if (!batchNo.ok) throw new Error(`cannot form a batch_no: ${batchNo.errors[0].message}`);
   return batchNo.value;
-}
-
-/** The batch as its stream tells it now, or undefined when no batch was submitted under `batchNo`. */
-export async function refundBatchView(
-  sessions: PostgresStreamSessions,
-  batchNo: string,
-): Promise<RefundBatchView | undefined> {
-  return viewOf(batchNo, (await loadRefundBatch(sessions.session(), batchNo)).state);
 }
 
 /**
@@ -136,14 +112,14 @@ export async function refundBatchView(
  *
  * @throws DomainError the ledger's refusals, naming the record (`items[2].amount`): `ORDER_NOT_FOUND`,
  *   `ORDER_NOT_PAID`, `REFUND_NOT_ALLOWED`, `REFUND_EXCEEDS_REFUNDABLE`, `INVALID_BATCH`.
- * @throws IngestError `IDEMPOTENCY_KEY_REUSED` (the key came with another request),
+ * @throws CommandError `IDEMPOTENCY_KEY_REUSED` (the key came with another request),
  *   `IDEMPOTENCY_KEY_IN_USE` (its first request is still being submitted).
  */
 @CommandHandler(RequestRefundBatchCommand)
 export class RequestRefundBatchHandler implements ICommandHandler<RequestRefundBatchCommand> {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly sessions: PostgresStreamSessions,
+    private readonly reads: StreamReads,
     private readonly bus: CommandBus,
   ) {}
 
@@ -165,7 +141,7 @@ export class RequestRefundBatchHandler implements ICommandHandler<RequestRefundB
           context,
         ),
       );
-      const batch = viewOf(batchNo, decision.state);
+      const batch = refundBatchViewOf(batchNo, decision.state);
       if (batch === undefined) throw new Error(`batch ${batchNo} is not on record after its submission`);
       return decision.kind === 'appended' ? { created: true, batch, decision } : { created: false, batch };
     } catch (error) {
@@ -181,7 +157,7 @@ export class RequestRefundBatchHandler implements ICommandHandler<RequestRefundB
     }
   }
 
-  allocateBatchNo(now: Date): Promise<string> {
+  private allocateBatchNo(now: Date): Promise<string> {
     return allocateBatchNo(this.dataSource, now);
   }
 
@@ -230,7 +206,7 @@ export class RequestRefundBatchHandler implements ICommandHandler<RequestRefundB
   ): Promise<RefundBatchItem> {
     let state: OrderState;
     try {
-      ({ state } = await loadOrder(this.sessions.session(), item.outTradeNo));
+      ({ state } = await this.reads.order(item.outTradeNo));
       decideOrder(
         {
           type: 'ReserveBatchRefund',
@@ -285,13 +261,13 @@ export class RequestRefundBatchHandler implements ICommandHandler<RequestRefundB
     if (rows.length === 0) return this.claimKey(key, hash, now);
     const [row] = rows;
     if (row.request_hash !== hash) {
-      throw new IngestError(
+      throw new CommandError(
         'IDEMPOTENCY_KEY_REUSED',
         `Idempotency-Key ${key} was sent with another request (batch ${row.batch_no}); use a new key for a new batch`,
         'Idempotency-Key',
       );
     }
-    const existing = await refundBatchView(this.sessions, row.batch_no);
+    const existing = await this.reads.refundBatchView(row.batch_no);
     if (existing !== undefined) return { existing };
     if (row.in_use) throw inUse(key);
     const batchNo = parseBatchNo(row.batch_no, now).ok ? row.batch_no : fresh;
@@ -312,47 +288,10 @@ export class RequestRefundBatchHandler implements ICommandHandler<RequestRefundB
   }
 }
 
-function inUse(key: string): IngestError {
-  return new IngestError(
+function inUse(key: string): CommandError {
+  return new CommandError(
     'IDEMPOTENCY_KEY_IN_USE',
     `a request with Idempotency-Key ${key} is still being submitted; retry in a few seconds`,
     'Idempotency-Key',
   );
-}
-
-function viewOf(batchNo: string, state: RefundBatchState): RefundBatchView | undefined {
-  const { status, submitted, acceptance, rejection } = state;
-  if (status === 'none' || submitted === undefined) return undefined;
-  return {
-    batchNo,
-    status,
-    submitted,
-    ...(acceptance === undefined ? {} : { acceptance }),
-    ...(rejection === undefined ? {} : { rejection }),
-  };
-}
-
-/**
- * Refund submissions for callers written before the command bus: `submit` dispatches
- * `RequestRefundBatchCommand`; `view` reads the batch's stream.
- */
-@Injectable()
-export class RefundSubmissions {
-  constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly bus: CommandBus,
-    private readonly sessions: PostgresStreamSessions,
-  ) {}
-
-  allocateBatchNo(now: Date): Promise<string> {
-    return allocateBatchNo(this.dataSource, now);
-  }
-
-  submit(request: RefundRequest, context: CommandContext = {}, now = new Date()): Promise<RefundSubmission> {
-    return this.bus.execute(new RequestRefundBatchCommand(request, context, now));
-  }
-
-  view(batchNo: string): Promise<RefundBatchView | undefined> {
-    return refundBatchView(this.sessions, batchNo);
-  }
 }

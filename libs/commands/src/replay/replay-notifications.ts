@@ -7,9 +7,10 @@ import {
   type VerificationExplanation,
 } from '@ledger/alipay-protocol';
 import { outTradeNoOfStream } from '@ledger/domain';
-import { IngestError, InboxStore, type InboxChannel } from '@ledger/inbox';
+import { InboxStore, type InboxChannel } from '@ledger/inbox';
 import { LedgerLogger } from '@ledger/platform';
 import { DataSource } from 'typeorm';
+import { CommandError } from '../command-error';
 import { detailOf, notificationMetadata } from '../pipeline/notification-channel';
 import { readTradeCommand } from '../pipeline/trade-command';
 import { readRefundCommand } from '../refunds/refund-command';
@@ -59,14 +60,14 @@ function selectionSql(selection: ReplaySelection): { sql: string; parameters: un
   if ('ids' in selection) {
     const { ids } = selection;
     if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_REPLAY_IDS) {
-      throw new IngestError(
+      throw new CommandError(
         'INVALID_REPLAY_SELECTION',
         `ids must list 1 to ${MAX_REPLAY_IDS} inbox ids`,
         'ids',
       );
     }
     if (!ids.every((id) => Number.isSafeInteger(id) && id >= 1)) {
-      throw new IngestError('INVALID_REPLAY_SELECTION', 'every id must be a positive integer', 'ids');
+      throw new CommandError('INVALID_REPLAY_SELECTION', 'every id must be a positive integer', 'ids');
     }
     return { sql: 'id = ANY($1::bigint[])', parameters: [ids] };
   }
@@ -74,14 +75,14 @@ function selectionSql(selection: ReplaySelection): { sql: string; parameters: un
     const { from, to } = selection;
     const valid = (date: unknown) => date instanceof Date && !Number.isNaN(date.getTime());
     if (!valid(from) || !valid(to)) {
-      throw new IngestError('INVALID_REPLAY_SELECTION', 'from and to must be valid times', 'from');
+      throw new CommandError('INVALID_REPLAY_SELECTION', 'from and to must be valid times', 'from');
     }
     if (from.getTime() >= to.getTime()) {
-      throw new IngestError('INVALID_REPLAY_SELECTION', 'from must be before to', 'to');
+      throw new CommandError('INVALID_REPLAY_SELECTION', 'from must be before to', 'to');
     }
     return { sql: 'received_at >= $1 AND received_at < $2', parameters: [from, to] };
   }
-  throw new IngestError('INVALID_REPLAY_SELECTION', 'choose all, a time range (from, to) or ids');
+  throw new CommandError('INVALID_REPLAY_SELECTION', 'choose all, a time range (from, to) or ids');
 }
 
 /** What a replayed notification decided: the decision of its stream, and what it appended by stream. */
@@ -170,7 +171,7 @@ export class ReplayNotificationsHandler implements ICommandHandler<ReplayNotific
   /**
    * Replays the selected notifications; with `dryRun`, decides against the current streams (and what the
    * earlier notifications of the same run would add) without writing anything.
-   * @throws IngestError `INVALID_REPLAY_SELECTION`.
+   * @throws CommandError `INVALID_REPLAY_SELECTION`.
    */
   async replay(selection: ReplaySelection, options: ReplayOptions = {}): Promise<ReplayReport> {
     const started = performance.now();
@@ -267,15 +268,15 @@ export class ReplayNotificationsHandler implements ICommandHandler<ReplayNotific
     if (simulation !== undefined) {
       return (await simulation.transaction((session) => replayable.run(session))).appended;
     }
-    const replayed = await runCommand(this.sessions, async (session) => {
+    const replayed = await runCommand(this.sessions, async (stream) => {
       // Streams before keys, as every writer of both takes them.
-      const { decision, appended } = await replayable.run(session);
-      await this.inbox.claim(session.manager, replayable.notifyId, inboxId);
+      const { decision, appended } = await replayable.run(stream);
+      await this.inbox.claim(stream.session, replayable.notifyId, inboxId);
       if (decision.kind === 'appended') {
         await this.inbox.finish(
           inboxId,
           { outcome: 'applied', detail: detailOf(decision, replayedAt) },
-          session.manager,
+          stream.session,
         );
       }
       return appended;

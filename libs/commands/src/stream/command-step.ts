@@ -48,16 +48,6 @@ export type StreamDecision<E extends StreamEvent, S> =
     }
   | { kind: 'no_new_fact'; streamId: string; version: number; events: []; state: S };
 
-/**
- * A decision as callers written before the union read it: where the events landed, absent when none were
- * appended.
- */
-export type WithOptionalLanding<D> = D & {
-  transactionId?: string;
-  firstPosition?: number;
-  position?: number;
-};
-
 /** How many times a command is decided again after losing a race for its streams. */
 export const COMMAND_ATTEMPTS = 8;
 

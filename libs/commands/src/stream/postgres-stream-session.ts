@@ -1,21 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { EventStore, type AppendResult, type EventMetadata, type ExpectedVersion } from '@ledger/event-store';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { Database, DatabaseSession } from '@ledger/platform';
 import type { StoredStream, StreamEvent, StreamSession, StreamSessions } from './stream-session';
 
 /**
- * A session on the event store: in the transaction of `manager` when given (its other rows and the events
- * commit together), else each append is its own transaction.
+ * A stream session on the event store: in the database transaction `session` when given (its other rows
+ * and the events commit together), else each append is its own transaction.
  */
 export class PostgresStreamSession implements StreamSession {
   constructor(
     private readonly store: EventStore,
-    readonly manager?: EntityManager,
+    readonly session?: DatabaseSession,
   ) {}
 
   async read(streamId: string): Promise<StoredStream> {
-    const events = await this.store.readStream(streamId, 1, { session: this.manager });
+    const events = await this.store.readStream(streamId, 1, { session: this.session });
     return { version: events.length, events };
   }
 
@@ -29,33 +29,32 @@ export class PostgresStreamSession implements StreamSession {
       streamId,
       expectedVersion,
       events.map(({ type, data }) => ({ type, data, metadata })),
-      { session: this.manager },
+      { session: this.session },
     );
   }
 }
 
-/** A session in a transaction: the caller's other rows (`manager`) commit or roll back with its events. */
+/** A stream session in a transaction: the caller's other rows (`session`) commit or roll back with its events. */
 export class PostgresTransactionSession extends PostgresStreamSession {
   constructor(
     store: EventStore,
-    override readonly manager: EntityManager,
+    override readonly session: DatabaseSession,
   ) {
-    super(store, manager);
+    super(store, session);
   }
 }
 
-/** Sessions on the event store, each in a transaction of its own. */
+/** Stream sessions on the event store, each in a transaction of its own. */
 @Injectable()
 export class PostgresStreamSessions implements StreamSessions<PostgresTransactionSession> {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    // TypeORM's DataSource is the pool; only the platform's port of it is used here.
+    @InjectDataSource() private readonly pool: Database,
     private readonly store: EventStore,
   ) {}
 
   transaction<T>(work: (session: PostgresTransactionSession) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction((manager) =>
-      work(new PostgresTransactionSession(this.store, manager)),
-    );
+    return this.pool.transaction((database) => work(new PostgresTransactionSession(this.store, database)));
   }
 
   /**

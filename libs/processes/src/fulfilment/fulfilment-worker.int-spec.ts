@@ -1,3 +1,4 @@
+import { CommandBus } from '@nestjs/cqrs';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { AlipayGatewayModule } from '@ledger/alipay-gateway';
 import { LEDGER_EVENT_CATALOGUE, type PaymentService, type RecordTradeStatus } from '@ledger/domain';
@@ -5,9 +6,12 @@ import { EventStore, EventStoreModule, type RecordedEvent } from '@ledger/event-
 import { formatBatchNo } from '@ledger/alipay-protocol';
 import {
   CommandsModule,
-  OrderCommands,
-  RefundBatchCommands,
-  type OrderCommandResult,
+  CompleteDeliveryCommand,
+  CompleteRefundBatchCommand,
+  PlaceOrderCommand,
+  RecordTradeStatusCommand,
+  SubmitRefundBatchCommand,
+  type OrderDecision,
 } from '@ledger/commands';
 import { DEMO_ALIPAY, LedgerLogger, PlatformModule, loadConfig } from '@ledger/platform';
 import { OrderQueries, ProjectionsModule, ProjectionsService } from '@ledger/projections';
@@ -82,7 +86,7 @@ describe('FulfilmentWorker', () => {
   let module: TestingModule;
   let hook: RecordingHook;
   let worker: FulfilmentWorker;
-  let commands: OrderCommands;
+  let bus: CommandBus;
   let store: EventStore;
   let projections: ProjectionsService;
   let orderNumber = 0;
@@ -114,7 +118,7 @@ describe('FulfilmentWorker', () => {
       .compile();
     await module.init();
     worker = module.get(FulfilmentWorker);
-    commands = module.get(OrderCommands);
+    bus = module.get(CommandBus);
     store = module.get(EventStore);
     projections = module.get(ProjectionsService);
   });
@@ -129,8 +133,8 @@ describe('FulfilmentWorker', () => {
     gateway.reset();
   });
 
-  async function settled(result: OrderCommandResult): Promise<void> {
-    if (result.transactionId !== undefined && result.position !== undefined) {
+  async function settled(result: OrderDecision): Promise<void> {
+    if (result.kind === 'appended') {
       await projections.waitForProjections(
         { transactionId: result.transactionId, position: result.position },
         10_000,
@@ -169,22 +173,26 @@ describe('FulfilmentWorker', () => {
     const tradeNo = newTradeNo();
     const service: PaymentService =
       kind === 'instant' ? 'create_direct_pay_by_user' : 'trade_create_by_buyer';
-    await commands.placeOrder({
-      type: 'PlaceOrder',
-      outTradeNo,
-      subject: 'A teapot',
-      totalFee: TOTAL_FEE,
-      service,
-      sellerId: SELLER,
-      requestParameters: { out_trade_no: outTradeNo, service },
-      placedAt: new Date().toISOString(),
-    });
-    let last: OrderCommandResult;
+    await bus.execute(
+      new PlaceOrderCommand({
+        type: 'PlaceOrder',
+        outTradeNo,
+        subject: 'A teapot',
+        totalFee: TOTAL_FEE,
+        service,
+        sellerId: SELLER,
+        requestParameters: { out_trade_no: outTradeNo, service },
+        placedAt: new Date().toISOString(),
+      }),
+    );
+    const record = (status: RecordTradeStatus['tradeStatus']) =>
+      bus.execute(new RecordTradeStatusCommand(notice(outTradeNo, tradeNo, status, paidFee)));
+    let last: OrderDecision;
     if (kind === 'instant') {
-      last = await commands.execute(notice(outTradeNo, tradeNo, 'TRADE_SUCCESS', paidFee));
+      last = await record('TRADE_SUCCESS');
     } else {
-      await commands.execute(notice(outTradeNo, tradeNo, 'WAIT_BUYER_PAY', paidFee));
-      last = await commands.execute(notice(outTradeNo, tradeNo, 'WAIT_SELLER_SEND_GOODS', paidFee));
+      await record('WAIT_BUYER_PAY');
+      last = await record('WAIT_SELLER_SEND_GOODS');
     }
     await settled(last);
     return { outTradeNo, tradeNo };
@@ -318,9 +326,13 @@ describe('FulfilmentWorker', () => {
 
   it('calls the hook again when the delivery could not be recorded after it, and records it once', async () => {
     const { outTradeNo } = await paidOrder('instant');
-    const record = jest
-      .spyOn(commands, 'completeDelivery')
-      .mockRejectedValueOnce(new Error('the database went away'));
+    const execute = bus.execute.bind(bus);
+    let failed = false;
+    const record = jest.spyOn(bus, 'execute').mockImplementation((command) => {
+      if (failed || !(command instanceof CompleteDeliveryCommand)) return execute(command);
+      failed = true;
+      return Promise.reject(new Error('the database went away'));
+    });
     try {
       await drain();
       await drain();
@@ -351,7 +363,7 @@ describe('FulfilmentWorker', () => {
         refundStatus: 'REFUND_SUCCESS' as const,
         notifyId: `${outTradeNo}-refunded`,
       };
-      await settled(await commands.execute(refund));
+      await settled(await bus.execute(new RecordTradeStatusCommand(refund)));
     }
 
     it('takes back the goods of a delivered order refunded in full, once', async () => {
@@ -385,24 +397,29 @@ describe('FulfilmentWorker', () => {
       await drain();
       const batchNo = formatBatchNo(new Date(), `${Date.now()}`.slice(-9));
       if (!batchNo.ok) throw new Error('batch_no');
-      const batches = module.get(RefundBatchCommands);
-      await batches.execute({
-        type: 'SubmitRefundBatch',
-        batchNo: batchNo.value,
-        mode: 'nopwd',
-        items: [{ outTradeNo: partial.outTradeNo, tradeNo: partial.tradeNo, amount: 500, reason: 'dented' }],
-        submittedAt: new Date().toISOString(),
-      });
+      await bus.execute(
+        new SubmitRefundBatchCommand({
+          type: 'SubmitRefundBatch',
+          batchNo: batchNo.value,
+          mode: 'nopwd',
+          items: [
+            { outTradeNo: partial.outTradeNo, tradeNo: partial.tradeNo, amount: 500, reason: 'dented' },
+          ],
+          submittedAt: new Date().toISOString(),
+        }),
+      );
       await settled(
         (
-          await batches.execute({
-            type: 'CompleteRefundBatch',
-            batchNo: batchNo.value,
-            successNum: 1,
-            results: [{ tradeNo: partial.tradeNo, amount: 500, code: 'SUCCESS' }],
-            notifyId: `${partial.outTradeNo}-batch`,
-            notifyTime: new Date().toISOString(),
-          })
+          await bus.execute(
+            new CompleteRefundBatchCommand({
+              type: 'CompleteRefundBatch',
+              batchNo: batchNo.value,
+              successNum: 1,
+              results: [{ tradeNo: partial.tradeNo, amount: 500, code: 'SUCCESS' }],
+              notifyId: `${partial.outTradeNo}-batch`,
+              notifyTime: new Date().toISOString(),
+            }),
+          )
         ).orders[0],
       );
 

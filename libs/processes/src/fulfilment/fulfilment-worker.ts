@@ -4,6 +4,7 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { AlipayGateway, GatewayError } from '@ledger/alipay-gateway';
 import {
@@ -14,7 +15,14 @@ import {
   type ConfirmShipping,
   type OrderState,
 } from '@ledger/domain';
-import { OrderCommands, type CommandContext, type OrderCommandResult } from '@ledger/commands';
+import {
+  CompleteDeliveryCommand,
+  CompleteReturnCommand,
+  ConfirmShippingCommand,
+  StreamReads,
+  type CommandContext,
+  type OrderDecision,
+} from '@ledger/commands';
 import { LeaseLapsedError, LeaseTable, LedgerLogger, WorkerLoop, backoffDelayMs } from '@ledger/platform';
 import { OrderQueries, ProjectionsService, type OrderSummary } from '@ledger/projections';
 import { DataSource } from 'typeorm';
@@ -59,7 +67,8 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
 
   constructor(
     private readonly queries: OrderQueries,
-    private readonly commands: OrderCommands,
+    private readonly bus: CommandBus,
+    private readonly reads: StreamReads,
     private readonly gateway: AlipayGateway,
     private readonly hook: FulfilmentHook,
     private readonly logger: LedgerLogger,
@@ -147,14 +156,16 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
       deliveryDecision,
       (order) => this.hook.deliver(order, this.loop.signal),
       (reference, version) =>
-        this.commands.completeDelivery(
-          {
-            type: 'CompleteDelivery',
-            outTradeNo,
-            deliveredAt: new Date().toISOString(),
-            ...(reference === undefined ? {} : { reference }),
-          },
-          decidedAt(outTradeNo, version),
+        this.bus.execute(
+          new CompleteDeliveryCommand(
+            {
+              type: 'CompleteDelivery',
+              outTradeNo,
+              deliveredAt: new Date().toISOString(),
+              ...(reference === undefined ? {} : { reference }),
+            },
+            decidedAt(outTradeNo, version),
+          ),
         ),
     );
     if (done === undefined) return false;
@@ -173,14 +184,16 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
       returnDecision,
       (order) => this.hook.takeBack(order, this.loop.signal),
       (reference, version) =>
-        this.commands.completeReturn(
-          {
-            type: 'CompleteReturn',
-            outTradeNo,
-            returnedAt: new Date().toISOString(),
-            ...(reference === undefined ? {} : { reference }),
-          },
-          decidedAt(outTradeNo, version),
+        this.bus.execute(
+          new CompleteReturnCommand(
+            {
+              type: 'CompleteReturn',
+              outTradeNo,
+              returnedAt: new Date().toISOString(),
+              ...(reference === undefined ? {} : { reference }),
+            },
+            decidedAt(outTradeNo, version),
+          ),
         ),
     );
     return done !== undefined;
@@ -197,10 +210,10 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
     outTradeNo: string,
     decision: (state: OrderState) => string,
     hookCall: (order: FulfilmentOrder) => Promise<{ reference?: string }>,
-    record: (reference: string | undefined, version: number) => Promise<OrderCommandResult>,
+    record: (reference: string | undefined, version: number) => Promise<OrderDecision>,
   ): Promise<OrderState | 'failed' | undefined> {
     const key = `${action}:${outTradeNo}`;
-    const { state, version } = await this.commands.load(outTradeNo);
+    const { state, version } = await this.reads.order(outTradeNo);
     if (decision(state) !== 'pending') return undefined;
     let reference: string | undefined;
     this.loop.assertHolding();
@@ -243,7 +256,7 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
    */
   private async confirmShipping(outTradeNo: string, listed?: OrderSummary): Promise<boolean> {
     const key = `ship:${outTradeNo}`;
-    const { state, version } = await this.commands.load(outTradeNo);
+    const { state, version } = await this.reads.order(outTradeNo);
     if (shippingDecision(state) !== 'pending' || state.tradeNo === undefined) return false;
     const { attempts } = state.shipping;
     if (attempts > 0 && listed !== undefined) {
@@ -294,9 +307,11 @@ export class FulfilmentWorker implements OnApplicationBootstrap, BeforeApplicati
 
     this.loop.assertHolding();
     try {
-      await this.commands.confirmShipping(
-        { type: 'ConfirmShipping', outTradeNo, result, at: new Date().toISOString() },
-        decidedAt(outTradeNo, version),
+      await this.bus.execute(
+        new ConfirmShippingCommand(
+          { type: 'ConfirmShipping', outTradeNo, result, at: new Date().toISOString() },
+          decidedAt(outTradeNo, version),
+        ),
       );
     } catch (error) {
       // The trade closed or was refunded while the gateway answered: the answer no longer matters.

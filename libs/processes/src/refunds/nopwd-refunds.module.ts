@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AlipayGatewayModule } from '@ledger/alipay-gateway';
 import { EventStoreModule } from '@ledger/event-store';
-import { CommandsModule, RefundSubmissions } from '@ledger/commands';
+import { CommandsModule } from '@ledger/commands';
 import { PlatformModule } from '@ledger/platform';
 import { ProjectionsModule } from '@ledger/projections';
 import { NopwdSender } from './nopwd-sender';
@@ -17,11 +17,10 @@ import { DEFAULT_REFUNDS_OPTIONS, REFUNDS_OPTIONS } from './refunds-options';
   imports: [PlatformModule, EventStoreModule, CommandsModule, ProjectionsModule, AlipayGatewayModule],
   providers: [
     { provide: REFUNDS_OPTIONS, useValue: DEFAULT_REFUNDS_OPTIONS },
-    RefundSubmissions,
     RefundRequests,
     NopwdSender,
     RefundResender,
   ],
-  exports: [REFUNDS_OPTIONS, RefundSubmissions, RefundRequests, NopwdSender, RefundResender],
+  exports: [REFUNDS_OPTIONS, RefundRequests, NopwdSender, RefundResender],
 })
 export class NopwdRefundsModule {}

@@ -1,8 +1,9 @@
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
 import { AlipayGateway, GatewayError } from '@ledger/alipay-gateway';
 import {
-  RefundBatchCommands,
-  RefundSubmissions,
+  AnswerRefundBatchCommand,
+  StreamReads,
   type CommandContext,
   type RefundBatchDecision,
   type RefundBatchView,
@@ -47,8 +48,8 @@ export class NopwdSender implements BeforeApplicationShutdown {
 
   constructor(
     private readonly gateway: AlipayGateway,
-    private readonly submissions: RefundSubmissions,
-    private readonly batches: RefundBatchCommands,
+    private readonly reads: StreamReads,
+    private readonly bus: CommandBus,
     private readonly requests: RefundRequests,
     private readonly logger: LedgerLogger,
     @Inject(REFUNDS_OPTIONS) private readonly options: RefundsOptions,
@@ -91,7 +92,7 @@ export class NopwdSender implements BeforeApplicationShutdown {
     fresh: boolean,
     guard: SendGuard | undefined,
   ): Promise<NopwdSendResult> {
-    const batch = await this.submissions.view(batchNo);
+    const batch = await this.reads.refundBatchView(batchNo);
     if (batch === undefined) throw new Error(`batch ${batchNo} was never submitted`);
     let outcome: NopwdAttemptOutcome | undefined;
     let call = 0;
@@ -126,8 +127,11 @@ export class NopwdSender implements BeforeApplicationShutdown {
       // The lease lapsed during the call: its next holder resends under the same batch_no and records that.
       if (guard?.holding() === false) break;
       const command = nopwdCommand(batchNo, outcome, new Date());
-      const recorded = command === undefined ? undefined : await this.batches.execute(command, context);
-      const after = await this.submissions.view(batchNo);
+      const recorded =
+        command === undefined
+          ? undefined
+          : await this.bus.execute(new AnswerRefundBatchCommand(command, context));
+      const after = await this.reads.refundBatchView(batchNo);
       return { batch: after ?? batch, outcome, calls: call, ...(recorded === undefined ? {} : { recorded }) };
     }
     return { batch, ...(outcome === undefined ? {} : { outcome }), calls: call };

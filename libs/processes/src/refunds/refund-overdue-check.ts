@@ -4,7 +4,8 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { RefundBatchCommands } from '@ledger/commands';
+import { CommandBus } from '@nestjs/cqrs';
+import { FlagOverdueRefundBatchCommand } from '@ledger/commands';
 import { LedgerLogger, WorkerLoop } from '@ledger/platform';
 import { RefundBatchQueries } from '@ledger/projections';
 
@@ -49,7 +50,7 @@ export class RefundOverdueCheck implements OnApplicationBootstrap, BeforeApplica
 
   constructor(
     private readonly queries: RefundBatchQueries,
-    private readonly batches: RefundBatchCommands,
+    private readonly bus: CommandBus,
     private readonly logger: LedgerLogger,
     @Inject(REFUND_OVERDUE_OPTIONS) private readonly options: RefundOverdueOptions,
   ) {
@@ -101,14 +102,16 @@ export class RefundOverdueCheck implements OnApplicationBootstrap, BeforeApplica
 
   private async flag(batchNo: string, now: Date): Promise<boolean> {
     try {
-      const decision = await this.batches.execute(
-        {
-          type: 'FlagOverdueRefundBatch',
-          batchNo,
-          checkedAt: now.toISOString(),
-          overdueAfterMs: this.options.timeoutMs,
-        },
-        { causationId: `refund-overdue-check:${now.toISOString()}` },
+      const decision = await this.bus.execute(
+        new FlagOverdueRefundBatchCommand(
+          {
+            type: 'FlagOverdueRefundBatch',
+            batchNo,
+            checkedAt: now.toISOString(),
+            overdueAfterMs: this.options.timeoutMs,
+          },
+          { causationId: `refund-overdue-check:${now.toISOString()}` },
+        ),
       );
       if (decision.events.length === 0) return false;
       this.logger.warn(

@@ -2,7 +2,13 @@ import { DomainError, type PlaceOrder, type RecordTradeStatus } from '@ledger/do
 import { EventStore } from '@ledger/event-store';
 import { DEMO_ALIPAY } from '@ledger/platform';
 import { createTestDatabase, startCommandPath, type CommandPath, type TestDatabase } from '@ledger/testing';
-import { OrderCommands } from './order-commands';
+import type { CommandBus } from '@nestjs/cqrs';
+import type { StreamReads } from '../stream/stream-reads';
+import {
+  CompleteDeliveryCommand,
+  PlaceOrderCommand,
+  RecordTradeStatusCommand,
+} from './order-stream-commands';
 
 function placeOrder(outTradeNo: string, overrides: Partial<PlaceOrder> = {}): PlaceOrder {
   return {
@@ -34,16 +40,17 @@ function paid(outTradeNo: string): RecordTradeStatus {
   };
 }
 
-describe('OrderCommands', () => {
+describe('the order stream commands on the bus', () => {
   let database: TestDatabase;
   let store: EventStore;
-  let commands: OrderCommands;
+  let bus: CommandBus;
+  let reads: StreamReads;
   let path: CommandPath;
 
   beforeAll(async () => {
     database = await createTestDatabase('order_commands');
     path = await startCommandPath(database);
-    ({ store, orders: commands } = path);
+    ({ store, bus, reads } = path);
   });
 
   afterAll(async () => {
@@ -52,7 +59,8 @@ describe('OrderCommands', () => {
   });
 
   it('places an order once, with where it landed and who asked', async () => {
-    const first = await commands.placeOrder(placeOrder('OC-1'), { causationId: 'api:req-1' });
+    const first = await bus.execute(new PlaceOrderCommand(placeOrder('OC-1'), { causationId: 'api:req-1' }));
+    if (first.kind !== 'appended') throw new Error(`expected an append, got ${first.kind}`);
     expect(first).toMatchObject({
       streamId: 'order-OC-1',
       version: 1,
@@ -68,27 +76,35 @@ describe('OrderCommands', () => {
   });
 
   it('appends nothing for the same order again, and refuses another order under the same number', async () => {
-    const again = await commands.placeOrder(placeOrder('OC-1', { placedAt: '2024-05-02T00:00:00.000Z' }));
-    expect(again).toMatchObject({ version: 1, events: [] });
-    expect(again.transactionId).toBeUndefined();
-    expect(again.position).toBeUndefined();
+    const again = await bus.execute(
+      new PlaceOrderCommand(placeOrder('OC-1', { placedAt: '2024-05-02T00:00:00.000Z' })),
+    );
+    expect(again).toEqual({
+      kind: 'no_new_fact',
+      streamId: 'order-OC-1',
+      version: 1,
+      events: [],
+      state: again.state,
+    });
 
-    const conflict = commands.placeOrder(placeOrder('OC-1', { totalFee: 999 }));
+    const conflict = bus.execute(new PlaceOrderCommand(placeOrder('OC-1', { totalFee: 999 })));
     await expect(conflict).rejects.toBeInstanceOf(DomainError);
     await expect(conflict).rejects.toMatchObject({ code: 'ORDER_CONFLICT' });
     expect(await store.streamVersion('order-OC-1')).toBe(1);
   });
 
   it('decides again after losing a race: concurrent deliveries record one DeliveryCompleted', async () => {
-    await commands.placeOrder(placeOrder('OC-2'));
-    await commands.execute(paid('OC-2'));
+    await bus.execute(new PlaceOrderCommand(placeOrder('OC-2')));
+    await bus.execute(new RecordTradeStatusCommand(paid('OC-2')));
     const results = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
-        commands.completeDelivery({
-          type: 'CompleteDelivery',
-          outTradeNo: 'OC-2',
-          deliveredAt: `2024-05-01T03:00:0${i}.000Z`,
-        }),
+        bus.execute(
+          new CompleteDeliveryCommand({
+            type: 'CompleteDelivery',
+            outTradeNo: 'OC-2',
+            deliveredAt: `2024-05-01T03:00:0${i}.000Z`,
+          }),
+        ),
       ),
     );
     expect(results.filter((result) => result.events.length > 0)).toHaveLength(1);
@@ -98,19 +114,21 @@ describe('OrderCommands', () => {
   });
 
   it("passes the decider's refusal through, appending nothing", async () => {
-    await commands.placeOrder(placeOrder('OC-3'));
+    await bus.execute(new PlaceOrderCommand(placeOrder('OC-3')));
     await expect(
-      commands.completeDelivery({
-        type: 'CompleteDelivery',
-        outTradeNo: 'OC-3',
-        deliveredAt: '2024-05-01T03:00:00.000Z',
-      }),
+      bus.execute(
+        new CompleteDeliveryCommand({
+          type: 'CompleteDelivery',
+          outTradeNo: 'OC-3',
+          deliveredAt: '2024-05-01T03:00:00.000Z',
+        }),
+      ),
     ).rejects.toMatchObject({ code: 'DELIVERY_NOT_DUE' });
-    expect((await commands.load('OC-3')).version).toBe(1);
+    expect((await reads.order('OC-3')).version).toBe(1);
   });
 
   it('loads an order that does not exist as an empty stream, and refuses an impossible number', async () => {
-    expect(await commands.load('NEVER-PLACED')).toMatchObject({ version: 0, state: { paid: false } });
-    await expect(commands.load('no spaces allowed')).rejects.toMatchObject({ code: 'INVALID_OUT_TRADE_NO' });
+    expect(await reads.order('NEVER-PLACED')).toMatchObject({ version: 0, state: { paid: false } });
+    await expect(reads.order('no spaces allowed')).rejects.toMatchObject({ code: 'INVALID_OUT_TRADE_NO' });
   });
 });
