@@ -14,9 +14,8 @@ import { StreamReads } from './stream/stream-reads';
 /**
  * The write side: one handler on the command bus per command (docs/commands.md), the PostgreSQL sessions
  * they run the command step in, and `StreamReads`, the strongly consistent reads of a stream for the
- * processes that decide from one. Needs PlatformModule's DataSource, LedgerConfig and
- * LedgerLogger, and EventStoreModule's EventStore. The notification pipeline needs a `NOTIFY_ID_CHECK` and
- * is provided by the module that serves the Alipay edge.
+ * processes that decide from one. The notification pipeline needs a `NOTIFY_ID_CHECK` and is provided by
+ * the module that serves the Alipay edge.
  */
 @Module({
   imports: [CqrsModule.forRoot(), PlatformModule, EventStoreModule],

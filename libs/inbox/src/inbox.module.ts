@@ -1,12 +1,14 @@
 import { Module } from '@nestjs/common';
+import { PlatformModule } from '@ledger/platform';
 import { InboxQueries } from './inbox-queries';
 import { InboxRecovery } from './inbox-recovery';
 
 /**
  * The raw inbox of notifications: `InboxQueries` (admin API) and the sweep that gives interrupted
- * notifications an outcome. Needs PlatformModule's DataSource, LedgerConfig and LedgerLogger.
+ * notifications an outcome.
  */
 @Module({
+  imports: [PlatformModule],
   providers: [InboxQueries, InboxRecovery],
   exports: [InboxQueries, InboxRecovery],
 })
