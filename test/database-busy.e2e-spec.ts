@@ -21,6 +21,7 @@ import { createLedgerApp, type LedgerApp } from '../apps/ledger/src/ledger-app';
 
 const PARTNER = '2088123456789013';
 const MD5_KEY = 'busytestkey0123456789abcdefghijk';
+const POOL_SIZE = 4;
 const ADMIN_TOKEN = 'database-busy-e2e-admin-token-0123456789';
 const ACQUIRE_TIMEOUT_MS = 1_000;
 
@@ -37,7 +38,7 @@ describeOnPostgres('the ledger with every pooled connection busy', () => {
     const config = loadConfig(
       {
         DATABASE_URL: database.url!,
-        DATABASE_POOL_SIZE: '4',
+        DATABASE_POOL_SIZE: String(POOL_SIZE),
         DATABASE_ACQUIRE_TIMEOUT_MS: String(ACQUIRE_TIMEOUT_MS),
         ALIPAY_PARTNER: PARTNER,
         ALIPAY_KEY: MD5_KEY,
@@ -61,15 +62,24 @@ describeOnPostgres('the ledger with every pooled connection busy', () => {
     await database?.close();
   });
 
-  /** Takes every connection the pool has left (the projector pins one) into an open transaction. */
+  /**
+   * Takes every connection the pool has left into an open transaction: all but the projector's, which it
+   * pins. A worker's pass may hold one for a moment, so the held ones are counted, not the idle ones; then
+   * the pool is seen full and without an idle connection.
+   */
   async function holdEveryConnection(): Promise<void> {
     const { dataSource } = ledger.database;
     const pool = (dataSource.driver as unknown as { master: Pool }).master;
-    while (pool.totalCount < 4 || pool.idleCount > 0) {
+    while (held.length < POOL_SIZE - 1) {
       const runner = dataSource.createQueryRunner();
       await runner.connect();
       await runner.startTransaction();
       held.push(runner);
+    }
+    const deadline = Date.now() + 5_000;
+    while (pool.totalCount < POOL_SIZE || pool.idleCount > 0) {
+      if (Date.now() > deadline) throw new Error('the projector did not pin its connection');
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
 
