@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { LEDGER_EVENT_CATALOGUE } from '@ledger/domain';
 import { EventSchemas, EventStore } from '@ledger/event-store';
 import { PostgresStreamSession, decideOnStream, orderStream, type PlaceOrderCommand } from '@ledger/commands';
-import { InboxRecovery } from '@ledger/inbox';
+import { InboxRecovery, InboxStore } from '@ledger/inbox';
 import { LedgerLogger, openDatabase, runMigrations, type LedgerDatabase } from '@ledger/platform';
 import {
   freePort,
@@ -209,7 +209,10 @@ describe('the ledger killed with SIGKILL under load', () => {
         `SELECT count(*) AS unfinished FROM inbox_notifications WHERE outcome = 'received'`,
       );
       expect(Number(unfinished)).toBeLessThanOrEqual(CONCURRENCY);
-      const swept = await new InboxRecovery(check.dataSource, new LedgerLogger('fatal')).sweep(0);
+      const swept = await new InboxRecovery(
+        new InboxStore(check.dataSource),
+        new LedgerLogger('fatal'),
+      ).sweep(0);
       expect(swept).toHaveLength(Number(unfinished));
       const outcomes = await check.dataSource.query<{ outcome: string; count: string }[]>(
         `SELECT outcome, count(*) AS count FROM inbox_notifications GROUP BY outcome ORDER BY outcome`,

@@ -468,7 +468,7 @@ describe('ingest on a real database', () => {
         totalFee: '1.00',
       });
       const { id } = await inbox.store(raw(notification));
-      const recovery = new InboxRecovery(database.dataSource, new LedgerLogger('fatal'));
+      const recovery = new InboxRecovery(new InboxStore(database.dataSource), new LedgerLogger('fatal'));
       expect(await recovery.sweep(60_000)).toEqual([]);
       expect(await recovery.sweep(0)).toEqual([id]);
       expect(await queries.get(id)).toMatchObject({
@@ -488,7 +488,7 @@ describe('ingest on a real database', () => {
         });
       // Left behind by a process that stopped two days ago, before this one started.
       const { id: old } = await stored('C-OLD', new Date(Date.now() - 2 * 86_400_000));
-      const recovery = new InboxRecovery(database.dataSource, new LedgerLogger('fatal'));
+      const recovery = new InboxRecovery(new InboxStore(database.dataSource), new LedgerLogger('fatal'));
       expect(await recovery.sweep()).toEqual([old]);
 
       const { id: recent } = await stored('C-RECENT', new Date(Date.now() - 120_000));

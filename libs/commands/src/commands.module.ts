@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { EventStoreModule } from '@ledger/event-store';
+import { InboxModule } from '@ledger/inbox';
 import { PlatformModule } from '@ledger/platform';
 import { ORDER_STREAM_HANDLERS } from './orders/order-stream-commands';
 import { RecordRefundNotificationHandler } from './refunds/record-refund-notification';
@@ -18,7 +19,7 @@ import { StreamReads } from './stream/stream-reads';
  * the module that serves the Alipay edge.
  */
 @Module({
-  imports: [CqrsModule.forRoot(), PlatformModule, EventStoreModule],
+  imports: [CqrsModule.forRoot(), PlatformModule, EventStoreModule, InboxModule],
   providers: [
     PostgresStreamSessions,
     ...ORDER_STREAM_HANDLERS,
@@ -29,6 +30,6 @@ import { StreamReads } from './stream/stream-reads';
     ReplayNotificationsHandler,
     StreamReads,
   ],
-  exports: [CqrsModule, PostgresStreamSessions, StreamReads],
+  exports: [CqrsModule, InboxModule, PostgresStreamSessions, StreamReads],
 })
 export class CommandsModule {}

@@ -1,7 +1,5 @@
 import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { LedgerLogger } from '@ledger/platform';
-import { DataSource } from 'typeorm';
 import { InboxStore } from './inbox-store';
 
 /**
@@ -24,18 +22,15 @@ const SWEEP_OVERLAP_MS = 10 * 60_000;
  */
 @Injectable()
 export class InboxRecovery implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly inbox: InboxStore;
   private timer?: NodeJS.Timeout;
   private sweeping?: Promise<unknown>;
   /** Everything received before this was swept (undefined until the first full sweep). */
   private sweptBefore?: Date;
 
   constructor(
-    @InjectDataSource() dataSource: DataSource,
+    private readonly inbox: InboxStore,
     private readonly logger: LedgerLogger,
-  ) {
-    this.inbox = new InboxStore(dataSource);
-  }
+  ) {}
 
   onApplicationBootstrap(): void {
     this.sweeping = this.sweepLogged();

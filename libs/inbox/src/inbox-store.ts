@@ -1,3 +1,5 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
 import {
   decodeBytes,
   MAX_NOTIFICATION_PARAMETERS,
@@ -6,7 +8,7 @@ import {
 } from '@ledger/alipay-protocol';
 import type { AppendResult, EventStore, ExpectedVersion, NewEvent } from '@ledger/event-store';
 import type { DatabaseSession } from '@ledger/platform';
-import type { DataSource } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { MAX_NOTIFICATION_BYTES, type RawNotification } from './raw-notification';
 import type { InboxOutcome, InboxOutcomeDetail, NotifyVerifyEvidence } from './inbox-notification';
 import {
@@ -102,8 +104,9 @@ export function extractIdentifiers(
 }
 
 /** The SQL of the inbox table and of the de-duplication key (migration 1732000000003). */
+@Injectable()
 export class InboxStore {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
    * INSERTs the raw notification in its own transaction, committed when this resolves: from then on

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { PlatformModule } from '@ledger/platform';
 import { InboxQueries } from './inbox-queries';
 import { InboxRecovery } from './inbox-recovery';
+import { InboxStore } from './inbox-store';
 
 /**
  * The raw inbox of notifications: `InboxQueries` (admin API) and the sweep that gives interrupted
@@ -9,7 +10,7 @@ import { InboxRecovery } from './inbox-recovery';
  */
 @Module({
   imports: [PlatformModule],
-  providers: [InboxQueries, InboxRecovery],
-  exports: [InboxQueries, InboxRecovery],
+  providers: [InboxStore, InboxQueries, InboxRecovery],
+  exports: [InboxStore, InboxQueries, InboxRecovery],
 })
 export class InboxModule {}

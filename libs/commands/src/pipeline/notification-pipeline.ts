@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Command, CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { verifyNotification, type TextParam, type VerificationExplanation } from '@ledger/alipay-protocol';
 import type { CompleteRefundBatch, RecordTradeStatus } from '@ledger/domain';
 import {
@@ -17,7 +16,6 @@ import {
   type RawNotification,
 } from '@ledger/inbox';
 import { LedgerConfig, LedgerLogger } from '@ledger/platform';
-import { DataSource } from 'typeorm';
 import { RecordRefundNotificationCommand } from '../refunds/record-refund-notification';
 import { readRefundCommand } from '../refunds/refund-command';
 import { PostgresStreamSessions } from '../stream/postgres-stream-session';
@@ -66,19 +64,17 @@ export class ReceiveNotificationCommand extends Command<IngestResult> {
 @Injectable()
 @CommandHandler(ReceiveNotificationCommand)
 export class NotificationPipeline implements ICommandHandler<ReceiveNotificationCommand> {
-  private readonly inbox: InboxStore;
   private readonly trades: NotificationChannel<RecordTradeStatus>;
   private readonly refunds: NotificationChannel<CompleteRefundBatch>;
 
   constructor(
-    @InjectDataSource() dataSource: DataSource,
+    private readonly inbox: InboxStore,
     private readonly bus: CommandBus,
     private readonly sessions: PostgresStreamSessions,
     private readonly config: LedgerConfig,
     private readonly logger: LedgerLogger,
     @Inject(NOTIFY_ID_CHECK) private readonly notifyIdCheck: NotifyIdCheck,
   ) {
-    this.inbox = new InboxStore(dataSource);
     this.trades = {
       read: (params: readonly TextParam[], channel: InboxChannel): CommandReading<RecordTradeStatus> =>
         channel === 'refund_notify'

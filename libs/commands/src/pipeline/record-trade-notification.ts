@@ -1,9 +1,7 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { RecordTradeStatus } from '@ledger/domain';
 import { EventStore, type AppendResult, type EventMetadata, type ExpectedVersion } from '@ledger/event-store';
 import { InboxStore } from '@ledger/inbox';
-import { DataSource } from 'typeorm';
 import { decideOnStream, runCommand } from '../stream/command-step';
 import { orderStream } from '../stream/stream-definitions';
 import type { StoredStream, StreamEvent, StreamSession } from '../stream/stream-session';
@@ -85,14 +83,10 @@ export class RecordTradeNotificationCommand extends Command<AppliedNotification>
  */
 @CommandHandler(RecordTradeNotificationCommand)
 export class RecordTradeNotificationHandler implements ICommandHandler<RecordTradeNotificationCommand> {
-  private readonly inbox: InboxStore;
-
   constructor(
-    @InjectDataSource() dataSource: DataSource,
+    private readonly inbox: InboxStore,
     private readonly store: EventStore,
-  ) {
-    this.inbox = new InboxStore(dataSource);
-  }
+  ) {}
 
   async execute({
     inboxId,

@@ -1,8 +1,6 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { CompleteRefundBatch } from '@ledger/domain';
 import { InboxStore } from '@ledger/inbox';
-import { DataSource } from 'typeorm';
 import {
   KeyTaken,
   checkpointOf,
@@ -36,14 +34,10 @@ export class RecordRefundNotificationCommand extends Command<AppliedNotification
  */
 @CommandHandler(RecordRefundNotificationCommand)
 export class RecordRefundNotificationHandler implements ICommandHandler<RecordRefundNotificationCommand> {
-  private readonly inbox: InboxStore;
-
   constructor(
-    @InjectDataSource() dataSource: DataSource,
+    private readonly inbox: InboxStore,
     private readonly sessions: PostgresStreamSessions,
-  ) {
-    this.inbox = new InboxStore(dataSource);
-  }
+  ) {}
 
   async execute({
     inboxId,

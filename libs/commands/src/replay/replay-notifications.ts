@@ -154,15 +154,12 @@ export class ReplayNotificationsCommand extends Command<ReplayReport> {
  */
 @CommandHandler(ReplayNotificationsCommand)
 export class ReplayNotificationsHandler implements ICommandHandler<ReplayNotificationsCommand> {
-  private readonly inbox: InboxStore;
-
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly inbox: InboxStore,
     private readonly sessions: PostgresStreamSessions,
     private readonly logger: LedgerLogger,
-  ) {
-    this.inbox = new InboxStore(dataSource);
-  }
+  ) {}
 
   execute({ selection, options }: ReplayNotificationsCommand): Promise<ReplayReport> {
     return this.replay(selection, options);
