@@ -1,5 +1,7 @@
 import { newNotifyId, newTradeNo, signedNotification, tradeStatusSyncParams } from '@ledger/testing';
+import { ProjectionsService } from '@ledger/projections';
 import {
+  ADMIN_TOKEN,
   FORGED_KEY,
   eventTypes,
   inboxRows,
@@ -84,25 +86,37 @@ describe('POST /alipay/notify', () => {
     ]);
   });
 
-  it('shows the notification in the read model as soon as it answered success', async () => {
+  it('answers without waiting for the projections, and the admin read that follows shows the payment', async () => {
+    const projections = running.ledger.app.get(ProjectionsService);
     const outTradeNo = newOutTradeNo('READ');
     await placeOrder(running.commands, outTradeNo);
-    const reply = await notify(
-      running,
-      tradeNotification({
-        outTradeNo,
-        tradeNo: newTradeNo(),
-        tradeStatus: 'TRADE_SUCCESS',
-        totalFee: '12.34',
-      }),
-    );
-    expect(reply.text).toBe('success');
-    const [row] = await running.database.dataSource.query<{ status: string; paid_fee: string }[]>(
-      `SELECT status, paid_fee FROM order_status WHERE out_trade_no = $1`,
-      [outTradeNo],
-    );
-    expect(row).toMatchObject({ status: 'paid' });
-    expect(Number(row.paid_fee)).toBe(1234);
+    // With the projections stopped, the reply cannot have waited for them: Alipay reads none.
+    await projections.beforeApplicationShutdown();
+    try {
+      const reply = await notify(
+        running,
+        tradeNotification({
+          outTradeNo,
+          tradeNo: newTradeNo(),
+          tradeStatus: 'TRADE_SUCCESS',
+          totalFee: '12.34',
+        }),
+      );
+      expect(reply.text).toBe('success');
+      const [row] = await running.database.dataSource.query<{ status: string }[]>(
+        `SELECT status FROM order_status WHERE out_trade_no = $1`,
+        [outTradeNo],
+      );
+      expect(row?.status).not.toBe('paid');
+    } finally {
+      await projections.onApplicationBootstrap();
+    }
+    // The admin read waits until the projections, running again, show every acknowledged write.
+    const response = await fetch(`${running.baseUrl}/admin/orders/${outTradeNo}`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: 'paid', paidFee: '12.34' });
   });
 
   it('follows an escrow trade through shipping to the end', async () => {

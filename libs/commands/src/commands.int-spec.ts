@@ -245,7 +245,7 @@ describe('ingest on a real database', () => {
         )
       ).map((row) => Number(row.inbox_id));
 
-    it('writes the events, the key and the outcome together, or, when the stream moved, none of them', async () => {
+    it('writes the row, the events and the key together, or, when the stream moved, none of them', async () => {
       const inbox = new InboxStore(database.dataSource);
       const notification = trade({
         outTradeNo: 'REC-1',
@@ -253,8 +253,9 @@ describe('ingest on a real database', () => {
         totalFee: '1.00',
         tradeStatus: 'TRADE_SUCCESS',
       });
-      const { id } = await inbox.store(raw(notification));
-      const notifyId = `record-${id}`;
+      const notifyId = `record-${newTradeNo()}`;
+      const { entry } = await inbox.reserve(raw(notification), notifyId);
+      const { id } = entry;
       await store.append('record-stream-1', 'no_stream', [event('OrderPlaced')]);
       const finish = {
         outcome: 'applied' as const,
@@ -265,18 +266,18 @@ describe('ingest on a real database', () => {
         store,
         { streamId: 'record-stream-1', expectedVersion: 'no_stream', events: [event('PaymentAwaited')] },
         notifyId,
-        id,
+        entry,
         finish,
       );
       await expect(refused).rejects.toMatchObject({ code: 'WRONG_EXPECTED_VERSION', retryable: true });
       expect(await keyHolder(notifyId)).toEqual([]);
-      expect((await queries.get(id)).outcome).toBe('received');
+      await expect(queries.get(id)).rejects.toMatchObject({ code: 'NOTIFICATION_NOT_FOUND' });
 
       const appended = await inbox.recordWithEvents(
         store,
         { streamId: 'record-stream-1', expectedVersion: 1, events: [event('PaymentAwaited')] },
         notifyId,
-        id,
+        entry,
         finish,
       );
       expect(appended).toMatchObject({ nextExpectedVersion: 2 });
@@ -289,14 +290,18 @@ describe('ingest on a real database', () => {
         lastPosition: appended?.lastPosition,
       });
 
+      // Another delivery of the same notify_id, with a row of its own: the key is taken, nothing is written.
+      const { entry: another, processedBy } = await inbox.reserve(raw(notification), notifyId);
+      expect(processedBy).toBe(id);
       const again = await inbox.recordWithEvents(
         store,
         { streamId: 'record-stream-1', expectedVersion: 2, events: [event('GoodsShipped')] },
         notifyId,
-        id,
+        another,
         finish,
       );
       expect(again).toBeUndefined();
+      await expect(queries.get(another.id)).rejects.toMatchObject({ code: 'NOTIFICATION_NOT_FOUND' });
       expect(await store.streamVersion('record-stream-1')).toBe(2);
     });
   });

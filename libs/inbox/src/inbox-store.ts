@@ -40,6 +40,15 @@ export type PendingAppliedDetail = Omit<
   'transactionId' | 'firstPosition' | 'lastPosition'
 >;
 
+/**
+ * A notification whose row is not written yet: the id reserved for it (`InboxStore.reserve`) and what
+ * reached the edge. Its row is written once, with its outcome, in the commit that records what it caused.
+ */
+export interface InboxEntry {
+  id: number;
+  raw: RawNotification;
+}
+
 // PostgreSQL text and jsonb cannot hold U+0000, which a hostile body can carry (`%00`). It is shown as
 // U+2400 (SYMBOL FOR NULL) in what is derived for reading; the raw bytes keep the real byte.
 const NUL = '\u0000';
@@ -109,46 +118,53 @@ export class InboxStore {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * INSERTs the raw notification in its own transaction, committed when this resolves: from then on
-   * nothing can lose it. Also says which inbox row already processed the notify_id the body names, if any.
-   * A refused body (cut, or over the cap) keeps only its first bytes; headers are bounded.
+   * INSERTs the raw notification alone, outcome `received`, in its own transaction. The pipeline writes
+   * each row once with its outcome instead (`record`, `recordWithEvents`, `claimAndRecord`); a row left
+   * `received` is one whose processing never ended, which `InboxRecovery` marks `failed`.
    */
-  async store(raw: RawNotification): Promise<{ id: number; notifyId: string | null; processedBy?: number }> {
-    const { body, truncated } = storedBody(raw.body, raw.truncated, MAX_NOTIFICATION_BYTES);
-    const ids = extractIdentifiers(body);
+  async store(raw: RawNotification): Promise<{ id: number; notifyId: string | null }> {
+    const parameters: unknown[] = [];
+    const bind = binder(parameters);
+    const [row] = await this.dataSource.query<{ id: string }[]>(
+      `${rowInsert(bind, raw)} RETURNING id`,
+      parameters,
+    );
+    return { id: Number(row.id), notifyId: extractIdentifiers(storedRawBody(raw).body).notify_id };
+  }
+
+  /**
+   * Reserves the row id of a notification about to be recorded and says which row already processed its
+   * notify_id, if any: one read, nothing written (a reserved id that is never used leaves a gap).
+   */
+  async reserve(
+    raw: RawNotification,
+    notifyId: string,
+  ): Promise<{ entry: InboxEntry; processedBy?: number }> {
     const [row] = await this.dataSource.query<{ id: string; processed_by: string | null }[]>(
-      `WITH stored AS (
-         INSERT INTO inbox_notifications (channel, received_at, remote_address, method, path, headers,
-           content_type, raw_body, received_bytes, body_truncated, notify_id, notify_type, out_trade_no,
-           trade_no, batch_no)
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-         RETURNING id)
-       SELECT stored.id,
-              (SELECT inbox_id FROM processed_notifications WHERE notify_id = $11) AS processed_by
-       FROM stored`,
-      [
-        raw.channel,
-        raw.receivedAt,
-        raw.remoteAddress === undefined ? null : cleanText(raw.remoteAddress, MAX_EXTRACTED_LENGTH),
-        cleanText(raw.method, 16),
-        cleanText(raw.path, 2048),
-        jsonbText(storedHeaders(raw.headers)),
-        raw.contentType === undefined ? null : cleanText(raw.contentType, 1024),
-        body,
-        raw.receivedBytes,
-        truncated,
-        ids.notify_id,
-        ids.notify_type,
-        ids.out_trade_no,
-        ids.trade_no,
-        ids.batch_no,
-      ],
+      `SELECT nextval(pg_get_serial_sequence('inbox_notifications', 'id')) AS id,
+              (SELECT inbox_id FROM processed_notifications WHERE notify_id = $1) AS processed_by`,
+      [notifyId],
     );
     return {
-      id: Number(row.id),
-      notifyId: ids.notify_id,
+      entry: { id: Number(row.id), raw },
       ...(row.processed_by === null ? {} : { processedBy: Number(row.processed_by) }),
     };
+  }
+
+  /**
+   * Writes a notification's row with how its processing ended, in one statement that commits on its own:
+   * under its reserved id when given an entry. Returns the row's id.
+   */
+  async record(notification: RawNotification | InboxEntry, finish: InboxFinish): Promise<number> {
+    const parameters: unknown[] = [];
+    const bind = binder(parameters);
+    const entry = 'raw' in notification ? notification : undefined;
+    const raw = entry?.raw ?? (notification as RawNotification);
+    const [row] = await this.dataSource.query<{ id: string }[]>(
+      `${rowInsert(bind, raw, { id: entry?.id, finish: this.finishColumns(bind, finish) })} RETURNING id`,
+      parameters,
+    );
+    return Number(row.id);
   }
 
   /** Records how the processing ended, with its evidence; in the caller's transaction when given. */
@@ -185,6 +201,22 @@ export class InboxStore {
     ];
   }
 
+  /** The outcome columns of a row written with its outcome, bound. */
+  private finishColumns(
+    bind: Bind,
+    finish: InboxFinish,
+    detailSql?: (detail: string) => string,
+  ): FinishColumns {
+    const [outcome, detail, verification, notifyVerify, , verified] = this.finishParameters(finish);
+    return {
+      outcome: `${bind(outcome)}::text`,
+      detail: detailSql === undefined ? `${bind(detail)}::jsonb` : detailSql(`${bind(detail)}::jsonb`),
+      verification: `${bind(verification)}::jsonb`,
+      notifyVerify: `${bind(notifyVerify)}::jsonb`,
+      verified: `${bind(verified)}::boolean`,
+    };
+  }
+
   /** Which inbox row processed `notifyId`, if any. */
   async processedBy(notifyId: string, session?: DatabaseSession): Promise<number | undefined> {
     const rows = await this.on(session).query<{ inbox_id: string }>(
@@ -195,38 +227,39 @@ export class InboxStore {
   }
 
   /**
-   * Takes the de-duplication key of `notifyId` for `inboxId` and, only if it was free, records the outcome
-   * with its evidence: one statement, in the caller's transaction when given. A concurrent delivery of the
-   * same notify_id makes it wait until that one commits or rolls back. False when another row holds the key.
+   * Takes the de-duplication key of `notifyId` for the entry and, only if it was free, writes the entry's
+   * row with its outcome: one statement, in the caller's transaction when given. A concurrent delivery of
+   * the same notify_id makes it wait until that one commits or rolls back. False when another row holds
+   * the key: then nothing was written.
    */
-  async claimAndFinish(
+  async claimAndRecord(
     notifyId: string,
-    inboxId: number,
+    entry: InboxEntry,
     finish: InboxFinish,
     session?: DatabaseSession,
   ): Promise<boolean> {
-    const [row] = await this.on(session).query<{ finished: string }>(
+    const parameters: unknown[] = [];
+    const bind = binder(parameters);
+    const [row] = await this.on(session).query<{ recorded: string }>(
+      // The key's row names the entry's row, written by the same statement (the foreign key is checked at
+      // its end).
       `WITH claimed AS (
-         INSERT INTO processed_notifications (notify_id, inbox_id) VALUES ($1, $2)
+         INSERT INTO processed_notifications (notify_id, inbox_id) VALUES (${bind(notifyId)}, ${bind(entry.id)})
          ON CONFLICT (notify_id) DO NOTHING RETURNING inbox_id),
-       finished AS (
-         UPDATE inbox_notifications
-         SET outcome = $3, outcome_detail = $4::jsonb,
-             verification = COALESCE($5::jsonb, verification), notify_verify = COALESCE($6::jsonb, notify_verify),
-             verified = CASE WHEN $7::boolean THEN $8::boolean ELSE verified END, processed_at = now()
-         WHERE id = $2 AND EXISTS (SELECT 1 FROM claimed)
+       recorded AS (
+         ${rowInsert(bind, entry.raw, { id: entry.id, finish: this.finishColumns(bind, finish), from: 'claimed' })}
          RETURNING id)
-       SELECT count(*) AS finished FROM finished`,
-      [notifyId, inboxId, ...this.finishParameters(finish)],
+       SELECT count(*) AS recorded FROM recorded`,
+      parameters,
     );
-    return Number(row.finished) === 1;
+    return Number(row.recorded) === 1;
   }
 
   /**
-   * Appends a notification's events, takes its notify_id's de-duplication key and records its outcome, all
-   * in the event store's one statement that commits on its own (`EventStore.appendWith`): one round trip
-   * where a transaction would take four. The outcome's detail gets the transaction and positions the events
-   * landed at. Undefined when another row holds the key: then nothing was written.
+   * Appends a notification's events, takes its notify_id's de-duplication key and writes the entry's row
+   * with its outcome, all in the event store's one statement that commits on its own
+   * (`EventStore.appendWith`): the notification's one commit. The outcome's detail gets the transaction and
+   * positions the events landed at. Undefined when another row holds the key: then nothing was written.
    *
    * @throws EventStoreError `WRONG_EXPECTED_VERSION` / `STREAM_ORDER_CONFLICT` (retryable; nothing written).
    */
@@ -234,32 +267,29 @@ export class InboxStore {
     store: EventStore,
     append: { streamId: string; expectedVersion: ExpectedVersion; events: readonly NewEvent[] },
     notifyId: string,
-    inboxId: number,
+    entry: InboxEntry,
     finish: Omit<InboxFinish, 'outcome' | 'detail'> & { outcome: 'applied'; detail: PendingAppliedDetail },
   ): Promise<AppendResult | undefined> {
     try {
       return await store.appendWith(append.streamId, append.expectedVersion, append.events, (bind) => {
-        const [outcome, detail, verification, notifyVerify, setVerified, verified] =
-          this.finishParameters(finish).map(bind);
+        const columns = this.finishColumns(
+          bind,
+          finish as InboxFinish,
+          (detail) => `${detail} || jsonb_build_object(
+                   'transactionId', appended.transaction_id,
+                   'firstPosition', appended.first_position,
+                   'lastPosition', appended.last_position)`,
+        );
         return [
-          // No ON CONFLICT: a key already taken fails the statement, which undoes the append.
+          [
+            'recorded',
+            `${rowInsert(bind, entry.raw, { id: entry.id, finish: columns, from: 'appended' })} RETURNING id`,
+          ],
+          // No ON CONFLICT: a key already taken fails the statement, which undoes the append and the row.
           [
             'claimed',
             `INSERT INTO processed_notifications (notify_id, inbox_id)
-             SELECT ${bind(notifyId)}::text, ${bind(inboxId)}::bigint FROM appended RETURNING inbox_id`,
-          ],
-          [
-            'finished',
-            `UPDATE inbox_notifications
-             SET outcome = ${outcome}, outcome_detail = ${detail}::jsonb || jsonb_build_object(
-                   'transactionId', appended.transaction_id,
-                   'firstPosition', appended.first_position,
-                   'lastPosition', appended.last_position),
-                 verification = COALESCE(${verification}::jsonb, verification),
-                 notify_verify = COALESCE(${notifyVerify}::jsonb, notify_verify),
-                 verified = CASE WHEN ${setVerified}::boolean THEN ${verified}::boolean ELSE verified END,
-                 processed_at = now()
-             FROM appended WHERE id = (SELECT inbox_id FROM claimed)`,
+             SELECT ${bind(notifyId)}::text, id FROM recorded RETURNING inbox_id`,
           ],
         ];
       });
@@ -312,4 +342,80 @@ export class InboxStore {
       cutoff: new Date(rows[0].cutoff),
     };
   }
+}
+
+type Bind = (value: unknown) => string;
+
+/** Binds values as `$n` placeholders of `parameters`, in order. */
+function binder(parameters: unknown[]): Bind {
+  return (value) => {
+    parameters.push(value);
+    return `$${parameters.length}`;
+  };
+}
+
+/** The outcome columns of a row written with its outcome, as bound SQL expressions. */
+interface FinishColumns {
+  outcome: string;
+  detail: string;
+  verification: string;
+  notifyVerify: string;
+  verified: string;
+}
+
+/** The body as stored: a refused (cut, or over the cap) body keeps only its first bytes. */
+function storedRawBody(raw: RawNotification): { body: Buffer; truncated: boolean } {
+  return storedBody(raw.body, raw.truncated, MAX_NOTIFICATION_BYTES);
+}
+
+/**
+ * The INSERT of one inbox row: its raw columns, the identifiers read from its bytes (filter keys only),
+ * and, when `finish` is given, its outcome (processed now). With `id`, the row takes the id reserved for it;
+ * with `from`, it is written once per row of that CTE (none when it has none).
+ */
+function rowInsert(
+  bind: Bind,
+  raw: RawNotification,
+  options: { id?: number; finish?: FinishColumns; from?: string } = {},
+): string {
+  const { body, truncated } = storedRawBody(raw);
+  const ids = extractIdentifiers(body);
+  const columns: [string, string][] = [
+    ['channel', bind(raw.channel)],
+    ['received_at', `${bind(raw.receivedAt)}::timestamptz`],
+    [
+      'remote_address',
+      `${bind(raw.remoteAddress === undefined ? null : cleanText(raw.remoteAddress, MAX_EXTRACTED_LENGTH))}::text`,
+    ],
+    ['method', bind(cleanText(raw.method, 16))],
+    ['path', bind(cleanText(raw.path, 2048))],
+    ['headers', `${bind(jsonbText(storedHeaders(raw.headers)))}::jsonb`],
+    [
+      'content_type',
+      `${bind(raw.contentType === undefined ? null : cleanText(raw.contentType, 1024))}::text`,
+    ],
+    ['raw_body', `${bind(body)}::bytea`],
+    ['received_bytes', `${bind(raw.receivedBytes)}::bigint`],
+    ['body_truncated', `${bind(truncated)}::boolean`],
+    ['notify_id', `${bind(ids.notify_id)}::text`],
+    ['notify_type', `${bind(ids.notify_type)}::text`],
+    ['out_trade_no', `${bind(ids.out_trade_no)}::text`],
+    ['trade_no', `${bind(ids.trade_no)}::text`],
+    ['batch_no', `${bind(ids.batch_no)}::text`],
+  ];
+  if (options.id !== undefined) columns.unshift(['id', `${bind(options.id)}::bigint`]);
+  const { finish } = options;
+  if (finish !== undefined) {
+    columns.push(
+      ['outcome', finish.outcome],
+      ['outcome_detail', finish.detail],
+      ['verification', finish.verification],
+      ['notify_verify', finish.notifyVerify],
+      ['verified', finish.verified],
+      ['processed_at', 'now()'],
+    );
+  }
+  return `INSERT INTO inbox_notifications (${columns.map(([name]) => name).join(', ')})
+    ${options.id === undefined ? '' : 'OVERRIDING SYSTEM VALUE'}
+    SELECT ${columns.map(([, value]) => value).join(', ')}${options.from === undefined ? '' : ` FROM ${options.from}`}`;
 }

@@ -79,6 +79,25 @@ export class ProjectionsService implements OnApplicationBootstrap, BeforeApplica
   }
 
   /**
+   * Resolves once every projection has applied every event committed before the call: what a reader that
+   * must see all acknowledged writes waits for (docs/operations.md, "Read-your-writes"), the writers having
+   * answered without waiting. One indexed read of the newest event, then the wait.
+   *
+   * @throws ProjectorError as `waitForProjections`.
+   */
+  async catchUp(timeoutMs: number): Promise<void> {
+    const [head] = await this.dataSource.query<{ transaction_id: string; global_position: string }[]>(
+      `SELECT transaction_id::text AS transaction_id, global_position FROM events
+       ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,
+    );
+    if (head === undefined) return;
+    await this.waitForProjections(
+      { transactionId: head.transaction_id, position: Number(head.global_position) },
+      timeoutMs,
+    );
+  }
+
+  /**
    * Rebuilds every projection from position 0 into shadow tables, each swapped in atomically once it has
    * caught up; the live tables serve until then.
    */

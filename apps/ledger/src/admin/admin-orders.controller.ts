@@ -10,7 +10,9 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { orderStreamId } from '@ledger/domain';
-import { OrderQueries } from '@ledger/projections';
+import { LedgerLogger } from '@ledger/platform';
+import { OrderQueries, ProjectionsService } from '@ledger/projections';
+import { readYourWrites } from '../http/read-your-writes';
 import { AdminTokenGuard } from '../http/admin-token.guard';
 import { OrderHistory, OrderListQuery, timeRange } from './admin.dto';
 import { OrderHistoryQuery, orderNotFound } from './order-history.query';
@@ -25,6 +27,8 @@ export class AdminOrdersController {
   constructor(
     private readonly orders: OrderQueries,
     private readonly queries: QueryBus,
+    private readonly projections: ProjectionsService,
+    private readonly logger: LedgerLogger,
   ) {}
 
   @Get()
@@ -35,6 +39,7 @@ export class AdminOrdersController {
   @ApiOkResponse({ type: OrderPageView })
   @ApiBadRequestResponse({ description: 'a filter or the cursor is invalid' })
   async list(@Query() query: OrderListQuery): Promise<OrderPageView> {
+    await readYourWrites(this.projections, this.logger, 'the order list');
     const page = await this.orders.list(
       {
         ...(query.status === undefined ? {} : { status: query.status }),
@@ -54,6 +59,7 @@ export class AdminOrdersController {
   @ApiNotFoundResponse({ description: 'the ledger knows no such order' })
   async get(@Param('outTradeNo') outTradeNo: string): Promise<OrderView> {
     orderStreamId(outTradeNo);
+    await readYourWrites(this.projections, this.logger, `order ${outTradeNo}`);
     const order = await this.orders.get(outTradeNo);
     if (order === undefined) throw orderNotFound(outTradeNo);
     return toOrderView(order);

@@ -9,9 +9,11 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { parseBatchNo } from '@ledger/alipay-protocol';
-import { RefundBatchQueries } from '@ledger/projections';
+import { LedgerLogger } from '@ledger/platform';
+import { ProjectionsService, RefundBatchQueries } from '@ledger/projections';
 import { AdminTokenGuard } from '../http/admin-token.guard';
 import { ApiError } from '../http/api-error';
+import { readYourWrites } from '../http/read-your-writes';
 import { timeRange } from './admin.dto';
 import {
   RefundBatchListQuery,
@@ -27,7 +29,11 @@ import {
 @ApiUnauthorizedResponse({ description: 'missing or wrong bearer token' })
 @Controller('admin/refund-batches')
 export class AdminRefundBatchesController {
-  constructor(private readonly batches: RefundBatchQueries) {}
+  constructor(
+    private readonly batches: RefundBatchQueries,
+    private readonly projections: ProjectionsService,
+    private readonly logger: LedgerLogger,
+  ) {}
 
   @Get()
   @ApiOperation({
@@ -38,6 +44,7 @@ export class AdminRefundBatchesController {
   @ApiOkResponse({ type: RefundBatchPageView })
   @ApiBadRequestResponse({ description: 'a filter or the cursor is invalid' })
   async list(@Query() query: RefundBatchListQuery): Promise<RefundBatchPageView> {
+    await readYourWrites(this.projections, this.logger, 'the refund batch list');
     const page = await this.batches.list(
       {
         ...(query.state === undefined ? {} : { state: query.state }),
@@ -64,6 +71,7 @@ export class AdminRefundBatchesController {
       const problems = parsed.errors.map((e) => e.message).join('; ');
       throw new ApiError('INVALID_REQUEST', `batchNo: ${problems}`, 'batchNo');
     }
+    await readYourWrites(this.projections, this.logger, `refund batch ${batchNo}`);
     const batch = await this.batches.get(batchNo);
     if (batch === undefined) {
       throw new ApiError('NOT_FOUND', `the ledger knows no refund batch ${batchNo}`, 'batchNo');

@@ -7,14 +7,10 @@ import type { IngestResult, RawNotification } from '@ledger/inbox';
 import { LedgerLogger, pageSecurityHeaders } from '@ledger/platform';
 import { ProjectionsService } from '@ledger/projections';
 import { RETRY_AFTER_SECONDS } from '../http/ledger-exception.filter';
+import { readYourWrites } from '../http/read-your-writes';
 import type { RequestWithRawBody } from './raw-body';
 import { receivedHeaders } from './raw-body';
 import { renderReturnPage, returnPageKind } from './return-page';
-
-/** How long a notification's reply waits for the projections to show it (docs/operations.md). */
-export const READ_YOUR_WRITES_TIMEOUT_MS = 2_000;
-
-const CONTEXT = 'AlipayEdge';
 
 /** The HTTP status of a notify reply; Alipay only reads the body (anything but `success` is retried). */
 function notifyStatus(result: IngestResult): number {
@@ -55,9 +51,9 @@ function rawNotification(request: RequestWithRawBody, channel: RawNotification['
 
 /**
  * The Alipay edge (docs/product-rules.md, "HTTP endpoints"): `POST /alipay/notify` (payments) and `POST
- * /alipay/refund-notify` (batch refund results) answer exactly `success` once the notification has committed
- * (and the projections show it, up to 2 s), `fail` otherwise; `GET /alipay/return` runs the same pipeline on
- * the redirect's query and shows the buyer a small page. Bodies are read raw (see raw-body.ts), never through
+ * /alipay/refund-notify` (batch refund results) answer exactly `success` once the notification has committed,
+ * `fail` otherwise, without waiting for the projections (Alipay reads none); `GET /alipay/return` runs the
+ * same pipeline on the redirect's query and shows the buyer a small page once the projections show it. Bodies are read raw (see raw-body.ts), never through
  * a DTO or a ValidationPipe.
  */
 @ApiTags('alipay')
@@ -124,7 +120,15 @@ export class AlipayController {
     const result = await this.commands.execute(
       new ReceiveNotificationCommand(rawNotification(request, 'return')),
     );
-    await this.readYourWrites(result);
+    // The buyer's next page (the merchant's order page) reads the projections.
+    if (result.checkpoint !== undefined) {
+      await readYourWrites(
+        this.projections,
+        this.logger,
+        `return_url visit ${result.inboxId ?? '?'} is committed`,
+        result.checkpoint,
+      );
+    }
     // Always 200: the page is for a person, and some browsers replace short error pages with their own.
     response.writeHead(200, {
       ...pageSecurityHeaders([]),
@@ -142,7 +146,6 @@ export class AlipayController {
     const result = await this.commands.execute(
       new ReceiveNotificationCommand(rawNotification(request, channel)),
     );
-    await this.readYourWrites(result);
     const status = notifyStatus(result);
     response.writeHead(status, {
       'content-type': 'text/plain; charset=utf-8',
@@ -152,21 +155,5 @@ export class AlipayController {
       ...(status === 503 ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {}),
     });
     response.end(result.reply);
-  }
-
-  /**
-   * docs/operations.md, "Read-your-writes": a read right after `success` shows the notification. On timeout
-   * the events are durable all the same, so the answer is still `success`.
-   */
-  private async readYourWrites(result: IngestResult): Promise<void> {
-    if (result.checkpoint === undefined) return;
-    try {
-      await this.projections.waitForProjections(result.checkpoint, READ_YOUR_WRITES_TIMEOUT_MS);
-    } catch (error) {
-      this.logger.warn(
-        `notification ${result.inboxId ?? '?'} is committed but not yet projected: ${String(error)}`,
-        CONTEXT,
-      );
-    }
   }
 }

@@ -1,3 +1,4 @@
+import { readYourWrites } from '../http/read-your-writes';
 import { randomUUID } from 'node:crypto';
 import { Command, CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { formatYuan, parseYuan, type SignedRequest } from '@ledger/alipay-protocol';
@@ -9,7 +10,6 @@ import { clientFault, PaymentRequests, unsignedParameters } from './payment-requ
 import type { PlacedOrderResponse, PlaceOrderRequest } from './place-order.dto';
 
 /** How long a placed order may take to show in the admin API before the answer goes out anyway. */
-const READ_YOUR_WRITES_MS = 2_000;
 
 /** `POST /orders` as the client sent it: answered with the signed payment request. */
 export class PlaceOrderRequestCommand extends Command<PlacedOrderResponse> {
@@ -67,17 +67,10 @@ export class PlaceOrderRequestHandler implements ICommandHandler<PlaceOrderReque
       ),
     );
     if (decision.kind === 'appended') {
-      await this.projections
-        .waitForProjections(
-          { transactionId: decision.transactionId, position: decision.position },
-          READ_YOUR_WRITES_MS,
-        )
-        .catch((error: unknown) => {
-          this.logger.warn(
-            `order ${request.outTradeNo} is placed but not yet projected: ${String(error)}`,
-            'Orders',
-          );
-        });
+      await readYourWrites(this.projections, this.logger, `order ${request.outTradeNo} is placed`, {
+        transactionId: decision.transactionId,
+        position: decision.position,
+      });
     }
     // A repeated order only got here if every parameter equals the frozen ones (PlaceOrder compares them
     // all), so this request is the one built from the frozen parameters.

@@ -1,3 +1,4 @@
+import { readYourWrites } from '../http/read-your-writes';
 import { randomUUID } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { Command, CommandBus, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
@@ -18,7 +19,6 @@ import { ApiError } from '../http/api-error';
 import { RefundItemRequest, type RefundBatchResponse, type SubmitRefundsRequest } from './refunds.dto';
 
 /** How long a written batch may take to show in the admin API before the answer goes out anyway. */
-const READ_YOUR_WRITES_MS = 2_000;
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -124,13 +124,15 @@ export class RequestRefundsHandler implements ICommandHandler<RequestRefundsComm
   }
 
   /**
-   * The order of each record given by its trade_no alone, from the order status projection; the order's
-   * stream then confirms the trade (a trade paid a moment ago may not be projected yet: 404, retry).
+   * The order of each record given by its trade_no alone, from the order status projection once it shows
+   * every acknowledged payment (docs/operations.md, "Read-your-writes"); the order's stream then confirms
+   * the trade.
    */
   private async resolveTrades(items: ReadItem[]): Promise<RefundRequestItem[]> {
     const wanted = [
       ...new Set(items.flatMap((item) => (item.outTradeNo === undefined ? [item.tradeNo!] : []))),
     ];
+    if (wanted.length > 0) await readYourWrites(this.projections, this.logger, 'refunds by trade_no');
     const orders = await this.orders.outTradeNosByTradeNo(wanted);
     return items.map((item, index) => {
       if (item.outTradeNo !== undefined) return { ...item, outTradeNo: item.outTradeNo };
@@ -152,17 +154,10 @@ export class RequestRefundsHandler implements ICommandHandler<RequestRefundsComm
 
   private async awaitProjection(decision: RefundBatchDecision | undefined): Promise<void> {
     if (decision?.kind !== 'appended') return;
-    await this.projections
-      .waitForProjections(
-        { transactionId: decision.transactionId, position: decision.position },
-        READ_YOUR_WRITES_MS,
-      )
-      .catch((error: unknown) => {
-        this.logger.warn(
-          `refund batch ${decision.streamId} is written but not yet projected: ${String(error)}`,
-          'Refunds',
-        );
-      });
+    await readYourWrites(this.projections, this.logger, `refund batch ${decision.streamId} is written`, {
+      transactionId: decision.transactionId,
+      position: decision.position,
+    });
   }
 
   private toResponse(batch: RefundBatchView, created: boolean): RefundBatchResponse {

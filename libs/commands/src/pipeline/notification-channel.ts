@@ -2,6 +2,7 @@ import type { ProtocolError, TextParam } from '@ledger/alipay-protocol';
 import type { GlobalCheckpoint } from '@ledger/event-store';
 import type {
   InboxChannel,
+  InboxEntry,
   InboxFinish,
   InboxOutcomeDetail,
   InboxStore,
@@ -31,15 +32,16 @@ export interface AppliedNotification {
 /**
  * What differs between the kinds of notification (trade_status_sync, batch_refund_notify): reading the
  * verified parameters into a command, and applying it. The pipeline does the rest the same way for all:
- * inbox first, signature, de-duplication by notify_id, `notify_verify`, evidence, the reply.
+ * signature, de-duplication by notify_id, `notify_verify`, evidence, the one commit, the reply.
  */
 export interface NotificationChannel<C extends { notifyId: string }> {
   read(params: readonly TextParam[], channel: InboxChannel): CommandReading<C>;
   /**
-   * Applies the command and, in the same transaction, takes the notify_id's de-duplication key and records
-   * the outcome with `evidence`; a concurrent delivery holding the key makes it a `duplicate`.
+   * Applies the command and, in the same commit, takes the notify_id's de-duplication key and writes the
+   * entry's inbox row with its outcome and `evidence`; a concurrent delivery holding the key makes it a
+   * `duplicate`.
    */
-  apply(inboxId: number, command: C, evidence: NotificationEvidence): Promise<AppliedNotification>;
+  apply(entry: InboxEntry, command: C, evidence: NotificationEvidence): Promise<AppliedNotification>;
   /** The order for the reply when `apply` did not give it (a duplicate, a stale return_url); optional. */
   replyOrder?(command: C): Promise<IngestResult['order']>;
 }
@@ -48,9 +50,9 @@ export interface NotificationChannel<C extends { notifyId: string }> {
 export class KeyTaken extends Error {}
 
 /** Records a delivery whose notify_id another row holds as a duplicate of that row. */
-export async function finishAsDuplicate(
+export async function recordAsDuplicate(
   inbox: InboxStore,
-  inboxId: number,
+  entry: InboxEntry,
   notifyId: string,
   evidence: NotificationEvidence,
 ): Promise<AppliedNotification> {
@@ -60,7 +62,7 @@ export async function finishAsDuplicate(
     reason: 'duplicate',
     ...(holder === undefined ? {} : { duplicateOf: holder }),
   };
-  await inbox.finish(inboxId, { ...evidence, outcome: 'no_new_fact', detail });
+  await inbox.record(entry, { ...evidence, outcome: 'no_new_fact', detail });
   return { outcome: 'no_new_fact', detail };
 }
 

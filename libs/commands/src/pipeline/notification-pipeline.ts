@@ -5,6 +5,7 @@ import type { CompleteRefundBatch, RecordTradeStatus } from '@ledger/domain';
 import {
   InboxStore,
   MAX_NOTIFICATION_BYTES,
+  type InboxEntry,
   NOTIFY_ID_CHECK,
   storedMessage,
   type InboxChannel,
@@ -39,20 +40,23 @@ function codeOf(error: unknown): string {
  * The notification pipeline (docs/operations.md, "What happens to a notification" and "Replies"), for
  * `notify_url` POSTs, `return_url` visits and batch refund results, the same steps for each:
  *
- * 1. the raw bytes, headers, remote address and time go into the inbox, committed first;
- * 2. the signature is verified over the raw bytes (docs/alipay-protocol.md, "Verifying a notification"), the
- *   parameters read into the channel's
- *    command (a `notify_type` the channel does not take is rejected by name);
- * 3. a notify_id already processed is a duplicate: answered `success` without asking the gateway (the id
- *    dies once answered, so `notify_verify` would say `false`);
- * 4. `notify_verify` is asked when enabled; an unreachable gateway means `fail`, so that Alipay retries;
- * 5. one transaction applies the channel's events with the expected versions, takes the notify_id's key
- *    and records the outcome with its evidence (retried on a lost race).
+ * 1. the signature is verified over the raw bytes (docs/alipay-protocol.md, "Verifying a notification"), the
+ *    parameters read into the channel's command (a `notify_type` the channel does not take is rejected by
+ *    name);
+ * 2. an inbox row id is reserved, and a notify_id already processed is a duplicate: answered `success`
+ *    without asking the gateway (the id dies once answered, so `notify_verify` would say `false`);
+ * 3. `notify_verify` is asked when enabled; an unreachable gateway means `fail`, so that Alipay retries;
+ * 4. one commit writes the inbox row (the raw bytes, headers, remote address and time, the outcome and its
+ *    evidence), the channel's events with the expected versions and the notify_id's key (retried on a lost
+ *    race).
  *
- * Only steps 2 (reading) and 5 (applying) differ by channel: `trade_status_sync` on `notify` and `return`
- * decides on the order's stream; `batch_refund_notify` on `refund_notify` on the batch's stream and the
- * orders its records name. `receive` never throws: every input ends as an outcome on its inbox row and a
- * reply, `success` only once everything has committed.
+ * Nothing is written before that commit, and `success` is sent only after it: a notification whose
+ * processing stops half-way (a crash, a database that went away) was never acknowledged, and Alipay sends
+ * it again. Every other ending (a rejection, a duplicate, a failure) is written as its row with its outcome,
+ * in one statement. Only steps 1 (reading) and 4 (applying) differ by channel: `trade_status_sync` on
+ * `notify` and `return` decides on the order's stream; `batch_refund_notify` on `refund_notify` on the
+ * batch's stream and the orders its records name. `receive` never throws: every input ends as a reply, and
+ * as a row unless the database refused even that.
  */
 /** A notification as it reached the HTTP edge, to store, verify and record. */
 export class ReceiveNotificationCommand extends Command<IngestResult> {
@@ -111,39 +115,22 @@ export class NotificationPipeline implements ICommandHandler<ReceiveNotification
   }
 
   async receive(raw: RawNotification): Promise<IngestResult> {
-    let stored: Awaited<ReturnType<InboxStore['store']>>;
-    try {
-      stored = await this.inbox.store(raw);
-    } catch (error) {
-      // Nothing is kept, nothing acknowledged: Alipay's retry brings the notification back.
-      this.logger.error(
-        `the inbox could not store a ${raw.channel} notification: ${messageOf(error)}`,
-        CONTEXT,
-      );
-      return {
-        outcome: 'failed',
-        reply: 'fail',
-        detail: { outcome: 'failed', reason: 'database', message: messageOf(error) },
-      };
-    }
     try {
       return raw.channel === 'refund_notify'
-        ? await this.process(raw, stored, this.refunds)
-        : await this.process(raw, stored, this.trades);
+        ? await this.process(raw, this.refunds)
+        : await this.process(raw, this.trades);
     } catch (error) {
-      return this.fail(stored.id, 'internal', error, {});
+      return this.fail(raw, 'internal', error, {});
     }
   }
 
   private async process<C extends { notifyId: string }>(
     raw: RawNotification,
-    stored: { id: number; notifyId: string | null; processedBy?: number },
     channel: NotificationChannel<C>,
   ): Promise<IngestResult> {
-    const inboxId = stored.id;
     if (raw.truncated || raw.body.length > MAX_NOTIFICATION_BYTES) {
       const declared = raw.declaredBytes === undefined ? '' : `${raw.declaredBytes} bytes declared, `;
-      return this.reject(inboxId, {
+      return this.reject(raw, {
         outcome: 'rejected',
         reason: 'body_too_large',
         message: `${declared}${raw.receivedBytes} bytes received: more than the ${MAX_NOTIFICATION_BYTES} accepted`,
@@ -163,7 +150,7 @@ export class NotificationPipeline implements ICommandHandler<ReceiveNotification
     const explanation = verification.explanation;
     if (!verification.ok) {
       return this.reject(
-        inboxId,
+        raw,
         { outcome: 'rejected', reason: 'signature', message: explanation.summary },
         { verification: explanation, verified: false },
       );
@@ -172,7 +159,7 @@ export class NotificationPipeline implements ICommandHandler<ReceiveNotification
     const reading = channel.read(verification.params, raw.channel);
     if (!reading.ok) {
       return this.reject(
-        inboxId,
+        raw,
         {
           outcome: 'rejected',
           reason: reading.reason,
@@ -184,17 +171,20 @@ export class NotificationPipeline implements ICommandHandler<ReceiveNotification
     }
     const { command } = reading;
 
-    const processedBy =
-      stored.notifyId === command.notifyId
-        ? stored.processedBy
-        : await this.inbox.processedBy(command.notifyId);
+    let reserved: Awaited<ReturnType<InboxStore['reserve']>>;
+    try {
+      reserved = await this.inbox.reserve(raw, command.notifyId);
+    } catch (error) {
+      return this.fail(raw, 'database', error, { verification: explanation });
+    }
+    const { entry, processedBy } = reserved;
     if (processedBy !== undefined) {
       const detail: InboxOutcomeDetail = {
         outcome: 'no_new_fact',
         reason: 'duplicate',
         duplicateOf: processedBy,
       };
-      await this.inbox.finish(inboxId, {
+      await this.inbox.record(entry, {
         outcome: 'no_new_fact',
         detail,
         verification: explanation,
@@ -203,7 +193,7 @@ export class NotificationPipeline implements ICommandHandler<ReceiveNotification
       });
       const order = await channel.replyOrder?.(command);
       return {
-        inboxId,
+        inboxId: entry.id,
         outcome: 'no_new_fact',
         reply: 'success',
         detail,
@@ -213,14 +203,14 @@ export class NotificationPipeline implements ICommandHandler<ReceiveNotification
 
     const notifyVerify = await this.askNotifyVerify(command.notifyId);
     if (notifyVerify.answer === null && 'error' in notifyVerify) {
-      return this.fail(inboxId, 'notify_verify_unavailable', notifyVerify.error.message, {
+      return this.fail(entry, 'notify_verify_unavailable', notifyVerify.error.message, {
         verification: explanation,
         notifyVerify,
       });
     }
     if (notifyVerify.answer === false) {
       return this.reject(
-        inboxId,
+        entry,
         {
           outcome: 'rejected',
           reason: 'notify_verify',
@@ -230,11 +220,11 @@ export class NotificationPipeline implements ICommandHandler<ReceiveNotification
       );
     }
 
-    return this.apply(inboxId, channel, command, explanation, notifyVerify);
+    return this.apply(entry, channel, command, explanation, notifyVerify);
   }
 
   private async apply<C extends { notifyId: string }>(
-    inboxId: number,
+    entry: InboxEntry,
     channel: NotificationChannel<C>,
     command: C,
     verification: VerificationExplanation,
@@ -242,10 +232,10 @@ export class NotificationPipeline implements ICommandHandler<ReceiveNotification
   ): Promise<IngestResult> {
     const evidence = { verification, notifyVerify, verified: true };
     try {
-      const applied = await channel.apply(inboxId, command, evidence);
+      const applied = await channel.apply(entry, command, evidence);
       const order = applied.order ?? (await channel.replyOrder?.(command));
       return {
-        inboxId,
+        inboxId: entry.id,
         outcome: applied.outcome,
         reply: 'success',
         detail: applied.detail,
@@ -253,7 +243,7 @@ export class NotificationPipeline implements ICommandHandler<ReceiveNotification
         ...(order === undefined ? {} : { order }),
       };
     } catch (error) {
-      return this.fail(inboxId, 'database', error, evidence);
+      return this.fail(entry, 'database', error, evidence);
     }
   }
 
@@ -275,44 +265,58 @@ export class NotificationPipeline implements ICommandHandler<ReceiveNotification
   }
 
   private async reject(
-    inboxId: number,
+    notification: RawNotification | InboxEntry,
     detail: Extract<InboxOutcomeDetail, { outcome: 'rejected' }>,
     evidence: Omit<InboxFinish, 'outcome' | 'detail'> = {},
   ): Promise<IngestResult> {
     // The message of a hostile body (a verification summary) can be long: the log line says as much as the row.
     const message = storedMessage(detail.message);
-    this.logger.warn(`notification ${inboxId} rejected (${detail.reason}): ${message}`, CONTEXT);
-    try {
-      await this.inbox.finish(inboxId, { ...evidence, outcome: 'rejected', detail });
-    } catch (error) {
-      // The raw row is kept (still `received`, swept to `failed` later); the answer is `fail` either way.
-      this.logger.error(
-        `notification ${inboxId}: the rejection could not be recorded: ${messageOf(error)}`,
-        CONTEXT,
-      );
-    }
-    return { inboxId, outcome: 'rejected', reply: 'fail', detail };
+    this.logger.warn(
+      `a ${channelOf(notification)} notification was rejected (${detail.reason}): ${message}`,
+      CONTEXT,
+    );
+    const inboxId = await this.recordEnding(notification, { ...evidence, outcome: 'rejected', detail });
+    return { ...(inboxId === undefined ? {} : { inboxId }), outcome: 'rejected', reply: 'fail', detail };
   }
 
   private async fail(
-    inboxId: number,
+    notification: RawNotification | InboxEntry,
     reason: Extract<InboxOutcomeDetail, { outcome: 'failed' }>['reason'],
     error: unknown,
     evidence: Omit<InboxFinish, 'outcome' | 'detail'>,
   ): Promise<IngestResult> {
     const message = messageOf(error);
     const detail: InboxOutcomeDetail = { outcome: 'failed', reason, message };
-    this.logger.warn(`notification ${inboxId} failed (${reason}), answered fail: ${message}`, CONTEXT);
+    this.logger.warn(
+      `a ${channelOf(notification)} notification failed (${reason}), answered fail: ${message}`,
+      CONTEXT,
+    );
+    const inboxId = await this.recordEnding(notification, { ...evidence, outcome: 'failed', detail });
+    return { ...(inboxId === undefined ? {} : { inboxId }), outcome: 'failed', reply: 'fail', detail };
+  }
+
+  /**
+   * Writes the row of a notification answered `fail`, with its outcome. When even that fails (the database
+   * is down), nothing is kept and nothing was acknowledged: Alipay's retry brings the notification back.
+   */
+  private async recordEnding(
+    notification: RawNotification | InboxEntry,
+    finish: InboxFinish,
+  ): Promise<number | undefined> {
     try {
-      await this.inbox.finish(inboxId, { ...evidence, outcome: 'failed', detail });
-    } catch (finishError) {
+      return await this.inbox.record(notification, finish);
+    } catch (error) {
       this.logger.error(
-        `notification ${inboxId}: the failure could not be recorded: ${messageOf(finishError)}`,
+        `the inbox could not store a ${channelOf(notification)} notification (${finish.outcome}): ${messageOf(error)}`,
         CONTEXT,
       );
+      return undefined;
     }
-    return { inboxId, outcome: 'failed', reply: 'fail', detail };
   }
+}
+
+function channelOf(notification: RawNotification | InboxEntry): string {
+  return 'raw' in notification ? notification.raw.channel : notification.channel;
 }
 
 function elapsed(started: number): number {

@@ -1,7 +1,7 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { RecordTradeStatus } from '@ledger/domain';
 import { EventStore, type AppendResult, type EventMetadata, type ExpectedVersion } from '@ledger/event-store';
-import { InboxStore } from '@ledger/inbox';
+import { InboxStore, type InboxEntry } from '@ledger/inbox';
 import { decideOnStream, runCommand } from '../stream/command-step';
 import { orderStream } from '../stream/stream-definitions';
 import type { StoredStream, StreamEvent, StreamSession } from '../stream/stream-session';
@@ -9,7 +9,7 @@ import {
   KeyTaken,
   checkpointOf,
   detailOf,
-  finishAsDuplicate,
+  recordAsDuplicate,
   notificationMetadata,
   type AppliedNotification,
   type NotificationEvidence,
@@ -17,15 +17,16 @@ import {
 
 /**
  * A session whose append is the notification's whole commit: one statement appends the events with the
- * expected version, takes the notify_id's de-duplication key and records the outcome with its evidence
- * (`InboxStore.recordWithEvents`), one round trip where a transaction would take four. Reads are outside
- * any transaction. Another row holding the key makes the append throw `KeyTaken`, having written nothing.
+ * expected version, takes the notify_id's de-duplication key and writes the inbox row with its raw bytes,
+ * outcome and evidence (`InboxStore.recordWithEvents`), one round trip where a transaction would take
+ * five. Reads are outside any transaction. Another row holding the key makes the append throw `KeyTaken`,
+ * having written nothing.
  */
 class NotificationCommitSession implements StreamSession {
   constructor(
     private readonly store: EventStore,
     private readonly inbox: InboxStore,
-    private readonly inboxId: number,
+    private readonly entry: InboxEntry,
     private readonly notifyId: string,
     private readonly evidence: NotificationEvidence,
   ) {}
@@ -46,7 +47,7 @@ class NotificationCommitSession implements StreamSession {
       this.store,
       { streamId, expectedVersion, events: events.map(({ type, data }) => ({ type, data, metadata })) },
       this.notifyId,
-      this.inboxId,
+      this.entry,
       {
         ...this.evidence,
         outcome: 'applied',
@@ -66,7 +67,7 @@ class NotificationCommitSession implements StreamSession {
 /** A verified trade notification (`trade_status_sync`, or the buyer's return_url) to record on its order. */
 export class RecordTradeNotificationCommand extends Command<AppliedNotification> {
   constructor(
-    readonly inboxId: number,
+    readonly entry: InboxEntry,
     readonly command: RecordTradeStatus,
     readonly evidence: NotificationEvidence,
   ) {
@@ -76,9 +77,9 @@ export class RecordTradeNotificationCommand extends Command<AppliedNotification>
 
 /**
  * Records a verified trade notification (docs/product-rules.md) through the command step on the order's
- * stream, with a session whose append also takes the notify_id's key and records the outcome: they commit
- * together or not at all, and no network call happens inside. Without events the key and the outcome are
- * one statement. A concurrent delivery of the same notify_id waits on the stream, then finds nothing new to
+ * stream, with a session whose append also takes the notify_id's key and writes the inbox row with its
+ * outcome: they commit together or not at all, and no network call happens inside. Without events the key
+ * and the row are one statement. A concurrent delivery of the same notify_id waits on the stream, then finds nothing new to
  * append and the key taken: `no_new_fact` (duplicate).
  */
 @CommandHandler(RecordTradeNotificationCommand)
@@ -88,19 +89,15 @@ export class RecordTradeNotificationHandler implements ICommandHandler<RecordTra
     private readonly store: EventStore,
   ) {}
 
-  async execute({
-    inboxId,
-    command,
-    evidence,
-  }: RecordTradeNotificationCommand): Promise<AppliedNotification> {
+  async execute({ entry, command, evidence }: RecordTradeNotificationCommand): Promise<AppliedNotification> {
     const { notifyId, outTradeNo } = command;
-    const session = new NotificationCommitSession(this.store, this.inbox, inboxId, notifyId, evidence);
+    const session = new NotificationCommitSession(this.store, this.inbox, entry, notifyId, evidence);
     const applied = await runCommand(
       { transaction: (work) => work(session) },
       async (): Promise<AppliedNotification | undefined> => {
         let decision;
         try {
-          decision = await decideOnStream(session, orderStream, command, notificationMetadata(inboxId));
+          decision = await decideOnStream(session, orderStream, command, notificationMetadata(entry.id));
         } catch (error) {
           if (error instanceof KeyTaken) return undefined;
           throw error;
@@ -111,10 +108,10 @@ export class RecordTradeNotificationHandler implements ICommandHandler<RecordTra
           return { outcome: 'applied', detail, checkpoint: checkpointOf(decision)!, order };
         }
         const finish = { ...evidence, outcome: 'no_new_fact' as const, detail };
-        const claimed = await this.inbox.claimAndFinish(notifyId, inboxId, finish);
+        const claimed = await this.inbox.claimAndRecord(notifyId, entry, finish);
         return claimed ? { outcome: 'no_new_fact', detail, order } : undefined;
       },
     );
-    return applied ?? finishAsDuplicate(this.inbox, inboxId, notifyId, evidence);
+    return applied ?? recordAsDuplicate(this.inbox, entry, notifyId, evidence);
   }
 }

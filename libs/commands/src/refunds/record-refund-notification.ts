@@ -1,11 +1,11 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { CompleteRefundBatch } from '@ledger/domain';
-import { InboxStore } from '@ledger/inbox';
+import { InboxStore, type InboxEntry } from '@ledger/inbox';
 import {
   KeyTaken,
   checkpointOf,
   detailOf,
-  finishAsDuplicate,
+  recordAsDuplicate,
   notificationMetadata,
   type AppliedNotification,
   type NotificationEvidence,
@@ -17,7 +17,7 @@ import { decideOnRefundBatch } from '../stream/refund-batch-step';
 /** A verified `batch_refund_notify` to record on its batch and the orders its records name. */
 export class RecordRefundNotificationCommand extends Command<AppliedNotification> {
   constructor(
-    readonly inboxId: number,
+    readonly entry: InboxEntry,
     readonly command: CompleteRefundBatch,
     readonly evidence: NotificationEvidence,
   ) {
@@ -28,7 +28,7 @@ export class RecordRefundNotificationCommand extends Command<AppliedNotification
 /**
  * Records a verified `batch_refund_notify` (docs/product-rules.md) in one transaction: the refund batch's
  * command step (`RefundBatchCompleted`, each submitted record's result on its order), then the notify_id's
- * de-duplication key and the inbox outcome with its evidence. They commit together or not at all; a lost
+ * de-duplication key and the inbox row with its outcome and evidence. They commit together or not at all; a lost
  * race for a stream decides again. A concurrent delivery of the same notify_id waits on the batch stream,
  * then decides nothing new and finds the key taken: `no_new_fact` (duplicate).
  */
@@ -39,19 +39,15 @@ export class RecordRefundNotificationHandler implements ICommandHandler<RecordRe
     private readonly sessions: PostgresStreamSessions,
   ) {}
 
-  async execute({
-    inboxId,
-    command,
-    evidence,
-  }: RecordRefundNotificationCommand): Promise<AppliedNotification> {
+  async execute({ entry, command, evidence }: RecordRefundNotificationCommand): Promise<AppliedNotification> {
     try {
       return await runCommand(this.sessions, async (stream) => {
-        const decision = await decideOnRefundBatch(stream, command, notificationMetadata(inboxId));
+        const decision = await decideOnRefundBatch(stream, command, notificationMetadata(entry.id));
         const detail = detailOf(decision);
         const outcome: AppliedNotification['outcome'] =
           decision.kind === 'appended' ? 'applied' : 'no_new_fact';
         const finish = { ...evidence, outcome, detail };
-        if (!(await this.inbox.claimAndFinish(command.notifyId, inboxId, finish, stream.session))) {
+        if (!(await this.inbox.claimAndRecord(command.notifyId, entry, finish, stream.session))) {
           throw new KeyTaken();
         }
         const checkpoint = checkpointOf(decision);
@@ -59,7 +55,7 @@ export class RecordRefundNotificationHandler implements ICommandHandler<RecordRe
       });
     } catch (error) {
       if (!(error instanceof KeyTaken)) throw error;
-      return finishAsDuplicate(this.inbox, inboxId, command.notifyId, evidence);
+      return recordAsDuplicate(this.inbox, entry, command.notifyId, evidence);
     }
   }
 }
