@@ -40,6 +40,7 @@ export async function createLedgerApp(
       statementTimeoutMs: config.database.statementTimeoutMs,
       lockTimeoutMs: config.database.lockTimeoutMs,
       acquireTimeoutMs: config.database.acquireTimeoutMs,
+      preparedStatements: config.database.preparedStatements,
       applicationName: 'ledger',
       logger,
     }));

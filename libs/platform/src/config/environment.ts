@@ -193,6 +193,10 @@ export class Environment {
   DATABASE_ACQUIRE_TIMEOUT_MS?: number;
 
   @IsOptional()
+  @IsBooleanString({ message: BOOLEAN_MESSAGE('DATABASE_PREPARED_STATEMENTS') })
+  DATABASE_PREPARED_STATEMENTS?: string;
+
+  @IsOptional()
   @Transform(toNumber)
   @IsInt({ message: RETENTION_MESSAGE })
   @Min(1, { message: RETENTION_MESSAGE })

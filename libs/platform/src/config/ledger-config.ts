@@ -49,6 +49,8 @@ export class LedgerConfig {
     lockTimeoutMs: number;
     /** Longest a request waits for a pooled connection before it is answered 503. */
     acquireTimeoutMs: number;
+    /** Statements run repeatedly are prepared per connection (off behind a transaction-mode pooler). */
+    preparedStatements: boolean;
   };
   readonly alipay: {
     partner: string;
@@ -100,6 +102,7 @@ const DATABASE_VARIABLES = new Set([
   'DATABASE_STATEMENT_TIMEOUT_MS',
   'DATABASE_LOCK_TIMEOUT_MS',
   'DATABASE_ACQUIRE_TIMEOUT_MS',
+  'DATABASE_PREPARED_STATEMENTS',
   'INBOX_RETENTION_DAYS',
   'LOG_LEVEL',
 ]);
@@ -152,6 +155,7 @@ function databaseOf(environment: Environment, cwd: string): LedgerConfig['databa
     statementTimeoutMs: environment.DATABASE_STATEMENT_TIMEOUT_MS ?? 30_000,
     lockTimeoutMs: environment.DATABASE_LOCK_TIMEOUT_MS ?? 10_000,
     acquireTimeoutMs: environment.DATABASE_ACQUIRE_TIMEOUT_MS ?? 5_000,
+    preparedStatements: environment.DATABASE_PREPARED_STATEMENTS !== 'false',
   };
 }
 

@@ -6,6 +6,7 @@ import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/Postgres
 import { lockDataDir } from './data-dir-lock';
 import { EmbeddedPostgresServer } from './embedded-postgres-server';
 import { PGliteWorker } from './pglite-worker';
+import { PreparingClient } from './preparing-client';
 
 export type DatabaseKind = 'postgres' | 'embedded';
 
@@ -37,6 +38,11 @@ export interface OpenDatabaseOptions {
    * Past it the caller gets an error the HTTP edge answers with 503 and `Retry-After`.
    */
   acquireTimeoutMs?: number;
+  /**
+   * Prepare the statements a connection runs repeatedly (`PreparingClient`); default true. Off behind a
+   * pooler in transaction mode (PgBouncer), which hands a session's statements to other server connections.
+   */
+  preparedStatements?: boolean;
   /** Shown in `pg_stat_activity` (PostgreSQL). */
   applicationName?: string;
   logger?: DatabaseLogger;
@@ -152,6 +158,7 @@ function commonOptions(options: OpenDatabaseOptions) {
       connectionTimeoutMillis: options.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS,
       keepAlive: true,
       keepAliveInitialDelayMillis: KEEPALIVE_IDLE_S * 1000,
+      ...(options.preparedStatements === false ? {} : { Client: PreparingClient }),
     },
   } satisfies Partial<PostgresDataSourceOptions>;
 }
