@@ -39,8 +39,9 @@ export interface OpenDatabaseOptions {
    */
   acquireTimeoutMs?: number;
   /**
-   * Prepare the statements a connection runs repeatedly (`PreparingClient`); default true. Off behind a
-   * pooler in transaction mode (PgBouncer), which hands a session's statements to other server connections.
+   * Prepare the statements a connection runs repeatedly (`PreparingClient`); default true on PostgreSQL.
+   * Off behind a pooler in transaction mode (PgBouncer), which hands a session's statements to other server
+   * connections, and always on the embedded database, whose connections share PGlite's one session.
    */
   preparedStatements?: boolean;
   /** Shown in `pg_stat_activity` (PostgreSQL). */
@@ -91,6 +92,9 @@ async function openPostgres(databaseUrl: string, options: OpenDatabaseOptions): 
   const dataSource = new DataSource({
     ...commonOptions(options),
     url: withSessionSettings(databaseUrl, sessionSettings(options)),
+    ...(options.preparedStatements === false
+      ? {}
+      : { extra: { ...extraOf(options), Client: PreparingClient } }),
     poolSize: options.poolSize ?? 10,
     applicationName: options.applicationName ?? DEFAULT_APPLICATION_NAME,
   });
@@ -153,14 +157,17 @@ function commonOptions(options: OpenDatabaseOptions) {
     migrationsRun: false,
     entities: [],
     logging: false,
-    // Handed to pg's Pool: its connection timeout bounds the wait for a busy pool as well as a new connection.
-    extra: {
-      connectionTimeoutMillis: options.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS,
-      keepAlive: true,
-      keepAliveInitialDelayMillis: KEEPALIVE_IDLE_S * 1000,
-      ...(options.preparedStatements === false ? {} : { Client: PreparingClient }),
-    },
+    extra: extraOf(options),
   } satisfies Partial<PostgresDataSourceOptions>;
+}
+
+/** Handed to pg's Pool: its connection timeout bounds the wait for a busy pool as well as a new connection. */
+function extraOf(options: OpenDatabaseOptions) {
+  return {
+    connectionTimeoutMillis: options.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_IDLE_S * 1000,
+  };
 }
 
 /**

@@ -1,11 +1,12 @@
-import { createTestDatabase, type TestDatabase } from '@ledger/testing';
+import { createTestDatabase, describeOnPostgres, type TestDatabase } from '@ledger/testing';
 import { PREPARE_THRESHOLD } from './preparing-client';
 
 jest.setTimeout(120_000);
 
-// docs/operations.md, "Prepared statements": repeated statements are prepared per connection, on
-// PostgreSQL and on the embedded database alike, and a failure leaves nothing half-prepared behind.
-describe('PreparingClient', () => {
+// docs/operations.md, "Prepared statements": repeated statements are prepared per connection on
+// PostgreSQL, and a failure leaves nothing half-prepared behind. (The embedded database's connections share
+// one PGlite session, where names would collide: nothing is prepared there.)
+describeOnPostgres('PreparingClient', () => {
   let database: TestDatabase;
 
   beforeAll(async () => {
