@@ -19,6 +19,7 @@ export const SANDBOX_SERVICES = [
   'send_goods_confirm_by_platform',
   'refund_fastpay_by_platform_pwd',
   'refund_fastpay_by_platform_nopwd',
+  'single_trade_query',
   'notify_verify',
 ] as const;
 
