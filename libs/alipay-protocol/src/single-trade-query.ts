@@ -24,8 +24,8 @@ import { decodeReply, MAX_REPLY_BYTES, MAX_REPLY_DEPTH, nestingDepth } from './x
 // `<alipay><is_success>T</is_success><request>…</request><response><trade>…</trade></response><sign>…</sign>
 // <sign_type>…</sign_type></alipay>`, the signature made over the children of `<trade>` as if they were the
 // parameters of a notification (every child but empty ones, sorted by name, `name=value` joined by `&`), in
-// the charset of the request; or `F` with `<error>`, unsigned. What is known and what is inferred about it is
-// in libs/alipay-protocol/README.md, "single_trade_query".
+// the charset of the request; or `F` with `<error>`, unsigned. What is known and what is inferred about it:
+// docs/alipay-protocol.md, "Trade query" and "Open questions", 9 and 10.
 
 /** The most children a `<trade>` may have (Alipay's have about 30). */
 export const MAX_TRADE_FIELDS = 64;
