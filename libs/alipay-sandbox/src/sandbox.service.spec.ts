@@ -494,6 +494,26 @@ describe('Sandbox trade query', () => {
   });
 });
 
+describe('Sandbox trade query across charsets', () => {
+  it('answers ILLEGAL_ENCODING when a GBK query cannot carry a UTF-8 trade’s text', () => {
+    const env = setup();
+    accepted(env.sandbox.receivePayment(directPay('order-emoji', 100, 'tea 🍵')));
+    const request = verified<'single_trade_query'>(
+      valueOf(
+        buildSingleTradeQueryRequest(merchantConfig(MD5_PARTNER, 'gbk'), { outTradeNo: 'order-emoji' }),
+      ),
+    );
+    const reply = valueOf(
+      parseSingleTradeQueryReply(env.sandbox.queryTrade(request).body, {
+        signType: 'MD5',
+        md5Keys: [MD5_KEY],
+        charset: 'gbk',
+      }),
+    );
+    expect(reply).toMatchObject({ status: 'rejected', error: 'ILLEGAL_ENCODING', charset: 'gbk' });
+  });
+});
+
 describe('Sandbox chaos: Alipay gave up', () => {
   it('sends no notification at all while the trade moves, and the query still tells the truth', async () => {
     const env = setup({ dropNotifications: true });
