@@ -1,6 +1,9 @@
+import type { KeyObject } from 'node:crypto';
 import {
   buildNotifyVerifyUrl,
   buildRefundNopwdRequest,
+  buildSingleTradeQueryRequest,
+  parseSingleTradeQueryReply,
   buildSendGoodsConfirmRequest,
   decodeBytes,
   describeAlipayError,
@@ -14,13 +17,15 @@ import {
   type SendGoods,
   type SignedRequest,
   type SigningKey,
+  type SingleTradeQueryReply,
+  type TradeQuery,
 } from '@ledger/alipay-protocol';
 import type { LedgerConfig } from '@ledger/platform';
 import { GatewayError } from './gateway-error';
 import { exchange, type HttpReply } from './http-exchange';
 
 // The outbound half of the classic API (docs/alipay-protocol.md, "Services"): notify_verify,
-// send_goods_confirm_by_platform and the no-password batch refund. Requests are built and signed by
+// send_goods_confirm_by_platform, the no-password batch refund and single_trade_query. Requests are built and signed by
 // @ledger/alipay-protocol in the merchant's charset; replies are read by its parsers. Never call these inside
 // a database transaction (docs/fulfilment.md, "Running the worker"): a slow gateway would hold the
 // transaction, and on the embedded database every other one.
@@ -37,6 +42,16 @@ export interface AlipayGatewayOptions {
   readonly requestTimeoutMs?: number;
   /** Replies are a few hundred bytes; anything much larger is not the gateway's. Default 1 MiB. */
   readonly maxReplyBytes?: number;
+  /** single_trade_query. Default 10,000 ms. */
+  readonly queryTimeoutMs?: number;
+  /**
+   * What verifies Alipay's signed answers (single_trade_query): every configured MD5 key (a rotation), or
+   * Alipay's MAPI public key for RSA. Without it a query answer is never `found`, only `unverified`.
+   */
+  readonly verification?: {
+    readonly md5Keys?: readonly string[];
+    readonly alipayPublicKeyPem?: string | KeyObject | readonly (string | KeyObject)[];
+  };
 }
 
 export interface CallOptions {
@@ -62,7 +77,20 @@ export interface GatewayAcceptance {
   readonly latencyMs: number;
 }
 
+/**
+ * Alipay's answer to `single_trade_query` (docs/alipay-protocol.md, "Trade query"): `found` (signature
+ * verified), `unverified` (a `T` whose signature did not verify: evidence, never a fact) or `not_found`
+ * (`TRADE_IS_NOT_EXIST`, unsigned: it closes nothing on its own). `body` is the reply as received, to be
+ * kept as evidence.
+ */
+export interface TradeQueryResult {
+  readonly reply: Exclude<SingleTradeQueryReply, { status: 'rejected' }>;
+  readonly body: Buffer;
+  readonly latencyMs: number;
+}
+
 const DEFAULT_NOTIFY_VERIFY_TIMEOUT_MS = 5_000;
+const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 const DEFAULT_MAX_REPLY_BYTES = 1024 * 1024;
 const EXCERPT_CHARS = 200;
@@ -104,15 +132,27 @@ export function merchantOf(config: LedgerConfig): MerchantConfig {
   };
 }
 
+function verificationOf({ alipay }: LedgerConfig): NonNullable<AlipayGatewayOptions['verification']> {
+  return alipay.signType === 'MD5'
+    ? { md5Keys: alipay.md5Keys }
+    : {
+        ...(alipay.alipayPublicKeyPem === undefined ? {} : { alipayPublicKeyPem: alipay.alipayPublicKeyPem }),
+      };
+}
+
 /** The client of the Alipay gateway. One instance per merchant configuration; safe for concurrent calls. */
 export class AlipayGateway {
   private readonly merchant: MerchantConfig;
   private readonly notifyVerifyTimeoutMs: number;
   private readonly requestTimeoutMs: number;
   private readonly maxReplyBytes: number;
+  private readonly queryTimeoutMs: number;
+  private readonly verification: NonNullable<AlipayGatewayOptions['verification']>;
 
   constructor(options: AlipayGatewayOptions) {
     this.merchant = options.merchant;
+    this.queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+    this.verification = options.verification ?? {};
     this.notifyVerifyTimeoutMs = options.notifyVerifyTimeoutMs ?? DEFAULT_NOTIFY_VERIFY_TIMEOUT_MS;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.maxReplyBytes = options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
@@ -123,7 +163,11 @@ export class AlipayGateway {
     config: LedgerConfig,
     options: Omit<AlipayGatewayOptions, 'merchant'> = {},
   ): AlipayGateway {
-    return new AlipayGateway({ ...options, merchant: merchantOf(config) });
+    return new AlipayGateway({
+      verification: verificationOf(config),
+      ...options,
+      merchant: merchantOf(config),
+    });
   }
 
   /**
@@ -189,6 +233,65 @@ export class AlipayGateway {
     );
   }
 
+  /**
+   * Asks Alipay for a trade as it stands (`single_trade_query`, docs/alipay-protocol.md, "Trade query"), by
+   * `outTradeNo` or `tradeNo`: a GET of the signed query, the XML answer read in the request charset and its
+   * signature verified over the `<trade>` fields. Nothing changes at Alipay, so any failure may be retried.
+   * An `F` other than `TRADE_IS_NOT_EXIST` throws `REJECTED` with Alipay's code (`ILLEGAL_PARTNER_EXTERFACE`:
+   * the service is not contracted); a reply that is not the service's XML throws `BAD_REPLY`.
+   */
+  async singleTradeQuery(query: TradeQuery, options: CallOptions = {}): Promise<TradeQueryResult> {
+    const service = 'single_trade_query';
+    const built = buildSingleTradeQueryRequest(this.merchant, query);
+    if (!built.ok) throw this.invalidRequest(service, built);
+    const reply = await exchange({
+      service,
+      url: built.value.url,
+      method: 'GET',
+      timeoutMs: this.queryTimeoutMs,
+      maxReplyBytes: this.maxReplyBytes,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    this.requireOk(service, reply);
+    const parsed = parseSingleTradeQueryReply(reply.body, {
+      signType: this.merchant.signingKey.signType,
+      charset: this.merchant.charset,
+      ...this.verification,
+    });
+    if (!parsed.ok) {
+      throw new GatewayError(
+        'BAD_REPLY',
+        `${service}: the reply is not the gateway's answer: ${describeProtocolErrors(parsed.errors)}`,
+        {
+          service,
+          retryable: true,
+          latencyMs: reply.latencyMs,
+          httpStatus: reply.status,
+          replyExcerpt: excerpt(reply),
+        },
+      );
+    }
+    const answer = parsed.value;
+    if (answer.status === 'rejected') throw this.rejected(service, answer.error, reply);
+    return { reply: answer, body: reply.body, latencyMs: reply.latencyMs };
+  }
+
+  private rejected(service: string, code: string | undefined, reply: HttpReply): GatewayError {
+    const meaning = code === undefined ? undefined : describeAlipayError(code);
+    return new GatewayError(
+      'REJECTED',
+      `${service}: Alipay refused the request with ${code ?? 'no error code'}` +
+        (meaning === undefined ? '' : ` (${meaning.en})`),
+      {
+        service,
+        retryable: code !== undefined && isRetryableAlipayError(code),
+        latencyMs: reply.latencyMs,
+        httpStatus: reply.status,
+        ...(code === undefined ? {} : { alipayCode: code }),
+      },
+    );
+  }
+
   private async submit(
     service: string,
     built: Result<SignedRequest>,
@@ -224,21 +327,7 @@ export class AlipayGateway {
       );
     }
     const answer = parsed.value;
-    if (answer.status === 'rejected') {
-      const meaning = answer.error === undefined ? undefined : describeAlipayError(answer.error);
-      throw new GatewayError(
-        'REJECTED',
-        `${service}: Alipay refused the request with ${answer.error ?? 'no error code'}` +
-          (meaning === undefined ? '' : ` (${meaning.en})`),
-        {
-          service,
-          retryable: answer.error !== undefined && isRetryableAlipayError(answer.error),
-          latencyMs: reply.latencyMs,
-          httpStatus: reply.status,
-          ...(answer.error === undefined ? {} : { alipayCode: answer.error }),
-        },
-      );
-    }
+    if (answer.status === 'rejected') throw this.rejected(service, answer.error, reply);
     return { status: answer.status, reply: answer, latencyMs: reply.latencyMs };
   }
 

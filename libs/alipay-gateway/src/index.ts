@@ -4,6 +4,7 @@ export type {
   CallOptions,
   GatewayAcceptance,
   NotifyVerifyAnswer,
+  TradeQueryResult,
 } from './alipay-gateway';
 export { AlipayGatewayModule } from './alipay-gateway.module';
 export { GatewayError } from './gateway-error';

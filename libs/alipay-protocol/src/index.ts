@@ -116,6 +116,7 @@ export {
   buildRefundNopwdRequest,
   buildSendGoodsConfirmRequest,
   buildNotifyVerifyUrl,
+  buildSingleTradeQueryRequest,
   isNotifyVerified,
   renderAutoSubmitForm,
   escapeHtml,
@@ -136,8 +137,25 @@ export type {
   TransportType,
   NotifyVerifyRequest,
   AutoSubmitPage,
+  TradeQuery,
 } from './requests';
 export { parseGatewayReply } from './xml-replies';
+export {
+  MAX_TRADE_FIELDS,
+  MAX_TRADE_FIELD_NAME,
+  TRADE_NOT_FOUND_CODES,
+  parseSingleTradeQueryReply,
+  formatSingleTradeQueryReply,
+  formatGatewayErrorReply,
+} from './single-trade-query';
+export type {
+  SingleTradeQueryOptions,
+  SingleTradeQueryReply,
+  QueryVerification,
+  QueryVerificationOutcome,
+  QueriedTrade,
+  TradeQueryAnswer,
+} from './single-trade-query';
 export type { GatewayReply, XmlValue } from './xml-replies';
 export { ALIPAY_ERROR_CODES, describeAlipayError, isRetryableAlipayError } from './error-codes';
 export type { AlipayErrorInfo, AlipayErrorScope } from './error-codes';

@@ -106,8 +106,11 @@ export type Notification = TradeStatusSync | BatchRefundNotify;
 
 const INTEGER = /^(0|[1-9][0-9]{0,8})$/;
 
-/** Reads fields by name, collecting errors; every name it reads is not an "other" parameter. */
-function reader(params: NotificationParams) {
+/**
+ * Reads fields by name, collecting errors; every name it reads is not an "other" parameter. Shared with the
+ * typed view of a `single_trade_query` answer (not part of the lib's public face).
+ */
+export function reader(params: NotificationParams) {
   const errors: ProtocolError[] = [];
   const values = new Map<string, string>();
   const read = new Set<string>(['sign', 'sign_type']);

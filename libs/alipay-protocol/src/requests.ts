@@ -446,6 +446,42 @@ export function buildSendGoodsConfirmRequest(
   ]);
 }
 
+/**
+ * `single_trade_query`: one trade, by Alipay's `trade_no` or the merchant's `out_trade_no` (when both are
+ * given Alipay goes by `trade_no`, docs/alipay-protocol.md, "Trade query").
+ */
+export interface TradeQuery {
+  readonly outTradeNo?: string;
+  readonly tradeNo?: string;
+}
+
+const TRADE_NO = /^[0-9]{16,64}$/;
+
+/**
+ * Signs a `single_trade_query` (docs/alipay-protocol.md, "Trade query"): `service`, `partner`,
+ * `_input_charset`, `trade_no` and/or `out_trade_no`. Send it as a GET of `url` or a POST of `formBody` to
+ * `formAction`; read the answer with `parseSingleTradeQueryReply` in the same charset.
+ */
+export function buildSingleTradeQueryRequest(
+  config: MerchantConfig,
+  query: TradeQuery,
+): Result<SignedRequest> {
+  const checks = new Checks();
+  const gateway = checkMerchant(checks, config);
+  const { outTradeNo, tradeNo } = query ?? {};
+  if ((outTradeNo === undefined || outTradeNo === '') && (tradeNo === undefined || tradeNo === '')) {
+    checks.add('MISSING_FIELD', 'out_trade_no', 'give out_trade_no or trade_no');
+  }
+  if (outTradeNo !== '') {
+    checks.pattern('out_trade_no', outTradeNo, OUT_TRADE_NO, 'at most 64 printable ASCII characters');
+  }
+  if (tradeNo !== '') checks.pattern('trade_no', tradeNo, TRADE_NO, '16 to 64 digits');
+  return finish(checks, config, gateway, 'single_trade_query', [
+    ['trade_no', tradeNo],
+    ['out_trade_no', outTradeNo],
+  ]);
+}
+
 export interface NotifyVerifyRequest {
   readonly partner: string;
   readonly notifyId: string;

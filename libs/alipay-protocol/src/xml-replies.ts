@@ -35,7 +35,7 @@ const DECLARATION = /^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']/i;
 // a small one.
 /** The largest reply read, in bytes (or characters, for text). */
 export const MAX_REPLY_BYTES = 64 * 1024;
-const MAX_REPLY_DEPTH = 16;
+export const MAX_REPLY_DEPTH = 16;
 
 const parser = new XMLParser({
   maxNestedTags: MAX_REPLY_DEPTH,
@@ -49,7 +49,8 @@ const parser = new XMLParser({
   htmlEntities: false,
 });
 
-function decodeReply(
+/** Reads reply bytes as text per their XML declaration (UTF-8 without one); a message when unreadable. */
+export function decodeReply(
   body: Uint8Array,
 ): { text: string; charset: Charset; source: 'declaration' | 'default' } | string {
   const head = Buffer.from(body.buffer, body.byteOffset, Math.min(body.byteLength, 200)).toString('latin1');
@@ -68,7 +69,7 @@ function decodeReply(
  * An upper bound of the element nesting: opening tags minus closing ones, at their highest. Self-closing
  * tags, declarations and comments are not elements, which only makes the bound safe.
  */
-function nestingDepth(text: string): number {
+export function nestingDepth(text: string): number {
   let depth = 0;
   let deepest = 0;
   for (let i = text.indexOf('<'); i !== -1; i = text.indexOf('<', i + 1)) {

@@ -38,6 +38,12 @@ export interface ChaosSettings {
    * "Instant trades").
    */
   readonly finishedAfterRefund?: boolean;
+  /**
+   * Alipay gave up: no notification is sent at all, neither a first delivery nor a retry. Each is still
+   * recorded, `abandoned` with the tag `dropped` and no attempt, so that a test can see what was never sent;
+   * the trade moves as usual, and `single_trade_query` reports it (docs/alipay-protocol.md, "Trade query").
+   */
+  readonly dropNotifications?: boolean;
   /** Batch refund records that fail: named trades, and/or a share of all records. */
   readonly refundFailures?: {
     readonly tradeNos?: readonly string[];

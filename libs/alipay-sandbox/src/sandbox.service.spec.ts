@@ -1,6 +1,10 @@
+import { encode } from 'iconv-lite';
 import {
   buildDirectPayRequest,
   buildRefundNopwdRequest,
+  buildSingleTradeQueryRequest,
+  parseSingleTradeQueryReply,
+  type Charset,
   buildRefundPwdRequest,
   buildTradeCreateByBuyerRequest,
   parseResultDetails,
@@ -15,7 +19,12 @@ import { Notifier } from './notifications/notifier';
 import { Sandbox, RETURN_NOTIFY_ID_TTL_MS } from './sandbox.service';
 import {
   asGatewayRequest,
+  GBK_KEY,
+  GBK_PARTNER,
+  MD5_KEY,
   MD5_PARTNER,
+  RSA_KEYS,
+  RSA_PARTNER,
   MERCHANT_MAP,
   MERCHANTS,
   merchantConfig,
@@ -378,5 +387,165 @@ describe('Sandbox chaos on trade notifications', () => {
       ['TRADE_FINISHED', 'REFUND_SUCCESS'],
     ]);
     expect(env.store.trade(a.tradeNo)?.tradeStatus).toBe('TRADE_CLOSED');
+  });
+});
+
+describe('Sandbox trade query', () => {
+  function query(partner: string, q: { outTradeNo?: string; tradeNo?: string }, charset: Charset = 'utf-8') {
+    return verified<'single_trade_query'>(
+      valueOf(buildSingleTradeQueryRequest(merchantConfig(partner, charset), q)),
+    );
+  }
+  const md5 = { signType: 'MD5' as const, md5Keys: [MD5_KEY], charset: 'utf-8' as const };
+
+  it('answers the trade as it stands, signed, by out_trade_no or trade_no', () => {
+    const env = setup();
+    const waiting = accepted(env.sandbox.receivePayment(directPay('order-q', 1234, '茶 & 点心')));
+    const before = valueOf(
+      parseSingleTradeQueryReply(
+        env.sandbox.queryTrade(query(MD5_PARTNER, { outTradeNo: 'order-q' })).body,
+        md5,
+      ),
+    );
+    expect(before).toMatchObject({
+      status: 'found',
+      trade: {
+        tradeNo: waiting.tradeNo,
+        tradeStatus: 'WAIT_BUYER_PAY',
+        totalFee: 1234,
+        subject: '茶 & 点心',
+      },
+      request: { service: 'single_trade_query', out_trade_no: 'order-q' },
+    });
+    env.sandbox.act(waiting.tradeNo, 'pay-instant');
+    const answer = env.sandbox.queryTrade(query(MD5_PARTNER, { tradeNo: waiting.tradeNo }));
+    expect(answer.contentType).toBe('text/xml; charset=utf-8');
+    expect(valueOf(parseSingleTradeQueryReply(answer.body, md5))).toMatchObject({
+      status: 'found',
+      trade: {
+        tradeStatus: 'TRADE_SUCCESS',
+        gmtPayment: env.clock(),
+        buyerId: expect.stringMatching(/^2088/),
+        useCoupon: false,
+        toSellerFee: 1234,
+      },
+    });
+  });
+
+  it('answers TRADE_IS_NOT_EXIST for an unknown trade and for another partner’s', () => {
+    const env = setup();
+    const trade = paidTrade(env, 'order-mine');
+    for (const request of [
+      query(MD5_PARTNER, { outTradeNo: 'order-unknown' }),
+      query(MD5_PARTNER, { tradeNo: '2024030521001004370000000000' }),
+      query(GBK_PARTNER, { tradeNo: trade.tradeNo }),
+      query(GBK_PARTNER, { outTradeNo: 'order-mine' }),
+    ]) {
+      const reply = valueOf(parseSingleTradeQueryReply(env.sandbox.queryTrade(request).body, md5));
+      expect(reply).toMatchObject({ status: 'not_found', error: 'TRADE_IS_NOT_EXIST' });
+    }
+  });
+
+  it('answers a GBK merchant in GBK, signed over GBK bytes, and an RSA merchant with Alipay’s key', () => {
+    const env = setup();
+    const gbkPay = verified<'create_direct_pay_by_user'>(
+      valueOf(
+        buildDirectPayRequest(merchantConfig(GBK_PARTNER, 'gbk'), {
+          outTradeNo: 'order-gbk',
+          subject: '测试商品',
+          totalFee: 100,
+          notifyUrl: NOTIFY_URL,
+        }),
+      ),
+    );
+    accepted(env.sandbox.receivePayment(gbkPay));
+    const answer = env.sandbox.queryTrade(query(GBK_PARTNER, { outTradeNo: 'order-gbk' }, 'gbk'));
+    expect(answer.contentType).toBe('text/xml; charset=GBK');
+    expect(answer.body.includes(encode('测试商品', 'gbk'))).toBe(true);
+    const gbkOptions = { signType: 'MD5' as const, md5Keys: [GBK_KEY], charset: 'gbk' as const };
+    expect(valueOf(parseSingleTradeQueryReply(answer.body, gbkOptions))).toMatchObject({
+      status: 'found',
+      charset: 'gbk',
+      trade: { subject: '测试商品' },
+    });
+
+    const rsaPay = verified<'create_direct_pay_by_user'>(
+      valueOf(
+        buildDirectPayRequest(merchantConfig(RSA_PARTNER), {
+          outTradeNo: 'order-rsa',
+          subject: 'tea',
+          totalFee: 100,
+        }),
+      ),
+    );
+    accepted(env.sandbox.receivePayment(rsaPay));
+    const rsaAnswer = env.sandbox.queryTrade(query(RSA_PARTNER, { outTradeNo: 'order-rsa' }));
+    const rsaOptions = {
+      signType: 'RSA' as const,
+      alipayPublicKeyPem: RSA_KEYS.alipay.publicKey,
+      charset: 'utf-8' as const,
+    };
+    expect(valueOf(parseSingleTradeQueryReply(rsaAnswer.body, rsaOptions))).toMatchObject({
+      status: 'found',
+    });
+    // Verified with the merchant's own public key it is not Alipay's answer.
+    const wrongKey = { ...rsaOptions, alipayPublicKeyPem: RSA_KEYS.merchant.publicKey };
+    expect(valueOf(parseSingleTradeQueryReply(rsaAnswer.body, wrongKey)).status).toBe('unverified');
+  });
+});
+
+describe('Sandbox trade query across charsets', () => {
+  it('answers ILLEGAL_ENCODING when a GBK query cannot carry a UTF-8 trade’s text', () => {
+    const env = setup();
+    accepted(env.sandbox.receivePayment(directPay('order-emoji', 100, 'tea 🍵')));
+    const request = verified<'single_trade_query'>(
+      valueOf(
+        buildSingleTradeQueryRequest(merchantConfig(MD5_PARTNER, 'gbk'), { outTradeNo: 'order-emoji' }),
+      ),
+    );
+    const reply = valueOf(
+      parseSingleTradeQueryReply(env.sandbox.queryTrade(request).body, {
+        signType: 'MD5',
+        md5Keys: [MD5_KEY],
+        charset: 'gbk',
+      }),
+    );
+    expect(reply).toMatchObject({ status: 'rejected', error: 'ILLEGAL_ENCODING', charset: 'gbk' });
+  });
+});
+
+describe('Sandbox chaos: Alipay gave up', () => {
+  it('sends no notification at all while the trade moves, and the query still tells the truth', async () => {
+    const env = setup({ dropNotifications: true });
+    const trade = accepted(env.sandbox.receivePayment(dualPay('order-silent')));
+    env.sandbox.act(trade.tradeNo, 'pay-escrow');
+    await env.notifier.flush({ all: true });
+    expect(env.delivered).toEqual([]);
+    const recorded = env.store.listNotifications({ tradeNo: trade.tradeNo });
+    expect(
+      recorded.map((n) => [n.tradeStatus, n.state, n.attempts.length, n.tags.includes('dropped')]),
+    ).toEqual([
+      ['WAIT_BUYER_PAY', 'abandoned', 0, true],
+      ['WAIT_SELLER_SEND_GOODS', 'abandoned', 0, true],
+    ]);
+    const reply = valueOf(
+      parseSingleTradeQueryReply(
+        env.sandbox.queryTrade(
+          verified<'single_trade_query'>(
+            valueOf(
+              buildSingleTradeQueryRequest(merchantConfig(MD5_PARTNER), { outTradeNo: 'order-silent' }),
+            ),
+          ),
+        ).body,
+        { signType: 'MD5', md5Keys: [MD5_KEY], charset: 'utf-8' },
+      ),
+    );
+    expect(reply).toMatchObject({ status: 'found', trade: { tradeStatus: 'WAIT_SELLER_SEND_GOODS' } });
+
+    // Turned off, the next change is notified again.
+    env.chaos.replace({});
+    env.sandbox.act(trade.tradeNo, 'ship');
+    await env.notifier.deliverDue();
+    expect(env.delivered.map((n) => n.trade_status)).toEqual(['WAIT_BUYER_CONFIRM_GOODS']);
   });
 });

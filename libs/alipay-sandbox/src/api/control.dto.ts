@@ -87,6 +87,13 @@ export class ChaosSettingsDto implements ChaosSettings {
   @IsBoolean()
   finishedAfterRefund?: boolean;
 
+  @ApiPropertyOptional({
+    description: 'Alipay gave up: send no notification at all (each is recorded as abandoned, tag dropped)',
+  })
+  @IsOptional()
+  @IsBoolean()
+  dropNotifications?: boolean;
+
   @ApiPropertyOptional({ type: RefundFailuresDto })
   @IsOptional()
   @ValidateNested()

@@ -1,4 +1,12 @@
-import { buildDirectPayRequest, encodeForm, signParams, type SignedRequest } from '@ledger/alipay-protocol';
+import { encode } from 'iconv-lite';
+import {
+  buildDirectPayRequest,
+  buildRefundNopwdRequest,
+  encodeForm,
+  formatBatchNo,
+  signParams,
+  type SignedRequest,
+} from '@ledger/alipay-protocol';
 import {
   asGatewayRequest,
   GBK_KEY,
@@ -154,6 +162,139 @@ describe('checkGatewayRequest', () => {
     const body = Buffer.from(valueOf(encodeForm(signed.params, 'gbk')), 'latin1');
     const checked = checkGatewayRequest(
       { method: 'POST', query: Buffer.from('_input_charset=gbk'), body },
+      MERCHANT_MAP,
+    );
+    expect(checked).toMatchObject({
+      ok: true,
+      charset: 'gbk',
+      params: { detail_data: expect.stringContaining('协商退款') },
+    });
+  });
+});
+
+describe('checkGatewayRequest: the encodings of Alipay’s own kits', () => {
+  const boundary = '------------------------d74496d66958873e';
+
+  /**
+   * What the PHP kit's buildRequestHttp makes curl send: the signed parameters as multipart/form-data parts,
+   * each value the raw bytes of the merchant's charset, and `_input_charset` on the gateway URL.
+   */
+  function asCurlMultipart(request: SignedRequest): RawGatewayRequest {
+    const parts = request.params.flatMap(({ name, value }) => [
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n`, 'latin1'),
+      request.charset === 'gbk' ? encode(value, 'gbk') : Buffer.from(value, 'utf8'),
+      Buffer.from('\r\n', 'latin1'),
+    ]);
+    return {
+      method: 'POST',
+      query: Buffer.from(`_input_charset=${request.charset}`, 'latin1'),
+      body: Buffer.concat([...parts, Buffer.from(`--${boundary}--\r\n`, 'latin1')]),
+      contentType: `multipart/form-data; boundary=${boundary}`,
+    };
+  }
+
+  function nopwd(charset: 'utf-8' | 'gbk', reason = '协商退款'): SignedRequest {
+    const now = new Date();
+    return valueOf(
+      buildRefundNopwdRequest(merchantConfig(charset === 'gbk' ? GBK_PARTNER : MD5_PARTNER, charset), {
+        batchNo: valueOf(formatBatchNo(now, '001')),
+        refundDate: now,
+        records: [{ tradeNo: '2026120721001004370000361525', amount: 100, reason }],
+        notifyUrl: 'http://shop.test/refund-notify',
+      }),
+    );
+  }
+
+  it.each(['gbk', 'utf-8'] as const)(
+    'accepts a %s nopwd refund posted as multipart/form-data, verified over the bytes of each part',
+    (charset) => {
+      const checked = checkGatewayRequest(asCurlMultipart(nopwd(charset)), MERCHANT_MAP);
+      expect(checked).toMatchObject({
+        ok: true,
+        service: 'refund_fastpay_by_platform_nopwd',
+        charset,
+        params: { detail_data: '2026120721001004370000361525^1.00^协商退款' },
+      });
+    },
+  );
+
+  it('refuses a multipart whose GBK bytes were changed, and reads GBK parts as UTF-8 never', () => {
+    const request = asCurlMultipart(nopwd('gbk'));
+    const at = request.body.indexOf(encode('协商', 'gbk'));
+    const tampered = Buffer.from(request.body);
+    tampered.set(encode('退', 'gbk'), at);
+    expect(checkGatewayRequest({ ...request, body: tampered }, MERCHANT_MAP)).toMatchObject({
+      ok: false,
+      code: 'ILLEGAL_SIGN',
+    });
+    // The same request signed over UTF-8 text but sent as GBK bytes is not the signed request.
+    const utf8Signed = nopwd('utf-8');
+    const mislabelled = asCurlMultipart({ ...utf8Signed, charset: 'gbk' });
+    expect(checkGatewayRequest(mislabelled, MERCHANT_MAP)).toMatchObject({ ok: false, code: 'ILLEGAL_SIGN' });
+  });
+
+  it('refuses a malformed multipart with ILLEGAL_ARGUMENT, in XML', () => {
+    const request = asCurlMultipart(nopwd('utf-8'));
+    const cut = { ...request, body: request.body.subarray(0, request.body.length - 40) };
+    expect(checkGatewayRequest(cut, MERCHANT_MAP)).toMatchObject({
+      ok: false,
+      code: 'ILLEGAL_ARGUMENT',
+      detail: expect.stringMatching(/multipart/),
+    });
+  });
+
+  it('reads a POST whose parameters are split between the query and the body', () => {
+    const request = nopwd('gbk');
+    const form = asGatewayRequest(request, 'POST');
+    const pairs = request.formBody.split('&');
+    const inQuery = pairs.filter((p) => /^(service|partner|sign_type|sign)=/.test(p));
+    const inBody = pairs.filter((p) => !inQuery.includes(p));
+    const split: RawGatewayRequest = {
+      ...form,
+      query: Buffer.from([`_input_charset=gbk`, ...inQuery].join('&'), 'latin1'),
+      body: Buffer.from(inBody.join('&'), 'latin1'),
+    };
+    expect(checkGatewayRequest(split, MERCHANT_MAP)).toMatchObject({
+      ok: true,
+      service: 'refund_fastpay_by_platform_nopwd',
+      charset: 'gbk',
+    });
+    // A parameter in both places counts once when its bytes are the same…
+    const both = { ...split, body: Buffer.from([...inBody, inQuery[0]].join('&'), 'latin1') };
+    expect(checkGatewayRequest(both, MERCHANT_MAP)).toMatchObject({ ok: true });
+    // …and makes the request ambiguous when they differ.
+    const conflicting = {
+      ...split,
+      body: Buffer.from([...inBody, 'partner=2088000000000001'].join('&'), 'latin1'),
+    };
+    expect(checkGatewayRequest(conflicting, MERCHANT_MAP)).toMatchObject({
+      ok: false,
+      code: 'ILLEGAL_ARGUMENT',
+      detail: 'partner is in the query and in the body with other values',
+    });
+    // A parameter added to the query that the merchant did not sign breaks the signature.
+    const added = { ...split, query: Buffer.concat([split.query, Buffer.from('&use_freeze_amount=Y')]) };
+    expect(checkGatewayRequest(added, MERCHANT_MAP)).toMatchObject({ ok: false, code: 'ILLEGAL_SIGN' });
+  });
+
+  it('takes the query’s _input_charset as the charset of a body that has none, and never signs it', () => {
+    const request = nopwd('gbk');
+    const withoutCharset = valueOf(
+      signParams(
+        request.params.filter(
+          (p) => p.name !== '_input_charset' && p.name !== 'sign' && p.name !== 'sign_type',
+        ),
+        'gbk',
+        { signType: 'MD5', md5Key: GBK_KEY },
+      ),
+    );
+    const checked = checkGatewayRequest(
+      {
+        method: 'POST',
+        query: Buffer.from('_input_charset=gbk'),
+        body: Buffer.from(valueOf(encodeForm(withoutCharset.params, 'gbk')), 'latin1'),
+        contentType: 'application/x-www-form-urlencoded',
+      },
       MERCHANT_MAP,
     );
     expect(checked).toMatchObject({

@@ -3,10 +3,12 @@ import {
   isSignType,
   MAX_NOTIFICATION_PARAMETERS,
   parseForm,
+  percentEncodeBytes,
   verifyNotification,
   type Charset,
   type SignType,
 } from '@ledger/alipay-protocol';
+import { multipartBoundary, parseMultipart } from '../http/multipart';
 import { signTypesOf, type SandboxMerchant } from '../sandbox-options';
 
 // Every request that reaches gateway.do is checked the way Alipay checks it (docs/alipay-protocol.md,
@@ -19,6 +21,7 @@ export const SANDBOX_SERVICES = [
   'send_goods_confirm_by_platform',
   'refund_fastpay_by_platform_pwd',
   'refund_fastpay_by_platform_nopwd',
+  'single_trade_query',
   'notify_verify',
 ] as const;
 
@@ -81,19 +84,111 @@ function firstValue(raw: Buffer, name: string): string | undefined {
   return capped(raw).pairs.find((pair) => pair.name === name)?.binaryValue;
 }
 
+const AMPERSAND = 0x26;
+
+/** The `&`-separated segments of a form's bytes, as received (empty ones dropped). */
+function segments(raw: Buffer): Buffer[] {
+  const parts: Buffer[] = [];
+  let start = 0;
+  while (start <= raw.length) {
+    let end = raw.indexOf(AMPERSAND, start);
+    if (end === -1) end = raw.length;
+    if (end > start) parts.push(raw.subarray(start, end));
+    start = end + 1;
+  }
+  return parts;
+}
+
 /**
- * Checks a gateway request. A POST is read from its body (the demos also put `_input_charset` on the action
- * URL, which is honoured when the body lacks it, docs/alipay-protocol.md, "Signed bytes"); a GET, or a POST
- * with an empty body, from the query.
+ * The body as form bytes: an urlencoded body as it came; a multipart one with each part's bytes carried
+ * percent-encoded, which the form reader decodes back to exactly those bytes (the signature is still checked
+ * over the bytes received). `undefined` with a sentence when the multipart is malformed.
+ */
+function bodyAsForm(request: RawGatewayRequest): { form: Buffer; multipart: boolean } | string {
+  const boundary = multipartBoundary(request.contentType);
+  if (boundary === undefined) return { form: request.body, multipart: false };
+  if (boundary === null) return 'a multipart/form-data Content-Type without a valid boundary';
+  const parsed = parseMultipart(request.body, boundary);
+  if (!parsed.ok) return `malformed multipart/form-data: ${parsed.problem}`;
+  const form = parsed.fields
+    .map(
+      ({ name, value }) => `${percentEncodeBytes(Buffer.from(name, 'latin1'))}=${percentEncodeBytes(value)}`,
+    )
+    .join('&');
+  return { form: Buffer.from(form, 'latin1'), multipart: true };
+}
+
+/**
+ * What the gateway reads: a GET's query; a POST's body together with the parameters of its query
+ * (docs/sandbox.md, "gateway.do"). A query parameter the body repeats with the same bytes counts once; with
+ * other bytes the request is ambiguous. `_input_charset` in the query of a POST is the charset the action URL
+ * names (the demos' convention), used when the body has none; it is not a parameter of the request.
+ */
+function gatewayForm(
+  request: RawGatewayRequest,
+): { raw: Buffer; charsetHint?: string; contentType?: string } | { problem: string } {
+  if (request.method !== 'POST') return { raw: request.query };
+  const body = bodyAsForm(request);
+  if (typeof body === 'string') return { problem: body };
+  const bodyPairs = capped(body.form).pairs;
+  const contentType = body.multipart ? undefined : request.contentType;
+  if (bodyPairs.length === 0)
+    return { raw: request.query, ...(contentType === undefined ? {} : { contentType }) };
+  const inBody = new Map<string, Set<string>>();
+  for (const pair of bodyPairs) {
+    const values = inBody.get(pair.name) ?? new Set<string>();
+    values.add(pair.binaryValue);
+    inBody.set(pair.name, values);
+  }
+  const kept: Buffer[] = [body.form];
+  let charsetHint: string | undefined;
+  const querySegments = segments(request.query);
+  // Past the cap the verification refuses the request anyway: the segments are passed on unread.
+  const readable = querySegments.length <= MAX_NOTIFICATION_PARAMETERS;
+  for (const segment of querySegments) {
+    const pair = readable ? capped(segment).pairs[0] : undefined;
+    if (pair === undefined) {
+      if (!readable) kept.push(segment);
+      continue;
+    }
+    if (pair.name === '_input_charset') {
+      charsetHint ??= pair.binaryValue;
+      continue;
+    }
+    const values = inBody.get(pair.name);
+    if (values?.has(pair.binaryValue) === true && values.size === 1) continue;
+    if (values !== undefined) {
+      return { problem: `${pair.name} is in the query and in the body with other values` };
+    }
+    kept.push(segment);
+  }
+  const raw = Buffer.concat(
+    kept.flatMap((part, index) => (index === 0 ? [part] : [Buffer.of(AMPERSAND), part])),
+  );
+  return {
+    raw,
+    ...(charsetHint === undefined ? {} : { charsetHint }),
+    ...(contentType === undefined ? {} : { contentType }),
+  };
+}
+
+/**
+ * Checks a gateway request. A GET is read from its query; a POST from its body, urlencoded or multipart
+ * (Alipay's PHP kit), together with its query's parameters; the demos put `_input_charset` on the action URL,
+ * which is honoured when the body lacks it (docs/alipay-protocol.md, "Signed bytes"). The signature is
+ * checked over the bytes received.
  */
 export function checkGatewayRequest(
   request: RawGatewayRequest,
   merchants: ReadonlyMap<string, SandboxMerchant>,
 ): AcceptedRequest | RefusedRequest {
-  const bodyForm = request.method === 'POST' ? capped(request.body) : undefined;
-  const fromBody = bodyForm !== undefined && bodyForm.pairs.length > 0;
-  const raw = fromBody ? request.body : request.query;
-  const pairs = fromBody ? bodyForm.pairs : capped(raw).pairs;
+  const form = gatewayForm(request);
+  if ('problem' in form) {
+    const service = firstValue(request.query, 'service');
+    return { ok: false, service, code: 'ILLEGAL_ARGUMENT', detail: form.problem };
+  }
+  const raw = form.raw;
+  const pairs = capped(raw).pairs;
   const unsigned = (name: string) => pairs.find((pair) => pair.name === name)?.binaryValue;
   const service = unsigned('service');
   const refuse = (code: string, detail: string): RefusedRequest => ({ ok: false, service, code, detail });
@@ -116,7 +211,8 @@ export function checkGatewayRequest(
     return refuse('ILLEGAL_PARTNER', `partner ${JSON.stringify(partner ?? '')} is not a sandbox merchant`);
   }
 
-  const charsetLabel = unsigned('_input_charset') ?? firstValue(request.query, '_input_charset');
+  const charsetLabel =
+    unsigned('_input_charset') ?? form.charsetHint ?? firstValue(request.query, '_input_charset');
   const charset = charsetLabel === undefined ? 'utf-8' : charsetFromLabel(charsetLabel);
   if (charset === undefined) {
     return refuse('ILLEGAL_CHARSET', `_input_charset ${JSON.stringify(charsetLabel)} is not utf-8 or gbk`);
@@ -136,7 +232,7 @@ export function checkGatewayRequest(
       ? { md5Keys: merchant.md5Keys ?? [] }
       : { alipayPublicKeyPem: merchant.rsa?.merchantPublicKeyPem }),
     defaultCharset: charset,
-    ...(request.contentType === undefined ? {} : { contentType: request.contentType }),
+    ...(form.contentType === undefined ? {} : { contentType: form.contentType }),
     source: 'request',
   });
   if (!verified.ok) {

@@ -16,8 +16,9 @@ import { acceptedXml, rejectedXml, requestEcho, xmlElement } from './xml-reply';
 
 const GATEWAY_DESCRIPTION =
   'The classic gateway: `service` = create_direct_pay_by_user or trade_create_by_buyer (the cashier page), ' +
-  'refund_fastpay_by_platform_pwd (a confirmation page), refund_fastpay_by_platform_nopwd and ' +
-  'send_goods_confirm_by_platform (XML), notify_verify (`true`/`false`). Signed requests are verified with ' +
+  'refund_fastpay_by_platform_pwd (a confirmation page), refund_fastpay_by_platform_nopwd, ' +
+  'send_goods_confirm_by_platform and single_trade_query (XML), notify_verify (`true`/`false`). ' +
+  'Signed requests are verified with ' +
   "the merchant's MD5 key or RSA public key, in `_input_charset`.";
 
 /**
@@ -117,6 +118,11 @@ export class GatewayController {
           `${requestEcho(request.params)}<response><tradeBase>${tradeBase}</tradeBase></response>`,
         );
         sendBytes(response, 200, xml.contentType, xml.body);
+        return;
+      }
+      case 'single_trade_query': {
+        const answer = sandbox.queryTrade(request);
+        sendBytes(response, 200, answer.contentType, answer.body);
         return;
       }
       case 'refund_fastpay_by_platform_nopwd': {

@@ -30,6 +30,17 @@ const dual = (extra: Record<string, string | undefined> = {}) =>
   });
 
 describe('readPaymentRequest', () => {
+  it('refuses text that the trade query XML could not carry', () => {
+    expect(readPaymentRequest('create_direct_pay_by_user', direct({ body: 'a\u0001b' }), merchant)).toEqual({
+      ok: false,
+      code: 'ILLEGAL_ARGUMENT',
+      detail: 'body holds a control character',
+    });
+    expect(
+      readPaymentRequest('create_direct_pay_by_user', direct({ body: 'line\r\n\tnext' }), merchant).ok,
+    ).toBe(true);
+  });
+
   it('reads the terms of an instant payment, amounts in fen', () => {
     expect(readPaymentRequest('create_direct_pay_by_user', direct(), merchant)).toEqual({
       ok: true,

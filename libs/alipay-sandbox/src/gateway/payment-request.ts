@@ -16,6 +16,8 @@ export const refused = (code: string, detail: string): Reading<never> => ({ ok: 
 const OUT_TRADE_NO = /^[\x21-\x7e]{1,64}$/;
 const URL = /^https?:\/\/[^\s]+$/;
 const QUANTITY = /^[1-9][0-9]{0,5}$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/;
 
 /** Reads a positive yuan amount: zero or negative is `TOTAL_FEE_LESSEQUAL_ZERO`, a bad format `ILLEGAL_FEE_PARAM`. */
 function readAmount(name: string, text: string | undefined): Reading<number> {
@@ -55,6 +57,12 @@ export function readPaymentRequest(
   }
   const subject = get('subject');
   if (subject === undefined) return refused('ILLEGAL_ARGUMENT', 'subject is required');
+  // The trade's text comes back in single_trade_query's XML, which cannot carry control characters
+  // (docs/alipay-protocol.md, "Trade query").
+  const unwritable = Object.keys(params).find((name) => CONTROL.test(params[name]));
+  if (unwritable !== undefined) {
+    return refused('ILLEGAL_ARGUMENT', `${unwritable} holds a control character`);
+  }
   if (get('payment_type') !== '1') {
     return refused(
       'ILLEGAL_PAYMENT_TYPE',

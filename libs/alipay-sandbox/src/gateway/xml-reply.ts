@@ -9,8 +9,17 @@ export interface XmlReply {
   readonly contentType: string;
 }
 
+const XML_ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+};
+
+// Named entities: the protocol's reply parser decodes them, and leaves character references as they are.
 function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return text.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]);
 }
 
 /** An element with text content, escaped. */

@@ -149,6 +149,55 @@ export function returnParams(
 }
 
 /**
+ * The `<trade>` fields of a `single_trade_query` answer: the trade as it stands now
+ * (docs/alipay-protocol.md, "Trade query"). Booleans are `T`/`F` here where notifications say `Y`/`N`; the
+ * amounts paid back to the buyer and on to the seller follow the trade's refunds (inferred: Alipay's
+ * samples show them, no document defines them).
+ */
+export function tradeQueryFields(trade: Trade, merchant: SandboxMerchant): TextParam[] {
+  const { terms } = trade;
+  const paid = trade.gmtPayment !== undefined;
+  const settled =
+    paid && (trade.paymentType !== 'escrow' || trade.tradeStatus === 'TRADE_FINISHED')
+      ? terms.totalFee - trade.refundedFee
+      : 0;
+  const changes = [trade.gmtCreate, trade.gmtPayment, trade.gmtSendGoods, trade.gmtRefund, trade.gmtClose]
+    .filter((instant): instant is Date => instant !== undefined)
+    .map((instant) => instant.getTime());
+  return toParams([
+    ['out_trade_no', terms.outTradeNo],
+    ['trade_no', trade.tradeNo],
+    ['trade_status', trade.tradeStatus],
+    ['subject', terms.subject],
+    ['body', terms.body],
+    ['payment_type', '1'],
+    ['seller_email', sellerEmailOf(trade, merchant)],
+    ['seller_id', terms.sellerId],
+    ['buyer_email', trade.buyerEmail],
+    ['buyer_id', trade.buyerId],
+    ['price', formatYuan(terms.price)],
+    ['quantity', String(terms.quantity)],
+    ['total_fee', formatYuan(terms.totalFee)],
+    ['discount', '0.00'],
+    ['coupon_used_fee', '0.00'],
+    ['is_total_fee_adjust', 'F'],
+    ['use_coupon', 'F'],
+    ['flag_trade_locked', '0'],
+    ['operator_role', 'B'],
+    ['gmt_create', time(trade.gmtCreate)],
+    ['gmt_payment', time(trade.gmtPayment)],
+    ['gmt_send_goods', time(trade.gmtSendGoods)],
+    ['gmt_close', time(trade.gmtClose)],
+    ['gmt_refund', time(trade.gmtRefund)],
+    ['gmt_last_modified_time', time(new Date(Math.max(...changes)))],
+    ['refund_status', trade.refundStatus],
+    ['refund_fee', trade.refundedFee > 0 ? formatYuan(trade.refundedFee) : undefined],
+    ['to_buyer_fee', formatYuan(trade.refundedFee)],
+    ['to_seller_fee', formatYuan(settled)],
+  ]);
+}
+
+/**
  * A `batch_refund_notify` (docs/alipay-protocol.md, "Batch refund results"), without notify_time and the
  * signature.
  */

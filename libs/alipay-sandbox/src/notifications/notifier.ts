@@ -63,10 +63,18 @@ export class Notifier {
 
   /**
    * Registers a notification and schedules its first delivery: now, or after the chaos delay, or held by the
-   * reordering chaos until enough others are waiting.
+   * reordering chaos until enough others are waiting; with `dropNotifications`, never.
    */
   enqueue(draft: NotificationDraft): SandboxNotification {
     const { chaos, store, clock } = this.deps;
+    if (chaos.settings.dropNotifications === true) {
+      return store.addNotification({
+        ...draft,
+        tags: [...draft.tags, 'dropped'],
+        createdAt: clock(),
+        state: 'abandoned',
+      });
+    }
     const window = chaos.settings.reorderWindow ?? 0;
     const delayMs = chaos.settings.delayMs ?? 0;
     const now = clock();
