@@ -532,6 +532,12 @@ async function main(): Promise<void> {
     const loadBefore = loadAverage();
     const results = await runInterleaved(targets);
     const loadAfter = loadAverage();
+    // What N instances hold of max_connections (docs/operations.md, "Connections").
+    const connections = await admin.query<{ application_name: string; count: string }>(
+      `SELECT application_name, count(*) AS count FROM pg_stat_activity WHERE datname = $1
+       GROUP BY application_name ORDER BY application_name`,
+      [name],
+    );
     for (const child of children.splice(1).reverse()) await stopChild(child);
 
     const check = new Client({ connectionString: databaseUrl });
@@ -541,6 +547,16 @@ async function main(): Promise<void> {
     );
     const paid = await check.query<{ count: string }>(
       `SELECT count(*) AS count FROM events WHERE type = 'PaymentSucceeded'`,
+    );
+    // What the ledger's tables grow by, indexes and TOAST included (docs/operations.md, "What one
+    // PostgreSQL carries"). The row counts are estimates after ANALYZE.
+    await check.query(`ANALYZE events, streams, inbox_notifications, processed_notifications, order_status`);
+    const storage = await check.query<{ table: string; rows: string; bytes: string }>(
+      `SELECT c.relname AS table, c.reltuples::bigint AS rows, pg_total_relation_size(c.oid) AS bytes
+       FROM pg_class c
+       WHERE c.relname IN ('events', 'streams', 'inbox_notifications', 'processed_notifications', 'order_status')
+         AND c.relnamespace = 'public'::regnamespace
+       ORDER BY c.relname`,
     );
     await check.end();
 
@@ -615,6 +631,17 @@ async function main(): Promise<void> {
         '',
         `inbox outcomes: ${outcomes.rows.map((r) => `${r.outcome} ${r.count}`).join(', ')}; ` +
           `PaymentSucceeded events: ${paid.rows[0].count}`,
+        `connections to the database at the end of the runs, by application: ` +
+          connections.rows.map((r) => `${r.application_name || '(none)'} ${r.count}`).join(', ') +
+          ` (${INSTANCES} ledger process${INSTANCES === 1 ? '' : 'es'})`,
+        `storage, indexes included: ` +
+          storage.rows
+            .map(
+              (r) =>
+                `${r.table} ${r.rows} rows, ${(Number(r.bytes) / 1024 / 1024).toFixed(1)} MiB ` +
+                `(${Number(r.rows) === 0 ? '-' : (Number(r.bytes) / Number(r.rows)).toFixed(0)} B/row)`,
+            )
+            .join('; '),
         '',
       ].join('\n'),
     );
