@@ -542,8 +542,10 @@ async function main(): Promise<void> {
 
     const check = new Client({ connectionString: databaseUrl });
     await check.connect();
+    // A failed or rejected row's reason says what a non-2xx reply was (docs/operations.md, "Replies").
     const outcomes = await check.query<{ outcome: string; count: string }>(
-      `SELECT outcome, count(*) AS count FROM inbox_notifications GROUP BY outcome ORDER BY outcome`,
+      `SELECT outcome || COALESCE(' (' || (outcome_detail ->> 'reason') || ')', '') AS outcome, count(*) AS count
+       FROM inbox_notifications GROUP BY 1 ORDER BY 1`,
     );
     const paid = await check.query<{ count: string }>(
       `SELECT count(*) AS count FROM events WHERE type = 'PaymentSucceeded'`,
