@@ -65,7 +65,7 @@ const CONTENT_TYPE = 'application/x-www-form-urlencoded; text/html; charset=UTF-
 const MAX_BODY_BYTES = 1024 * 1024;
 const INSTANCES = instancesArgument();
 
-/** `--instances N` or `--instances=N`: ledger processes on the one database; 1 runs none beside the single. */
+/** `--instances N` or `--instances=N`: N ledger processes on the one database, next to the first alone. */
 function instancesArgument(): number {
   const args = process.argv.slice(2);
   const at = args.findIndex((arg) => arg === '--instances' || arg.startsWith('--instances='));
@@ -249,8 +249,8 @@ async function load(
 ): Promise<Phase> {
   const result = await autocannon({
     // Several URLs: connection i goes to URL i mod N, and with `amount` every connection sends an equal
-    // share, so the instances get the same number of requests, as behind a round-robin balancer that
-    // spreads connections. (autocannon takes an array here; its types say a string.)
+    // share, so each instance gets its connections' shares (43, 43 and 42 of 128 for three), as behind a
+    // balancer that spreads connections round-robin. (autocannon takes an array here; its types say a string.)
     url: baseUrls.length === 1 ? baseUrls[0] : (baseUrls as unknown as string),
     connections: options.rate === undefined ? SATURATION_CONNECTIONS : RATE_CONNECTIONS,
     amount: options.amount,
