@@ -1,24 +1,31 @@
 // `npm run bench:ingest`: distinct signed payment notifications POSTed over HTTP to the ledger
-// on PostgreSQL, notify_verify served by a local fake gateway, against a baseline in the same run: the same
-// HTTP stack (Nest, Express, the raw-body capture) answering `success` after one plain INSERT of the body.
-// Prints notifications/s at saturation and p50/p99 latency at 500/s; asserts nothing.
+// on PostgreSQL, notify_verify served by a local fake gateway, against two baselines in the same run that
+// answer `success` after one plain durable INSERT of the body: the same HTTP stack as the ledger (Nest,
+// Express, the raw-body capture), and plain Fastify on a `pg` pool, so that the cost of the HTTP stack shows.
+// Prints notifications/s at saturation and the rate held, p50 and p99 at 500/s offered, the ledger's
+// ratios to the baselines and whether its targets are met (docs/operations.md, "Throughput"); asserts nothing.
 //
-// Four processes share the machine: this one (the load, autocannon), the server under test (a child), the
-// fake gateway (a child) and PostgreSQL. The same file runs the children: `--serve=baseline|gateway`.
+// `-- --instances N` also runs N ledger processes on the same database, the load spread round-robin over
+// them, next to one instance in the same run (docs/operations.md, "Several instances").
+//
+// The processes share the machine: this one (the load, autocannon), the servers under test (children), the
+// fake gateway (a child) and PostgreSQL. The same file runs the children: `--serve=baseline|fastify|gateway`.
 // BENCH_NOTIFICATIONS (default 10,000) sets the saturation run; the 500/s run lasts BENCH_RATE_SECONDS (10).
-// Both servers run at once and each workload is split in halves, baseline, ledger, baseline, ledger, so
-// that the machine's drifting load weighs on both alike.
+// Every server runs throughout and each workload is split in halves, each half going through every server
+// in turn (baseline, Fastify, ledger, ledger ×N, then again), so that the machine's drifting load weighs on
+// all alike.
 import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Controller, Module, Post, Req, Res } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import autocannon from 'autocannon';
+import Fastify from 'fastify';
 import { LEDGER_EVENT_CATALOGUE, type PlaceOrder } from '@ledger/domain';
 import { EventSchemas, EventStore } from '@ledger/event-store';
 import { PostgresStreamSession, decideOnStream, orderStream } from '@ledger/commands';
@@ -37,7 +44,7 @@ import {
   startFakeAlipayGateway,
   tradeStatusSyncParams,
 } from '@ledger/testing';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import { captureRawBody, type RequestWithRawBody } from '../apps/ledger/src/alipay/raw-body';
 import { LEDGER_MIGRATIONS } from '../apps/ledger/src/ledger-migrations';
@@ -54,6 +61,21 @@ const WARMUP_REQUESTS = 500;
 const SATURATION_CONNECTIONS = 128;
 const RATE_CONNECTIONS = 64;
 const CONTENT_TYPE = 'application/x-www-form-urlencoded; text/html; charset=UTF-8';
+/** The ledger's own cap on a notification's body (docs/operations.md, "Bounded storage"). */
+const MAX_BODY_BYTES = 1024 * 1024;
+const INSTANCES = instancesArgument();
+
+/** `--instances N` or `--instances=N`: N ledger processes on the one database, next to the first alone. */
+function instancesArgument(): number {
+  const args = process.argv.slice(2);
+  const at = args.findIndex((arg) => arg === '--instances' || arg.startsWith('--instances='));
+  if (at === -1) return 1;
+  const raw = args[at].includes('=') ? args[at].slice('--instances='.length) : args[at + 1];
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 8)
+    throw new Error(`--instances must be an integer from 1 to 8, got ${raw}`);
+  return value;
+}
 
 function positiveInteger(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -104,6 +126,36 @@ async function serveBaseline(): Promise<void> {
   process.stdout.write('READY\n');
   process.once('SIGTERM', () => {
     void app.close().finally(() => process.exit(0));
+  });
+}
+
+// The plain baseline: Fastify, the body kept as bytes whatever its Content-Type (Alipay's is malformed),
+// one INSERT on a `pg` pool of the same size, `success`.
+async function serveFastify(): Promise<void> {
+  const config = loadConfig(process.env, { envFile: false });
+  const pool = new Pool({
+    connectionString: config.database.url,
+    max: config.database.poolSize,
+    application_name: 'bench-fastify',
+  });
+  const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  app.post('/alipay/notify', async (request, reply) => {
+    await pool.query(`INSERT INTO bench_baseline (body) VALUES ($1)`, [request.body as Buffer]);
+    return reply
+      .code(200)
+      .header('content-type', 'text/plain; charset=utf-8')
+      .header('cache-control', 'no-store')
+      .send('success');
+  });
+  await app.listen({ port: config.http.port, host: config.http.host });
+  process.stdout.write('READY\n');
+  process.once('SIGTERM', () => {
+    void app
+      .close()
+      .then(() => pool.end())
+      .finally(() => process.exit(0));
   });
 }
 
@@ -191,12 +243,15 @@ interface Phase {
 }
 
 async function load(
-  baseUrl: string,
+  baseUrls: readonly string[],
   bodies: Bodies,
   options: { amount: number; rate?: number },
 ): Promise<Phase> {
   const result = await autocannon({
-    url: baseUrl,
+    // Several URLs: connection i goes to URL i mod N, and with `amount` every connection sends an equal
+    // share, so each instance gets its connections' shares (43, 43 and 42 of 128 for three), as behind a
+    // balancer that spreads connections round-robin. (autocannon takes an array here; its types say a string.)
+    url: baseUrls.length === 1 ? baseUrls[0] : (baseUrls as unknown as string),
     connections: options.rate === undefined ? SATURATION_CONNECTIONS : RATE_CONNECTIONS,
     amount: options.amount,
     ...(options.rate === undefined ? {} : { overallRate: options.rate }),
@@ -227,11 +282,11 @@ async function load(
 
 interface Target {
   name: string;
-  baseUrl: string;
+  baseUrls: readonly string[];
   bodies: Bodies;
 }
 
-/** Halves run baseline, ledger, baseline, ledger: the machine's drifting load falls on both alike. */
+/** Halves go through every server in turn, then again: the machine's drifting load falls on all alike. */
 const HALVES = 2;
 
 function combine(halves: Phase[]): Phase {
@@ -253,7 +308,7 @@ async function runInterleaved(targets: Target[]): Promise<Map<string, { saturati
   const rated = new Map<string, Phase[]>(targets.map((t) => [t.name, []]));
   for (const target of targets) {
     process.stdout.write(`[${target.name}] warming up...\n`);
-    await load(target.baseUrl, target.bodies, { amount: WARMUP_REQUESTS });
+    await load(target.baseUrls, target.bodies, { amount: WARMUP_REQUESTS });
   }
   for (let half = 0; half < HALVES; half++) {
     for (const target of targets) {
@@ -262,7 +317,7 @@ async function runInterleaved(targets: Target[]): Promise<Map<string, { saturati
       );
       saturation
         .get(target.name)!
-        .push(await load(target.baseUrl, target.bodies, { amount: SATURATION_REQUESTS / HALVES }));
+        .push(await load(target.baseUrls, target.bodies, { amount: SATURATION_REQUESTS / HALVES }));
     }
   }
   for (let half = 0; half < HALVES; half++) {
@@ -271,7 +326,7 @@ async function runInterleaved(targets: Target[]): Promise<Map<string, { saturati
       rated
         .get(target.name)!
         .push(
-          await load(target.baseUrl, target.bodies, { amount: (RATE * RATE_SECONDS) / HALVES, rate: RATE }),
+          await load(target.baseUrls, target.bodies, { amount: (RATE * RATE_SECONDS) / HALVES, rate: RATE }),
         );
     }
   }
@@ -321,8 +376,65 @@ async function placeOrders(dataSource: DataSource, outTradeNos: readonly string[
   await Promise.all(Array.from({ length: 16 }, writer));
 }
 
-function row(workload: string, baseline: string, ledger: string, ratio: string, target: string): string {
-  return `| ${workload.padEnd(34)} | ${baseline.padStart(10)} | ${ledger.padStart(10)} | ${ratio.padStart(7)} | ${target.padEnd(22)} |`;
+/** A table whose columns are as wide as their widest cell. */
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((cells) => cells[column].length)),
+  );
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join(' | ')} |`;
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)];
+}
+
+const loadAverage = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+interface Measured {
+  saturation: Phase;
+  rated: Phase;
+}
+
+/** The targets a ledger's figures are held to, against the Nest/Express baseline of the same run. */
+function verdicts(ledger: Measured, nest: Measured, fastify: Measured): string[][] {
+  const percentOf = (a: number, b: number) => `${((100 * a) / b).toFixed(0)}%`;
+  const met = (ok: boolean) => (ok ? 'yes' : 'NO');
+  const p99Ratio = ledger.rated.p99 / nest.rated.p99;
+  const tightBound = nest.rated.p99 < 35;
+  return [
+    [
+      'at saturation, of the Nest baseline',
+      percentOf(ledger.saturation.perSecond, nest.saturation.perSecond),
+      '>= 60%',
+      met(ledger.saturation.perSecond >= 0.6 * nest.saturation.perSecond),
+    ],
+    [
+      'at saturation, of the Fastify baseline',
+      percentOf(ledger.saturation.perSecond, fastify.saturation.perSecond),
+      '',
+      '',
+    ],
+    [
+      `rate held at ${RATE}/s, of the Nest baseline's`,
+      percentOf(ledger.rated.perSecond, nest.rated.perSecond),
+      '>= 98%',
+      met(ledger.rated.perSecond >= 0.98 * nest.rated.perSecond),
+    ],
+    [`p99 at ${RATE}/s, to the Nest baseline's`, `${p99Ratio.toFixed(2)}x`, '<= 1.5x', met(p99Ratio <= 1.5)],
+    [
+      `p99 at ${RATE}/s (Nest baseline's p99 ${nest.rated.p99} ms)`,
+      `${ledger.rated.p99} ms`,
+      tightBound ? '<= 50 ms' : '(none: >= 35 ms)',
+      tightBound ? met(ledger.rated.p99 <= 50) : '',
+    ],
+    [
+      'failed replies',
+      String(ledger.saturation.failures + ledger.rated.failures),
+      '0',
+      met(ledger.saturation.failures + ledger.rated.failures === 0),
+    ],
+  ];
 }
 
 async function main(): Promise<void> {
@@ -344,8 +456,14 @@ async function main(): Promise<void> {
     const databaseUrl = url.toString();
 
     // autocannon prepares a request or two ahead on each connection: a little more than it will send.
-    const perServer = WARMUP_REQUESTS + SATURATION_REQUESTS + RATE * RATE_SECONDS + 4 * RATE_CONNECTIONS;
-    const outTradeNos = Array.from({ length: perServer }, (_, i) => `BENCH-${String(i).padStart(7, '0')}`);
+    const perServer =
+      WARMUP_REQUESTS + SATURATION_REQUESTS + RATE * RATE_SECONDS + 4 * SATURATION_CONNECTIONS;
+    // The baselines and the single ledger get the same bodies (the baselines only store them); N
+    // instances get orders of their own, or they would only see duplicates.
+    const orderNumbers = (prefix: string) =>
+      Array.from({ length: perServer }, (_, i) => `BENCH-${prefix}${String(i).padStart(7, '0')}`);
+    const single = orderNumbers('A');
+    const several = INSTANCES > 1 ? orderNumbers('N') : [];
     const database = await openDatabase({
       databaseUrl,
       dataDir: tmpdir(),
@@ -358,15 +476,14 @@ async function main(): Promise<void> {
         `CREATE TABLE bench_baseline (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
            received_at timestamptz NOT NULL DEFAULT now(), body bytea NOT NULL)`,
       );
-      process.stdout.write(`placing ${outTradeNos.length} orders...\n`);
-      await placeOrders(database.dataSource, outTradeNos);
+      process.stdout.write(`placing ${single.length + several.length} orders...\n`);
+      await placeOrders(database.dataSource, [...single, ...several]);
     } finally {
       await database.close();
     }
 
     const gateway = await startChild(['bench/ingest.bench.ts', '--serve=gateway'], {}, { line: true });
     children.push(gateway);
-    const bodies = notificationBodies(outTradeNos);
 
     const serverEnv = (port: number) => ({
       DATABASE_URL: databaseUrl,
@@ -379,71 +496,154 @@ async function main(): Promise<void> {
       // BENCH_FULFILMENT_WORKER=false measures an API instance whose delivery worker runs elsewhere.
       FULFILMENT_WORKER: process.env.BENCH_FULFILMENT_WORKER ?? 'true',
     });
+    const startServer = async (args: string[], readiness: 'line' | 'health'): Promise<string> => {
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      children.push(
+        await startChild(
+          args,
+          serverEnv(port),
+          readiness === 'line' ? { line: true } : { url: `${base}/health` },
+        ),
+      );
+      return base;
+    };
 
-    const baselinePort = await freePort();
-    const baselineServer = await startChild(
-      ['bench/ingest.bench.ts', '--serve=baseline'],
-      serverEnv(baselinePort),
-      { line: true },
+    const nestUrl = await startServer(['bench/ingest.bench.ts', '--serve=baseline'], 'line');
+    const fastifyUrl = await startServer(['bench/ingest.bench.ts', '--serve=fastify'], 'line');
+    // One after another: each start applies no migration, but the first would wait for the others' locks.
+    const ledgerUrls: string[] = [];
+    for (let i = 0; i < INSTANCES; i++)
+      ledgerUrls.push(await startServer(['apps/ledger/src/main.ts'], 'health'));
+
+    const bodies = notificationBodies(single);
+    const targets: Target[] = [
+      { name: 'Nest baseline', baseUrls: [nestUrl], bodies: new Bodies(bodies) },
+      { name: 'Fastify baseline', baseUrls: [fastifyUrl], bodies: new Bodies(bodies) },
+      { name: 'ledger', baseUrls: [ledgerUrls[0]], bodies: new Bodies(bodies) },
+    ];
+    const severalName = `ledger x${INSTANCES}`;
+    if (INSTANCES > 1)
+      targets.push({
+        name: severalName,
+        baseUrls: ledgerUrls,
+        bodies: new Bodies(notificationBodies(several)),
+      });
+    const loadBefore = loadAverage();
+    const results = await runInterleaved(targets);
+    const loadAfter = loadAverage();
+    // What N instances hold of max_connections (docs/operations.md, "Connections").
+    const connections = await admin.query<{ application_name: string; count: string }>(
+      `SELECT application_name, count(*) AS count FROM pg_stat_activity WHERE datname = $1
+       GROUP BY application_name ORDER BY application_name`,
+      [name],
     );
-    children.push(baselineServer);
-    const ledgerPort = await freePort();
-    const ledgerServer = await startChild(['apps/ledger/src/main.ts'], serverEnv(ledgerPort), {
-      url: `http://127.0.0.1:${ledgerPort}/health`,
-    });
-    children.push(ledgerServer);
-    const results = await runInterleaved([
-      { name: 'baseline', baseUrl: `http://127.0.0.1:${baselinePort}`, bodies: new Bodies(bodies) },
-      { name: 'ledger', baseUrl: `http://127.0.0.1:${ledgerPort}`, bodies: new Bodies(bodies) },
-    ]);
-    const baseline = results.get('baseline')!;
-    const ledger = results.get('ledger')!;
-    await stopChild(baselineServer);
-    await stopChild(ledgerServer);
+    for (const child of children.splice(1).reverse()) await stopChild(child);
 
     const check = new Client({ connectionString: databaseUrl });
     await check.connect();
+    // A failed or rejected row's reason says what a non-2xx reply was (docs/operations.md, "Replies").
     const outcomes = await check.query<{ outcome: string; count: string }>(
-      `SELECT outcome, count(*) AS count FROM inbox_notifications GROUP BY outcome ORDER BY outcome`,
+      `SELECT outcome || COALESCE(' (' || (outcome_detail ->> 'reason') || ')', '') AS outcome, count(*) AS count
+       FROM inbox_notifications GROUP BY 1 ORDER BY 1`,
     );
     const paid = await check.query<{ count: string }>(
       `SELECT count(*) AS count FROM events WHERE type = 'PaymentSucceeded'`,
     );
+    // What the ledger's tables grow by, indexes and TOAST included (docs/operations.md, "What one
+    // PostgreSQL carries"). The row counts are estimates after ANALYZE.
+    await check.query(`ANALYZE events, streams, inbox_notifications, processed_notifications, order_status`);
+    const storage = await check.query<{ table: string; rows: string; bytes: string }>(
+      `SELECT c.relname AS table, c.reltuples::bigint AS rows, pg_total_relation_size(c.oid) AS bytes
+       FROM pg_class c
+       WHERE c.relname IN ('events', 'streams', 'inbox_notifications', 'processed_notifications', 'order_status')
+         AND c.relnamespace = 'public'::regnamespace
+       ORDER BY c.relname`,
+    );
     await check.end();
 
     const server = await admin.query<{ name: string; setting: string }>(
-      `SELECT name, setting FROM pg_settings WHERE name IN ('server_version', 'fsync', 'synchronous_commit')`,
+      `SELECT name, setting FROM pg_settings
+       WHERE name IN ('server_version', 'fsync', 'synchronous_commit', 'max_connections')`,
     );
     const ms = (value: number) => `${value.toFixed(1)} ms`;
     const perSecond = (phase: Phase) => `${phase.perSecond.toFixed(0)}/s`;
+    const measured = targets.map((target) => results.get(target.name)!);
+    const [nest, fastify, ledger] = measured;
+    const severalMeasured = results.get(severalName);
+    const figures = table(
+      ['workload', ...targets.map((target) => target.name)],
+      [
+        [
+          `notifications/s at saturation (${SATURATION_CONNECTIONS} conn.)`,
+          ...measured.map((m) => perSecond(m.saturation)),
+        ],
+        [
+          `rate held at ${RATE}/s offered (${RATE_CONNECTIONS} conn.)`,
+          ...measured.map((m) => perSecond(m.rated)),
+        ],
+        [`p50 at ${RATE}/s`, ...measured.map((m) => ms(m.rated.p50))],
+        [`p99 at ${RATE}/s`, ...measured.map((m) => ms(m.rated.p99))],
+        [
+          'failed replies (all runs)',
+          ...measured.map((m) => String(m.saturation.failures + m.rated.failures)),
+        ],
+      ],
+    );
+    const ledgerVerdicts = verdicts(ledger, nest, fastify);
+    const severalVerdicts =
+      severalMeasured === undefined ? undefined : verdicts(severalMeasured, nest, fastify);
+    const targetsTable = table(
+      [
+        'the ledger against the baselines',
+        'ledger',
+        'met',
+        ...(severalVerdicts === undefined ? [] : [severalName, 'met']),
+        'target',
+      ],
+      ledgerVerdicts.map(([what, value, target, met], i) => [
+        what,
+        value,
+        met,
+        ...(severalVerdicts === undefined ? [] : [severalVerdicts[i][1], severalVerdicts[i][3]]),
+        target,
+      ]),
+    );
+    const scaling =
+      severalMeasured === undefined
+        ? []
+        : [
+            '',
+            `${severalName} against one instance: ` +
+              `${(severalMeasured.saturation.perSecond / ledger.saturation.perSecond).toFixed(2)}x at saturation, ` +
+              `p99 at ${RATE}/s ${ms(severalMeasured.rated.p99)} against ${ms(ledger.rated.p99)} ` +
+              `(round-robin over ${INSTANCES} processes by connection, each connection an equal share)`,
+          ];
     process.stdout.write(
       [
         '',
-        `PostgreSQL: ${server.rows.map((r) => `${r.name}=${r.setting}`).join(', ')}; load average ${loadavg()
-          .map((l) => l.toFixed(2))
-          .join(' ')}`,
-        row('workload', 'baseline', 'ledger', 'ratio', 'target'),
-        row('-'.repeat(34), '-'.repeat(10), '-'.repeat(10), '-'.repeat(7), '-'.repeat(22)),
-        row(
-          `notifications/s at saturation (${SATURATION_CONNECTIONS} conn.)`,
-          perSecond(baseline.saturation),
-          perSecond(ledger.saturation),
-          `${((100 * ledger.saturation.perSecond) / baseline.saturation.perSecond).toFixed(0)}%`,
-          '>= 40% of the baseline',
-        ),
-        row(`p50 at ${RATE}/s`, ms(baseline.rated.p50), ms(ledger.rated.p50), '', ''),
-        row(`p99 at ${RATE}/s`, ms(baseline.rated.p99), ms(ledger.rated.p99), '', '<= 50 ms'),
-        row(`achieved rate in the ${RATE}/s run`, perSecond(baseline.rated), perSecond(ledger.rated), '', ''),
-        row(
-          'failed replies (all runs)',
-          String(baseline.saturation.failures + baseline.rated.failures),
-          String(ledger.saturation.failures + ledger.rated.failures),
-          '',
-          '0',
-        ),
+        `PostgreSQL: ${server.rows.map((r) => `${r.name}=${r.setting}`).join(', ')}`,
+        `load average (1, 5, 15 min): ${loadBefore} before the measured runs, ${loadAfter} after; ` +
+          `${cpus().length} cores`,
         '',
-        `ledger inbox outcomes: ${outcomes.rows.map((r) => `${r.outcome} ${r.count}`).join(', ')}; ` +
+        ...figures,
+        '',
+        ...targetsTable,
+        ...scaling,
+        '',
+        `inbox outcomes: ${outcomes.rows.map((r) => `${r.outcome} ${r.count}`).join(', ')}; ` +
           `PaymentSucceeded events: ${paid.rows[0].count}`,
+        `connections to the database at the end of the runs, by application: ` +
+          connections.rows.map((r) => `${r.application_name || '(none)'} ${r.count}`).join(', ') +
+          ` (${INSTANCES} ledger process${INSTANCES === 1 ? '' : 'es'})`,
+        `storage, indexes included: ` +
+          storage.rows
+            .map(
+              (r) =>
+                `${r.table} ${r.rows} rows, ${(Number(r.bytes) / 1024 / 1024).toFixed(1)} MiB ` +
+                `(${Number(r.rows) === 0 ? '-' : (Number(r.bytes) / Number(r.rows)).toFixed(0)} B/row)`,
+            )
+            .join('; '),
         '',
       ].join('\n'),
     );
@@ -455,7 +655,14 @@ async function main(): Promise<void> {
 }
 
 const serve = process.argv.find((arg) => arg.startsWith('--serve='))?.slice('--serve='.length);
-const run = serve === 'baseline' ? serveBaseline : serve === 'gateway' ? serveGateway : main;
+const run =
+  serve === 'baseline'
+    ? serveBaseline
+    : serve === 'fastify'
+      ? serveFastify
+      : serve === 'gateway'
+        ? serveGateway
+        : main;
 run().catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
