@@ -90,7 +90,10 @@ export class RequestRefundsHandler implements ICommandHandler<RequestRefundsComm
     await this.awaitProjection(submission.decision);
 
     let { batch } = submission;
-    if (batch.submitted.mode === 'nopwd' && batch.status === 'submitted') {
+    const awaiting =
+      batch.status === 'submitted' ||
+      (batch.status === 'outcome_unknown' && batch.resendRejection === undefined);
+    if (batch.submitted.mode === 'nopwd' && awaiting) {
       // A client's retry of a batch it made is a resend: the first call may have got through.
       const sent = await this.sender.send(batch.batchNo, this.options.attempts, context, submission.created);
       batch = sent.batch;
