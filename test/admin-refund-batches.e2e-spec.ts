@@ -36,6 +36,8 @@ const BATCH_FIELDS = [
   'successNum',
   'items',
   'anomalies',
+  'unanswered',
+  'resolution',
   'submittedAt',
   'updatedAt',
   'version',
