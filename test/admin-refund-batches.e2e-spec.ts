@@ -175,6 +175,8 @@ describe('the refund batch admin API', () => {
         batchNo: '20240501301',
         mode: 'nopwd',
         state: 'completed',
+        unanswered: null,
+        resolution: null,
         error: null,
         batchNum: 2,
         totalAmount: '80.00',
