@@ -1,5 +1,7 @@
 import { formatYuan } from '@ledger/alipay-protocol';
+import { RequestRefundBatchCommand } from '@ledger/commands';
 import { RefundOverdueCheck, RefundResender } from '@ledger/processes';
+import { ProjectionsService } from '@ledger/projections';
 import { newTradeNo } from '@ledger/testing';
 import {
   ADMIN_TOKEN,
@@ -356,6 +358,36 @@ describe('operator resolutions', () => {
       });
       running.gateway.scriptNext(NOPWD, 'T');
       expect((await submit('nopwd', order, 500)).status).toBe(201);
+    });
+
+    it('a crash during a call counts as unanswered: a later refusal releases nothing', async () => {
+      const order = newOutTradeNo('RES-CRASH-F');
+      await paidOrder(running, order, 1_000);
+      const { batch, decision } = await running.commands.execute(
+        new RequestRefundBatchCommand({
+          mode: 'nopwd',
+          items: [{ outTradeNo: order, amount: 700, reason: 'crash' }],
+        }),
+      );
+      await running.ledger.app
+        .get(ProjectionsService)
+        .waitForProjections({ transactionId: decision!.transactionId, position: decision!.position }, 5_000);
+      // What an instance killed during its call leaves: the call written down, its end never, its claim lapsed.
+      await running.database.dataSource.query(
+        `INSERT INTO refund_batch_sends (batch_no, calls, call_started_at, claimed_by, claimed_until)
+         VALUES ($1, 1, now() - interval '5 minutes', 'dead-instance', now() - interval '1 minute')`,
+        [batch.batchNo],
+      );
+      running.gateway.scriptNext(NOPWD, { error: 'BATCH_NO_DATE_ERROR' });
+      expect(
+        await running.ledger.app.get(RefundResender).runOnce(Date.now() + 600_000),
+      ).toBeGreaterThanOrEqual(1);
+      expect(await batchStream(batch.batchNo)).toEqual([
+        'RefundBatchSubmitted',
+        'RefundBatchOutcomeUnknown',
+        'RefundBatchResendRejected',
+      ]);
+      expect((await history(order)).map((e) => e.type)).not.toContain('RefundFailed');
     });
 
     it('refuses to mark a batch whose outcome is known', async () => {
