@@ -455,6 +455,13 @@ describe('the admin API', () => {
       ['GET', '/admin/projections', undefined],
       ['POST', '/admin/replay', { all: true }],
       ['POST', '/admin/projections/rebuild', undefined],
+      [
+        'POST',
+        '/admin/orders/ADM-MISMATCH/anomalies/resolve',
+        { decision: 'accept', operator: 'o', reason: 'r' },
+      ],
+      ['POST', '/admin/refund-batches/20240501001/cancel', { operator: 'o', reason: 'r' }],
+      ['POST', '/admin/refund-batches/20240501001/outcome', { accepted: false, operator: 'o', reason: 'r' }],
     ];
     it.each(routes)('%s %s is 401 without it or with another', async (method, path, body) => {
       for (const token of [null, 'wrong-token', `${TOKEN}x`, TOKEN.slice(0, -1)]) {
@@ -481,6 +488,9 @@ describe('the admin API', () => {
       ['get', '/admin/notifications'],
       ['post', '/admin/replay'],
       ['post', '/admin/projections/rebuild'],
+      ['post', '/admin/orders/{outTradeNo}/anomalies/resolve'],
+      ['post', '/admin/refund-batches/{batchNo}/cancel'],
+      ['post', '/admin/refund-batches/{batchNo}/outcome'],
     ]) {
       expect(document.paths[path]?.[method]?.security).toEqual([{ bearer: [] }]);
     }

@@ -9,6 +9,7 @@ import { REFUND_BATCH_STREAM_HANDLERS } from './refunds/refund-batch-commands';
 import { RequestRefundBatchHandler } from './refunds/request-refund-batch';
 import { RecordTradeNotificationHandler } from './pipeline/record-trade-notification';
 import { ReplayNotificationsHandler } from './replay/replay-notifications';
+import { RESOLUTION_HANDLERS } from './resolutions/resolution-commands';
 import { PostgresStreamSessions } from './stream/postgres-stream-session';
 import { StreamReads } from './stream/stream-reads';
 
@@ -24,6 +25,7 @@ import { StreamReads } from './stream/stream-reads';
     PostgresStreamSessions,
     ...ORDER_STREAM_HANDLERS,
     ...REFUND_BATCH_STREAM_HANDLERS,
+    ...RESOLUTION_HANDLERS,
     RequestRefundBatchHandler,
     RecordTradeNotificationHandler,
     RecordRefundNotificationHandler,

@@ -28,6 +28,13 @@ export {
   FlagOverdueRefundBatchCommand,
 } from './refunds/refund-batch-commands';
 export {
+  MarkRefundBatchOutcomeUnknownCommand,
+  CancelRefundBatchCommand,
+  ExpireRefundBatchCommand,
+  MarkRefundBatchOutcomeCommand,
+  ResolveAnomaliesCommand,
+} from './resolutions/resolution-commands';
+export {
   RequestRefundBatchCommand,
   type RefundRequest,
   type RefundRequestItem,

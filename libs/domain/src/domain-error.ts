@@ -39,7 +39,15 @@ export type DomainErrorCode =
   /** A return recorded for an order that is not due for one. */
   | 'RETURN_NOT_DUE'
   /** A shipping confirmation outcome recorded for an order that is not waiting for one. */
-  | 'SHIPPING_NOT_DUE';
+  | 'SHIPPING_NOT_DUE'
+  /** An operator resolution without a usable operator name or reason; `field` names it. */
+  | 'INVALID_RESOLUTION'
+  /** A cancellation of a batch that is not a `pwd` batch waiting for confirmation. */
+  | 'BATCH_NOT_CANCELLABLE'
+  /** An operator's mark for a batch whose outcome is not unknown. */
+  | 'BATCH_OUTCOME_NOT_UNKNOWN'
+  /** An anomaly resolution for an order without an anomaly left to resolve. */
+  | 'NO_OPEN_ANOMALY';
 
 /** The one error type of the domain: a code from a fixed list, a precise message, and the field at fault. */
 export class DomainError extends Error {

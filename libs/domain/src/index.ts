@@ -4,6 +4,7 @@ export { foldEvents } from './decider';
 export type { Decider } from './decider';
 export type { Fen, Instant, NotificationSource } from './values';
 export type { AnomalyKind } from './anomaly';
+export { checkResolution, MAX_RESOLUTION_REASON_LENGTH } from './operator-resolution';
 export { LEDGER_EVENT_CATALOGUE, eventCatalogue } from './event-catalogue';
 export type { EventDataUpcaster, LedgerEventCatalogue } from './event-catalogue';
 
@@ -36,6 +37,7 @@ export type {
   ReturnCompleted,
   ShippingConfirmed,
   ShippingConfirmationFailed,
+  AnomalyResolved,
   OrderAnomalyDetected,
 } from './order/order-events';
 export { ORDER_STATE_VERSION, initialOrderState, evolveOrder } from './order/order-state';
@@ -50,6 +52,8 @@ export type {
   RecordBatchRefundResult,
 } from './order/batch-refunds';
 export type { CompleteDelivery, CompleteReturn, ConfirmShipping } from './order/fulfilment';
+export { openAnomalies } from './order/anomaly-resolution';
+export type { ResolveAnomalies } from './order/anomaly-resolution';
 export {
   orderStatusOf,
   deliveryDecision,
@@ -83,6 +87,12 @@ export type {
   RefundBatchAccepted,
   RefundBatchRejected,
   RefundBatchCompleted,
+  RefundBatchOutcomeUnknown,
+  RefundBatchResendRejected,
+  RefundBatchCancelled,
+  RefundBatchExpired,
+  RefundBatchOutcomeMarked,
+  OperatorResolution,
   RefundBatchAnomalyDetected,
 } from './refund-batch/refund-batch-events';
 export {
@@ -93,6 +103,7 @@ export {
   reconcileRefundBatch,
   orderCommandsForBatchEvent,
   orderCommandsForBatchEvents,
+  expiryReason,
 } from './refund-batch/refund-batch-decider';
 export type {
   BatchOrderCommand,
@@ -104,4 +115,9 @@ export type {
   RejectRefundBatch,
   CompleteRefundBatch,
   FlagOverdueRefundBatch,
+  MarkRefundBatchOutcomeUnknown,
+  CancelRefundBatch,
+  ExpireRefundBatch,
+  MarkRefundBatchOutcome,
+  RefundBatchResolution,
 } from './refund-batch/refund-batch-decider';

@@ -24,5 +24,7 @@ export {
 } from './refunds/refund-overdue-check';
 export { RefundOverdueModule } from './refunds/refund-overdue.module';
 export { RefundRequests } from './refunds/refund-requests';
+export { RefundBatchSends, type SendClaim } from './refunds/refund-batch-sends';
+export { REFUND_PROCESS_MIGRATIONS } from './refunds/migrations';
 export { RefundResender } from './refunds/refund-resender';
 export { DEFAULT_REFUNDS_OPTIONS, REFUNDS_OPTIONS, type RefundsOptions } from './refunds/refunds-options';

@@ -148,7 +148,11 @@ function toColumns(row: WorkingRow): Record<string, unknown> {
     delivery_state: deliveryDecision(state),
     return_state: returnDecision(state),
     shipping_state: shippingDecision(state),
-    anomalies: state.anomalies.map(({ kind, detail }) => ({ kind, detail })),
+    anomalies: state.anomalies.map(({ kind, detail, resolution }) => ({
+      kind,
+      detail,
+      ...(resolution === undefined ? {} : { resolution }),
+    })),
     state,
     state_version: ORDER_STATE_VERSION,
     version: row.version,

@@ -56,4 +56,6 @@ export interface OrderSummary {
 export interface OrderAnomaly {
   kind: AnomalyKind;
   detail: string;
+  /** An operator's decision on it (docs/product-rules.md, "Operator resolutions"); absent while open. */
+  resolution?: 'accepted' | 'confirmed';
 }

@@ -36,8 +36,11 @@ export interface RefundBatchPage {
 // Records as a written list of the union, so that the compiler finds a value added to it.
 const STATES: Record<RefundBatchState, true> = {
   submitted: true,
+  outcome_unknown: true,
   accepted: true,
   rejected: true,
+  cancelled: true,
+  expired: true,
   completed: true,
 };
 const MODES: Record<RefundMode, true> = { pwd: true, nopwd: true };
@@ -45,7 +48,7 @@ const MODES: Record<RefundMode, true> = { pwd: true, nopwd: true };
 export const REFUND_BATCH_STATES = Object.keys(STATES) as RefundBatchState[];
 
 const LIST_COLUMNS = `batch_no, mode, state, error_code, batch_num, total_amount, success_num, anomalies,
-  submitted_at, updated_at, version, last_position`;
+  unanswered, resolution, submitted_at, updated_at, version, last_position`;
 
 function invalid(field: string, message: string): ProjectionsError {
   return new ProjectionsError('INVALID_FILTER', `${field} ${message}`, field);

@@ -1,4 +1,4 @@
-import type { AnomalyKind, Fen, RefundBatchStatus, RefundMode } from '@ledger/domain';
+import type { AnomalyKind, Fen, RefundBatchResolution, RefundBatchStatus, RefundMode } from '@ledger/domain';
 
 /**
  * Where a batch stands: the gateway's reply, then Alipay's result (docs/operations.md,
@@ -37,6 +37,17 @@ export interface RefundBatchAnomaly {
 }
 
 /**
+ * A nopwd call that went unanswered after it may have reached Alipay (docs/product-rules.md, "Refund batches
+ * whose outcome is unknown"), and the `F` a later resend got, if any.
+ */
+export interface RefundBatchUnanswered {
+  code: string;
+  detail: string;
+  at: string;
+  resendRejection: { code: string; at: string } | null;
+}
+
+/**
  * One refund batch as the `refund_batches` projection holds it (docs/operations.md,
  * "The refund batch projection"). Amounts are integer fen; instants are ISO 8601 UTC strings taken from the
  * events' `recordedAt`, so a rebuild reproduces every field exactly.
@@ -56,6 +67,10 @@ export interface RefundBatchSummary {
   successNum: number | null;
   items: RefundBatchRecord[];
   anomalies: RefundBatchAnomaly[];
+  /** Set once a call went unanswered; kept after the batch is settled, as history. */
+  unanswered: RefundBatchUnanswered | null;
+  /** The cancellation, expiry or operator's mark that settled the batch, with who and why. */
+  resolution: RefundBatchResolution | null;
   /** When the ledger recorded the batch's first event: its submission, for every batch it submitted. */
   submittedAt: string;
   /** When the ledger recorded the last event applied. */

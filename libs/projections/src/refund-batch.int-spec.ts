@@ -214,6 +214,73 @@ describe('the refund batch projection', () => {
     });
   });
 
+  it("shows a batch whose outcome is unknown, the refused resend, and the operator's mark; pwd batches cancelled or expired", async () => {
+    await run(submit('20240501105', [item(10, 1_000)]));
+    await run({
+      type: 'MarkRefundBatchOutcomeUnknown',
+      batchNo: '20240501105',
+      code: 'TIMEOUT',
+      detail: 'no complete reply within 10000 ms',
+      at: '2024-05-01T02:00:10.000Z',
+    });
+    expect(await batches.get('20240501105')).toMatchObject({
+      state: 'outcome_unknown',
+      unanswered: { code: 'TIMEOUT', resendRejection: null },
+      resolution: null,
+    });
+    await run({
+      type: 'RejectRefundBatch',
+      batchNo: '20240501105',
+      code: 'BATCH_NO_DATE_ERROR',
+      rejectedAt: '2024-05-02T01:00:00.000Z',
+    });
+    expect(await batches.get('20240501105')).toMatchObject({
+      state: 'outcome_unknown',
+      errorCode: null,
+      unanswered: { code: 'TIMEOUT', resendRejection: { code: 'BATCH_NO_DATE_ERROR' } },
+    });
+    await run({
+      type: 'MarkRefundBatchOutcome',
+      batchNo: '20240501105',
+      accepted: false,
+      operator: 'ops-alice',
+      reason: 'not in the console',
+      markedAt: '2024-05-02T02:00:00.000Z',
+    });
+    expect(await batches.get('20240501105')).toMatchObject({
+      state: 'rejected',
+      errorCode: 'NOT_ACCEPTED',
+      resolution: { action: 'marked_not_accepted', operator: 'ops-alice', reason: 'not in the console' },
+    });
+    expect((await batches.list({ state: 'rejected' })).items.map((b) => b.batchNo)).toContain('20240501105');
+
+    await run(submit('20240501106', [item(11, 1_000)], 'pwd'));
+    await run({
+      type: 'CancelRefundBatch',
+      batchNo: '20240501106',
+      operator: 'ops-bob',
+      reason: 'withdrawn',
+      cancelledAt: '2024-05-01T05:00:00.000Z',
+    });
+    expect(await batches.get('20240501106')).toMatchObject({
+      state: 'cancelled',
+      unanswered: null,
+      resolution: { action: 'cancelled', operator: 'ops-bob', reason: 'withdrawn' },
+    });
+    await run(submit('20240501107', [item(12, 1_000)], 'pwd'));
+    await run({
+      type: 'ExpireRefundBatch',
+      batchNo: '20240501107',
+      checkedAt: '2024-05-04T02:00:00.000Z',
+      expireAfterMs: 72 * 3_600_000,
+    });
+    expect(await batches.get('20240501107')).toMatchObject({
+      state: 'expired',
+      resolution: { action: 'expired', operator: 'ledger', reason: expect.stringContaining('72 hours') },
+    });
+    expect((await batches.list({ state: 'expired' })).items.map((b) => b.batchNo)).toEqual(['20240501107']);
+  });
+
   it('records a result for a batch this ledger never submitted, with its anomaly', async () => {
     const stray = { tradeNo: '2024050122001004378888', amount: 100, code: 'SUCCESS' };
     await run(complete('20240501103', [stray], 1));
@@ -372,7 +439,7 @@ describe('the refund batch projection', () => {
         '20240501203',
         '20240501200',
       ]);
-      expect(await everything({ state: 'rejected' })).toEqual(['20240501102']);
+      expect(await everything({ state: 'rejected' })).toEqual(['20240501105', '20240501102']);
       expect((await everything({ state: 'completed' })).sort()).toEqual([
         '20240501101',
         '20240501103',

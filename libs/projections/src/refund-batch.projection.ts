@@ -2,12 +2,18 @@ import { refundResultOutcome } from '@ledger/alipay-protocol';
 import {
   asRefundBatchEvent,
   batchNoOfStream,
+  expiryReason,
   REFUND_BATCH_EVENT_SCHEMA_VERSIONS,
   type RefundBatchCompleted,
   type RefundBatchEvent,
 } from '@ledger/domain';
 import type { Projection, ProjectionContext, RecordedEvent } from '@ledger/event-store';
-import type { RefundBatchListItem, RefundBatchRecord, RefundBatchSummary } from './refund-batch-summary';
+import type {
+  RefundBatchListItem,
+  RefundBatchRecord,
+  RefundBatchState,
+  RefundBatchSummary,
+} from './refund-batch-summary';
 
 /** The name of the refund batch projection: its checkpoint, its lock, its parked events. */
 export const REFUND_BATCH_PROJECTION = 'refund_batches';
@@ -47,6 +53,8 @@ export function evolveRefundBatchRow(
     successNum: null,
     items: [],
     anomalies: [],
+    unanswered: null,
+    resolution: null,
     submittedAt: place.recordedAt,
     updatedAt: place.recordedAt,
     version: 0,
@@ -78,7 +86,55 @@ export function evolveRefundBatchRow(
       };
     }
     case 'RefundBatchAccepted':
-      return base.state === 'submitted' ? { ...next, state: 'accepted' } : next;
+      return base.state === 'submitted' || base.state === 'outcome_unknown'
+        ? { ...next, state: 'accepted' }
+        : next;
+    case 'RefundBatchOutcomeUnknown': {
+      const { code, detail, at } = event.data;
+      return {
+        ...next,
+        state: base.state === 'submitted' ? 'outcome_unknown' : base.state,
+        unanswered: { code, detail, at, resendRejection: base.unanswered?.resendRejection ?? null },
+      };
+    }
+    case 'RefundBatchResendRejected': {
+      const { code, rejectedAt } = event.data;
+      const unanswered = base.unanswered ?? { code: 'UNANSWERED_CALL', detail: '', at: rejectedAt };
+      return { ...next, unanswered: { ...unanswered, resendRejection: { code, at: rejectedAt } } };
+    }
+    case 'RefundBatchCancelled': {
+      const { operator, reason, cancelledAt } = event.data;
+      return {
+        ...next,
+        state: settled(base, 'cancelled'),
+        resolution: { action: 'cancelled', operator, reason, at: cancelledAt },
+      };
+    }
+    case 'RefundBatchExpired':
+      return {
+        ...next,
+        state: settled(base, 'expired'),
+        resolution: {
+          action: 'expired',
+          operator: 'ledger',
+          reason: expiryReason(event.data.expireAfterMs),
+          at: event.data.expiredAt,
+        },
+      };
+    case 'RefundBatchOutcomeMarked': {
+      const { accepted, operator, reason, markedAt } = event.data;
+      return {
+        ...next,
+        state: settled(base, accepted ? 'accepted' : 'rejected'),
+        errorCode: accepted ? base.errorCode : 'NOT_ACCEPTED',
+        resolution: {
+          action: accepted ? 'marked_accepted' : 'marked_not_accepted',
+          operator,
+          reason,
+          at: markedAt,
+        },
+      };
+    }
     case 'RefundBatchRejected':
       return {
         ...next,
@@ -98,6 +154,11 @@ export function evolveRefundBatchRow(
       };
     }
   }
+}
+
+/** A settlement never overrides a result already in: the completion is final. */
+function settled(row: RefundBatchSummary, state: RefundBatchState): RefundBatchState {
+  return row.state === 'completed' ? 'completed' : state;
 }
 
 /**
@@ -160,6 +221,8 @@ export interface RefundBatchRow {
   success_num: number | null;
   items: RefundBatchRecord[];
   anomalies: RefundBatchSummary['anomalies'];
+  unanswered: RefundBatchSummary['unanswered'];
+  resolution: RefundBatchSummary['resolution'];
   submitted_at: Date;
   updated_at: Date;
   version: number;
@@ -177,6 +240,8 @@ export function refundBatchListItemOfRow(row: Omit<RefundBatchRow, 'items'>): Re
     totalAmount: row.total_amount === null ? null : Number(row.total_amount),
     successNum: row.success_num,
     anomalies: row.anomalies,
+    unanswered: row.unanswered,
+    resolution: row.resolution,
     submittedAt: row.submitted_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     version: row.version,
@@ -216,7 +281,7 @@ async function applyRefundBatchEvents(
   const keys = [...new Set(batchEvents.map(({ batchNo }) => batchNo))];
   const stored = await session.query<RefundBatchRow>(
     `SELECT batch_no, mode, state, error_code, batch_num, total_amount, success_num, items, anomalies,
-            submitted_at, updated_at, version, last_position
+            unanswered, resolution, submitted_at, updated_at, version, last_position
      FROM ${table(REFUND_BATCH_TABLE)} WHERE batch_no = ANY($1::text[])`,
     [keys],
   );
@@ -258,6 +323,8 @@ function toColumns(row: RefundBatchSummary): Record<string, unknown> {
     items: row.items,
     out_trade_nos: row.items.flatMap((item) => (item.outTradeNo === null ? [] : [item.outTradeNo])),
     anomalies: row.anomalies,
+    unanswered: row.unanswered,
+    resolution: row.resolution,
     submitted_at: row.submittedAt,
     updated_at: row.updatedAt,
     version: row.version,
@@ -274,19 +341,23 @@ async function upsertRows(
   await session.query(
     `INSERT INTO ${table} (
        batch_no, mode, state, error_code, batch_num, total_amount, success_num, items, out_trade_nos,
-       anomalies, submitted_at, updated_at, version, last_position)
+       anomalies, unanswered, resolution, submitted_at, updated_at, version, last_position)
      SELECT r.batch_no, r.mode, r.state, r.error_code, r.batch_num, r.total_amount, r.success_num, r.items,
-            ARRAY(SELECT jsonb_array_elements_text(r.out_trade_nos)), r.anomalies, r.submitted_at,
-            r.updated_at, r.version, r.last_position
+            ARRAY(SELECT jsonb_array_elements_text(r.out_trade_nos)), r.anomalies,
+            CASE WHEN jsonb_typeof(r.unanswered) = 'object' THEN r.unanswered END,
+            CASE WHEN jsonb_typeof(r.resolution) = 'object' THEN r.resolution END,
+            r.submitted_at, r.updated_at, r.version, r.last_position
      FROM jsonb_to_recordset($1::jsonb) AS r(
        batch_no text, mode text, state text, error_code text, batch_num integer, total_amount bigint,
-       success_num integer, items jsonb, out_trade_nos jsonb, anomalies jsonb, submitted_at timestamptz,
-       updated_at timestamptz, version integer, last_position bigint)
+       success_num integer, items jsonb, out_trade_nos jsonb, anomalies jsonb, unanswered jsonb,
+       resolution jsonb, submitted_at timestamptz, updated_at timestamptz, version integer,
+       last_position bigint)
      ON CONFLICT (batch_no) DO UPDATE SET
        mode = EXCLUDED.mode, state = EXCLUDED.state, error_code = EXCLUDED.error_code,
        batch_num = EXCLUDED.batch_num, total_amount = EXCLUDED.total_amount,
        success_num = EXCLUDED.success_num, items = EXCLUDED.items, out_trade_nos = EXCLUDED.out_trade_nos,
-       anomalies = EXCLUDED.anomalies, updated_at = EXCLUDED.updated_at, version = EXCLUDED.version,
+       anomalies = EXCLUDED.anomalies, unanswered = EXCLUDED.unanswered, resolution = EXCLUDED.resolution,
+       updated_at = EXCLUDED.updated_at, version = EXCLUDED.version,
        last_position = EXCLUDED.last_position`,
     [JSON.stringify(rows)],
   );

@@ -9,6 +9,7 @@ import { AdminNotificationsController } from './admin-notifications.controller';
 import { AdminOrdersController } from './admin-orders.controller';
 import { AdminProjectionsController } from './admin-projections.controller';
 import { AdminRefundBatchesController } from './admin-refund-batches.controller';
+import { AdminResolutionsController } from './admin-resolutions.controller';
 import { OrderHistoryHandler } from './order-history.query';
 
 /**
@@ -23,6 +24,7 @@ import { OrderHistoryHandler } from './order-history.query';
     AdminNotificationsController,
     AdminProjectionsController,
     AdminRefundBatchesController,
+    AdminResolutionsController,
   ],
   providers: [OrderHistoryHandler],
 })

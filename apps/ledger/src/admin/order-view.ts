@@ -47,6 +47,15 @@ class AnomalyView {
 
   @ApiProperty()
   detail: string;
+
+  @ApiProperty({
+    enum: ['accepted', 'confirmed'],
+    nullable: true,
+    description:
+      "The operator's decision (POST /admin/orders/:outTradeNo/anomalies/resolve): accepted no longer blocks " +
+      'delivery, confirmed keeps it blocked; null while open',
+  })
+  resolution: 'accepted' | 'confirmed' | null;
 }
 
 /**
@@ -152,7 +161,11 @@ export function toOrderView(order: OrderSummary): OrderView {
     buyerEmail: order.buyerEmail,
     delivery: { state: order.deliveryState },
     return: { state: order.returnState },
-    anomalies: order.anomalies.map(({ kind, detail }) => ({ kind, detail })),
+    anomalies: order.anomalies.map(({ kind, detail, resolution }) => ({
+      kind,
+      detail,
+      resolution: resolution ?? null,
+    })),
     updatedAt: order.updatedAt,
     version: order.version,
   };

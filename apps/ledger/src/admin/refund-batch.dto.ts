@@ -94,6 +94,50 @@ class RefundBatchAnomalyView {
   detectedAt: string;
 }
 
+class RefundBatchResendRejectionView {
+  @ApiProperty({ example: 'BATCH_NO_DATE_ERROR' })
+  code: string;
+
+  @ApiProperty()
+  at: string;
+}
+
+class RefundBatchUnansweredView {
+  @ApiProperty({
+    example: 'TIMEOUT',
+    description:
+      'Why the call went unanswered: TIMEOUT, UNREACHABLE, BAD_REPLY, INTERRUPTED (a crash during it)',
+  })
+  code: string;
+
+  @ApiProperty()
+  detail: string;
+
+  @ApiProperty()
+  at: string;
+
+  @ApiProperty({
+    type: RefundBatchResendRejectionView,
+    nullable: true,
+    description: 'The F a later resend got: recorded, nothing released, not resent again',
+  })
+  resendRejection: RefundBatchResendRejectionView | null;
+}
+
+class RefundBatchResolutionView {
+  @ApiProperty({ enum: ['cancelled', 'expired', 'marked_accepted', 'marked_not_accepted'] })
+  action: 'cancelled' | 'expired' | 'marked_accepted' | 'marked_not_accepted';
+
+  @ApiProperty({ description: "The operator's name; `ledger` for an expiry" })
+  operator: string;
+
+  @ApiProperty()
+  reason: string;
+
+  @ApiProperty()
+  at: string;
+}
+
 /** An item of `GET /admin/refund-batches`: a batch without its records. */
 export class RefundBatchListItemView {
   @ApiProperty({ example: '20240501001' })
@@ -127,6 +171,22 @@ export class RefundBatchListItemView {
 
   @ApiProperty({ type: [RefundBatchAnomalyView] })
   anomalies: RefundBatchAnomalyView[];
+
+  @ApiProperty({
+    type: RefundBatchUnansweredView,
+    nullable: true,
+    description:
+      'A nopwd call that went unanswered after it may have reached Alipay (state outcome_unknown until a ' +
+      'result, an acceptance or an operator settles it); kept afterwards as history',
+  })
+  unanswered: RefundBatchUnansweredView | null;
+
+  @ApiProperty({
+    type: RefundBatchResolutionView,
+    nullable: true,
+    description: 'The cancellation, expiry or operator’s mark that settled the batch, with who and why',
+  })
+  resolution: RefundBatchResolutionView | null;
 
   @ApiProperty({ description: "When the ledger recorded the batch's submission; `from`/`to` filter on it" })
   submittedAt: string;
@@ -174,6 +234,8 @@ export function toRefundBatchListItemView(batch: RefundBatchListItem): RefundBat
       notifyId,
       detectedAt,
     })),
+    unanswered: batch.unanswered,
+    resolution: batch.resolution,
     submittedAt: batch.submittedAt,
     updatedAt: batch.updatedAt,
     version: batch.version,

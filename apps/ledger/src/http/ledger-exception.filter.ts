@@ -48,6 +48,7 @@ function domainStatus(error: DomainError): number {
     case 'INVALID_OUT_TRADE_NO':
     case 'INVALID_ORDER':
     case 'INVALID_BATCH':
+    case 'INVALID_RESOLUTION':
       return 400;
     case 'ORDER_NOT_FOUND':
     case 'BATCH_NOT_FOUND':
@@ -61,6 +62,9 @@ function domainStatus(error: DomainError): number {
     case 'DELIVERY_NOT_DUE':
     case 'RETURN_NOT_DUE':
     case 'SHIPPING_NOT_DUE':
+    case 'BATCH_NOT_CANCELLABLE':
+    case 'BATCH_OUTCOME_NOT_UNKNOWN':
+    case 'NO_OPEN_ANOMALY':
       return 409;
     default:
       return code satisfies never;

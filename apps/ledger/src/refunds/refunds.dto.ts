@@ -14,7 +14,15 @@ import {
 } from 'class-validator';
 
 const REFUND_MODES: readonly RefundMode[] = ['pwd', 'nopwd'];
-const BATCH_STATES = ['submitted', 'accepted', 'rejected', 'completed'] as const;
+const BATCH_STATES = [
+  'submitted',
+  'outcome_unknown',
+  'accepted',
+  'rejected',
+  'cancelled',
+  'expired',
+  'completed',
+] as const;
 const REPLIES: readonly AcceptRefundBatch['reply'][] = ['T', 'P', 'DUPLICATE_BATCH_NO'];
 
 /**
@@ -106,8 +114,11 @@ export class RefundBatchResponse {
     enum: BATCH_STATES,
     description:
       'submitted: recorded, amounts reserved (pwd: waiting for the merchant on Alipay; nopwd: the gateway has not ' +
-      'answered yet); accepted: Alipay took it, the result comes later; rejected: Alipay refused it, the ' +
-      'reservations are released; completed: the result is in',
+      'answered yet); outcome_unknown: a nopwd call went unanswered and may have been accepted, the reservations ' +
+      "are held until the result or an operator's mark; accepted: Alipay took it, the result comes later; " +
+      'rejected: Alipay refused it (or an operator marked it not accepted), the reservations are released; ' +
+      'cancelled, expired: a pwd batch never confirmed, released by an operator or after ' +
+      'REFUND_PWD_BATCH_EXPIRE_AFTER_HOURS; completed: the result is in',
   })
   state: (typeof BATCH_STATES)[number];
 

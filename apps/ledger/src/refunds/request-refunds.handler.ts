@@ -90,13 +90,18 @@ export class RequestRefundsHandler implements ICommandHandler<RequestRefundsComm
     await this.awaitProjection(submission.decision);
 
     let { batch } = submission;
-    if (batch.submitted.mode === 'nopwd' && batch.status === 'submitted') {
+    const awaiting =
+      batch.status === 'submitted' ||
+      (batch.status === 'outcome_unknown' && batch.resendRejection === undefined);
+    if (batch.submitted.mode === 'nopwd' && awaiting) {
       // A client's retry of a batch it made is a resend: the first call may have got through.
       const sent = await this.sender.send(batch.batchNo, this.options.attempts, context, submission.created);
       batch = sent.batch;
       await this.awaitProjection(sent.recorded);
     }
-    const waiting = batch.submitted.mode === 'nopwd' && batch.status === 'submitted';
+    const waiting =
+      batch.submitted.mode === 'nopwd' &&
+      (batch.status === 'submitted' || batch.status === 'outcome_unknown');
     return {
       status: waiting ? 202 : submission.created ? 201 : 200,
       body: this.toResponse(batch, submission.created),
@@ -190,6 +195,10 @@ export class RequestRefundsHandler implements ICommandHandler<RequestRefundsComm
     if (submitted.mode === 'nopwd' && batch.status === 'submitted') {
       response.message =
         'the gateway did not answer; the batch is recorded with its reservations and is sent again under the same batch_no until Alipay answers';
+    }
+    if (batch.status === 'outcome_unknown') {
+      response.message =
+        "a call went unanswered and may have reached Alipay: the reservations are held until the result, an acceptance, or an operator marks the batch after checking Alipay's console";
     }
     return response;
   }

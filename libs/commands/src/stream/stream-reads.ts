@@ -19,11 +19,17 @@ export interface RefundBatchView {
   acceptance?: RefundBatchAccepted['data'];
   /** The gateway's rejection (nopwd), once recorded. */
   rejection?: RefundBatchRejected['data'];
+  /** The unanswered call that left the outcome unknown, once recorded. */
+  outcomeUnknown?: RefundBatchState['outcomeUnknown'];
+  /** The `F` a resend got while the outcome was unknown: no further resend is made. */
+  resendRejection?: RefundBatchState['resendRejection'];
+  /** The cancellation, expiry or operator's mark that settled the batch. */
+  resolution?: RefundBatchState['resolution'];
 }
 
 /** The view of a batch's state, or undefined when no batch was submitted under `batchNo`. */
 export function refundBatchViewOf(batchNo: string, state: RefundBatchState): RefundBatchView | undefined {
-  const { status, submitted, acceptance, rejection } = state;
+  const { status, submitted, acceptance, rejection, outcomeUnknown, resendRejection, resolution } = state;
   if (status === 'none' || submitted === undefined) return undefined;
   return {
     batchNo,
@@ -31,6 +37,9 @@ export function refundBatchViewOf(batchNo: string, state: RefundBatchState): Ref
     submitted,
     ...(acceptance === undefined ? {} : { acceptance }),
     ...(rejection === undefined ? {} : { rejection }),
+    ...(outcomeUnknown === undefined ? {} : { outcomeUnknown }),
+    ...(resendRejection === undefined ? {} : { resendRejection }),
+    ...(resolution === undefined ? {} : { resolution }),
   };
 }
 

@@ -22,13 +22,18 @@ export interface ReserveBatchRefund {
   requestedAt: Instant;
 }
 
-/** The batch was rejected (`is_success=F`): its reservation on this order is released. */
+/**
+ * The batch was rejected (`is_success=F`), cancelled, expired or marked not accepted: its reservation on
+ * this order is released. `operator` and `reason` say who settled it by hand, or why it expired.
+ */
 export interface ReleaseBatchReservation {
   type: 'ReleaseBatchReservation';
   outTradeNo: string;
   batchNo: string;
   code: string;
   releasedAt: Instant;
+  operator?: string;
+  reason?: string;
 }
 
 /** One record of a verified `batch_refund_notify`'s `result_details` that names this order's trade. */
@@ -130,6 +135,8 @@ export function decideReleaseBatchReservation(
         code: command.code,
         stage: 'rejected',
         failedAt: command.releasedAt,
+        ...(command.operator === undefined ? {} : { operator: command.operator }),
+        ...(command.reason === undefined ? {} : { reason: command.reason }),
       },
     },
   ];

@@ -1,4 +1,5 @@
 import type { Decider } from '../decider';
+import { decideResolveAnomalies, type ResolveAnomalies } from './anomaly-resolution';
 import {
   decideRecordBatchRefundResult,
   decideReleaseBatchReservation,
@@ -28,7 +29,8 @@ export type OrderCommand =
   | RecordBatchRefundResult
   | CompleteDelivery
   | CompleteReturn
-  | ConfirmShipping;
+  | ConfirmShipping
+  | ResolveAnomalies;
 
 /**
  * The events an order command causes in the current state: none for a duplicate or stale input, anomalies
@@ -52,6 +54,8 @@ export function decideOrder(command: OrderCommand, state: OrderState): OrderEven
       return decideCompleteReturn(command, state);
     case 'ConfirmShipping':
       return decideConfirmShipping(command, state);
+    case 'ResolveAnomalies':
+      return decideResolveAnomalies(command, state);
   }
 }
 

@@ -93,12 +93,13 @@ export function orderStatusOf(state: OrderState): OrderStatusView | undefined {
 /**
  * Whether the order is to be delivered (docs/product-rules.md, "Delivery decisions"): exactly once, when its
  * payment is recognised and matched; `blocked` while it is closed, refunded (or a full refund is in flight),
- * anomalous, or the buyer's refund request is open. A block can lift (a refund request closed); a delivery
+ * anomalous (an anomaly no operator accepted), or the buyer's refund request is open. A block can lift (a refund request closed); a delivery
  * never repeats.
  */
 export function deliveryDecision(state: OrderState): DeliveryDecision {
   if (state.delivered) return 'delivered';
-  if (state.anomalies.length > 0) return 'blocked';
+  // An anomaly an operator accepted no longer blocks (docs/product-rules.md, "Operator resolutions").
+  if (state.anomalies.some((anomaly) => anomaly.resolution !== 'accepted')) return 'blocked';
   if (state.placed === undefined || !state.paid) return 'none';
   if (
     state.closed !== undefined ||

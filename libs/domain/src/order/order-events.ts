@@ -191,6 +191,12 @@ export interface RefundFailed {
     stage: 'rejected' | 'result';
     failedAt: Instant;
     notifyId?: string;
+    /**
+     * Set when the release is not Alipay's answer but the batch's cancellation, expiry or an operator's
+     * mark (docs/product-rules.md, "Operator resolutions"): who (`ledger` for the expiry) and why.
+     */
+    operator?: string;
+    reason?: string;
   };
 }
 
@@ -243,6 +249,24 @@ export interface ShippingConfirmationFailed {
   };
 }
 
+/**
+ * An operator reviewed the order's open anomalies (docs/product-rules.md, "Operator resolutions"): `accept`
+ * lets the order proceed (they no longer block delivery), `confirm` keeps it blocked for good. Covers every
+ * anomaly recorded and not yet resolved; a later anomaly blocks again.
+ */
+export interface AnomalyResolved {
+  type: 'AnomalyResolved';
+  data: {
+    outTradeNo: string;
+    decision: 'accept' | 'confirm';
+    operator: string;
+    reason: string;
+    /** The kinds of the anomalies it covers, in the order they were recorded. */
+    kinds: readonly AnomalyKind[];
+    resolvedAt: Instant;
+  };
+}
+
 export interface OrderAnomalyDetected {
   type: 'AnomalyDetected';
   data: {
@@ -279,6 +303,7 @@ export type OrderEvent =
   | ReturnCompleted
   | ShippingConfirmed
   | ShippingConfirmationFailed
+  | AnomalyResolved
   | OrderAnomalyDetected;
 
 export type OrderEventType = OrderEvent['type'];
@@ -300,6 +325,7 @@ export const ORDER_EVENT_SCHEMA_VERSIONS: Readonly<Record<OrderEventType, number
   ReturnCompleted: 1,
   ShippingConfirmed: 1,
   ShippingConfirmationFailed: 1,
+  AnomalyResolved: 1,
   AnomalyDetected: 1,
 };
 

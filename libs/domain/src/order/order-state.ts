@@ -30,6 +30,11 @@ export interface RecordedAnomaly {
   detectedAt: Instant;
   notifyId?: string;
   batchNo?: string;
+  /**
+   * An operator's decision (`AnomalyResolved`): `accepted` no longer blocks delivery, `confirmed` does for
+   * good. Absent while open; absent in states stored before resolutions existed, which means the same.
+   */
+  resolution?: 'accepted' | 'confirmed';
 }
 
 /**
@@ -265,6 +270,15 @@ export function evolveOrder(state: OrderState, event: OrderEvent): OrderState {
           gaveUp: state.shipping.gaveUp || !event.data.retryable,
         },
       };
+    case 'AnomalyResolved': {
+      const resolution = event.data.decision === 'accept' ? 'accepted' : 'confirmed';
+      return {
+        ...state,
+        anomalies: state.anomalies.map((anomaly) =>
+          anomaly.resolution === undefined ? { ...anomaly, resolution } : anomaly,
+        ),
+      };
+    }
     case 'AnomalyDetected': {
       const { data } = event;
       const anomaly: RecordedAnomaly = {

@@ -8,15 +8,18 @@ import type {
   ReserveBatchRefund,
 } from '../order/batch-refunds';
 import { isValidOutTradeNo } from '../order/order-stream';
+import { checkResolution } from '../operator-resolution';
 import { utf8Length, type Instant } from '../values';
 import type {
   BatchAnomaly,
   ReconciledRecord,
   RefundBatchAccepted,
   RefundBatchCompleted,
+  OperatorResolution,
   RefundBatchEvent,
   RefundBatchItem,
   RefundBatchRejected,
+  RefundBatchResendRejected,
   RefundBatchSubmitted,
   RefundMode,
   RefundRecordResult,
@@ -47,6 +50,49 @@ export interface RejectRefundBatch {
   batchNo: string;
   code: string;
   rejectedAt: Instant;
+  /**
+   * An earlier call of this batch went unanswered after it may have reached Alipay: the rejection is of a
+   * resend and releases nothing. Only the caller knows (its record of the calls it started), as for
+   * `DUPLICATE_BATCH_NO`.
+   */
+  afterUnansweredCall?: boolean;
+}
+
+/** A nopwd call went unanswered after it may have reached Alipay: recorded once, the batch waits. */
+export interface MarkRefundBatchOutcomeUnknown {
+  type: 'MarkRefundBatchOutcomeUnknown';
+  batchNo: string;
+  /** The gateway error's code (`TIMEOUT`, `UNREACHABLE`, `BAD_REPLY`, `ABORTED`, `INTERRUPTED`). */
+  code: string;
+  detail: string;
+  at: Instant;
+}
+
+/** The operator cancels a `pwd` batch that waits for confirmation on Alipay's page. */
+export interface CancelRefundBatch {
+  type: 'CancelRefundBatch';
+  batchNo: string;
+  operator: string;
+  reason: string;
+  cancelledAt: Instant;
+}
+
+/** A periodic check: a `pwd` batch still unconfirmed `expireAfterMs` after its submission expires. */
+export interface ExpireRefundBatch {
+  type: 'ExpireRefundBatch';
+  batchNo: string;
+  checkedAt: Instant;
+  expireAfterMs: number;
+}
+
+/** The operator's reading of Alipay's console for a batch whose outcome is unknown. */
+export interface MarkRefundBatchOutcome {
+  type: 'MarkRefundBatchOutcome';
+  batchNo: string;
+  accepted: boolean;
+  operator: string;
+  reason: string;
+  markedAt: Instant;
 }
 
 /** A verified `batch_refund_notify` for the batch, its `result_details` already parsed. */
@@ -68,9 +114,28 @@ export interface FlagOverdueRefundBatch {
 }
 
 export type RefundBatchCommand =
-  SubmitRefundBatch | AcceptRefundBatch | RejectRefundBatch | CompleteRefundBatch | FlagOverdueRefundBatch;
+  | SubmitRefundBatch
+  | AcceptRefundBatch
+  | RejectRefundBatch
+  | CompleteRefundBatch
+  | FlagOverdueRefundBatch
+  | MarkRefundBatchOutcomeUnknown
+  | CancelRefundBatch
+  | ExpireRefundBatch
+  | MarkRefundBatchOutcome;
 
-export type RefundBatchStatus = 'none' | 'submitted' | 'accepted' | 'rejected' | 'completed';
+/**
+ * `outcome_unknown`: a nopwd call went unanswered; `cancelled` / `expired`: a pwd batch never confirmed,
+ * released; a batch marked not accepted is `rejected`, marked accepted `accepted`.
+ */
+export type RefundBatchStatus =
+  'none' | 'submitted' | 'outcome_unknown' | 'accepted' | 'rejected' | 'cancelled' | 'expired' | 'completed';
+
+/** How a batch was settled by hand or by its expiry (docs/product-rules.md, "Operator resolutions"). */
+export type RefundBatchResolution = (
+  | (OperatorResolution & { action: 'cancelled' | 'marked_accepted' | 'marked_not_accepted' })
+  | { action: 'expired'; operator: 'ledger'; reason: string }
+) & { at: Instant };
 
 export interface RefundBatchState {
   status: RefundBatchStatus;
@@ -79,6 +144,11 @@ export interface RefundBatchState {
   acceptance?: RefundBatchAccepted['data'];
   rejection?: RefundBatchRejected['data'];
   completion?: RefundBatchCompleted['data'];
+  /** Why the outcome is unknown: the unanswered call (docs/product-rules.md, "Refund batches whose outcome is unknown"). */
+  outcomeUnknown?: { code: string; detail: string; at: Instant };
+  /** The `F` a resend got while the outcome was unknown: no further resend is made. */
+  resendRejection?: RefundBatchResendRejected['data'];
+  resolution?: RefundBatchResolution;
   /** Anomalies recorded outside a completion, to record each one once. */
   anomalies: readonly { kind: AnomalyKind; detail: string; notifyId?: string }[];
 }
@@ -103,6 +173,48 @@ export function evolveRefundBatch(state: RefundBatchState, event: RefundBatchEve
       return { ...state, status: 'rejected', rejection: event.data };
     case 'RefundBatchCompleted':
       return { ...state, status: 'completed', completion: event.data };
+    case 'RefundBatchOutcomeUnknown': {
+      const { code, detail, at } = event.data;
+      return {
+        ...state,
+        status: state.status === 'submitted' ? 'outcome_unknown' : state.status,
+        outcomeUnknown: { code, detail, at },
+      };
+    }
+    case 'RefundBatchResendRejected':
+      return { ...state, resendRejection: event.data };
+    case 'RefundBatchCancelled': {
+      const { operator, reason, cancelledAt } = event.data;
+      return {
+        ...state,
+        status: 'cancelled',
+        resolution: { action: 'cancelled', operator, reason, at: cancelledAt },
+      };
+    }
+    case 'RefundBatchExpired':
+      return {
+        ...state,
+        status: 'expired',
+        resolution: {
+          action: 'expired',
+          operator: 'ledger',
+          reason: expiryReason(event.data.expireAfterMs),
+          at: event.data.expiredAt,
+        },
+      };
+    case 'RefundBatchOutcomeMarked': {
+      const { accepted, operator, reason, markedAt } = event.data;
+      return {
+        ...state,
+        status: accepted ? 'accepted' : 'rejected',
+        resolution: {
+          action: accepted ? 'marked_accepted' : 'marked_not_accepted',
+          operator,
+          reason,
+          at: markedAt,
+        },
+      };
+    }
     case 'AnomalyDetected': {
       const { kind, detail, notifyId } = event.data;
       return {
@@ -111,6 +223,12 @@ export function evolveRefundBatch(state: RefundBatchState, event: RefundBatchEve
       };
     }
   }
+}
+
+/** The reason an expiry records, on the batch and on each released reservation. */
+export function expiryReason(expireAfterMs: number): string {
+  const hours = Math.round((expireAfterMs / 3_600_000) * 100) / 100;
+  return `not confirmed on Alipay's page within ${hours} hours of its submission`;
 }
 
 function invalid(field: string, message: string): DomainError {
@@ -232,6 +350,7 @@ function decideAccept(command: AcceptRefundBatch, state: RefundBatchState): Refu
     case 'none':
       throw notFound(command.batchNo);
     case 'submitted':
+    case 'outcome_unknown':
       return [
         {
           type: 'RefundBatchAccepted',
@@ -243,13 +362,30 @@ function decideAccept(command: AcceptRefundBatch, state: RefundBatchState): Refu
     case 'completed':
       return [];
     case 'rejected':
+    case 'cancelled':
+    case 'expired':
       return anomaly(
         state,
         command.batchNo,
         'conflicting_batch_outcome',
-        `the gateway accepted (${command.reply}) a batch it had rejected`,
+        `the gateway accepted (${command.reply}) a batch that was ${settledAs(state)}`,
         command.acceptedAt,
       );
+  }
+}
+
+/** How a released batch was settled, for the anomaly that contradicts it. */
+function settledAs(state: RefundBatchState): string {
+  switch (state.resolution?.action) {
+    case 'cancelled':
+      return `cancelled by ${state.resolution.operator}`;
+    case 'expired':
+      return 'expired';
+    case 'marked_not_accepted':
+      return `marked not accepted by ${state.resolution.operator}`;
+    case 'marked_accepted':
+    case undefined:
+      return `rejected (${state.rejection?.code ?? 'no code'})`;
   }
 }
 
@@ -258,13 +394,33 @@ function decideReject(command: RejectRefundBatch, state: RefundBatchState): Refu
     case 'none':
       throw notFound(command.batchNo);
     case 'submitted':
+      if (command.afterUnansweredCall === true) {
+        return [
+          {
+            type: 'RefundBatchOutcomeUnknown',
+            data: {
+              batchNo: command.batchNo,
+              code: 'UNANSWERED_CALL',
+              detail: 'an earlier call of this batch went unanswered',
+              at: command.rejectedAt,
+            },
+          },
+          resendRejected(command),
+        ];
+      }
       return [
         {
           type: 'RefundBatchRejected',
           data: { batchNo: command.batchNo, code: command.code, rejectedAt: command.rejectedAt },
         },
       ];
+    // The first call may have been accepted: the refusal of a resend is recorded and releases nothing
+    // (docs/product-rules.md, "Refund batches whose outcome is unknown").
+    case 'outcome_unknown':
+      return state.resendRejection?.code === command.code ? [] : [resendRejected(command)];
     case 'rejected':
+    case 'cancelled':
+    case 'expired':
       return [];
     case 'accepted':
     case 'completed':
@@ -276,6 +432,13 @@ function decideReject(command: RejectRefundBatch, state: RefundBatchState): Refu
         command.rejectedAt,
       );
   }
+}
+
+function resendRejected(command: RejectRefundBatch): RefundBatchEvent {
+  return {
+    type: 'RefundBatchResendRejected',
+    data: { batchNo: command.batchNo, code: command.code, rejectedAt: command.rejectedAt },
+  };
 }
 
 /**
@@ -374,10 +537,10 @@ function decideComplete(command: CompleteRefundBatch, state: RefundBatchState): 
       kind: 'refund_result_unmatched',
       detail: `batch ${command.batchNo} was never submitted by this ledger`,
     });
-  } else if (state.status === 'rejected') {
+  } else if (state.status === 'rejected' || state.status === 'cancelled' || state.status === 'expired') {
     anomalies.unshift({
       kind: 'conflicting_batch_outcome',
-      detail: `a result arrived for a batch the gateway rejected (${state.rejection?.code ?? 'no code'})`,
+      detail: `a result arrived for a batch that was ${settledAs(state)}`,
     });
   }
   return [
@@ -398,7 +561,9 @@ function decideComplete(command: CompleteRefundBatch, state: RefundBatchState): 
 function decideFlagOverdue(command: FlagOverdueRefundBatch, state: RefundBatchState): RefundBatchEvent[] {
   const { submitted } = state;
   if (submitted === undefined) throw notFound(command.batchNo);
-  if (state.status !== 'submitted' && state.status !== 'accepted') return [];
+  if (state.status !== 'submitted' && state.status !== 'accepted' && state.status !== 'outcome_unknown') {
+    return [];
+  }
   if (state.anomalies.some((a) => a.kind === 'refund_result_missing')) return [];
   const waited = Date.parse(command.checkedAt) - Date.parse(submitted.submittedAt);
   if (waited < command.overdueAfterMs) return [];
@@ -409,6 +574,87 @@ function decideFlagOverdue(command: FlagOverdueRefundBatch, state: RefundBatchSt
     `no result for the ${submitted.batchNum} record(s) ${Math.floor(waited / 60_000)} minutes after submission`,
     command.checkedAt,
   );
+}
+
+function decideOutcomeUnknown(
+  command: MarkRefundBatchOutcomeUnknown,
+  state: RefundBatchState,
+): RefundBatchEvent[] {
+  if (state.submitted === undefined) throw notFound(command.batchNo);
+  // Only a batch still waiting for the gateway's answer: any recorded answer or result already says more.
+  if (state.status !== 'submitted' || state.submitted.mode !== 'nopwd') return [];
+  return [
+    {
+      type: 'RefundBatchOutcomeUnknown',
+      data: { batchNo: command.batchNo, code: command.code, detail: command.detail, at: command.at },
+    },
+  ];
+}
+
+function decideCancel(command: CancelRefundBatch, state: RefundBatchState): RefundBatchEvent[] {
+  const { submitted } = state;
+  if (submitted === undefined) throw notFound(command.batchNo);
+  checkResolution(command.operator, command.reason);
+  if (state.status === 'cancelled') return [];
+  if (submitted.mode !== 'pwd' || state.status !== 'submitted') {
+    throw new DomainError(
+      'BATCH_NOT_CANCELLABLE',
+      submitted.mode !== 'pwd'
+        ? `batch ${command.batchNo} is a nopwd batch: only a pwd batch waiting for confirmation can be cancelled`
+        : `batch ${command.batchNo} is ${state.status}: only a pwd batch waiting for confirmation can be cancelled`,
+      'batchNo',
+    );
+  }
+  return [
+    {
+      type: 'RefundBatchCancelled',
+      data: {
+        batchNo: command.batchNo,
+        operator: command.operator,
+        reason: command.reason,
+        cancelledAt: command.cancelledAt,
+      },
+    },
+  ];
+}
+
+function decideExpire(command: ExpireRefundBatch, state: RefundBatchState): RefundBatchEvent[] {
+  const { submitted } = state;
+  if (submitted === undefined) throw notFound(command.batchNo);
+  if (submitted.mode !== 'pwd' || state.status !== 'submitted') return [];
+  if (Date.parse(command.checkedAt) - Date.parse(submitted.submittedAt) < command.expireAfterMs) return [];
+  return [
+    {
+      type: 'RefundBatchExpired',
+      data: { batchNo: command.batchNo, expireAfterMs: command.expireAfterMs, expiredAt: command.checkedAt },
+    },
+  ];
+}
+
+function decideMarkOutcome(command: MarkRefundBatchOutcome, state: RefundBatchState): RefundBatchEvent[] {
+  if (state.submitted === undefined) throw notFound(command.batchNo);
+  checkResolution(command.operator, command.reason);
+  const marked = command.accepted ? 'marked_accepted' : 'marked_not_accepted';
+  if (state.resolution?.action === marked) return [];
+  if (state.status !== 'outcome_unknown') {
+    throw new DomainError(
+      'BATCH_OUTCOME_NOT_UNKNOWN',
+      `batch ${command.batchNo} is ${state.status}: only a nopwd batch whose outcome is unknown can be marked`,
+      'batchNo',
+    );
+  }
+  return [
+    {
+      type: 'RefundBatchOutcomeMarked',
+      data: {
+        batchNo: command.batchNo,
+        accepted: command.accepted,
+        operator: command.operator,
+        reason: command.reason,
+        markedAt: command.markedAt,
+      },
+    },
+  ];
 }
 
 /** The events a batch command causes; Alipay's contradictions become `AnomalyDetected`, never errors. */
@@ -424,6 +670,14 @@ export function decideRefundBatch(command: RefundBatchCommand, state: RefundBatc
       return decideComplete(command, state);
     case 'FlagOverdueRefundBatch':
       return decideFlagOverdue(command, state);
+    case 'MarkRefundBatchOutcomeUnknown':
+      return decideOutcomeUnknown(command, state);
+    case 'CancelRefundBatch':
+      return decideCancel(command, state);
+    case 'ExpireRefundBatch':
+      return decideExpire(command, state);
+    case 'MarkRefundBatchOutcome':
+      return decideMarkOutcome(command, state);
   }
 }
 
@@ -456,13 +710,22 @@ export function orderCommandsForBatchEvent(
         requestedAt: event.data.submittedAt,
       }));
     case 'RefundBatchRejected':
-      return (state.submitted?.items ?? []).map((item) => ({
-        type: 'ReleaseBatchReservation',
-        outTradeNo: item.outTradeNo,
-        batchNo: event.data.batchNo,
-        code: event.data.code,
-        releasedAt: event.data.rejectedAt,
-      }));
+      return releaseAll(state, event.data.batchNo, event.data.code, event.data.rejectedAt);
+    case 'RefundBatchCancelled': {
+      const { batchNo, operator, reason, cancelledAt } = event.data;
+      return releaseAll(state, batchNo, 'CANCELLED', cancelledAt, { operator, reason });
+    }
+    case 'RefundBatchExpired': {
+      const { batchNo, expireAfterMs, expiredAt } = event.data;
+      return releaseAll(state, batchNo, 'EXPIRED', expiredAt, {
+        operator: 'ledger',
+        reason: expiryReason(expireAfterMs),
+      });
+    }
+    case 'RefundBatchOutcomeMarked': {
+      const { batchNo, accepted, operator, reason, markedAt } = event.data;
+      return accepted ? [] : releaseAll(state, batchNo, 'NOT_ACCEPTED', markedAt, { operator, reason });
+    }
     case 'RefundBatchCompleted':
       return event.data.records.flatMap((record) =>
         record.outTradeNo === undefined || record.result === null
@@ -480,10 +743,30 @@ export function orderCommandsForBatchEvent(
               },
             ],
       );
+    // An unknown outcome holds the reservations: the batch may have been accepted.
+    case 'RefundBatchOutcomeUnknown':
+    case 'RefundBatchResendRejected':
     case 'RefundBatchAccepted':
     case 'AnomalyDetected':
       return [];
   }
+}
+
+function releaseAll(
+  state: RefundBatchState,
+  batchNo: string,
+  code: string,
+  releasedAt: Instant,
+  resolution?: OperatorResolution,
+): BatchOrderCommand[] {
+  return (state.submitted?.items ?? []).map((item) => ({
+    type: 'ReleaseBatchReservation',
+    outTradeNo: item.outTradeNo,
+    batchNo,
+    code,
+    releasedAt,
+    ...(resolution === undefined ? {} : resolution),
+  }));
 }
 
 /**

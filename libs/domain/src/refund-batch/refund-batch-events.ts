@@ -107,6 +107,57 @@ export interface RefundBatchCompleted {
   };
 }
 
+/**
+ * A nopwd call went unanswered after it may have reached Alipay (a timeout, a reset connection, a reply that
+ * is not the gateway's, a call cut short): the batch may have been accepted. From here only a result or
+ * `DUPLICATE_BATCH_NO` (an acceptance) or an operator's mark settles it; a later `F` releases nothing
+ * (docs/product-rules.md, "Refund batches whose outcome is unknown").
+ */
+export interface RefundBatchOutcomeUnknown {
+  type: 'RefundBatchOutcomeUnknown';
+  data: { batchNo: string; code: string; detail: string; at: Instant };
+}
+
+/**
+ * A resend of a batch whose outcome is unknown was answered `F`: recorded, nothing released (the first call
+ * may have been accepted; a resend after Beijing midnight is refused for its date).
+ */
+export interface RefundBatchResendRejected {
+  type: 'RefundBatchResendRejected';
+  data: { batchNo: string; code: string; rejectedAt: Instant };
+}
+
+/** Who settled a batch by hand, and why (docs/product-rules.md, "Operator resolutions"). */
+export interface OperatorResolution {
+  /** The operator's name as the admin request gave it. */
+  operator: string;
+  reason: string;
+}
+
+/** The operator cancelled a `pwd` batch still waiting for confirmation on Alipay's page: reservations released. */
+export interface RefundBatchCancelled {
+  type: 'RefundBatchCancelled';
+  data: OperatorResolution & { batchNo: string; cancelledAt: Instant };
+}
+
+/**
+ * A `pwd` batch got no result `expireAfterMs` after its submission (`REFUND_PWD_BATCH_EXPIRE_AFTER_HOURS`):
+ * the merchant never confirmed it; reservations released.
+ */
+export interface RefundBatchExpired {
+  type: 'RefundBatchExpired';
+  data: { batchNo: string; expireAfterMs: number; expiredAt: Instant };
+}
+
+/**
+ * The operator checked Alipay's console for a batch whose outcome is unknown: `accepted` keeps its
+ * reservations until the result; not accepted releases them.
+ */
+export interface RefundBatchOutcomeMarked {
+  type: 'RefundBatchOutcomeMarked';
+  data: OperatorResolution & { batchNo: string; accepted: boolean; markedAt: Instant };
+}
+
 /** Something about the batch that cannot be reconciled and is not part of a completion. */
 export interface RefundBatchAnomalyDetected {
   type: 'AnomalyDetected';
@@ -118,6 +169,11 @@ export type RefundBatchEvent =
   | RefundBatchAccepted
   | RefundBatchRejected
   | RefundBatchCompleted
+  | RefundBatchOutcomeUnknown
+  | RefundBatchResendRejected
+  | RefundBatchCancelled
+  | RefundBatchExpired
+  | RefundBatchOutcomeMarked
   | RefundBatchAnomalyDetected;
 
 export type RefundBatchEventType = RefundBatchEvent['type'];
@@ -128,6 +184,11 @@ export const REFUND_BATCH_EVENT_SCHEMA_VERSIONS: Readonly<Record<RefundBatchEven
   RefundBatchAccepted: 1,
   RefundBatchRejected: 1,
   RefundBatchCompleted: 1,
+  RefundBatchOutcomeUnknown: 1,
+  RefundBatchResendRejected: 1,
+  RefundBatchCancelled: 1,
+  RefundBatchExpired: 1,
+  RefundBatchOutcomeMarked: 1,
   AnomalyDetected: 1,
 };
 

@@ -48,6 +48,9 @@ const POOL_SIZE_MESSAGE =
 const REFUND_TIMEOUT_MESSAGE =
   'REFUND_RESULT_TIMEOUT_MINUTES must be a number of minutes above 0 and at most 525600 (a year), e.g. 1440';
 
+const PWD_EXPIRY_MESSAGE =
+  'REFUND_PWD_BATCH_EXPIRE_AFTER_HOURS must be a number of hours above 0 and at most 8760 (a year), e.g. 72';
+
 /**
  * The environment as docs/product-rules.md, "Configuration" defines it, plus a few operational knobs. Every
  * property is validated at boot; the messages say what each variable accepts, because they are all an
@@ -140,6 +143,15 @@ export class Environment {
   @IsPositive({ message: REFUND_TIMEOUT_MESSAGE })
   @Max(525_600, { message: REFUND_TIMEOUT_MESSAGE })
   REFUND_RESULT_TIMEOUT_MINUTES?: number;
+
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    value === undefined || value === '' ? undefined : Number(value),
+  )
+  @IsNumber({}, { message: PWD_EXPIRY_MESSAGE })
+  @IsPositive({ message: PWD_EXPIRY_MESSAGE })
+  @Max(8_760, { message: PWD_EXPIRY_MESSAGE })
+  REFUND_PWD_BATCH_EXPIRE_AFTER_HOURS?: number;
 
   @IsOptional()
   @IsUrl(

@@ -360,6 +360,22 @@ describe('the listen address', () => {
 });
 
 describe('values a later step would refuse', () => {
+  it('expires unconfirmed pwd batches after 72 hours unless told otherwise, and refuses a time that is not one', () => {
+    expect(loadConfig({ LEDGER_MODE: 'demo' }, noEnvFile).refunds.pwdBatchExpireAfterHours).toBe(72);
+    expect(
+      loadConfig({ LEDGER_MODE: 'demo', REFUND_PWD_BATCH_EXPIRE_AFTER_HOURS: '0.5' }, noEnvFile).refunds
+        .pwdBatchExpireAfterHours,
+    ).toBe(0.5);
+    for (const value of ['0', '-1', 'two days', '8761', 'Infinity']) {
+      expect(
+        problemOf(
+          { LEDGER_MODE: 'demo', REFUND_PWD_BATCH_EXPIRE_AFTER_HOURS: value },
+          'REFUND_PWD_BATCH_EXPIRE_AFTER_HOURS',
+        ),
+      ).toContain('REFUND_PWD_BATCH_EXPIRE_AFTER_HOURS must be a number of hours above 0 and at most 8760');
+    }
+  });
+
   it('refuses a gateway with a query or a fragment, like the PHP kit\'s "gateway.do?"', () => {
     expect(
       problemsOf({ LEDGER_MODE: 'demo', ALIPAY_GATEWAY: 'https://mapi.alipay.com/gateway.do?' }),

@@ -71,7 +71,12 @@ export class LedgerConfig {
    * How long a submitted refund batch may wait for its result before it is flagged (docs/operations.md,
    * "Refund results that do not come").
    */
-  readonly refunds: { resultTimeoutMinutes: number };
+  /**
+   * `resultTimeoutMinutes`: a batch without a result this long is flagged; `pwdBatchExpireAfterHours`: a
+   * `pwd` batch never confirmed this long after its submission expires, its reservations released
+   * (docs/operations.md, "Operator resolutions").
+   */
+  readonly refunds: { resultTimeoutMinutes: number; pwdBatchExpireAfterHours: number };
   /** Unverified notifications older than this may be purged by the operator (docs/operations.md). */
   readonly inbox: { unverifiedRetentionDays: number };
   readonly logLevel: string;
@@ -289,7 +294,10 @@ export function loadConfig(
     },
     admin: { token: adminToken ?? randomBytes(24).toString('base64url'), tokenGenerated: !adminToken },
     fulfilment: { enabled: flag(environment.FULFILMENT_WORKER, true) },
-    refunds: { resultTimeoutMinutes: environment.REFUND_RESULT_TIMEOUT_MINUTES ?? 1440 },
+    refunds: {
+      resultTimeoutMinutes: environment.REFUND_RESULT_TIMEOUT_MINUTES ?? 1440,
+      pwdBatchExpireAfterHours: environment.REFUND_PWD_BATCH_EXPIRE_AFTER_HOURS ?? 72,
+    },
     inbox: inboxOf(environment),
     logLevel: environment.LOG_LEVEL ?? 'info',
     warnings,

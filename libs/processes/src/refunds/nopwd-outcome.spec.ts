@@ -47,19 +47,42 @@ describe('reading one nopwd call', () => {
     });
   });
 
-  it('retries an F that Alipay calls transient, under the same batch_no', () => {
+  it('retries an F that Alipay calls transient, under the same batch_no: Alipay answered, nothing in doubt', () => {
     expect(nopwdAttemptOutcome({ error: rejected('SESSION_TIMEOUT', true) })).toMatchObject({
       kind: 'retry',
       code: 'SESSION_TIMEOUT',
+      reached: false,
     });
   });
 
-  it.each(['TIMEOUT', 'UNREACHABLE', 'BAD_REPLY', 'INVALID_REQUEST'] as const)(
-    'retries after %s: nothing is known about the batch',
+  it.each(['TIMEOUT', 'UNREACHABLE', 'BAD_REPLY'] as const)(
+    'retries after %s, which may have reached Alipay: the outcome is unknown',
     (code) => {
-      expect(nopwdAttemptOutcome({ error: failed(code) })).toMatchObject({ kind: 'retry', code });
+      expect(nopwdAttemptOutcome({ error: failed(code) })).toMatchObject({
+        kind: 'retry',
+        code,
+        reached: true,
+      });
     },
   );
+
+  it('knows that a request that could not be signed, or a refused connection, never reached Alipay', () => {
+    expect(nopwdAttemptOutcome({ error: failed('INVALID_REQUEST') })).toMatchObject({ reached: false });
+    const refused = new GatewayError(
+      'UNREACHABLE',
+      `${SERVICE}: the gateway could not be reached`,
+      { service: SERVICE, retryable: true },
+      { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }) },
+    );
+    expect(nopwdAttemptOutcome({ error: refused })).toMatchObject({ kind: 'retry', reached: false });
+    const reset = new GatewayError(
+      'UNREACHABLE',
+      `${SERVICE}: the gateway could not be reached`,
+      { service: SERVICE, retryable: true },
+      { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) },
+    );
+    expect(nopwdAttemptOutcome({ error: reset })).toMatchObject({ kind: 'retry', reached: true });
+  });
 
   it('stops when the call was aborted for shutdown', () => {
     expect(nopwdAttemptOutcome({ error: failed('ABORTED') })).toEqual({ kind: 'stop' });
@@ -87,8 +110,20 @@ describe('the command an outcome records', () => {
     });
   });
 
+  it('marks a rejection that follows an unanswered call, which then releases nothing', () => {
+    expect(nopwdCommand(BATCH, { kind: 'reject', code: 'BATCH_NO_DATE_ERROR' }, AT, true)).toEqual({
+      type: 'RejectRefundBatch',
+      batchNo: BATCH,
+      code: 'BATCH_NO_DATE_ERROR',
+      rejectedAt: '2024-05-02T02:00:01.000Z',
+      afterUnansweredCall: true,
+    });
+  });
+
   it('records nothing while nothing is known', () => {
-    expect(nopwdCommand(BATCH, { kind: 'retry', code: 'TIMEOUT', message: 'no reply' }, AT)).toBeUndefined();
+    expect(
+      nopwdCommand(BATCH, { kind: 'retry', code: 'TIMEOUT', message: 'no reply', reached: true }, AT),
+    ).toBeUndefined();
     expect(nopwdCommand(BATCH, { kind: 'stop' }, AT)).toBeUndefined();
   });
 });

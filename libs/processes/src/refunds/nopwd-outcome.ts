@@ -9,14 +9,32 @@ import type { AcceptRefundBatch, RejectRefundBatch } from '@ledger/domain';
  *   a resend) got through;
  * - `reject`: `F` with a code that says the batch itself was refused; nothing was refunded;
  * - `retry`: nothing is known (no reply, a timeout, a reply that is not the gateway's, an `F` Alipay calls
- *   transient, a request that could not be signed): the same batch_no is sent again later;
+ *   transient, a request that could not be signed): the same batch_no is sent again later. `reached` says
+ *   whether the call may have reached Alipay: then the batch's outcome is unknown, and a later `F` releases
+ *   nothing (docs/product-rules.md, "Refund batches whose outcome is unknown");
  * - `stop`: the ledger is shutting down; the resender sends it after the restart.
  */
 export type NopwdAttemptOutcome =
   | { kind: 'accept'; reply: AcceptRefundBatch['reply'] }
   | { kind: 'reject'; code: string }
-  | { kind: 'retry'; code: string; message: string }
+  | { kind: 'retry'; code: string; message: string; reached: boolean }
   | { kind: 'stop' };
+
+/**
+ * Connection failures that prove the request never left: nothing reached Alipay. A reset, a refused
+ * keep-alive reuse or anything else may have come after the request was written.
+ */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+function neverSent(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
+    const { code, cause } = current as { code?: unknown; cause?: unknown };
+    if (typeof code === 'string' && NEVER_SENT.has(code)) return true;
+    current = cause;
+  }
+  return false;
+}
 
 /** `F` without an `<error>`: the batch was refused, the reason unsaid. */
 export const UNSPECIFIED_REJECTION = 'UNSPECIFIED';
@@ -33,32 +51,50 @@ export function nopwdAttemptOutcome(
   switch (error.code) {
     case 'REJECTED':
       if (error.alipayCode === 'DUPLICATE_BATCH_NO') return { kind: 'accept', reply: 'DUPLICATE_BATCH_NO' };
+      // Alipay answered: the batch was not taken this time, and nothing is in doubt.
       if (error.retryable)
-        return { kind: 'retry', code: error.alipayCode ?? error.code, message: error.message };
+        return {
+          kind: 'retry',
+          code: error.alipayCode ?? error.code,
+          message: error.message,
+          reached: false,
+        };
       return { kind: 'reject', code: error.alipayCode ?? UNSPECIFIED_REJECTION };
     case 'ABORTED':
       return { kind: 'stop' };
-    case 'TIMEOUT':
-    case 'UNREACHABLE':
-    case 'BAD_REPLY':
     case 'INVALID_REQUEST':
-      return { kind: 'retry', code: error.code, message: error.message };
+      return { kind: 'retry', code: error.code, message: error.message, reached: false };
+    case 'UNREACHABLE':
+      return { kind: 'retry', code: error.code, message: error.message, reached: !neverSent(error) };
+    case 'TIMEOUT':
+    case 'BAD_REPLY':
+      return { kind: 'retry', code: error.code, message: error.message, reached: true };
     default:
       return error.code satisfies never;
   }
 }
 
-/** The batch command an outcome records, if any. */
+/**
+ * The batch command an outcome records, if any. `afterUnansweredCall`: an earlier call may have reached
+ * Alipay unanswered, so a rejection is a resend's and releases nothing.
+ */
 export function nopwdCommand(
   batchNo: string,
   outcome: NopwdAttemptOutcome,
   at: Date,
+  afterUnansweredCall = false,
 ): AcceptRefundBatch | RejectRefundBatch | undefined {
   switch (outcome.kind) {
     case 'accept':
       return { type: 'AcceptRefundBatch', batchNo, reply: outcome.reply, acceptedAt: at.toISOString() };
     case 'reject':
-      return { type: 'RejectRefundBatch', batchNo, code: outcome.code, rejectedAt: at.toISOString() };
+      return {
+        type: 'RejectRefundBatch',
+        batchNo,
+        code: outcome.code,
+        rejectedAt: at.toISOString(),
+        ...(afterUnansweredCall ? { afterUnansweredCall } : {}),
+      };
     case 'retry':
     case 'stop':
       return undefined;

@@ -5,6 +5,7 @@ import { CommandsModule } from '@ledger/commands';
 import { PlatformModule } from '@ledger/platform';
 import { ProjectionsModule } from '@ledger/projections';
 import { NopwdSender } from './nopwd-sender';
+import { RefundBatchSends } from './refund-batch-sends';
 import { RefundRequests } from './refund-requests';
 import { RefundResender } from './refund-resender';
 import { DEFAULT_REFUNDS_OPTIONS, REFUNDS_OPTIONS } from './refunds-options';
@@ -18,9 +19,10 @@ import { DEFAULT_REFUNDS_OPTIONS, REFUNDS_OPTIONS } from './refunds-options';
   providers: [
     { provide: REFUNDS_OPTIONS, useValue: DEFAULT_REFUNDS_OPTIONS },
     RefundRequests,
+    RefundBatchSends,
     NopwdSender,
     RefundResender,
   ],
-  exports: [REFUNDS_OPTIONS, RefundRequests, NopwdSender, RefundResender],
+  exports: [REFUNDS_OPTIONS, RefundRequests, RefundBatchSends, NopwdSender, RefundResender],
 })
 export class NopwdRefundsModule {}

@@ -3,13 +3,16 @@ import { CommandBus } from '@nestjs/cqrs';
 import { AlipayGateway, GatewayError } from '@ledger/alipay-gateway';
 import {
   AnswerRefundBatchCommand,
+  MarkRefundBatchOutcomeUnknownCommand,
   StreamReads,
   type CommandContext,
   type RefundBatchDecision,
   type RefundBatchView,
 } from '@ledger/commands';
-import { LedgerLogger, Pauses } from '@ledger/platform';
+import { randomUUID } from 'node:crypto';
+import { LedgerLogger, Pauses, backoffDelayMs } from '@ledger/platform';
 import { nopwdAttemptOutcome, nopwdCommand, type NopwdAttemptOutcome } from './nopwd-outcome';
+import { RefundBatchSends, type SendClaim } from './refund-batch-sends';
 import { RefundRequests } from './refund-requests';
 import { REFUNDS_OPTIONS, type RefundsOptions } from './refunds-options';
 
@@ -19,6 +22,19 @@ const CONTEXT = 'RefundSender';
 export interface SendGuard {
   holding(): boolean;
   readonly signal: AbortSignal;
+}
+
+/**
+ * Whether the gateway's answer is still awaited: `submitted`, or `outcome_unknown` until a resend is
+ * refused (a refusal then is final for that batch_no, docs/product-rules.md, "Refund batches whose outcome
+ * is unknown").
+ */
+function awaitsAnswer(batch: RefundBatchView): boolean {
+  if (batch.submitted.mode !== 'nopwd') return false;
+  return (
+    batch.status === 'submitted' ||
+    (batch.status === 'outcome_unknown' && batch.resendRejection === undefined)
+  );
 }
 
 /** Where a send left the batch. */
@@ -33,21 +49,26 @@ export interface NopwdSendResult {
 }
 
 /**
- * Sends nopwd batches that are on record and still `submitted` (docs/operations.md, "Submitting a batch"),
- * never inside a transaction: up to `calls` times, always under the batch's own batch_no and refund_date,
- * pausing between calls; the first answer that says something about the batch is recorded
- * (`RefundBatchAccepted` or `RefundBatchRejected`, the rejection releasing the reservations), and sending
- * stops. Sends of one batch in this process share one run: `POST /refunds`, a client's retry of it and the
- * resender never call the gateway for the same batch at the same time.
+ * Sends nopwd batches that are on record and still waiting for the gateway's answer (docs/operations.md,
+ * "Submitting a batch"), never inside a transaction: up to `calls` times, always under the batch's own
+ * batch_no and refund_date, pausing between calls; the first answer that says something about the batch is
+ * recorded (`RefundBatchAccepted` or `RefundBatchRejected`, the rejection releasing the reservations), and
+ * sending stops. Each call is claimed and written down in `refund_batch_sends` before it is made: one
+ * instance at a time sends a batch, and once a call may have reached Alipay unanswered (a timeout, a reset,
+ * a crash during it) a later `F` releases nothing and a run that ends without an answer records
+ * `RefundBatchOutcomeUnknown`. Sends of one batch in this process share one run.
  */
 @Injectable()
 export class NopwdSender implements BeforeApplicationShutdown {
   private readonly inFlight = new Map<string, Promise<NopwdSendResult>>();
   private readonly stopSignal = new AbortController();
   private readonly pauses = new Pauses();
+  /** This process, as the holder of its claims in `refund_batch_sends`. */
+  readonly holder = `sender:${randomUUID()}`;
 
   constructor(
     private readonly gateway: AlipayGateway,
+    private readonly sends: RefundBatchSends,
     private readonly reads: StreamReads,
     private readonly bus: CommandBus,
     private readonly requests: RefundRequests,
@@ -85,6 +106,11 @@ export class NopwdSender implements BeforeApplicationShutdown {
     return this.stopSignal.signal.aborted;
   }
 
+  /** How long a claim lasts: every call of a run fits, with room for recording the answer. */
+  private get claimMs(): number {
+    return this.options.attemptTimeoutMs + 60_000;
+  }
+
   private async run(
     batchNo: string,
     calls: number,
@@ -92,17 +118,40 @@ export class NopwdSender implements BeforeApplicationShutdown {
     fresh: boolean,
     guard: SendGuard | undefined,
   ): Promise<NopwdSendResult> {
-    const batch = await this.reads.refundBatchView(batchNo);
+    let batch = await this.reads.refundBatchView(batchNo);
     if (batch === undefined) throw new Error(`batch ${batchNo} was never submitted`);
     let outcome: NopwdAttemptOutcome | undefined;
     let call = 0;
-    while (call < calls && batch.status === 'submitted' && batch.submitted.mode === 'nopwd') {
+    let claim: SendClaim | undefined;
+    // A call of this batch that may have reached Alipay unanswered, in this run or (from the claim) before.
+    let unanswered: { code: string; detail: string } | undefined;
+    while (call < calls && awaitsAnswer(batch)) {
       if (call > 0) await this.pause(call);
       if (this.stopping || guard?.holding() === false) break;
+      // Written before the call: a crash during it leaves the batch in doubt, not forgotten.
+      const begun = await this.sends.beginCall(batchNo, this.holder, this.claimMs);
+      if (begun === undefined) {
+        this.logger.log({ msg: `batch ${batchNo} is being sent by another instance`, batchNo }, CONTEXT);
+        break;
+      }
+      claim = begun;
+      if (claim.inDoubt && unanswered === undefined) {
+        unanswered = {
+          code: claim.doubtCode ?? 'INTERRUPTED',
+          detail: claim.doubtDetail ?? 'an earlier call',
+        };
+      }
       call++;
       outcome = await this.call(batch, guard?.signal);
-      if (outcome.kind === 'stop') break;
+      // Shutting down: the call's start stays on record, so the next one knows it may have got through.
+      if (outcome.kind === 'stop') return { batch, outcome, calls: call };
       if (outcome.kind === 'retry') {
+        await this.sends.endCall(batchNo, this.holder, {
+          reached: outcome.reached,
+          code: outcome.code,
+          detail: outcome.message,
+        });
+        if (outcome.reached) unanswered = { code: outcome.code, detail: outcome.message };
         const message =
           `refund_fastpay_by_platform_nopwd for batch ${batchNo} gave no answer (call ${call}): ` +
           outcome.message;
@@ -112,8 +161,18 @@ export class NopwdSender implements BeforeApplicationShutdown {
         continue;
       }
       if (outcome.kind === 'reject') {
-        this.logger.warn({ msg: `Alipay rejected batch ${batchNo} (${outcome.code})`, batchNo }, CONTEXT);
-      } else if (outcome.reply === 'DUPLICATE_BATCH_NO' && fresh && call === 1) {
+        this.logger.warn(
+          {
+            msg:
+              unanswered === undefined
+                ? `Alipay rejected batch ${batchNo} (${outcome.code})`
+                : `Alipay refused a resend of batch ${batchNo} (${outcome.code}) after an unanswered call: ` +
+                  'its outcome is unknown, the reservations are held until an operator checks Alipay',
+            batchNo,
+          },
+          CONTEXT,
+        );
+      } else if (outcome.reply === 'DUPLICATE_BATCH_NO' && fresh && call === 1 && !claim.inDoubt) {
         // Still taken as accepted (the batch is held, not released), but Alipay knew this batch_no before
         // the ledger first sent it: a rewound serial sequence, or another system using the partner's numbers.
         this.logger.error(
@@ -126,15 +185,46 @@ export class NopwdSender implements BeforeApplicationShutdown {
       }
       // The lease lapsed during the call: its next holder resends under the same batch_no and records that.
       if (guard?.holding() === false) break;
-      const command = nopwdCommand(batchNo, outcome, new Date());
+      const command = nopwdCommand(batchNo, outcome, new Date(), unanswered !== undefined);
       const recorded =
         command === undefined
           ? undefined
           : await this.bus.execute(new AnswerRefundBatchCommand(command, context));
+      await this.sends.endCall(batchNo, this.holder);
+      await this.sends.release(batchNo, this.holder);
       const after = await this.reads.refundBatchView(batchNo);
       return { batch: after ?? batch, outcome, calls: call, ...(recorded === undefined ? {} : { recorded }) };
     }
-    return { batch, ...(outcome === undefined ? {} : { outcome }), calls: call };
+    let recorded: RefundBatchDecision | undefined;
+    if (claim !== undefined) {
+      if (unanswered !== undefined && batch.status === 'submitted' && !this.stopping) {
+        // No answer settled it: the batch waits in the open, for a result, an acceptance or an operator.
+        recorded = await this.bus.execute(
+          new MarkRefundBatchOutcomeUnknownCommand(
+            {
+              type: 'MarkRefundBatchOutcomeUnknown',
+              batchNo,
+              code: unanswered.code,
+              detail: unanswered.detail,
+              at: new Date().toISOString(),
+            },
+            context,
+          ),
+        );
+        batch = (await this.reads.refundBatchView(batchNo)) ?? batch;
+      }
+      const retryAfterMs =
+        outcome?.kind === 'retry'
+          ? backoffDelayMs(this.options.resender.retry, claim.failures + 1)
+          : undefined;
+      await this.sends.release(batchNo, this.holder, retryAfterMs);
+    }
+    return {
+      batch,
+      ...(outcome === undefined ? {} : { outcome }),
+      calls: call,
+      ...(recorded === undefined ? {} : { recorded }),
+    };
   }
 
   private async call(batch: RefundBatchView, leaseSignal?: AbortSignal): Promise<NopwdAttemptOutcome> {

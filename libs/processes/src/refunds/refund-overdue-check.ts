@@ -5,7 +5,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { FlagOverdueRefundBatchCommand } from '@ledger/commands';
+import { ExpireRefundBatchCommand, FlagOverdueRefundBatchCommand } from '@ledger/commands';
 import { LedgerLogger, WorkerLoop } from '@ledger/platform';
 import { RefundBatchQueries } from '@ledger/projections';
 
@@ -18,6 +18,8 @@ export interface RefundOverdueOptions {
   intervalMs: number;
   /** Batches read per query. */
   pageSize: number;
+  /** A `pwd` batch unconfirmed this long after its submission expires (`REFUND_PWD_BATCH_EXPIRE_AFTER_HOURS`). */
+  pwdExpireAfterMs: number;
 }
 
 /** Injection token of the check's `RefundOverdueOptions`. */
@@ -27,9 +29,19 @@ export const REFUND_OVERDUE_OPTIONS = Symbol('REFUND_OVERDUE_OPTIONS');
  * The check runs a few times per timeout, at most once a minute: a batch is flagged at most a quarter of
  * the timeout (or a minute) late.
  */
-export function refundOverdueOptions(resultTimeoutMinutes: number): RefundOverdueOptions {
+export function refundOverdueOptions(
+  resultTimeoutMinutes: number,
+  pwdBatchExpireAfterHours: number,
+): RefundOverdueOptions {
   const timeoutMs = Math.round(resultTimeoutMinutes * 60_000);
-  return { timeoutMs, intervalMs: Math.min(60_000, Math.max(200, Math.round(timeoutMs / 4))), pageSize: 100 };
+  const pwdExpireAfterMs = Math.round(pwdBatchExpireAfterHours * 3_600_000);
+  const shortest = Math.min(timeoutMs, pwdExpireAfterMs);
+  return {
+    timeoutMs,
+    intervalMs: Math.min(60_000, Math.max(200, Math.round(shortest / 4))),
+    pageSize: 100,
+    pwdExpireAfterMs,
+  };
 }
 
 function errorMessage(error: unknown): string {
@@ -60,7 +72,9 @@ export class RefundOverdueCheck implements OnApplicationBootstrap, BeforeApplica
       pollMs: options.intervalMs,
       logger,
       pass: async () => {
-        await this.runOnce();
+        const now = new Date();
+        await this.runOnce(now);
+        await this.expireOnce(now);
         return false;
       },
     });
@@ -82,7 +96,7 @@ export class RefundOverdueCheck implements OnApplicationBootstrap, BeforeApplica
   async runOnce(now: Date = new Date()): Promise<string[]> {
     const submittedBefore = new Date(now.getTime() - this.options.timeoutMs);
     const flagged: string[] = [];
-    for (const state of ['submitted', 'accepted'] as const) {
+    for (const state of ['submitted', 'outcome_unknown', 'accepted'] as const) {
       let cursor: string | undefined;
       do {
         const page = await this.queries.list(
@@ -98,6 +112,61 @@ export class RefundOverdueCheck implements OnApplicationBootstrap, BeforeApplica
       } while (cursor !== undefined && this.loop.holding());
     }
     return flagged;
+  }
+
+  /**
+   * Expires, as of `now`, every `pwd` batch still waiting for the merchant's confirmation
+   * `REFUND_PWD_BATCH_EXPIRE_AFTER_HOURS` after its submission (docs/product-rules.md, "Operator
+   * resolutions"): `RefundBatchExpired`, each reservation released. Resolves with the batch numbers it
+   * expired. The decider judges from the stream: a result or a cancellation racing the check wins.
+   */
+  async expireOnce(now: Date = new Date()): Promise<string[]> {
+    const submittedBefore = new Date(now.getTime() - this.options.pwdExpireAfterMs);
+    const expired: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.queries.list(
+        { state: 'submitted', mode: 'pwd', to: submittedBefore, limit: this.options.pageSize },
+        cursor,
+      );
+      for (const { batchNo } of page.items) {
+        if (!this.loop.holding()) break;
+        if (await this.expire(batchNo, now)) expired.push(batchNo);
+      }
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined && this.loop.holding());
+    return expired;
+  }
+
+  private async expire(batchNo: string, now: Date): Promise<boolean> {
+    try {
+      const decision = await this.bus.execute(
+        new ExpireRefundBatchCommand(
+          {
+            type: 'ExpireRefundBatch',
+            batchNo,
+            checkedAt: now.toISOString(),
+            expireAfterMs: this.options.pwdExpireAfterMs,
+          },
+          { causationId: `refund-pwd-expiry:${now.toISOString()}` },
+        ),
+      );
+      if (decision.events.length === 0) return false;
+      this.logger.warn(
+        {
+          msg: `pwd refund batch ${batchNo} was never confirmed: expired, its reservations released`,
+          batchNo,
+        },
+        CONTEXT,
+      );
+      return true;
+    } catch (error) {
+      this.logger.warn(
+        { msg: `pwd refund batch ${batchNo} could not be expired: ${errorMessage(error)}`, err: error },
+        CONTEXT,
+      );
+      return false;
+    }
   }
 
   private async flag(batchNo: string, now: Date): Promise<boolean> {

@@ -6,7 +6,8 @@ import { REFUND_OVERDUE_OPTIONS, RefundOverdueCheck, refundOverdueOptions } from
 
 /**
  * The periodic check that flags refund batches left without a result (docs/operations.md), after
- * `REFUND_RESULT_TIMEOUT_MINUTES`.
+ * `REFUND_RESULT_TIMEOUT_MINUTES`, and expires `pwd` batches never confirmed, after
+ * `REFUND_PWD_BATCH_EXPIRE_AFTER_HOURS`.
  */
 @Module({
   imports: [PlatformModule, CommandsModule, ProjectionsModule],
@@ -14,7 +15,8 @@ import { REFUND_OVERDUE_OPTIONS, RefundOverdueCheck, refundOverdueOptions } from
     {
       provide: REFUND_OVERDUE_OPTIONS,
       inject: [LedgerConfig],
-      useFactory: (config: LedgerConfig) => refundOverdueOptions(config.refunds.resultTimeoutMinutes),
+      useFactory: (config: LedgerConfig) =>
+        refundOverdueOptions(config.refunds.resultTimeoutMinutes, config.refunds.pwdBatchExpireAfterHours),
     },
     RefundOverdueCheck,
   ],

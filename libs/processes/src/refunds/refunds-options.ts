@@ -17,8 +17,6 @@ export interface RefundsOptions {
     minAgeMs: number;
     /** Backoff between resends of one batch while the gateway gives no answer. */
     retry: BackoffPolicy;
-    /** How often an instance without the lease (PostgreSQL) tries to take it over. */
-    leaseRetryMs: number;
   };
 }
 
@@ -38,6 +36,5 @@ export const DEFAULT_REFUNDS_OPTIONS: RefundsOptions = {
     pollMs: 30_000,
     minAgeMs: 120_000,
     retry: { baseMs: 60_000, maxMs: 1_800_000 },
-    leaseRetryMs: 30_000,
   },
 };
