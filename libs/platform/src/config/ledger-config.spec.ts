@@ -69,6 +69,7 @@ describe('loadConfig', () => {
       statementTimeoutMs: 30_000,
       lockTimeoutMs: 10_000,
       acquireTimeoutMs: 5_000,
+      preparedStatements: true,
     });
     expect(config.inbox).toEqual({ unverifiedRetentionDays: 90 });
     expect(config.alipay).toMatchObject({
@@ -98,6 +99,7 @@ describe('loadConfig', () => {
         DATABASE_STATEMENT_TIMEOUT_MS: '60000',
         DATABASE_LOCK_TIMEOUT_MS: '2000',
         DATABASE_ACQUIRE_TIMEOUT_MS: '1500',
+        DATABASE_PREPARED_STATEMENTS: 'false',
         INBOX_RETENTION_DAYS: '30',
         CORS_ORIGINS: 'https://admin.example.com,http://ops.example.com:8080',
       },
@@ -107,17 +109,20 @@ describe('loadConfig', () => {
       statementTimeoutMs: 60_000,
       lockTimeoutMs: 2_000,
       acquireTimeoutMs: 1_500,
+      preparedStatements: false,
     });
     expect(config.inbox.unverifiedRetentionDays).toBe(30);
     expect(config.http.corsOrigins).toEqual(['https://admin.example.com', 'http://ops.example.com:8080']);
     expect(
       problemsOf({
         DATABASE_STATEMENT_TIMEOUT_MS: '5',
+        DATABASE_PREPARED_STATEMENTS: 'sometimes',
         INBOX_RETENTION_DAYS: '0',
         CORS_ORIGINS: 'admin.example.com',
       }).map((problem) => problem.split(':')[0]),
     ).toEqual([
       'DATABASE_STATEMENT_TIMEOUT_MS="5"',
+      'DATABASE_PREPARED_STATEMENTS="sometimes"',
       'INBOX_RETENTION_DAYS="0"',
       'CORS_ORIGINS="admin.example.com"',
     ]);
