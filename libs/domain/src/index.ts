@@ -49,7 +49,7 @@ export type {
   ReleaseBatchReservation,
   RecordBatchRefundResult,
 } from './order/batch-refunds';
-export type { CompleteDelivery, CompleteReturn, ConfirmShipping } from './order/fulfilment';
+export type { CompleteDelivery, CompleteReturn, ConfirmShipping, FulfilmentSource } from './order/fulfilment';
 export {
   orderStatusOf,
   deliveryDecision,
