@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
@@ -95,6 +96,8 @@ export class WebhookDispatcher implements BeforeApplicationShutdown {
     private readonly adapterHost: HttpAdapterHost,
   ) {
     this.signer = new Webhook(options.secret);
+    // Each attempt in flight listens for the shutdown.
+    setMaxListeners(options.concurrency + 10, this.stop.signal);
     this.loop = new WorkerLoop({ name: 'webhooks', pollMs: options.pollMs, logger, pass: () => this.pass() });
   }
 

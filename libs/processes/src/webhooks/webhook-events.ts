@@ -86,7 +86,10 @@ export function orderWebhooksOf(before: OrderState, after: OrderState, event: Or
   }
   if (statusAfter === 'refunded' && statusBefore !== 'refunded') {
     webhooks.push({ type: 'order.refunded', details: { refundedFeeFen: after.refundedFee } });
-  } else if (after.refundedFee > before.refundedFee) {
+  } else if (
+    statusAfter !== 'refunded' &&
+    (event.type === 'RefundSucceeded' || after.refundedFee > before.refundedFee)
+  ) {
     webhooks.push({
       type: 'order.partially_refunded',
       details: {
