@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /** What the receiver does with a webhook: answer with a status (and body), or never answer. */
-export type ReceiverBehaviour = { status: number; body?: string } | 'hang';
+export type ReceiverBehaviour = { status: number; body?: string; delayMs?: number } | 'hang';
 
 /** One webhook as the receiver got it. */
 export interface ReceivedWebhook {
@@ -55,11 +55,13 @@ export class WebhookReceiver {
   private constructor(
     private readonly server: Server,
     readonly secret: string,
+    private readonly answerDelayMs: number,
   ) {}
 
-  static async start(secret: string, port = 0): Promise<WebhookReceiver> {
+  /** `answerDelayMs`: how long the default answer takes (a receiver with work to do). */
+  static async start(secret: string, port = 0, answerDelayMs = 0): Promise<WebhookReceiver> {
     const server = createServer();
-    const receiver = new WebhookReceiver(server, secret);
+    const receiver = new WebhookReceiver(server, secret, answerDelayMs);
     server.on('request', (request: IncomingMessage, response: ServerResponse) =>
       receiver.handle(request, response),
     );
@@ -132,14 +134,19 @@ export class WebhookReceiver {
       const behaviour = script[Math.min(attempts - 1, script.length - 1)] ?? {
         status: 200,
         body: JSON.stringify({ reference: `R-${++this.serial}` }),
+        delayMs: this.answerDelayMs,
       };
       if (behaviour === 'hang') {
         this.hanging.add(response);
         response.on('close', () => this.hanging.delete(response));
         return;
       }
-      response.writeHead(behaviour.status, { 'content-type': 'application/json' });
-      response.end(behaviour.body ?? '{}');
+      const answer = () => {
+        response.writeHead(behaviour.status, { 'content-type': 'application/json' });
+        response.end(behaviour.body ?? '{}');
+      };
+      if (behaviour.delayMs === undefined || behaviour.delayMs === 0) answer();
+      else setTimeout(answer, behaviour.delayMs);
     });
   }
 }

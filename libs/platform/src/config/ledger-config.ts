@@ -293,8 +293,8 @@ export function loadConfig(
     environment.MERCHANT_WEBHOOK_RETRY_SCHEDULE ?? DEFAULT_WEBHOOK_RETRY_SCHEDULE,
   );
   if ('problem' in schedule) problems.push(schedule.problem);
-  const connectTimeoutMs = environment.MERCHANT_WEBHOOK_CONNECT_TIMEOUT_MS ?? 5_000;
   const timeoutMs = environment.MERCHANT_WEBHOOK_TIMEOUT_MS ?? 15_000;
+  const connectTimeoutMs = environment.MERCHANT_WEBHOOK_CONNECT_TIMEOUT_MS ?? Math.min(5_000, timeoutMs);
   if (connectTimeoutMs > timeoutMs) {
     problems.push(
       `MERCHANT_WEBHOOK_CONNECT_TIMEOUT_MS=${connectTimeoutMs} is above MERCHANT_WEBHOOK_TIMEOUT_MS=` +

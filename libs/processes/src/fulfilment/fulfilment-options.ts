@@ -24,6 +24,6 @@ export const DEFAULT_FULFILMENT_OPTIONS: FulfilmentOptions = {
   enabled: true,
   pollMs: 5_000,
   batchSize: 50,
-  claimMs: 60_000,
+  claimMs: 20_000,
   shippingRetry: { baseMs: 2_000, maxMs: 600_000, maxAttempts: 20 },
 };
