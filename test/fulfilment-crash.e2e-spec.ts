@@ -135,8 +135,9 @@ describe('the fulfilment worker killed mid-way', () => {
 
   it('loses no webhook and records no delivery twice when killed while webhooks are in flight', async () => {
     const secret = `whsec_${Buffer.alloc(32, 5).toString('base64')}`;
-    // Each answer takes 300 ms: the kill finds some webhooks sent, some answered and not yet recorded.
-    const receiver = await WebhookReceiver.start(secret, 0, 300);
+    // Each answer takes 500 ms, two at a time: the kill finds some webhooks sent, some answered and not yet
+    // recorded, most not sent.
+    const receiver = await WebhookReceiver.start(secret, 0, 500);
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
     const env = {
@@ -149,7 +150,7 @@ describe('the fulfilment worker killed mid-way', () => {
       MERCHANT_WEBHOOK_URL: receiver.url,
       MERCHANT_WEBHOOK_SECRET: secret,
       MERCHANT_WEBHOOK_TIMEOUT_MS: '2000',
-      MERCHANT_WEBHOOK_CONCURRENCY: '4',
+      MERCHANT_WEBHOOK_CONCURRENCY: '2',
       ...(database?.url === undefined ? { DATA_DIR: dataDir } : { DATABASE_URL: database.url }),
     };
     const client = new LedgerClient(baseUrl);
@@ -158,12 +159,14 @@ describe('the fulfilment worker killed mid-way', () => {
       children.push(first);
       await untilHealthy(first, baseUrl);
       const orders: string[] = [];
-      for (let i = 0; i < 16; i++) {
-        const outTradeNo = newOutTradeNo(`KILL${i}`);
-        orders.push(outTradeNo);
-        await client.placeOrder(outTradeNo, 'create_direct_pay_by_user');
-        await client.notify({ outTradeNo, tradeNo: newTradeNo(), tradeStatus: 'TRADE_SUCCESS' });
-      }
+      await Promise.all(
+        Array.from({ length: 16 }, async (_, i) => {
+          const outTradeNo = newOutTradeNo(`KILL${i}`);
+          orders.push(outTradeNo);
+          await client.placeOrder(outTradeNo, 'create_direct_pay_by_user');
+          await client.notify({ outTradeNo, tradeNo: newTradeNo(), tradeStatus: 'TRADE_SUCCESS' });
+        }),
+      );
       const requested = () => receiver.received.filter((w) => w.type === 'order.delivery_requested');
       await receiver.until(() => requested().length >= 4, 'the first delivery webhooks', 60_000);
       first.process.kill('SIGKILL');
