@@ -4,7 +4,8 @@
 // run: the same receiver fed signed POSTs by a bare loop with the same concurrency, no database. Runs on
 // PostgreSQL (a scratch database on 127.0.0.1:5432, TEST_DATABASE_ADMIN_URL to change it) and on the
 // embedded database. BENCH_ORDERS (default 1,000) orders, each placed then paid by 16 writers: three
-// webhooks each (order.paid, order.delivery_requested, order.delivered).
+// webhooks each (order.paid, order.delivery_requested, order.delivered); then 100 orders paid one at a time,
+// for the delay without a backlog.
 //
 //   npm run bench:webhooks
 import 'reflect-metadata';
@@ -20,6 +21,7 @@ import { createLedgerApp } from '../apps/ledger/src/ledger-app';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 1_000);
 const WRITERS = 16;
+const PACED = 100;
 const CONCURRENCY = 16;
 const SECRET = `whsec_${Buffer.alloc(32, 3).toString('base64')}`;
 const KEY = Buffer.from(SECRET.slice('whsec_'.length), 'base64');
@@ -223,7 +225,24 @@ async function run(kind: 'postgres' | 'embedded', receiver: Receiver): Promise<v
         `the ${ORDERS} orders took ${((written - started) / 1000).toFixed(1)} s to write; ` +
         `${receiver.received - receiver.first.size} sent twice, ${receiver.bad} bad signatures`,
     );
-    console.log(`${kind}: payment committed → first delivery_requested attempt: ${summary(delays)}`);
+    console.log(`${kind}: burst, payment committed → first delivery_requested attempt: ${summary(delays)}`);
+
+    // Paced below the throughput: the delay of one payment, without a backlog ahead of it.
+    const paced: number[] = [];
+    for (let i = ORDERS; i < ORDERS + PACED; i++) {
+      const [place, pay] = commandsFor(i, kind);
+      await commands.execute(place);
+      await commands.execute(pay);
+      const at = performance.now();
+      const outTradeNo = `WH-${kind}-${i}`;
+      const until = Date.now() + 30_000;
+      while (!receiver.firstRequested.has(outTradeNo) && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      paced.push(receiver.firstRequested.get(outTradeNo)! - at);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    console.log(`${kind}: one at a time (${PACED}), payment committed → first attempt: ${summary(paced)}`);
   } finally {
     await ledger.close();
     await database.close();

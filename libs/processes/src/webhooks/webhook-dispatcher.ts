@@ -171,7 +171,8 @@ export class WebhookDispatcher implements BeforeApplicationShutdown {
       });
       this.inFlight.add(tracked);
     }
-    if (claimed.length === free) return true;
+    // Something was due: an attempt's end wakes the loop for the next claim.
+    if (claimed.length > 0) return claimed.length === free;
     const [next] = await this.dataSource.query<{ ms: number | null }[]>(
       `SELECT (EXTRACT(EPOCH FROM min(next_attempt_at) - now()) * 1000)::float8 AS ms
        FROM webhook_messages WHERE state IN ('pending', 'delivering')`,
