@@ -4,6 +4,9 @@ import {
   createTestDatabase,
   freePort,
   newTradeNo,
+  postNotification,
+  signedNotification,
+  tradeStatusSyncParams,
   startFakeAlipayGateway,
   type FakeAlipayGateway,
   type TestDatabase,
@@ -362,5 +365,77 @@ describe('a receiver that is down', () => {
     expect(countOf(events, 'DeliveryCompleted')).toBe(1);
     expect(receiver.of(outTradeNo, 'order.delivery_requested')).toHaveLength(1);
     expect(receiver.received.every((webhook) => webhook.verified)).toBe(true);
+  });
+});
+
+describe('live mode without MERCHANT_WEBHOOK_URL', () => {
+  const PARTNER = '2088123456789014';
+  const KEY = 'livewebhookkey0123456789abcdefgh';
+  let database: TestDatabase;
+  let gateway: FakeAlipayGateway;
+  let ledger: LedgerApp;
+  let client: LedgerClient;
+
+  beforeAll(async () => {
+    gateway = await startFakeAlipayGateway({ partner: PARTNER, md5Keys: [KEY] });
+    database = await createTestDatabase('webhooks_live_e2e');
+    const config = loadConfig(
+      {
+        ALIPAY_PARTNER: PARTNER,
+        ALIPAY_KEY: KEY,
+        ALIPAY_GATEWAY: gateway.url,
+        PUBLIC_BASE_URL: 'https://ledger.example.com',
+        ADMIN_TOKEN,
+        EMBEDDED_DATABASE_ACCEPT_DATA_LOSS: 'true',
+        LOG_LEVEL: 'fatal',
+      },
+      { envFile: false },
+    );
+    expect(config.mode).toBe('live');
+    ledger = await createLedgerApp(config, { database });
+    await ledger.app.listen(0, '127.0.0.1');
+    client = new LedgerClient(await ledger.app.getUrl());
+  });
+
+  afterAll(async () => {
+    await ledger?.close();
+    await database?.close();
+    await gateway?.close();
+  });
+
+  it('records nothing as delivered: the order waits pending, its webhook visible and unsent', async () => {
+    const outTradeNo = newOutTradeNo('LIVE');
+    await client.placeOrder(outTradeNo, 'create_direct_pay_by_user');
+    const notification = signedNotification(
+      tradeStatusSyncParams({
+        outTradeNo,
+        tradeNo: newTradeNo(),
+        tradeStatus: 'TRADE_SUCCESS',
+        totalFee: '25.99',
+        sellerId: PARTNER,
+      }),
+      KEY,
+    );
+    expect((await postNotification(`${client.baseUrl}/alipay/notify`, notification)).text).toBe('success');
+
+    const waiting = await webhookWhen(client, outTradeNo, 'order.delivery_requested', () => true);
+    expect(waiting).toMatchObject({ state: 'pending', attempts: 0, attemptLog: [] });
+    // Long enough for a sender to have sent it, were there one.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(await webhookWhen(client, outTradeNo, 'order.delivery_requested', () => true)).toMatchObject({
+      state: 'pending',
+      attempts: 0,
+    });
+    expect((await client.history(outTradeNo)).map((event) => event.type)).toEqual([
+      'OrderPlaced',
+      'PaymentSucceeded',
+    ]);
+    const order = await fetch(`${client.baseUrl}/admin/orders/${outTradeNo}`, { headers: auth });
+    expect(await order.json()).toMatchObject({ delivery: { state: 'pending' } });
+    const [endpoint] = (await (
+      await fetch(`${client.baseUrl}/admin/webhooks/endpoints`, { headers: auth })
+    ).json()) as { url: string | null; sending: boolean; counts: { pending: number } }[];
+    expect(endpoint).toMatchObject({ url: null, sending: false });
+    expect(endpoint.counts.pending).toBeGreaterThanOrEqual(2);
   });
 });
