@@ -325,6 +325,34 @@ describe('merchant webhooks', () => {
       reason: 'the buyer sent the item back',
     });
   });
+
+  it('pages the delivery log newest first, every webhook once, and refuses a cursor it did not make', async () => {
+    const all = (await (
+      await fetch(`${client.baseUrl}/admin/webhooks?limit=100`, { headers: auth })
+    ).json()) as {
+      items: WebhookView[];
+      nextCursor: string | null;
+    };
+    expect(all.nextCursor).toBeNull();
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const response = await fetch(
+        `${client.baseUrl}/admin/webhooks?limit=3${cursor === null ? '' : `&cursor=${cursor}`}`,
+        { headers: auth },
+      );
+      const page = (await response.json()) as { items: WebhookView[]; nextCursor: string | null };
+      paged.push(...page.items.map((item) => item.id));
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    expect(paged).toEqual(all.items.map((item) => item.id));
+    const refused = await fetch(`${client.baseUrl}/admin/webhooks?cursor=bm90LWEtY3Vyc29y`, {
+      headers: auth,
+    });
+    expect(refused.status).toBe(400);
+    const filtered = await fetch(`${client.baseUrl}/admin/webhooks?state=asleep`, { headers: auth });
+    expect(filtered.status).toBe(400);
+  });
 });
 
 describe('a receiver that is down', () => {

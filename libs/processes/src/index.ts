@@ -21,6 +21,8 @@ export {
   type EndpointHealth,
   type WebhookAttemptSummary,
   type WebhookListFilters,
+  type WebhookPage,
+  type WebhookPagePosition,
   type WebhookState,
   type WebhookSummary,
 } from './webhooks/webhook-queries';

@@ -20,6 +20,8 @@ import {
 } from './webhooks.dto';
 
 const WEBHOOK_ID = /^msg_[A-Za-z0-9_-]{1,60}$/;
+/** `created_at` as PostgreSQL writes a timestamptz as text, to the microsecond. */
+const CREATED_AT = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
 
 function encodeCursor(createdAt: string, id: string): string {
   return Buffer.from(JSON.stringify([createdAt, id]), 'utf8').toString('base64url');
@@ -32,7 +34,7 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
       Array.isArray(value) &&
       value.length === 2 &&
       typeof value[0] === 'string' &&
-      !Number.isNaN(Date.parse(value[0])) &&
+      CREATED_AT.test(value[0]) &&
       typeof value[1] === 'string' &&
       WEBHOOK_ID.test(value[1])
     ) {
@@ -70,19 +72,16 @@ export class AdminWebhooksController {
   @ApiOkResponse({ type: WebhookPageView })
   @ApiBadRequestResponse({ description: 'a filter or the cursor is invalid' })
   async list(@Query() query: WebhookListQuery): Promise<WebhookPageView> {
-    const limit = query.limit ?? 20;
-    const items = await this.webhooks.list({
+    const page = await this.webhooks.list({
       ...(query.state === undefined ? {} : { state: query.state }),
       ...(query.type === undefined ? {} : { eventType: query.type }),
       ...(query.subject === undefined ? {} : { subject: query.subject }),
       ...(query.cursor === undefined ? {} : { after: decodeCursor(query.cursor) }),
-      limit: limit + 1,
+      limit: query.limit ?? 20,
     });
-    const page = items.slice(0, limit);
-    const last = page.at(-1);
     return {
-      items: page,
-      nextCursor: items.length > limit && last !== undefined ? encodeCursor(last.createdAt, last.id) : null,
+      items: page.items,
+      nextCursor: page.next === null ? null : encodeCursor(page.next.createdAt, page.next.id),
     };
   }
 

@@ -39,8 +39,20 @@ export interface WebhookListFilters {
   subject?: string;
   eventType?: WebhookEventType;
   limit: number;
-  /** The `id` of the last item of the previous page. */
-  after?: { createdAt: string; id: string };
+  /** Where the previous page ended: its `next`. */
+  after?: WebhookPagePosition;
+}
+
+/** A position in the list: `createdAt` to the microsecond, as the database keeps it. */
+export interface WebhookPagePosition {
+  createdAt: string;
+  id: string;
+}
+
+export interface WebhookPage {
+  items: WebhookSummary[];
+  /** Where the next page starts; null on the last page. */
+  next: WebhookPagePosition | null;
 }
 
 export interface EndpointHealth {
@@ -68,6 +80,8 @@ interface MessageRow {
   last_error: string | null;
   note: string | null;
   created_at: Date;
+  /** `created_at` as text, to the microsecond: a page's end that no instant of JavaScript would round. */
+  created_at_exact: string;
   completed_at: Date | null;
   payload: string;
 }
@@ -91,7 +105,7 @@ export class WebhookQueries {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** Newest first, with their attempts; keyset pages on (created_at, id). */
-  async list(filters: WebhookListFilters): Promise<WebhookSummary[]> {
+  async list(filters: WebhookListFilters): Promise<WebhookPage> {
     const conditions: string[] = [];
     const parameters: unknown[] = [];
     const add = (sql: string, value: unknown) => {
@@ -105,21 +119,29 @@ export class WebhookQueries {
       parameters.push(filters.after.createdAt, filters.after.id);
       conditions.push(`(created_at, id) < ($${parameters.length - 1}::timestamptz, $${parameters.length})`);
     }
-    parameters.push(filters.limit);
+    parameters.push(filters.limit + 1);
     const rows = await this.dataSource.query<MessageRow[]>(
       `SELECT id, endpoint, event_type, subject, state, attempts, next_attempt_at, last_status, last_error,
-              note, created_at, completed_at, payload
+              note, created_at, created_at::text AS created_at_exact, completed_at, payload
        FROM webhook_messages ${conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`}
        ORDER BY created_at DESC, id DESC LIMIT $${parameters.length}`,
       parameters,
     );
-    return this.withAttempts(rows);
+    const page = rows.slice(0, filters.limit);
+    const last = page.at(-1);
+    return {
+      items: await this.withAttempts(page),
+      next:
+        rows.length > filters.limit && last !== undefined
+          ? { createdAt: last.created_at_exact, id: last.id }
+          : null,
+    };
   }
 
   async get(id: string): Promise<WebhookSummary | undefined> {
     const rows = await this.dataSource.query<MessageRow[]>(
       `SELECT id, endpoint, event_type, subject, state, attempts, next_attempt_at, last_status, last_error,
-              note, created_at, completed_at, payload
+              note, created_at, created_at::text AS created_at_exact, completed_at, payload
        FROM webhook_messages WHERE id = $1`,
       [id],
     );
