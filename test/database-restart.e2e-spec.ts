@@ -17,6 +17,9 @@ import {
 } from '@ledger/testing';
 import { createLedgerApp, type LedgerApp } from '../apps/ledger/src/ledger-app';
 import { PrivateCluster, privateClusterUnavailable } from './postgres-cluster.fixture';
+import { WebhookReceiver } from './webhook-receiver.fixture';
+
+const WEBHOOK_SECRET = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
 
 const PARTNER = '2088123456789012';
 const MD5_KEY = 'restarttestkey0123456789abcdefgh';
@@ -65,6 +68,8 @@ const unavailable = privateClusterUnavailable();
 describeOnPostgres('the ledger across a PostgreSQL restart', () => {
   let cluster: PrivateCluster;
   let gateway: FakeAlipayGateway;
+  // The merchant's receiver: a paid order is delivered when it answers order.delivery_requested.
+  let receiver: WebhookReceiver;
   let ledger: LedgerApp;
   let baseUrl: string;
   const stats: SendStats = { fails: 0, acknowledged: new Set(), stopped: false };
@@ -73,6 +78,7 @@ describeOnPostgres('the ledger across a PostgreSQL restart', () => {
     if (unavailable !== undefined) return;
     cluster = await PrivateCluster.create();
     gateway = await startFakeAlipayGateway({ partner: PARTNER, md5Keys: [MD5_KEY] });
+    receiver = await WebhookReceiver.start(WEBHOOK_SECRET);
     const config = loadConfig(
       {
         DATABASE_URL: cluster.url,
@@ -82,6 +88,8 @@ describeOnPostgres('the ledger across a PostgreSQL restart', () => {
         PUBLIC_BASE_URL: 'https://ledger.example.com',
         ADMIN_TOKEN: 'database-restart-e2e-admin-token-0123456789',
         FULFILMENT_WORKER: 'true',
+        MERCHANT_WEBHOOK_URL: receiver.url,
+        MERCHANT_WEBHOOK_SECRET: WEBHOOK_SECRET,
         LOG_LEVEL: 'fatal',
       },
       { envFile: false },
@@ -95,6 +103,7 @@ describeOnPostgres('the ledger across a PostgreSQL restart', () => {
     stats.stopped = true;
     await ledger?.close();
     await gateway?.close();
+    await receiver?.close();
     await cluster?.destroy();
   });
 

@@ -12,9 +12,12 @@ import {
   type TestDatabase,
 } from '@ledger/testing';
 import { ADMIN_TOKEN, LedgerClient, countOf, has, newOutTradeNo } from './fulfilment.fixture';
+import { WebhookReceiver } from './webhook-receiver.fixture';
 
-// The worker killed (SIGKILL) while send_goods_confirm_by_platform is in flight, after the delivery was
-// recorded: the restarted ledger confirms the shipment and the ledger still holds one delivery.
+// The ledger killed (SIGKILL) while send_goods_confirm_by_platform is in flight, after the delivery was
+// recorded: the restarted ledger confirms the shipment and the ledger still holds one delivery. And killed
+// while webhooks are in flight: after the restart every order's delivery webhook is sent (with the id it
+// had) and every delivery is recorded once.
 
 const ROOT = join(__dirname, '..');
 
@@ -128,5 +131,72 @@ describe('the fulfilment worker killed mid-way', () => {
     second.process.kill('SIGTERM');
     const code = await second.exited;
     expect({ code, output: code === 0 ? '' : second.output() }).toEqual({ code: 0, output: '' });
+  });
+
+  it('loses no webhook and records no delivery twice when killed while webhooks are in flight', async () => {
+    const secret = `whsec_${Buffer.alloc(32, 5).toString('base64')}`;
+    // Each answer takes 500 ms, two at a time: the kill finds some webhooks sent, some answered and not yet
+    // recorded, most not sent.
+    const receiver = await WebhookReceiver.start(secret, 0, 500);
+    const port = await freePort();
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const env = {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LEDGER_MODE: 'demo',
+      ADMIN_TOKEN,
+      ALIPAY_GATEWAY: gateway.url,
+      LOG_LEVEL: 'warn',
+      MERCHANT_WEBHOOK_URL: receiver.url,
+      MERCHANT_WEBHOOK_SECRET: secret,
+      MERCHANT_WEBHOOK_TIMEOUT_MS: '2000',
+      MERCHANT_WEBHOOK_CONCURRENCY: '2',
+      ...(database?.url === undefined ? { DATA_DIR: dataDir } : { DATABASE_URL: database.url }),
+    };
+    const client = new LedgerClient(baseUrl);
+    try {
+      const first = startLedgerProcess(env);
+      children.push(first);
+      await untilHealthy(first, baseUrl);
+      const orders: string[] = [];
+      await Promise.all(
+        Array.from({ length: 16 }, async (_, i) => {
+          const outTradeNo = newOutTradeNo(`KILL${i}`);
+          orders.push(outTradeNo);
+          await client.placeOrder(outTradeNo, 'create_direct_pay_by_user');
+          await client.notify({ outTradeNo, tradeNo: newTradeNo(), tradeStatus: 'TRADE_SUCCESS' });
+        }),
+      );
+      const requested = () => receiver.received.filter((w) => w.type === 'order.delivery_requested');
+      await receiver.until(() => requested().length >= 4, 'the first delivery webhooks', 60_000);
+      first.process.kill('SIGKILL');
+      await first.exited;
+      const idsBefore = new Map(requested().map((w) => [w.subject, w.id]));
+      expect(idsBefore.size).toBeLessThan(orders.length);
+
+      const second = startLedgerProcess(env);
+      children.push(second);
+      await untilHealthy(second, baseUrl);
+      for (const outTradeNo of orders) {
+        const events = await client.historyWhen(outTradeNo, has('DeliveryCompleted'), 90_000);
+        expect({ outTradeNo, deliveries: countOf(events, 'DeliveryCompleted') }).toEqual({
+          outTradeNo,
+          deliveries: 1,
+        });
+        const sent = receiver.of(outTradeNo, 'order.delivery_requested');
+        // Sent at least once, always under the same id: the receiver de-duplicates a second send.
+        expect(sent.length).toBeGreaterThanOrEqual(1);
+        expect(new Set(sent.map((w) => w.id)).size).toBe(1);
+        if (idsBefore.has(outTradeNo)) expect(sent[0].id).toBe(idsBefore.get(outTradeNo));
+        const completed = events.find((event) => event.type === 'DeliveryCompleted')!;
+        expect(completed.data).toMatchObject({ via: 'webhook', webhookId: sent[0].id });
+      }
+      expect(receiver.received.every((w) => w.verified)).toBe(true);
+      second.process.kill('SIGTERM');
+      const code = await second.exited;
+      expect({ code, output: code === 0 ? '' : second.output() }).toEqual({ code: 0, output: '' });
+    } finally {
+      await receiver.close();
+    }
   });
 });

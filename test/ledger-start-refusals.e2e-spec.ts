@@ -159,6 +159,20 @@ describe('the ledger refuses to start', () => {
         '(it travels in an Authorization: Bearer header), e.g. the output of: openssl rand -base64 32',
     ]);
   });
+
+  it('with a webhook secret that is not whsec_, and a retry schedule that is not one, never showing the secret', async () => {
+    const secret = 'not-a-webhook-secret-at-all';
+    const problems = await refusal({
+      MERCHANT_WEBHOOK_URL: 'https://shop.example.com/webhooks',
+      MERCHANT_WEBHOOK_SECRET: secret,
+      MERCHANT_WEBHOOK_RETRY_SCHEDULE: '5s,later',
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^MERCHANT_WEBHOOK_SECRET=\(redacted\): must be whsec_ followed by the base64/),
+      expect.stringMatching(/^MERCHANT_WEBHOOK_RETRY_SCHEDULE="5s,later": "later" is not a duration/),
+    ]);
+    expect(problems.join('\n')).not.toContain(secret);
+  });
 });
 
 /** Polls `/health` until the process answers it. */

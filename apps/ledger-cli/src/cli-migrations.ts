@@ -2,7 +2,7 @@ import { EVENT_STORE_MIGRATIONS } from '@ledger/event-store';
 import { REFUND_SUBMISSION_MIGRATIONS } from '@ledger/commands';
 import { INBOX_MIGRATIONS } from '@ledger/inbox';
 import { PROJECTION_MIGRATIONS } from '@ledger/projections';
-import { REFUND_PROCESS_MIGRATIONS } from '@ledger/processes';
+import { PROCESS_MIGRATIONS } from '@ledger/processes';
 import { composeMigrations, WORKER_LEASE_MIGRATIONS } from '@ledger/platform';
 
 /**
@@ -15,5 +15,5 @@ export const CLI_MIGRATIONS = composeMigrations(
   REFUND_SUBMISSION_MIGRATIONS,
   PROJECTION_MIGRATIONS,
   WORKER_LEASE_MIGRATIONS,
-  REFUND_PROCESS_MIGRATIONS,
+  PROCESS_MIGRATIONS,
 );

@@ -10,6 +10,7 @@ import { ProjectionsModule } from '@ledger/projections';
 import { AdminModule } from './admin/admin.module';
 import { AlipayModule } from './alipay/alipay.module';
 import { DemoModule } from './demo/demo.module';
+import { DemoShopModule } from './demo/demo-shop';
 import { HealthController } from './health/health.controller';
 import { HttpEdgeModule } from './http/http-edge.module';
 import { OrdersModule } from './orders/orders.module';
@@ -42,6 +43,8 @@ export class LedgerModule {
         RefundsModule,
         // On by default in demo mode only; in live mode it places real orders and asks for the admin token.
         ...(runtime.config.pages.demoPage ? [DemoModule] : []),
+        // Demo mode without a merchant's endpoint: the shop inside the ledger receives the webhooks.
+        ...(runtime.config.webhooks.demoShop ? [DemoShopModule] : []),
       ],
       controllers: [HealthController],
     };

@@ -51,7 +51,7 @@ export type {
   ReleaseBatchReservation,
   RecordBatchRefundResult,
 } from './order/batch-refunds';
-export type { CompleteDelivery, CompleteReturn, ConfirmShipping } from './order/fulfilment';
+export type { CompleteDelivery, CompleteReturn, ConfirmShipping, FulfilmentSource } from './order/fulfilment';
 export { openAnomalies } from './order/anomaly-resolution';
 export type { ResolveAnomalies } from './order/anomaly-resolution';
 export {

@@ -1,18 +1,32 @@
 export {
-  FulfilmentHook,
-  LoggingFulfilmentHook,
-  type DeliveryReceipt,
-  type FulfilmentOrder,
-  type ReturnReceipt,
-  type ShipmentDetails,
-} from './fulfilment/fulfilment-hook';
-export {
   DEFAULT_FULFILMENT_OPTIONS,
   FULFILMENT_OPTIONS,
   type FulfilmentOptions,
 } from './fulfilment/fulfilment-options';
-export { FulfilmentWorker } from './fulfilment/fulfilment-worker';
+export { FULFILMENT_OUTBOX, DEFAULT_ENDPOINT, webhookIdOf } from './fulfilment/fulfilment-outbox';
+export { FulfilmentProcess } from './fulfilment/fulfilment-process';
+export { ShippingConfirmations } from './fulfilment/shipping-confirmations';
 export { FulfilmentModule } from './fulfilment/fulfilment.module';
+export {
+  WebhookDispatcher,
+  type ClaimedWebhook,
+  type WebhookAnswer,
+  type WebhookReaction,
+} from './webhooks/webhook-dispatcher';
+export { WEBHOOK_EVENT_TYPES, orderWebhooksOf, type WebhookEventType } from './webhooks/webhook-events';
+export { DEMO_SHOP_PATH, WEBHOOK_OPTIONS, type WebhookOptions } from './webhooks/webhook-options';
+export {
+  WEBHOOK_STATES,
+  WebhookQueries,
+  type EndpointHealth,
+  type WebhookAttemptSummary,
+  type WebhookListFilters,
+  type WebhookPage,
+  type WebhookPagePosition,
+  type WebhookState,
+  type WebhookSummary,
+} from './webhooks/webhook-queries';
+export { PROCESS_MIGRATIONS } from './migrations';
 export { NopwdSender, type NopwdSendResult, type SendGuard } from './refunds/nopwd-sender';
 export { nopwdAttemptOutcome, type NopwdAttemptOutcome } from './refunds/nopwd-outcome';
 export { NopwdRefundsModule } from './refunds/nopwd-refunds.module';
@@ -25,6 +39,5 @@ export {
 export { RefundOverdueModule } from './refunds/refund-overdue.module';
 export { RefundRequests } from './refunds/refund-requests';
 export { RefundBatchSends, type SendClaim } from './refunds/refund-batch-sends';
-export { REFUND_PROCESS_MIGRATIONS } from './refunds/migrations';
 export { RefundResender } from './refunds/refund-resender';
 export { DEFAULT_REFUNDS_OPTIONS, REFUNDS_OPTIONS, type RefundsOptions } from './refunds/refunds-options';

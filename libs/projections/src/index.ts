@@ -1,4 +1,19 @@
-export type { OrderSummary, OrderAnomaly } from './order-summary';
+export {
+  orderSummaryOf,
+  type OrderSummary,
+  type OrderAnomaly,
+  type OrderStreamPosition,
+} from './order-summary';
+export {
+  DELIVERY_STATES,
+  ORDER_STATUSES,
+  OrderListItem,
+  OrderPageView,
+  OrderView,
+  RETURN_STATES,
+  toOrderListItem,
+  toOrderView,
+} from './order-view';
 export { ProjectionsError, type ProjectionsErrorCode } from './projections-error';
 export {
   ORDER_STATUS_PROJECTION,

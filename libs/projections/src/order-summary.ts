@@ -1,6 +1,11 @@
 import type { PaymentType, RefundStatus, TradeStatus } from '@ledger/alipay-protocol';
-import type {
-  AnomalyKind,
+import {
+  deliveryDecision,
+  orderStatusOf,
+  returnDecision,
+  shippingDecision,
+  type OrderState,
+  type AnomalyKind,
   DeliveryDecision,
   Fen,
   OrderStatus,
@@ -58,4 +63,47 @@ export interface OrderAnomaly {
   detail: string;
   /** An operator's decision on it (docs/product-rules.md, "Operator resolutions"); absent while open. */
   resolution?: 'accepted' | 'confirmed';
+}
+
+/** Where a folded state stands in its stream, for `orderSummaryOf`. */
+export interface OrderStreamPosition {
+  version: number;
+  lastPosition: number;
+  /** The recorded time of the stream's first event. */
+  createdAt: string;
+  /** The recorded time of the last event folded. */
+  updatedAt: string;
+}
+
+/**
+ * The summary of a folded order state, column for column what the `order_status` projection stores: for
+ * what reads an order at one version of its stream (the webhooks, docs/webhooks.md, "Payload").
+ */
+export function orderSummaryOf(outTradeNo: string, state: OrderState, at: OrderStreamPosition): OrderSummary {
+  const view = orderStatusOf(state);
+  return {
+    outTradeNo,
+    placed: state.placed !== undefined,
+    service: state.placed?.service ?? null,
+    subject: state.placed?.subject ?? null,
+    totalFee: state.placed?.totalFee ?? null,
+    tradeNo: state.tradeNo ?? null,
+    status: view?.status ?? null,
+    statusCode: view?.statusCode ?? null,
+    tradeStatus: state.tradeStatus ?? null,
+    refundStatus: state.refundStatus ?? null,
+    paymentType: state.paymentType ?? null,
+    paidFee: state.paidFee,
+    refundedFee: state.refundedFee,
+    buyerId: state.buyerId ?? null,
+    buyerEmail: state.buyerEmail ?? null,
+    deliveryState: deliveryDecision(state),
+    returnState: returnDecision(state),
+    shippingState: shippingDecision(state),
+    anomalies: state.anomalies.map(({ kind, detail }) => ({ kind, detail })),
+    createdAt: at.createdAt,
+    updatedAt: at.updatedAt,
+    version: at.version,
+    lastPosition: at.lastPosition,
+  };
 }

@@ -21,11 +21,16 @@ import {
 } from '@ledger/commands';
 import { orderStreamId } from '@ledger/domain';
 import { LedgerLogger } from '@ledger/platform';
-import { OrderQueries, ProjectionsService, RefundBatchQueries } from '@ledger/projections';
+import {
+  OrderQueries,
+  OrderView,
+  ProjectionsService,
+  RefundBatchQueries,
+  toOrderView,
+} from '@ledger/projections';
 import { AdminTokenGuard } from '../http/admin-token.guard';
 import { ApiError } from '../http/api-error';
 import { orderNotFound } from './order-history.query';
-import { OrderView, toOrderView } from './order-view';
 import { RefundBatchView, toRefundBatchView } from './refund-batch.dto';
 import {
   CancelRefundBatchRequest,

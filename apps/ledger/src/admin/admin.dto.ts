@@ -3,7 +3,13 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { DeliveryDecision, OrderStatus, ReturnDecision } from '@ledger/domain';
 import { MAX_REPLAY_IDS } from '@ledger/commands';
 import { INBOX_CHANNELS, INBOX_OUTCOMES, type InboxChannel, type InboxOutcome } from '@ledger/inbox';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '@ledger/projections';
+import {
+  DEFAULT_PAGE_SIZE,
+  DELIVERY_STATES,
+  MAX_PAGE_SIZE,
+  ORDER_STATUSES,
+  RETURN_STATES,
+} from '@ledger/projections';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -21,7 +27,6 @@ import {
   Min,
 } from 'class-validator';
 import { ApiError } from '../http/api-error';
-import { DELIVERY_STATES, ORDER_STATUSES, RETURN_STATES } from './order-view';
 
 /**
  * An instant in ISO 8601: a date (midnight UTC), or a date and time with `Z` or an offset. A time without

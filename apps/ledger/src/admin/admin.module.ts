@@ -3,6 +3,7 @@ import { CommandsModule } from '@ledger/commands';
 import { EventStoreModule } from '@ledger/event-store';
 import { InboxModule } from '@ledger/inbox';
 import { PlatformModule } from '@ledger/platform';
+import { FulfilmentModule } from '@ledger/processes';
 import { ProjectionsModule } from '@ledger/projections';
 import { HttpEdgeModule } from '../http/http-edge.module';
 import { AdminNotificationsController } from './admin-notifications.controller';
@@ -10,6 +11,7 @@ import { AdminOrdersController } from './admin-orders.controller';
 import { AdminProjectionsController } from './admin-projections.controller';
 import { AdminRefundBatchesController } from './admin-refund-batches.controller';
 import { AdminResolutionsController } from './admin-resolutions.controller';
+import { AdminWebhooksController } from './admin-webhooks.controller';
 import { OrderHistoryHandler } from './order-history.query';
 
 /**
@@ -18,13 +20,22 @@ import { OrderHistoryHandler } from './order-history.query';
  * (docs/operations.md, "The refund batch projection").
  */
 @Module({
-  imports: [PlatformModule, HttpEdgeModule, EventStoreModule, CommandsModule, InboxModule, ProjectionsModule],
+  imports: [
+    PlatformModule,
+    HttpEdgeModule,
+    EventStoreModule,
+    CommandsModule,
+    InboxModule,
+    ProjectionsModule,
+    FulfilmentModule,
+  ],
   controllers: [
     AdminOrdersController,
     AdminNotificationsController,
     AdminProjectionsController,
     AdminRefundBatchesController,
     AdminResolutionsController,
+    AdminWebhooksController,
   ],
   providers: [OrderHistoryHandler],
 })

@@ -117,7 +117,7 @@ export function renderDemoPage(
   <ol>
     <li>The order is placed as <code>POST /orders</code> places it, and you are sent to the cashier at <code>${escapeHtml(context.gateway)}</code>.</li>
     <li>On the cashier, pay now (or with escrow). ${live ? 'Alipay' : 'The sandbox'} sends the ledger its signed notifications, retried as Alipay does, and brings you back to the ledger's return page.</li>
-    <li>The order's history (the admin token is printed in the ledger's terminal):<br>
+    ${live ? '' : '<li>Once paid, the ledger sends the shop its signed <code>order.delivery_requested</code> webhook; the shop\'s 2xx answer is the delivery. <a href="/demo/shop">The demo shop</a> lists what it received.</li>\n    '}<li>The order's history (the admin token is printed in the ledger's terminal):<br>
       <code>curl -H "Authorization: Bearer $ADMIN_TOKEN" ${escapeHtml(history)}</code></li>
   </ol>
   ${docs === undefined ? '' : `<p class="note">Ship, confirm receipt, refund or make Alipay misbehave: <a href="${escapeHtml(docs)}">the sandbox's control API</a>.</p>`}

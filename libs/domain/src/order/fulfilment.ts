@@ -7,13 +7,28 @@ import type { OrderState } from './order-state';
 // Acting on a decision appends its completion, so that a rebuilt projection never acts twice
 // (docs/product-rules.md, "Acting on decisions").
 
-/** The merchant's fulfilment hook delivered the order. */
+/**
+ * How a delivery or a return came to be done: the merchant's system answered a webhook with 2xx, or an
+ * operator completed it by hand (docs/fulfilment.md, "Completing by hand").
+ */
+export type FulfilmentSource =
+  | {
+      via: 'webhook';
+      /** The `webhook-id` the receiver answered; it de-duplicates by it. */
+      webhookId: string;
+      /** The receiver's HTTP status and the start of its reply body. */
+      reply: { status: number; body: string };
+    }
+  | { via: 'operator'; operator: string; reason: string };
+
+/** The merchant's system delivered the order. */
 export interface CompleteDelivery {
   type: 'CompleteDelivery';
   outTradeNo: string;
   deliveredAt: Instant;
   /** The fulfilment system's own reference, when it gives one. */
   reference?: string;
+  source?: FulfilmentSource;
 }
 
 /** The goods of a refunded order were taken back. */
@@ -22,6 +37,7 @@ export interface CompleteReturn {
   outTradeNo: string;
   returnedAt: Instant;
   reference?: string;
+  source?: FulfilmentSource;
 }
 
 /**
@@ -36,7 +52,7 @@ export interface ConfirmShipping {
 }
 
 /**
- * `DeliveryCompleted` once. The hook ran because the delivery was pending when it was called; a refund or
+ * `DeliveryCompleted` once. The webhook was sent because the delivery was pending when it was called; a refund or
  * anomaly recorded meanwhile does not undo the goods, so the delivery is recorded for any paid order (the
  * return decision then takes over). An order never paid was never due.
  */
@@ -55,6 +71,7 @@ export function decideCompleteDelivery(command: CompleteDelivery, state: OrderSt
         outTradeNo: command.outTradeNo,
         deliveredAt: command.deliveredAt,
         ...(command.reference === undefined ? {} : { reference: command.reference }),
+        ...(command.source === undefined ? {} : command.source),
       },
     },
   ];
@@ -77,6 +94,7 @@ export function decideCompleteReturn(command: CompleteReturn, state: OrderState)
         outTradeNo: command.outTradeNo,
         returnedAt: command.returnedAt,
         ...(command.reference === undefined ? {} : { reference: command.reference }),
+        ...(command.source === undefined ? {} : command.source),
       },
     },
   ];

@@ -214,16 +214,29 @@ export interface RefundClosed {
   };
 }
 
-/** The merchant's fulfilment hook delivered the order (docs/product-rules.md, "Delivery decisions"). */
+/**
+ * Who completed a delivery or a return (added fields: events recorded before them have none): a webhook
+ * answered 2xx (`via: 'webhook'`, its id and the reply), or an operator by hand (`via: 'operator'`, who and
+ * why).
+ */
+export interface FulfilmentSourceData {
+  via?: 'webhook' | 'operator';
+  webhookId?: string;
+  reply?: { status: number; body: string };
+  operator?: string;
+  reason?: string;
+}
+
+/** The merchant's system delivered the order (docs/product-rules.md, "Delivery decisions"). */
 export interface DeliveryCompleted {
   type: 'DeliveryCompleted';
-  data: { outTradeNo: string; deliveredAt: Instant; reference?: string };
+  data: { outTradeNo: string; deliveredAt: Instant; reference?: string } & FulfilmentSourceData;
 }
 
 /** The goods of a delivered, refunded order were taken back (docs/product-rules.md, "Return decisions"). */
 export interface ReturnCompleted {
   type: 'ReturnCompleted';
-  data: { outTradeNo: string; returnedAt: Instant; reference?: string };
+  data: { outTradeNo: string; returnedAt: Instant; reference?: string } & FulfilmentSourceData;
 }
 
 /**

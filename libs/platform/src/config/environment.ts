@@ -45,6 +45,16 @@ const POOL_SIZE_MESSAGE =
   'the process, and requests, notifications and the workers need at least three more to make progress ' +
   'together; with fewer they wait for a connection until DATABASE_ACQUIRE_TIMEOUT_MS and fail';
 
+const WEBHOOK_URL_MESSAGE =
+  "MERCHANT_WEBHOOK_URL must be the http(s) URL of the merchant's webhook receiver, e.g. " +
+  'https://shop.example.com/webhooks/ledger';
+
+const WEBHOOK_TIMEOUT_MESSAGE = (name: string, example: number) =>
+  `${name} must be a number of milliseconds from 100 to 600000, e.g. ${example}`;
+
+const WEBHOOK_CONCURRENCY_MESSAGE =
+  'MERCHANT_WEBHOOK_CONCURRENCY must be an integer from 1 to 256: how many webhooks one instance sends at once';
+
 const REFUND_TIMEOUT_MESSAGE =
   'REFUND_RESULT_TIMEOUT_MINUTES must be a number of minutes above 0 and at most 525600 (a year), e.g. 1440';
 
@@ -160,6 +170,44 @@ export class Environment {
   )
   @Matches(URL_WITHOUT_QUERY, { message: PUBLIC_BASE_URL_MESSAGE })
   PUBLIC_BASE_URL?: string;
+
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'] },
+    { message: WEBHOOK_URL_MESSAGE },
+  )
+  MERCHANT_WEBHOOK_URL?: string;
+
+  /** Checked in `webhook-settings.ts`, for a message that says what is wrong without showing the secret. */
+  @IsOptional()
+  @IsString()
+  MERCHANT_WEBHOOK_SECRET?: string;
+
+  /** Checked in `webhook-settings.ts`, which names the entry that is wrong. */
+  @IsOptional()
+  @IsString()
+  MERCHANT_WEBHOOK_RETRY_SCHEDULE?: string;
+
+  @IsOptional()
+  @Transform(toNumber)
+  @IsInt({ message: WEBHOOK_TIMEOUT_MESSAGE('MERCHANT_WEBHOOK_CONNECT_TIMEOUT_MS', 5_000) })
+  @Min(100, { message: WEBHOOK_TIMEOUT_MESSAGE('MERCHANT_WEBHOOK_CONNECT_TIMEOUT_MS', 5_000) })
+  @Max(600_000, { message: WEBHOOK_TIMEOUT_MESSAGE('MERCHANT_WEBHOOK_CONNECT_TIMEOUT_MS', 5_000) })
+  MERCHANT_WEBHOOK_CONNECT_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @Transform(toNumber)
+  @IsInt({ message: WEBHOOK_TIMEOUT_MESSAGE('MERCHANT_WEBHOOK_TIMEOUT_MS', 15_000) })
+  @Min(100, { message: WEBHOOK_TIMEOUT_MESSAGE('MERCHANT_WEBHOOK_TIMEOUT_MS', 15_000) })
+  @Max(600_000, { message: WEBHOOK_TIMEOUT_MESSAGE('MERCHANT_WEBHOOK_TIMEOUT_MS', 15_000) })
+  MERCHANT_WEBHOOK_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @Transform(toNumber)
+  @IsInt({ message: WEBHOOK_CONCURRENCY_MESSAGE })
+  @Min(1, { message: WEBHOOK_CONCURRENCY_MESSAGE })
+  @Max(256, { message: WEBHOOK_CONCURRENCY_MESSAGE })
+  MERCHANT_WEBHOOK_CONCURRENCY?: number;
 
   @IsOptional()
   @Matches(/^[\x21-\x7e]{32,}$/, { message: ADMIN_TOKEN_MESSAGE })

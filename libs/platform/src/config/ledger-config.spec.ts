@@ -13,6 +13,7 @@ import {
   ConfigError,
   DEFAULT_ALIPAY_GATEWAY,
   DEMO_ALIPAY,
+  DEMO_WEBHOOK_SECRET,
   loadConfig,
   loadDatabaseConfig,
   type LoadConfigOptions,
@@ -591,6 +592,87 @@ describe('the pages', () => {
       demoPage: true,
     });
     expect(problemOf({ API_DOCS: 'on' }, 'API_DOCS')).toContain('true or false');
+  });
+});
+
+describe('the merchant webhooks', () => {
+  const SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+  const URL_ = 'https://shop.example.com/webhooks';
+
+  it('sends to the demo shop with the published secret in demo mode, and to nobody in live mode', () => {
+    const demo = loadConfig({}, noEnvFile);
+    expect(demo.webhooks).toMatchObject({ demoShop: true, secret: DEMO_WEBHOOK_SECRET });
+    expect(demo.webhooks.url).toBeUndefined();
+    expect(demo.webhooks.retryScheduleMs).toEqual([
+      5_000, 30_000, 120_000, 600_000, 3_600_000, 21_600_000, 86_400_000,
+    ]);
+    const live = loadConfig(LIVE, noEnvFile);
+    expect(live.webhooks.demoShop).toBe(false);
+    expect(live.webhooks.url).toBeUndefined();
+    const configured = loadConfig(
+      {
+        ...LIVE,
+        MERCHANT_WEBHOOK_URL: URL_,
+        MERCHANT_WEBHOOK_SECRET: SECRET,
+        MERCHANT_WEBHOOK_RETRY_SCHEDULE: '250ms,1s, 2m',
+      },
+      noEnvFile,
+    );
+    expect(configured.webhooks).toMatchObject({
+      url: URL_,
+      secret: SECRET,
+      retryScheduleMs: [250, 1_000, 120_000],
+    });
+  });
+
+  it('refuses a secret that is not whsec_ and 24 to 64 bytes, without echoing it', () => {
+    for (const secret of ['not-a-secret', 'whsec_c2hvcnQ=', `whsec_${Buffer.alloc(65).toString('base64')}`]) {
+      const problem = problemOf(
+        { ...LIVE, MERCHANT_WEBHOOK_URL: URL_, MERCHANT_WEBHOOK_SECRET: secret },
+        'MERCHANT_WEBHOOK_SECRET',
+      );
+      expect(problem).toContain('24 to 64 random bytes');
+      expect(problem).not.toContain(secret);
+    }
+  });
+
+  it('refuses a URL without its secret, a secret without its URL, and the demo secret in live mode', () => {
+    expect(problemOf({ ...LIVE, MERCHANT_WEBHOOK_URL: URL_ }, 'MERCHANT_WEBHOOK_SECRET')).toContain(
+      'is unset',
+    );
+    expect(problemOf({ ...LIVE, MERCHANT_WEBHOOK_SECRET: SECRET }, 'MERCHANT_WEBHOOK_SECRET')).toContain(
+      'without MERCHANT_WEBHOOK_URL',
+    );
+    expect(
+      problemOf(
+        { ...LIVE, MERCHANT_WEBHOOK_URL: URL_, MERCHANT_WEBHOOK_SECRET: DEMO_WEBHOOK_SECRET },
+        'MERCHANT_WEBHOOK_SECRET',
+      ),
+    ).toContain('published in the source');
+    expect(problemOf({ ...LIVE, MERCHANT_WEBHOOK_URL: 'ftp://shop' }, 'MERCHANT_WEBHOOK_URL')).toContain(
+      'http(s) URL',
+    );
+  });
+
+  it('refuses a retry schedule or timeouts that cannot work, naming the entry', () => {
+    expect(
+      problemOf({ MERCHANT_WEBHOOK_RETRY_SCHEDULE: '5s,soon' }, 'MERCHANT_WEBHOOK_RETRY_SCHEDULE'),
+    ).toContain('"soon" is not a duration');
+    expect(problemOf({ MERCHANT_WEBHOOK_RETRY_SCHEDULE: '8d' }, 'MERCHANT_WEBHOOK_RETRY_SCHEDULE')).toContain(
+      '8d is out of range',
+    );
+    expect(
+      problemOf({ MERCHANT_WEBHOOK_RETRY_SCHEDULE: '5s,,1m' }, 'MERCHANT_WEBHOOK_RETRY_SCHEDULE'),
+    ).toContain('"" is not a duration');
+    expect(
+      problemOf(
+        { MERCHANT_WEBHOOK_CONNECT_TIMEOUT_MS: '20000', MERCHANT_WEBHOOK_TIMEOUT_MS: '10000' },
+        'MERCHANT_WEBHOOK_CONNECT_TIMEOUT_MS',
+      ),
+    ).toContain('the connection is part of the attempt');
+    expect(problemOf({ MERCHANT_WEBHOOK_CONCURRENCY: '0' }, 'MERCHANT_WEBHOOK_CONCURRENCY')).toContain(
+      '1 to 256',
+    );
   });
 });
 

@@ -9,9 +9,16 @@ import { decideMode, type LedgerMode } from './ledger-mode';
 import { md5KeysProblem } from './md5-keys';
 import { hostInUrl, isLoopbackHost, isUnspecifiedHost } from './network-address';
 import { readRsaKeyFile } from './rsa-key-files';
+import {
+  DEFAULT_WEBHOOK_RETRY_SCHEDULE,
+  DEMO_WEBHOOK_SECRET,
+  parseRetrySchedule,
+  webhookSecretProblem,
+} from './webhook-settings';
 
 export type { LedgerMode } from './ledger-mode';
 export { hostInUrl } from './network-address';
+export { DEMO_WEBHOOK_SECRET } from './webhook-settings';
 export type SignType = 'MD5' | 'RSA';
 export type InputCharset = 'utf-8' | 'gbk';
 
@@ -68,6 +75,20 @@ export class LedgerConfig {
   /** Whether this process acts on delivery decisions (one process of a deployment is enough). */
   readonly fulfilment: { enabled: boolean };
   /**
+   * The merchant's webhook endpoint (docs/webhooks.md, "Configuration"). `url` undefined: in demo mode the
+   * shop inside the ledger receives them (`demoShop`); in live mode nothing is sent and decisions wait.
+   */
+  readonly webhooks: {
+    url?: string;
+    secret: string;
+    demoShop: boolean;
+    /** The pauses before each retry; one attempt more than entries, then the webhook is dead. */
+    retryScheduleMs: number[];
+    connectTimeoutMs: number;
+    timeoutMs: number;
+    concurrency: number;
+  };
+  /**
    * How long a submitted refund batch may wait for its result before it is flagged (docs/operations.md,
    * "Refund results that do not come").
    */
@@ -98,7 +119,7 @@ export class ConfigError extends Error {
   }
 }
 
-const SECRET_VARIABLES = new Set(['ALIPAY_KEY', 'ADMIN_TOKEN', 'DATABASE_URL']);
+const SECRET_VARIABLES = new Set(['ALIPAY_KEY', 'ADMIN_TOKEN', 'DATABASE_URL', 'MERCHANT_WEBHOOK_SECRET']);
 
 const DATABASE_VARIABLES = new Set([
   'DATABASE_URL',
@@ -256,6 +277,39 @@ export function loadConfig(
       }
     }
   }
+  const webhookUrl = environment.MERCHANT_WEBHOOK_URL;
+  const webhookSecret = environment.MERCHANT_WEBHOOK_SECRET;
+  if (webhookSecret !== undefined) {
+    const problem = webhookSecretProblem(webhookSecret);
+    if (problem !== undefined) problems.push(problem);
+    else if (mode === 'live' && webhookSecret === DEMO_WEBHOOK_SECRET) {
+      problems.push(
+        "MERCHANT_WEBHOOK_SECRET=(redacted): holds the demo shop's secret, which is published in the source; " +
+          'live mode needs a secret of its own',
+      );
+    }
+  }
+  if (webhookUrl !== undefined && webhookSecret === undefined && mode === 'live') {
+    problems.push(
+      'MERCHANT_WEBHOOK_SECRET is unset: the webhooks to MERCHANT_WEBHOOK_URL are signed with it, and a ' +
+        'receiver must be able to tell them from forgeries',
+    );
+  }
+  if (webhookUrl === undefined && webhookSecret !== undefined && mode === 'live') {
+    problems.push('MERCHANT_WEBHOOK_SECRET is set without MERCHANT_WEBHOOK_URL: set both or neither');
+  }
+  const schedule = parseRetrySchedule(
+    environment.MERCHANT_WEBHOOK_RETRY_SCHEDULE ?? DEFAULT_WEBHOOK_RETRY_SCHEDULE,
+  );
+  if ('problem' in schedule) problems.push(schedule.problem);
+  const timeoutMs = environment.MERCHANT_WEBHOOK_TIMEOUT_MS ?? 15_000;
+  const connectTimeoutMs = environment.MERCHANT_WEBHOOK_CONNECT_TIMEOUT_MS ?? Math.min(5_000, timeoutMs);
+  if (connectTimeoutMs > timeoutMs) {
+    problems.push(
+      `MERCHANT_WEBHOOK_CONNECT_TIMEOUT_MS=${connectTimeoutMs} is above MERCHANT_WEBHOOK_TIMEOUT_MS=` +
+        `${timeoutMs}: the connection is part of the attempt`,
+    );
+  }
   if (mode === 'demo' && !isLoopbackHost(host)) {
     warnings.push(
       `demo mode listens on HOST=${host}, not loopback: anyone who reaches it can place orders on the order ` +
@@ -294,6 +348,15 @@ export function loadConfig(
     },
     admin: { token: adminToken ?? randomBytes(24).toString('base64url'), tokenGenerated: !adminToken },
     fulfilment: { enabled: flag(environment.FULFILMENT_WORKER, true) },
+    webhooks: {
+      ...(webhookUrl === undefined ? {} : { url: webhookUrl }),
+      secret: webhookSecret ?? DEMO_WEBHOOK_SECRET,
+      demoShop: mode === 'demo' && webhookUrl === undefined,
+      retryScheduleMs: 'delaysMs' in schedule ? schedule.delaysMs : [],
+      connectTimeoutMs,
+      timeoutMs,
+      concurrency: environment.MERCHANT_WEBHOOK_CONCURRENCY ?? 16,
+    },
     refunds: {
       resultTimeoutMinutes: environment.REFUND_RESULT_TIMEOUT_MINUTES ?? 1440,
       pwdBatchExpireAfterHours: environment.REFUND_PWD_BATCH_EXPIRE_AFTER_HOURS ?? 72,

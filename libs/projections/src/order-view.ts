@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { formatYuan } from '@ledger/alipay-protocol';
 import type { DeliveryDecision, OrderStatus, ReturnDecision } from '@ledger/domain';
-import type { OrderSummary } from '@ledger/projections';
+import type { OrderSummary } from './order-summary';
 
 // Lists of the domain's unions, written as records so that the compiler finds a value added to one.
 const ORDER_STATUS_SET: Record<OrderStatus, true> = {
