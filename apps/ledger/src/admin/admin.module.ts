@@ -3,26 +3,38 @@ import { CommandsModule } from '@ledger/commands';
 import { EventStoreModule } from '@ledger/event-store';
 import { InboxModule } from '@ledger/inbox';
 import { PlatformModule } from '@ledger/platform';
+import { ReconcileModule } from '@ledger/processes';
 import { ProjectionsModule } from '@ledger/projections';
 import { HttpEdgeModule } from '../http/http-edge.module';
 import { AdminNotificationsController } from './admin-notifications.controller';
 import { AdminOrdersController } from './admin-orders.controller';
 import { AdminProjectionsController } from './admin-projections.controller';
+import { AdminReconcileController } from './admin-reconcile.controller';
 import { AdminRefundBatchesController } from './admin-refund-batches.controller';
 import { OrderHistoryHandler } from './order-history.query';
 
 /**
  * The admin API (docs/operations.md, "The admin API"), behind the admin bearer token: orders (projection and
  * history), the raw inbox, replay (on the command bus) and projection rebuilds; refund batches
- * (docs/operations.md, "The refund batch projection").
+ * (docs/operations.md, "The refund batch projection"); reconciliation with Alipay (docs/operations.md,
+ * "Reconciliation").
  */
 @Module({
-  imports: [PlatformModule, HttpEdgeModule, EventStoreModule, CommandsModule, InboxModule, ProjectionsModule],
+  imports: [
+    PlatformModule,
+    HttpEdgeModule,
+    EventStoreModule,
+    CommandsModule,
+    InboxModule,
+    ProjectionsModule,
+    ReconcileModule,
+  ],
   controllers: [
     AdminOrdersController,
     AdminNotificationsController,
     AdminProjectionsController,
     AdminRefundBatchesController,
+    AdminReconcileController,
   ],
   providers: [OrderHistoryHandler],
 })

@@ -104,15 +104,18 @@ export class ReconcileSchedule {
     const rows = await this.dataSource.query<
       { out_trade_no: string; reason: ReconcileReason; attempts: number }[]
     >(
-      `UPDATE reconcile_schedule
-       SET claimed_until = now() + $2 * interval '1 millisecond', attempts = attempts + 1,
-           last_attempt_at = now()
-       WHERE out_trade_no IN (
-         SELECT out_trade_no FROM reconcile_schedule
-         WHERE state = 'open' AND next_at <= now() AND (claimed_until IS NULL OR claimed_until <= now())
-         ORDER BY next_at, out_trade_no LIMIT $1
-         FOR UPDATE SKIP LOCKED)
-       RETURNING out_trade_no, reason, attempts`,
+      // Through a CTE, so that the driver returns the rows of an UPDATE.
+      `WITH claimed AS (
+         UPDATE reconcile_schedule
+         SET claimed_until = now() + $2 * interval '1 millisecond', attempts = attempts + 1,
+             last_attempt_at = now()
+         WHERE out_trade_no IN (
+           SELECT out_trade_no FROM reconcile_schedule
+           WHERE state = 'open' AND next_at <= now() AND (claimed_until IS NULL OR claimed_until <= now())
+           ORDER BY next_at, out_trade_no LIMIT $1
+           FOR UPDATE SKIP LOCKED)
+         RETURNING out_trade_no, reason, attempts)
+       SELECT * FROM claimed ORDER BY out_trade_no`,
       [limit, holdMs],
     );
     return rows.map((row) => ({

@@ -72,6 +72,11 @@ export class LedgerConfig {
    * "Refund results that do not come").
    */
   readonly refunds: { resultTimeoutMinutes: number };
+  /**
+   * The reconciler (docs/operations.md, "Reconciliation"): whether this process runs it, after how long an
+   * order awaiting payment is asked about, and for how long an order is asked about.
+   */
+  readonly reconcile: { enabled: boolean; awaitingAfterMinutes: number; horizonDays: number };
   /** Unverified notifications older than this may be purged by the operator (docs/operations.md). */
   readonly inbox: { unverifiedRetentionDays: number };
   readonly logLevel: string;
@@ -257,6 +262,15 @@ export function loadConfig(
         "page without a token and drive the sandbox's unauthenticated control API",
     );
   }
+  const awaitingAfterMinutes = environment.RECONCILE_AWAITING_AFTER_MINUTES ?? 15;
+  const horizonDays = environment.RECONCILE_HORIZON_DAYS ?? 7;
+  const reconcileValid = !read.problems.some(({ variable }) => variable.startsWith('RECONCILE_'));
+  if (reconcileValid && awaitingAfterMinutes >= horizonDays * 1440) {
+    problems.push(
+      `RECONCILE_AWAITING_AFTER_MINUTES=${awaitingAfterMinutes} must be shorter than RECONCILE_HORIZON_DAYS=` +
+        `${horizonDays} (${horizonDays * 1440} minutes): no order would ever be asked about`,
+    );
+  }
   if (problems.length > 0 || mode === undefined) throw new ConfigError(problems);
 
   const partner = mode === 'demo' ? DEMO_ALIPAY.partner : environment.ALIPAY_PARTNER!;
@@ -290,6 +304,11 @@ export function loadConfig(
     admin: { token: adminToken ?? randomBytes(24).toString('base64url'), tokenGenerated: !adminToken },
     fulfilment: { enabled: flag(environment.FULFILMENT_WORKER, true) },
     refunds: { resultTimeoutMinutes: environment.REFUND_RESULT_TIMEOUT_MINUTES ?? 1440 },
+    reconcile: {
+      enabled: flag(environment.RECONCILE_WORKER, true),
+      awaitingAfterMinutes,
+      horizonDays,
+    },
     inbox: inboxOf(environment),
     logLevel: environment.LOG_LEVEL ?? 'info',
     warnings,
