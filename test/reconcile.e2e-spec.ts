@@ -1,4 +1,5 @@
 import { Reconciler } from '@ledger/processes';
+import { postNotification, signedNotification, tradeStatusSyncParams } from '@ledger/testing';
 import {
   ADMIN_TOKEN,
   countsOf,
@@ -161,6 +162,27 @@ describe('Alipay gave up: no notification at all', () => {
   });
 });
 
+describe('a notification that could not be verified', () => {
+  it('puts its order on the schedule at once, young as it is, and the query pays it', async () => {
+    await sandbox.chaos({ dropNotifications: true });
+    const { outTradeNo, tradeNo } = await paidOnTheSandbox('rc-unverified');
+    // What reached the ledger is not Alipay's: signed with another key, it is rejected and answered fail.
+    const forged = signedNotification(
+      tradeStatusSyncParams({ outTradeNo, tradeNo, tradeStatus: 'TRADE_SUCCESS', totalFee: '12.34' }),
+      `forged${'0'.repeat(26)}`,
+    );
+    expect(await postNotification(`${ledger.baseUrl}/alipay/notify`, forged)).toMatchObject({ text: 'fail' });
+
+    await ledger.nest.get(Reconciler).runOnce();
+    const history = await ledger.historyWith(outTradeNo, 'PaymentSucceeded');
+    expect(countsOf(history).PaymentSucceeded).toBe(1);
+    expect(history.find((e) => e.type === 'PaymentSucceeded')?.data).toMatchObject({
+      source: 'query',
+      tradeNo,
+    });
+  });
+});
+
 describe('a notification that comes after the query', () => {
   it('adds nothing: the payment the query recorded is the one it reports (no_new_fact)', async () => {
     // Held until flushed: Alipay is late.
@@ -202,6 +224,25 @@ describe('a notification that comes after the query', () => {
     const history = await ledger.history(outTradeNo);
     expect(countsOf(history).PaymentSucceeded).toBe(1);
     expect(history.find((e) => e.type === 'PaymentSucceeded')?.data).toMatchObject({ source: 'notify' });
+  });
+});
+
+describe('on demand, by time range', () => {
+  it('asks about the orders placed in [from, to) that still await payment, and no others', async () => {
+    await sandbox.chaos({ dropNotifications: true });
+    const from = new Date();
+    const { outTradeNo } = await paidOnTheSandbox('rc-range');
+    const to = new Date(Date.now() + 1000);
+    const report = await reconcile({ from: from.toISOString(), to: to.toISOString() });
+    expect(report.orders.map((order) => order.outTradeNo)).toEqual([outTradeNo]);
+    expect(report.orders[0]).toMatchObject({ answer: 'found', events: ['PaymentSucceeded'] });
+    await eventually(
+      'the order paid',
+      () => ledger.order(outTradeNo),
+      (order) => order.status === 'paid',
+    );
+    const again = await reconcile({ from: from.toISOString(), to: to.toISOString() });
+    expect(again.orders).toEqual([]);
   });
 });
 

@@ -16,6 +16,7 @@ import {
   type TestDatabase,
 } from '@ledger/testing';
 import { PlaceOrderCommand } from '../orders/order-stream-commands';
+import { ReplayNotificationsCommand } from '../replay/replay-notifications';
 import { ReconcileSchedule, type ReconcileCandidate } from './reconcile-schedule';
 import { RecordTradeQueryCommand, type RecordedQuery, type TradeQueryAnswer } from './record-trade-query';
 
@@ -236,6 +237,13 @@ describe('a query answer, recorded', () => {
     const late = await notify('Q-PAID', tradeNo);
     expect(late).toMatchObject({ outcome: 'no_new_fact', reply: 'success', detail: { reason: 'stale' } });
     expect((await events('Q-PAID')).map((e) => e.type)).toEqual(['OrderPlaced', 'PaymentSucceeded']);
+
+    // A replay does not read an answer as a notification: reconciling asks again instead.
+    const replayed = await path.bus.execute(new ReplayNotificationsCommand({ ids: [first.inboxId!] }));
+    expect(replayed).toMatchObject({
+      replayed: 0,
+      skipped: [{ inboxId: first.inboxId, reason: 'query_answer' }],
+    });
 
     const [stored] = await database.dataSource.query<Record<string, unknown>[]>(
       `SELECT channel, outcome, verified, out_trade_no, trade_no, notify_id FROM inbox_notifications WHERE id = $1`,
