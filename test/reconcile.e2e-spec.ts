@@ -1,5 +1,13 @@
+import { loadConfig } from '@ledger/platform';
 import { Reconciler } from '@ledger/processes';
-import { postNotification, signedNotification, tradeStatusSyncParams } from '@ledger/testing';
+import {
+  describeOnPostgres,
+  freePort,
+  postNotification,
+  signedNotification,
+  tradeStatusSyncParams,
+} from '@ledger/testing';
+import { createLedgerApp } from '../apps/ledger/src/ledger-app';
 import {
   ADMIN_TOKEN,
   countsOf,
@@ -159,6 +167,43 @@ describe('Alipay gave up: no notification at all', () => {
     const { json: status } = await admin<ReconcileStatus>(ledger, 'GET', '/admin/reconcile');
     expect(status.schedule.paidByQueryWithoutNotification.total).toBeGreaterThanOrEqual(1);
     expect(status.schedule.paidByQueryWithoutNotification.last24h).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describeOnPostgres('two ledgers on one PostgreSQL', () => {
+  it('share the schedule: each due order is asked about once, and paid once', async () => {
+    const port = await freePort();
+    const second = await createLedgerApp(
+      loadConfig(
+        {
+          LEDGER_MODE: 'demo',
+          ADMIN_TOKEN,
+          ALIPAY_GATEWAY: sandbox.gateway,
+          LOG_LEVEL: 'fatal',
+          RECONCILE_WORKER: 'false',
+          DATABASE_URL: ledger.database.url!,
+          PORT: String(port),
+        },
+        { envFile: false },
+      ),
+    );
+    try {
+      await sandbox.chaos({ dropNotifications: true });
+      const orders: string[] = [];
+      for (let i = 0; i < 6; i++) orders.push((await paidOnTheSandbox(`rc-shared-${i}`)).outTradeNo);
+      for (const outTradeNo of orders) await age(outTradeNo, 30);
+
+      await Promise.all([ledger.nest.get(Reconciler).runOnce(), second.app.get(Reconciler).runOnce()]);
+      for (const outTradeNo of orders) {
+        const asked = sandbox
+          .gatewayCalls('single_trade_query')
+          .filter((c) => c.params.out_trade_no === outTradeNo);
+        expect({ outTradeNo, asked: asked.length }).toEqual({ outTradeNo, asked: 1 });
+        expect(countsOf(await ledger.history(outTradeNo)).PaymentSucceeded).toBe(1);
+      }
+    } finally {
+      await second.close();
+    }
   });
 });
 
