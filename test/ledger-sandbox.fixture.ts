@@ -274,6 +274,12 @@ export class LedgerUnderTest {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The running Nest application, for a test that steps a worker by hand. */
+  get nest(): INestApplication {
+    if (this.running === undefined) throw new Error('the ledger is down');
+    return this.running.app;
+  }
+
   async up(): Promise<void> {
     if (this.running !== undefined) throw new Error('the ledger is already up');
     const config = loadConfig(

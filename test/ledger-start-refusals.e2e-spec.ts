@@ -113,6 +113,26 @@ describe('the ledger refuses to start', () => {
     ]);
   });
 
+  it('with reconcile ages out of range, or an awaiting age past the horizon', async () => {
+    expect(
+      await refusal({
+        LEDGER_MODE: 'demo',
+        RECONCILE_AWAITING_AFTER_MINUTES: '0',
+        RECONCILE_HORIZON_DAYS: '7d',
+      }),
+    ).toEqual([
+      expect.stringMatching(/^RECONCILE_AWAITING_AFTER_MINUTES="0": .* from 1 to 10080/),
+      expect.stringMatching(/^RECONCILE_HORIZON_DAYS="7d": .* from 1 to 90/),
+    ]);
+    expect(
+      await refusal({
+        LEDGER_MODE: 'demo',
+        RECONCILE_AWAITING_AFTER_MINUTES: '2880',
+        RECONCILE_HORIZON_DAYS: '2',
+      }),
+    ).toEqual([expect.stringMatching(/^RECONCILE_AWAITING_AFTER_MINUTES=2880 must be shorter than/)]);
+  });
+
   it('with a 16-character MD5 key, never showing it', async () => {
     const short = 'k0k1k2k3k4k5k6k7';
     const problems = await refusal({ ...LIVE, ALIPAY_KEY: short, DATABASE_URL });

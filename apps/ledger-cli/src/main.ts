@@ -15,6 +15,7 @@ import {
   purgeUnverified,
   type PurgeOptions,
 } from './purge-unverified.command';
+import { parseReconcileOptions, reconcile, RECONCILE_USAGE } from './reconcile.command';
 
 // Exit codes (coded errors mapped at each edge; sysexits.h values).
 const EXIT = { ok: 0, failure: 1, usage: 64, config: 78 } as const;
@@ -24,9 +25,9 @@ const USAGE = `usage: ledger-cli <command>
 commands:
   migrate          apply the pending migrations to the configured database
   migrate:status   list the pending migrations (exit code 1 when some are pending)
-${PURGE_USAGE}`;
+${PURGE_USAGE}${RECONCILE_USAGE}`;
 
-const COMMANDS = ['migrate', 'migrate:status', 'purge-unverified'] as const;
+const COMMANDS = ['migrate', 'migrate:status', 'purge-unverified', 'reconcile'] as const;
 
 function isCommand(name: string | undefined): name is (typeof COMMANDS)[number] {
   return (COMMANDS as readonly (string | undefined)[]).includes(name);
@@ -34,6 +35,14 @@ function isCommand(name: string | undefined): name is (typeof COMMANDS)[number] 
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
+  if (command === 'reconcile') {
+    const options = parseReconcileOptions(args);
+    if (!options.ok) {
+      process.stderr.write(`${options.message}\n${USAGE}`);
+      return EXIT.usage;
+    }
+    return reconcile(options);
+  }
   if (!isCommand(command) || (command !== 'purge-unverified' && args.length > 0)) {
     process.stderr.write(USAGE);
     return EXIT.usage;

@@ -1,5 +1,5 @@
 import { EVENT_STORE_MIGRATIONS } from '@ledger/event-store';
-import { REFUND_SUBMISSION_MIGRATIONS } from '@ledger/commands';
+import { RECONCILE_MIGRATIONS, REFUND_SUBMISSION_MIGRATIONS } from '@ledger/commands';
 import { INBOX_MIGRATIONS } from '@ledger/inbox';
 import { PROJECTION_MIGRATIONS } from '@ledger/projections';
 import { PROCESS_MIGRATIONS } from '@ledger/processes';
@@ -10,6 +10,7 @@ export const LEDGER_MIGRATIONS = composeMigrations(
   EVENT_STORE_MIGRATIONS,
   INBOX_MIGRATIONS,
   REFUND_SUBMISSION_MIGRATIONS,
+  RECONCILE_MIGRATIONS,
   PROJECTION_MIGRATIONS,
   WORKER_LEASE_MIGRATIONS,
   PROCESS_MIGRATIONS,

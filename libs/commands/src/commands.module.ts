@@ -8,6 +8,8 @@ import { RecordRefundNotificationHandler } from './refunds/record-refund-notific
 import { REFUND_BATCH_STREAM_HANDLERS } from './refunds/refund-batch-commands';
 import { RequestRefundBatchHandler } from './refunds/request-refund-batch';
 import { RecordTradeNotificationHandler } from './pipeline/record-trade-notification';
+import { ReconcileSchedule } from './reconcile/reconcile-schedule';
+import { RecordTradeQueryHandler } from './reconcile/record-trade-query';
 import { ReplayNotificationsHandler } from './replay/replay-notifications';
 import { RESOLUTION_HANDLERS } from './resolutions/resolution-commands';
 import { PostgresStreamSessions } from './stream/postgres-stream-session';
@@ -30,8 +32,10 @@ import { StreamReads } from './stream/stream-reads';
     RecordTradeNotificationHandler,
     RecordRefundNotificationHandler,
     ReplayNotificationsHandler,
+    RecordTradeQueryHandler,
+    ReconcileSchedule,
     StreamReads,
   ],
-  exports: [CqrsModule, InboxModule, PostgresStreamSessions, StreamReads],
+  exports: [CqrsModule, InboxModule, PostgresStreamSessions, StreamReads, ReconcileSchedule],
 })
 export class CommandsModule {}

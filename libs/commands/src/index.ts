@@ -53,3 +53,19 @@ export type {
   ReplayReport,
 } from './replay/replay-report';
 export { REFUND_SUBMISSION_MIGRATIONS } from './refunds/migrations';
+export {
+  RecordTradeQueryCommand,
+  type RecordedQuery,
+  type TradeQueryAnswer,
+} from './reconcile/record-trade-query';
+export { queryFactKey, readQueriedTrade } from './reconcile/query-command';
+export {
+  ReconcileSchedule,
+  nextQueryDelayMs,
+  type ClaimedQuery,
+  type QuerySettlement,
+  type ReconcileCandidate,
+  type ReconcileReason,
+  type ReconcileScheduleStatus,
+} from './reconcile/reconcile-schedule';
+export { RECONCILE_MIGRATIONS } from './reconcile/migrations';

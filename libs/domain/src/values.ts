@@ -7,8 +7,11 @@ export type Fen = number;
  */
 export type Instant = string;
 
-/** Where a trade notification came from: the server-to-server `notify_url` or the buyer's `return_url`. */
-export type NotificationSource = 'notify' | 'return';
+/**
+ * Where a trade fact came from: the server-to-server `notify_url`, the buyer's `return_url`, or the ledger's
+ * own `single_trade_query` (docs/operations.md, "Reconciliation").
+ */
+export type NotificationSource = 'notify' | 'return' | 'query';
 
 /** Length in UTF-8 bytes: Alipay limits text fields in bytes, and UTF-8 never counts fewer than GBK. */
 export function utf8Length(text: string): number {

@@ -2,6 +2,7 @@ import type {
   Charset,
   CharsetSource,
   ProtocolError,
+  QueryVerification,
   SignType,
   TextParam,
   VerificationExplanation,
@@ -12,11 +13,12 @@ import type {
 /**
  * Where a notification came in: `notify` (POST notify_url), `return` (the buyer's GET return_url, its raw
  * query string as the body) or `refund_notify` (POST of a batch refund result, docs/operations.md,
- * "What happens to a notification").
+ * "What happens to a notification"); `query`: the XML answer of the ledger's own `single_trade_query`
+ * (docs/operations.md, "Reconciliation").
  */
-export type InboxChannel = 'notify' | 'return' | 'refund_notify';
+export type InboxChannel = 'notify' | 'return' | 'refund_notify' | 'query';
 
-export const INBOX_CHANNELS: readonly InboxChannel[] = ['notify', 'return', 'refund_notify'];
+export const INBOX_CHANNELS: readonly InboxChannel[] = ['notify', 'return', 'refund_notify', 'query'];
 
 /**
  * How the processing of one notification ended. `received`: stored, not finished yet (or interrupted by a
@@ -75,7 +77,14 @@ export type RejectionReason =
   /** A `notify_type` this channel does not handle (e.g. a batch refund result sent to notify_url). */
   | 'unexpected_notify_type'
   /** An `out_trade_no` that no order stream can have (docs/events.md, "Streams"). */
-  | 'invalid_out_trade_no';
+  | 'invalid_out_trade_no'
+  /**
+   * A query answered `TRADE_IS_NOT_EXIST`: unsigned, it proves nothing and closes nothing
+   * (docs/operations.md, "Reconciliation").
+   */
+  | 'trade_not_found'
+  /** A query's verified trade names another order than the one asked about. */
+  | 'unexpected_trade';
 
 /** Why processing could not be finished (answered `fail`: Alipay retries with the same notify_id). */
 export type FailureReason =
@@ -156,8 +165,11 @@ export interface CutVerificationExplanation {
   };
 }
 
-/** A verification explanation as the inbox keeps it: whole, or cut for an unverified notification. */
-export type StoredVerification = VerificationExplanation | CutVerificationExplanation;
+/**
+ * A verification explanation as the inbox keeps it: whole, or cut for an unverified notification; for a
+ * `query` row, the check of the answer's signature (bounded by the protocol).
+ */
+export type StoredVerification = VerificationExplanation | CutVerificationExplanation | QueryVerification;
 
 /** One stored notification as the admin API shows it: the raw bytes decoded for reading, and the evidence. */
 export interface InboxNotificationView {

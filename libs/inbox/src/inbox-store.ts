@@ -4,6 +4,7 @@ import {
   decodeBytes,
   MAX_NOTIFICATION_PARAMETERS,
   parseForm,
+  type QueryVerification,
   type VerificationExplanation,
 } from '@ledger/alipay-protocol';
 import type { AppendResult, EventStore, ExpectedVersion, NewEvent } from '@ledger/event-store';
@@ -23,7 +24,8 @@ import {
 export interface InboxFinish {
   outcome: Exclude<InboxOutcome, 'received'>;
   detail: InboxOutcomeDetail;
-  verification?: VerificationExplanation;
+  /** A notification's signature check, or a `query` answer's. */
+  verification?: VerificationExplanation | QueryVerification;
   notifyVerify?: NotifyVerifyEvidence;
   verified?: boolean | null;
 }
@@ -194,7 +196,11 @@ export class InboxStore {
     return [
       finish.outcome,
       jsonbText(whole ? finish.detail : storedDetail(finish.detail as InboxOutcomeDetail)),
-      verification === undefined ? null : jsonbText(whole ? verification : storedVerification(verification)),
+      verification === undefined
+        ? null
+        : jsonbText(
+            whole || !('parameterNames' in verification) ? verification : storedVerification(verification),
+          ),
       notifyVerify === undefined ? null : jsonbText(whole ? notifyVerify : storedNotifyVerify(notifyVerify)),
       finish.verified !== undefined,
       finish.verified ?? null,
@@ -379,7 +385,7 @@ function rowInsert(
   options: { id?: number; finish?: FinishColumns; from?: string } = {},
 ): string {
   const { body, truncated } = storedRawBody(raw);
-  const ids = extractIdentifiers(body);
+  const ids = { ...extractIdentifiers(body), ...raw.identifiers };
   const columns: [string, string][] = [
     ['channel', bind(raw.channel)],
     ['received_at', `${bind(raw.receivedAt)}::timestamptz`],

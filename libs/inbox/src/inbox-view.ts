@@ -92,7 +92,9 @@ export function toInboxView(
       truncated: row.body_truncated,
       charset,
       text: decodeBytes(row.raw_body, charset),
-      params: decodePairs(parseForm(row.raw_body, VIEWED_PAIRS).pairs, charset),
+      // A query answer is XML, not a form.
+      params:
+        row.channel === 'query' ? [] : decodePairs(parseForm(row.raw_body, VIEWED_PAIRS).pairs, charset),
       shortened: row.raw_body.length < byteLength,
       ...(options.whole ? { base64: row.raw_body.toString('base64') } : {}),
     },

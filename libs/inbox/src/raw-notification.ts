@@ -28,6 +28,11 @@ export interface RawNotification {
   declaredBytes?: number;
   /** The body is not all there: refused at the cap, or unread because its declared size is over it. */
   truncated: boolean;
+  /**
+   * The identifiers the row is filed under, when the body is not a form to read them from (a `query` row's
+   * XML): the order and trade asked about.
+   */
+  identifiers?: { out_trade_no?: string; trade_no?: string };
 }
 
 /**

@@ -41,3 +41,12 @@ export { RefundRequests } from './refunds/refund-requests';
 export { RefundBatchSends, type SendClaim } from './refunds/refund-batch-sends';
 export { RefundResender } from './refunds/refund-resender';
 export { DEFAULT_REFUNDS_OPTIONS, REFUNDS_OPTIONS, type RefundsOptions } from './refunds/refunds-options';
+export { RECONCILE_OPTIONS, reconcileOptions, type ReconcileOptions } from './reconcile/reconcile-options';
+export {
+  Reconciler,
+  type ReconcileReport,
+  type ReconcileSelection,
+  type ReconcileStatus,
+  type ReconciledOrder,
+} from './reconcile/reconciler';
+export { ReconcileModule } from './reconcile/reconcile.module';

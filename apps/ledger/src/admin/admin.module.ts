@@ -3,12 +3,13 @@ import { CommandsModule } from '@ledger/commands';
 import { EventStoreModule } from '@ledger/event-store';
 import { InboxModule } from '@ledger/inbox';
 import { PlatformModule } from '@ledger/platform';
-import { FulfilmentModule } from '@ledger/processes';
+import { FulfilmentModule, ReconcileModule } from '@ledger/processes';
 import { ProjectionsModule } from '@ledger/projections';
 import { HttpEdgeModule } from '../http/http-edge.module';
 import { AdminNotificationsController } from './admin-notifications.controller';
 import { AdminOrdersController } from './admin-orders.controller';
 import { AdminProjectionsController } from './admin-projections.controller';
+import { AdminReconcileController } from './admin-reconcile.controller';
 import { AdminRefundBatchesController } from './admin-refund-batches.controller';
 import { AdminResolutionsController } from './admin-resolutions.controller';
 import { AdminWebhooksController } from './admin-webhooks.controller';
@@ -17,7 +18,8 @@ import { OrderHistoryHandler } from './order-history.query';
 /**
  * The admin API (docs/operations.md, "The admin API"), behind the admin bearer token: orders (projection and
  * history), the raw inbox, replay (on the command bus) and projection rebuilds; refund batches
- * (docs/operations.md, "The refund batch projection").
+ * (docs/operations.md, "The refund batch projection"); reconciliation with Alipay (docs/operations.md,
+ * "Reconciliation").
  */
 @Module({
   imports: [
@@ -28,6 +30,7 @@ import { OrderHistoryHandler } from './order-history.query';
     InboxModule,
     ProjectionsModule,
     FulfilmentModule,
+    ReconcileModule,
   ],
   controllers: [
     AdminOrdersController,
@@ -36,6 +39,7 @@ import { OrderHistoryHandler } from './order-history.query';
     AdminRefundBatchesController,
     AdminResolutionsController,
     AdminWebhooksController,
+    AdminReconcileController,
   ],
   providers: [OrderHistoryHandler],
 })

@@ -81,11 +81,11 @@ export class NotificationPipeline implements ICommandHandler<ReceiveNotification
   ) {
     this.trades = {
       read: (params: readonly TextParam[], channel: InboxChannel): CommandReading<RecordTradeStatus> =>
-        channel === 'refund_notify'
+        channel === 'refund_notify' || channel === 'query'
           ? {
               ok: false,
               reason: 'unexpected_notify_type',
-              message: 'trade notifications are not read at the refund_notify channel',
+              message: `trade notifications are not read at the ${channel} channel`,
             }
           : readTradeCommand(params, channel),
       apply: (inboxId, command, evidence) =>

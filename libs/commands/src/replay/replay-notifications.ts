@@ -122,6 +122,7 @@ function replayableOf(
       },
     };
   }
+  if (channel === 'query') return undefined;
   const reading = readTradeCommand(params, channel);
   if (!reading.ok) return undefined;
   const { command } = reading;
@@ -206,6 +207,12 @@ export class ReplayNotificationsHandler implements ICommandHandler<ReplayNotific
       for (const row of rows) {
         const inboxId = Number(row.id);
         report.selected += 1;
+        // A query's answer is not a notification to read again: the reconciler asks again instead
+        // (docs/operations.md, "Reconciliation").
+        if (row.channel === 'query') {
+          report.skipped.push({ inboxId, reason: 'query_answer' });
+          continue;
+        }
         if (row.verified !== true || row.verification === null || row.raw_body === null) {
           report.skipped.push({ inboxId, reason: 'not_verified' });
           continue;

@@ -11,7 +11,9 @@ export type ReplaySkipReason =
   /** Not proven genuine: signature refused, `notify_verify` said no or was never answered. */
   | 'not_verified'
   /** Today's code cannot read it (it was rejected as malformed or for its notify_type). */
-  | 'unreadable';
+  | 'unreadable'
+  /** A `single_trade_query` answer: reconciling asks Alipay again instead (docs/operations.md, "Reconciliation"). */
+  | 'query_answer';
 
 /** The events one order got (or would get) from the replay, in order. */
 export interface ReplayedOrder {

@@ -410,3 +410,50 @@ describe('RecordTradeStatus: closing', () => {
       .thenNothing();
   });
 });
+
+describe('RecordTradeStatus: a fact read by single_trade_query', () => {
+  // A query's fact has no notify_id: it is keyed by what it reports (docs/operations.md, "Reconciliation").
+  const byQuery = (tradeStatus: 'WAIT_BUYER_PAY' | 'TRADE_SUCCESS' | 'TRADE_FINISHED') =>
+    notice(tradeStatus, {
+      source: 'query',
+      notifyId: `query:${TRADE_NO}:${tradeStatus}:`,
+      notifyTime: '2024-05-01T03:00:00.000Z',
+      times: { gmtPayment: '2024-05-01T02:04:59.000Z' },
+    });
+  const notified = notice('TRADE_SUCCESS', { times: { gmtPayment: '2024-05-01T02:04:59.000Z' } });
+
+  it('records the payment with source query when no notification came', () => {
+    const query = byQuery('TRADE_SUCCESS');
+    given([orderPlaced()])
+      .when(query)
+      .then([paid(query, 'instant')]);
+  });
+
+  it('makes a later notification of the same payment add nothing', () => {
+    given(history(placeOrder(), byQuery('TRADE_SUCCESS')))
+      .when(notified)
+      .thenNothing();
+  });
+
+  it('adds nothing when the notification came first', () => {
+    given(history(placeOrder(), notified)).when(byQuery('TRADE_SUCCESS')).thenNothing();
+  });
+
+  it('never moves an order back: a query that still sees WAIT_BUYER_PAY after the payment adds nothing', () => {
+    given(history(placeOrder(), notified)).when(byQuery('WAIT_BUYER_PAY')).thenNothing();
+  });
+
+  it('adds nothing for a query of a paid status behind TRADE_FINISHED', () => {
+    const finished = notice('TRADE_FINISHED', { notifyId: 'finished-notify-id' });
+    given(history(placeOrder(), notified, finished))
+      .when(byQuery('TRADE_SUCCESS'))
+      .thenNothing();
+  });
+
+  it('records TRADE_FINISHED reported by a query after a notified payment, with source query', () => {
+    const query = byQuery('TRADE_FINISHED');
+    const { events } = given(history(placeOrder(), notified)).when(query).outcome();
+    expect(types(events)).toEqual(['TradeFinished']);
+    expect(events[0].data).toMatchObject({ source: 'query', notifyId: query.notifyId });
+  });
+});

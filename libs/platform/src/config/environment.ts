@@ -61,6 +61,14 @@ const REFUND_TIMEOUT_MESSAGE =
 const PWD_EXPIRY_MESSAGE =
   'REFUND_PWD_BATCH_EXPIRE_AFTER_HOURS must be a number of hours above 0 and at most 8760 (a year), e.g. 72';
 
+const RECONCILE_AWAITING_MESSAGE =
+  'RECONCILE_AWAITING_AFTER_MINUTES must be an integer number of minutes from 1 to 10080 (a week) after which ' +
+  'an order still awaiting payment is asked about with single_trade_query, e.g. 15';
+
+const RECONCILE_HORIZON_MESSAGE =
+  'RECONCILE_HORIZON_DAYS must be an integer number of days from 1 to 90 during which an order is asked ' +
+  'about, e.g. 7';
+
 /**
  * The environment as docs/product-rules.md, "Configuration" defines it, plus a few operational knobs. Every
  * property is validated at boot; the messages say what each variable accepts, because they are all an
@@ -144,6 +152,24 @@ export class Environment {
   @IsOptional()
   @IsBooleanString({ message: BOOLEAN_MESSAGE('FULFILMENT_WORKER') })
   FULFILMENT_WORKER?: string;
+
+  @IsOptional()
+  @IsBooleanString({ message: BOOLEAN_MESSAGE('RECONCILE_WORKER') })
+  RECONCILE_WORKER?: string;
+
+  @IsOptional()
+  @Transform(toNumber)
+  @IsInt({ message: RECONCILE_AWAITING_MESSAGE })
+  @Min(1, { message: RECONCILE_AWAITING_MESSAGE })
+  @Max(10_080, { message: RECONCILE_AWAITING_MESSAGE })
+  RECONCILE_AWAITING_AFTER_MINUTES?: number;
+
+  @IsOptional()
+  @Transform(toNumber)
+  @IsInt({ message: RECONCILE_HORIZON_MESSAGE })
+  @Min(1, { message: RECONCILE_HORIZON_MESSAGE })
+  @Max(90, { message: RECONCILE_HORIZON_MESSAGE })
+  RECONCILE_HORIZON_DAYS?: number;
 
   @IsOptional()
   @Transform(({ value }: { value: unknown }) =>

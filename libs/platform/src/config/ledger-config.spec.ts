@@ -94,6 +94,39 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('asks about orders awaiting payment after 15 minutes for 7 days unless told otherwise', () => {
+    expect(loadConfig({}, noEnvFile).reconcile).toEqual({
+      enabled: true,
+      awaitingAfterMinutes: 15,
+      horizonDays: 7,
+    });
+    const config = loadConfig(
+      { RECONCILE_AWAITING_AFTER_MINUTES: '60', RECONCILE_HORIZON_DAYS: '30', RECONCILE_WORKER: 'false' },
+      noEnvFile,
+    );
+    expect(config.reconcile).toEqual({ enabled: false, awaitingAfterMinutes: 60, horizonDays: 30 });
+  });
+
+  it('refuses reconcile ages that are not whole minutes or days in range, or that leave nothing to ask', () => {
+    for (const value of ['0', '1.5', 'soon', '10081']) {
+      expect(
+        problemOf({ RECONCILE_AWAITING_AFTER_MINUTES: value }, 'RECONCILE_AWAITING_AFTER_MINUTES'),
+      ).toMatch(/must be an integer number of minutes from 1 to 10080/);
+    }
+    for (const value of ['0', '91', '7d']) {
+      expect(problemOf({ RECONCILE_HORIZON_DAYS: value }, 'RECONCILE_HORIZON_DAYS')).toMatch(
+        /must be an integer number of days from 1 to 90/,
+      );
+    }
+    expect(
+      problemOf(
+        { RECONCILE_AWAITING_AFTER_MINUTES: '1440', RECONCILE_HORIZON_DAYS: '1' },
+        'RECONCILE_AWAITING_AFTER_MINUTES',
+      ),
+    ).toMatch(/must be shorter than RECONCILE_HORIZON_DAYS=1/);
+    expect(problemOf({ RECONCILE_WORKER: 'yes' }, 'RECONCILE_WORKER')).toMatch(/must be true or false/);
+  });
+
   it('reads the database timeouts, the inbox retention and the CORS origins, and refuses bad ones', () => {
     const config = loadConfig(
       {

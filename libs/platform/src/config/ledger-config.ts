@@ -89,15 +89,16 @@ export class LedgerConfig {
     concurrency: number;
   };
   /**
-   * How long a submitted refund batch may wait for its result before it is flagged (docs/operations.md,
-   * "Refund results that do not come").
-   */
-  /**
    * `resultTimeoutMinutes`: a batch without a result this long is flagged; `pwdBatchExpireAfterHours`: a
    * `pwd` batch never confirmed this long after its submission expires, its reservations released
    * (docs/operations.md, "Operator resolutions").
    */
   readonly refunds: { resultTimeoutMinutes: number; pwdBatchExpireAfterHours: number };
+  /**
+   * The reconciler (docs/operations.md, "Reconciliation"): whether this process runs it, after how long an
+   * order awaiting payment is asked about, and for how long an order is asked about.
+   */
+  readonly reconcile: { enabled: boolean; awaitingAfterMinutes: number; horizonDays: number };
   /** Unverified notifications older than this may be purged by the operator (docs/operations.md). */
   readonly inbox: { unverifiedRetentionDays: number };
   readonly logLevel: string;
@@ -316,6 +317,15 @@ export function loadConfig(
         "page without a token and drive the sandbox's unauthenticated control API",
     );
   }
+  const awaitingAfterMinutes = environment.RECONCILE_AWAITING_AFTER_MINUTES ?? 15;
+  const horizonDays = environment.RECONCILE_HORIZON_DAYS ?? 7;
+  const reconcileValid = !read.problems.some(({ variable }) => variable.startsWith('RECONCILE_'));
+  if (reconcileValid && awaitingAfterMinutes >= horizonDays * 1440) {
+    problems.push(
+      `RECONCILE_AWAITING_AFTER_MINUTES=${awaitingAfterMinutes} must be shorter than RECONCILE_HORIZON_DAYS=` +
+        `${horizonDays} (${horizonDays * 1440} minutes): no order would ever be asked about`,
+    );
+  }
   if (problems.length > 0 || mode === undefined) throw new ConfigError(problems);
 
   const partner = mode === 'demo' ? DEMO_ALIPAY.partner : environment.ALIPAY_PARTNER!;
@@ -360,6 +370,11 @@ export function loadConfig(
     refunds: {
       resultTimeoutMinutes: environment.REFUND_RESULT_TIMEOUT_MINUTES ?? 1440,
       pwdBatchExpireAfterHours: environment.REFUND_PWD_BATCH_EXPIRE_AFTER_HOURS ?? 72,
+    },
+    reconcile: {
+      enabled: flag(environment.RECONCILE_WORKER, true),
+      awaitingAfterMinutes,
+      horizonDays,
     },
     inbox: inboxOf(environment),
     logLevel: environment.LOG_LEVEL ?? 'info',
