@@ -1,5 +1,11 @@
-import type { DataSource } from 'typeorm';
 import { EVENTS_NOTIFY_CHANNEL } from './append-statement';
+import type { PreparedStatements } from './prepared-statements';
+
+/**
+ * The hint, in a transaction of its own that does not wait for its commit to be flushed: what it announces
+ * is already durable, and a hint lost in a crash only delays consumers until their next poll.
+ */
+export const NOTIFY_SQL = `SELECT pg_notify($1, $2), set_config('synchronous_commit', 'off', true)`;
 
 /**
  * Sends the consumers' wake-up hint after appends that committed on their own. NOTIFY inside a transaction
@@ -12,7 +18,10 @@ export class CommitNotifier {
   private inFlight = false;
   private pendingPayload: string | undefined;
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly statements: PreparedStatements,
+    private readonly isOpen: () => boolean,
+  ) {}
 
   /** Notifies that `transactionId` committed; coalesces with notifications already on their way. */
   committed(transactionId: string): void {
@@ -24,11 +33,11 @@ export class CommitNotifier {
 
   private async sendPending(): Promise<void> {
     try {
-      while (this.pendingPayload !== undefined && this.dataSource.isInitialized) {
+      while (this.pendingPayload !== undefined && this.isOpen()) {
         const payload = this.pendingPayload;
         this.pendingPayload = undefined;
         try {
-          await this.dataSource.query(`SELECT pg_notify($1, $2)`, [EVENTS_NOTIFY_CHANNEL, payload]);
+          await this.statements.query(NOTIFY_SQL, [EVENTS_NOTIFY_CHANNEL, payload]);
         } catch {
           // A lost hint only delays consumers until their next poll; the append itself has committed.
           return;
