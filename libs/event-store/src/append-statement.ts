@@ -5,10 +5,28 @@ import { EventStoreError } from './event-store-error';
 export const EVENTS_NOTIFY_CHANNEL = 'ledger_events';
 
 /**
- * One round trip per append, refused or not: `event_store_append` (migration 1732000000001) claims the
- * stream's versions, then inserts the batch, and on refusal reports the stream's state.
+ * One round trip per append, refused or not: `event_store_append` (migration 1732000000200) claims the
+ * stream's versions, then inserts, and on refusal reports the stream's state. A single event goes as typed
+ * arguments, a batch as one JSON array (docs/event-store.md, "Append cost").
  */
-const APPEND_SQL = `SELECT * FROM event_store_append($1, $2, $3::json, $4)`;
+const APPEND_BATCH_SQL = `SELECT * FROM event_store_append($1, $2, $3::json, $4)`;
+const APPEND_ONE_SQL = `SELECT * FROM event_store_append($1, $2, $3, $4, $5::json, $6::jsonb, $7)`;
+
+/**
+ * The name under which a connection keeps a statement prepared, where connections have sessions of their
+ * own; one per SQL text.
+ */
+export const APPEND_STATEMENT_NAMES: ReadonlyMap<string, string> = new Map([
+  [APPEND_BATCH_SQL, 'event_store_append_batch'],
+  [APPEND_ONE_SQL, 'event_store_append_one'],
+]);
+
+/**
+ * A `\u0000` escape in JSON text: not preceded by an odd run of backslashes, which would make it the
+ * literal text "\u0000". PostgreSQL's `json` input keeps it, but no `text` can hold it: the batch form's
+ * `json_array_elements` refuses it, and so must the single-event form, which stores the text unexamined.
+ */
+const NUL_ESCAPE = /(?<!\\)(?:\\\\)*\\u0000/;
 
 /**
  * The query of one append. `notifyAtCommit` queues the NOTIFY in the transaction, delivered when the
@@ -19,16 +37,35 @@ export function appendQuery(
   request: AppendRequest,
   notifyAtCommit: boolean,
 ): { sql: string; parameters: unknown[] } {
-  const { claim } = request;
+  const { claim, rows } = request;
   const expected = claim.kind === 'any' ? null : claim.kind === 'create' ? 0 : claim.from;
+  const channel = notifyAtCommit ? EVENTS_NOTIFY_CHANNEL : null;
+  if (rows.length === 1) {
+    const [row] = rows;
+    const data = JSON.stringify(row.data);
+    if (data.includes('\\u0000') && NUL_ESCAPE.test(data)) {
+      throw new EventStoreError(
+        'INVALID_APPEND',
+        `PostgreSQL refused the batch for ${request.streamId}: \\u0000 cannot be converted to text`,
+        { streamId: request.streamId },
+      );
+    }
+    return {
+      sql: APPEND_ONE_SQL,
+      parameters: [
+        request.streamId,
+        expected,
+        row.type,
+        row.schemaVersion,
+        data,
+        JSON.stringify(row.metadata),
+        channel,
+      ],
+    };
+  }
   return {
-    sql: APPEND_SQL,
-    parameters: [
-      request.streamId,
-      expected,
-      JSON.stringify(request.rows),
-      notifyAtCommit ? EVENTS_NOTIFY_CHANNEL : null,
-    ],
+    sql: APPEND_BATCH_SQL,
+    parameters: [request.streamId, expected, JSON.stringify(rows), channel],
   };
 }
 
@@ -65,7 +102,7 @@ export function appendWithQuery(
   request: AppendRequest,
   writes: CommitWith,
 ): { sql: string; parameters: unknown[] } {
-  const { parameters } = appendQuery(request, false);
+  const { sql: append, parameters } = appendQuery(request, false);
   const bind = (value: unknown) => {
     parameters.push(value);
     return `$${parameters.length}`;
@@ -91,7 +128,7 @@ export function appendWithQuery(
     sql:
       [
         // MATERIALIZED: the function runs once, whoever reads its row.
-        `WITH claim AS MATERIALIZED (${APPEND_SQL})`,
+        `WITH claim AS MATERIALIZED (${append})`,
         'appended AS (SELECT * FROM claim WHERE next_version IS NOT NULL)',
         ...ctes,
       ].join(',\n') + '\nSELECT * FROM claim',

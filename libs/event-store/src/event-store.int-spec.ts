@@ -212,6 +212,18 @@ describe('EventStore (SQL)', () => {
       expect(await store.readStream('order-nul')).toEqual([]);
     });
 
+    it('refuses a single event with a \\u0000 as a batch would, and keeps a literal backslash-u0000', async () => {
+      const error = await refusal(
+        store.append('order-nul-one', 'no_stream', [{ type: 'Note', data: { text: 'a\u0000b' } }]),
+      );
+      expect(error.code).toBe('INVALID_APPEND');
+      expect(error.message).toContain('PostgreSQL refused the batch for order-nul-one');
+      expect(await store.streamVersion('order-nul-one')).toBe(0);
+      const literal = { text: 'a\\u0000b', more: '\\\\u0000' };
+      await store.append('order-nul-one', 'no_stream', [{ type: 'Note', data: literal }]);
+      expect((await store.readStream('order-nul-one'))[0].data).toEqual(literal);
+    });
+
     it('keeps data exactly as written: key order, nesting and non-ASCII text', async () => {
       const data = { z: 1, a: '支付宝 \u{1F600}', nested: { b: [1, 2.5], a: null, '': 'empty key' } };
       await store.append('order-exact', 'no_stream', [{ type: 'Note', data }]);

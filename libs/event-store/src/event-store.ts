@@ -1,11 +1,18 @@
 import type { DatabaseSession } from '@ledger/platform';
 import type { DataSource } from 'typeorm';
 import { checkStreamId, toAppendRequest, type AppendRequest } from './append-request';
-import { appendQuery, appendWithQuery, type AppendRow, type CommitWith } from './append-statement';
-import { CommitNotifier } from './commit-notifier';
+import {
+  APPEND_STATEMENT_NAMES,
+  appendQuery,
+  appendWithQuery,
+  type AppendRow,
+  type CommitWith,
+} from './append-statement';
+import { CommitNotifier, NOTIFY_SQL } from './commit-notifier';
 import type { ExpectedVersion, GlobalCheckpoint, NewEvent, RecordedEvent } from './event-envelope';
 import type { EventSchemas } from './event-schemas';
 import { EventStoreError } from './event-store-error';
+import { PreparedStatements } from './prepared-statements';
 
 /** What `append` wrote. */
 export interface AppendResult {
@@ -64,12 +71,18 @@ function isPositiveInteger(value: unknown, max = Number.MAX_SAFE_INTEGER): value
  */
 export class EventStore {
   private readonly notifier: CommitNotifier;
+  /** Appends that are their own transaction: on the pool, prepared once per connection where possible. */
+  private readonly statements: PreparedStatements;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly schemas: EventSchemas,
   ) {
-    this.notifier = new CommitNotifier(dataSource);
+    this.statements = new PreparedStatements(
+      dataSource,
+      new Map([...APPEND_STATEMENT_NAMES, [NOTIFY_SQL, 'event_store_notify']]),
+    );
+    this.notifier = new CommitNotifier(this.statements, () => dataSource.isInitialized);
   }
 
   /**
@@ -95,7 +108,7 @@ export class EventStore {
     const { sql, parameters } = appendQuery(request, inCallerTransaction);
     let row: AppendRow;
     try {
-      [row] = await this.on(options.session).query<AppendRow>(sql, parameters);
+      [row] = await (options.session ?? this.statements).query<AppendRow>(sql, parameters);
     } catch (error) {
       throw this.translateFailure(error, request, expectedVersion);
     }
