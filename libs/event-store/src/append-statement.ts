@@ -13,15 +13,6 @@ const APPEND_BATCH_SQL = `SELECT * FROM event_store_append($1, $2, $3::json, $4)
 const APPEND_ONE_SQL = `SELECT * FROM event_store_append($1, $2, $3, $4, $5::json, $6::jsonb, $7)`;
 
 /**
- * The name under which a connection keeps a statement prepared, where connections have sessions of their
- * own; one per SQL text.
- */
-export const APPEND_STATEMENT_NAMES: ReadonlyMap<string, string> = new Map([
-  [APPEND_BATCH_SQL, 'event_store_append_batch'],
-  [APPEND_ONE_SQL, 'event_store_append_one'],
-]);
-
-/**
  * A `\u0000` escape in JSON text: not preceded by an odd run of backslashes, which would make it the
  * literal text "\u0000". PostgreSQL's `json` input keeps it, but no `text` can hold it: the batch form's
  * `json_array_elements` refuses it, and so must the single-event form, which stores the text unexamined.

@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CommitNotifier, NOTIFY_MIN_GAP_MS } from './commit-notifier';
-import type { PreparedStatements } from './prepared-statements';
 
 /** Records each hint with when it was sent; each takes `latencyMs` to come back. */
 function fakeDatabase(latencyMs: number) {
@@ -11,7 +10,7 @@ function fakeDatabase(latencyMs: number) {
       await sleep(latencyMs);
       return [];
     },
-  } as unknown as PreparedStatements;
+  };
   return { sent, statements };
 }
 

@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EVENTS_NOTIFY_CHANNEL } from './append-statement';
-import type { PreparedStatements } from './prepared-statements';
+import type { DatabaseSession } from '@ledger/platform';
 
 /**
  * The hint. Its transaction writes nothing before its commit record, so PostgreSQL does not wait for that
  * record to be flushed: no `synchronous_commit` to lower (measured: lowering it per transaction only added
  * the cost of the setting).
  */
-export const NOTIFY_SQL = `SELECT pg_notify($1, $2)`;
+const NOTIFY_SQL = `SELECT pg_notify($1, $2)`;
 
 /**
  * The least time between two hints. Each is a transaction; without a floor a busy store sent one for every
@@ -30,7 +30,7 @@ export class CommitNotifier {
   private lastSentAt = Number.NEGATIVE_INFINITY;
 
   constructor(
-    private readonly statements: PreparedStatements,
+    private readonly statements: DatabaseSession,
     private readonly isOpen: () => boolean,
   ) {}
 

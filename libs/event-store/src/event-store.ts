@@ -1,18 +1,11 @@
 import type { DatabaseSession } from '@ledger/platform';
 import type { DataSource } from 'typeorm';
 import { checkStreamId, toAppendRequest, type AppendRequest } from './append-request';
-import {
-  APPEND_STATEMENT_NAMES,
-  appendQuery,
-  appendWithQuery,
-  type AppendRow,
-  type CommitWith,
-} from './append-statement';
-import { CommitNotifier, NOTIFY_SQL } from './commit-notifier';
+import { appendQuery, appendWithQuery, type AppendRow, type CommitWith } from './append-statement';
+import { CommitNotifier } from './commit-notifier';
 import type { ExpectedVersion, GlobalCheckpoint, NewEvent, RecordedEvent } from './event-envelope';
 import type { EventSchemas } from './event-schemas';
 import { EventStoreError } from './event-store-error';
-import { PreparedStatements } from './prepared-statements';
 
 /** What `append` wrote. */
 export interface AppendResult {
@@ -71,18 +64,13 @@ function isPositiveInteger(value: unknown, max = Number.MAX_SAFE_INTEGER): value
  */
 export class EventStore {
   private readonly notifier: CommitNotifier;
-  /** Appends that are their own transaction: on the pool, prepared once per connection where possible. */
-  private readonly statements: PreparedStatements;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly schemas: EventSchemas,
   ) {
-    this.statements = new PreparedStatements(
-      dataSource,
-      new Map([...APPEND_STATEMENT_NAMES, [NOTIFY_SQL, 'event_store_notify']]),
-    );
-    this.notifier = new CommitNotifier(this.statements, () => dataSource.isInitialized);
+    // The pool prepares what each connection runs repeatedly (docs/operations.md, "Prepared statements").
+    this.notifier = new CommitNotifier(dataSource, () => dataSource.isInitialized);
   }
 
   /**
@@ -108,7 +96,7 @@ export class EventStore {
     const { sql, parameters } = appendQuery(request, inCallerTransaction);
     let row: AppendRow;
     try {
-      [row] = await (options.session ?? this.statements).query<AppendRow>(sql, parameters);
+      [row] = await this.on(options.session).query<AppendRow>(sql, parameters);
     } catch (error) {
       throw this.translateFailure(error, request, expectedVersion);
     }
