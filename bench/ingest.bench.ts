@@ -16,8 +16,9 @@
 // all alike.
 import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -159,10 +160,24 @@ async function serveFastify(): Promise<void> {
   });
 }
 
+/**
+ * The fake gateway (notify_verify) and the merchant's webhook receiver, which takes every delivery at once
+ * (2xx with a reference): the merchant's systems are not on the ledger's machine, but here they share it.
+ */
 async function serveGateway(): Promise<void> {
   const gateway = await startFakeAlipayGateway();
-  process.stdout.write(`READY ${gateway.url}\n`);
+  const receiver = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end('{"reference":"bench"}');
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const { port } = receiver.address() as AddressInfo;
+  process.stdout.write(`READY ${gateway.url} http://127.0.0.1:${port}/webhooks\n`);
   process.once('SIGTERM', () => {
+    receiver.close();
     void gateway.close().finally(() => process.exit(0));
   });
 }
@@ -485,15 +500,19 @@ async function main(): Promise<void> {
     const gateway = await startChild(['bench/ingest.bench.ts', '--serve=gateway'], {}, { line: true });
     children.push(gateway);
 
+    const [gatewayUrl, webhookUrl] = gateway.ready.split(' ');
     const serverEnv = (port: number) => ({
       DATABASE_URL: databaseUrl,
       PORT: String(port),
       HOST: '127.0.0.1',
       LEDGER_MODE: 'demo',
       ADMIN_TOKEN: 'bench-ingest-admin-token-00000001',
-      ALIPAY_GATEWAY: gateway.ready,
+      ALIPAY_GATEWAY: gatewayUrl,
       LOG_LEVEL: 'error',
-      // BENCH_FULFILMENT_WORKER=false measures an API instance whose delivery worker runs elsewhere.
+      // Every paid order is delivered through a webhook to the receiver, as deployed. The instances share
+      // the deliveries; BENCH_FULFILMENT_WORKER=false measures API instances whose process managers run
+      // elsewhere.
+      MERCHANT_WEBHOOK_URL: webhookUrl,
       FULFILMENT_WORKER: process.env.BENCH_FULFILMENT_WORKER ?? 'true',
     });
     const startServer = async (args: string[], readiness: 'line' | 'health'): Promise<string> => {

@@ -5,8 +5,12 @@ import { Client, type QueryConfig } from 'pg';
 export const PREPARE_THRESHOLD = 3;
 /** Prepared statements kept per connection; past it, statements are sent unnamed as before. */
 export const MAX_PREPARED_PER_CONNECTION = 256;
-/** Distinct statement texts counted per connection; the count starts over when it is full. */
-const MAX_COUNTED_TEXTS = 2_048;
+/**
+ * Distinct statement texts counted per connection. When full, new texts are no longer counted (and never
+ * prepared): the hot statements are the ones a connection meets early and often, while texts built per
+ * call (a VALUES list as long as its batch) would otherwise push them out before they reach the threshold.
+ */
+const MAX_COUNTED_TEXTS = 4_096;
 
 /**
  * A pg client that prepares the statements it runs repeatedly (docs/operations.md, "Prepared statements").
@@ -40,8 +44,7 @@ export class PreparingClient extends Client {
     if (this.names.size >= MAX_PREPARED_PER_CONNECTION) return undefined;
     const count = (this.counts.get(text) ?? 0) + 1;
     if (count < PREPARE_THRESHOLD) {
-      if (this.counts.size >= MAX_COUNTED_TEXTS) this.counts.clear();
-      this.counts.set(text, count);
+      if (count > 1 || this.counts.size < MAX_COUNTED_TEXTS) this.counts.set(text, count);
       return undefined;
     }
     this.counts.delete(text);
