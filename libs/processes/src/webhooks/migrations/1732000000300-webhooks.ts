@@ -36,7 +36,8 @@ export class Webhooks1732000000300 implements MigrationInterface {
         completed_at     timestamptz
       )`);
     await queryRunner.query(
-      `CREATE INDEX webhook_messages_due ON webhook_messages (next_attempt_at)
+      // In the claim's order, so that a claim reads only the rows it takes, whatever the backlog.
+      `CREATE INDEX webhook_messages_due ON webhook_messages (next_attempt_at, id)
        WHERE state IN ('pending', 'delivering')`,
     );
     await queryRunner.query(
