@@ -2,7 +2,7 @@ import { ORDER_EVENT_SCHEMA_VERSIONS, asOrderEvent } from './order/order-events'
 import { REFUND_BATCH_EVENT_SCHEMA_VERSIONS, asRefundBatchEvent } from './refund-batch/refund-batch-events';
 
 describe('stored event types', () => {
-  it('uses the event names of docs/product-rules.md, "Events", plus the two shipping confirmation events', () => {
+  it('uses the event names of docs/product-rules.md, "Events", with the shipping and import events', () => {
     expect(Object.keys(ORDER_EVENT_SCHEMA_VERSIONS).sort()).toEqual(
       [
         'OrderPlaced',
@@ -21,6 +21,7 @@ describe('stored event types', () => {
         'AnomalyDetected',
         'ShippingConfirmed',
         'ShippingConfirmationFailed',
+        'OrderStatusImported',
       ].sort(),
     );
     expect(Object.keys(REFUND_BATCH_EVENT_SCHEMA_VERSIONS).sort()).toEqual(

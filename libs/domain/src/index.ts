@@ -22,6 +22,7 @@ export type {
   OpenRefundStatus,
   TradeClosedReason,
   OrderPlaced,
+  OrderStatusImported,
   PaymentAwaited,
   PaymentSucceeded,
   GoodsShipped,
@@ -43,6 +44,8 @@ export type { OrderState, BatchRefundEntry, RecordedAnomaly } from './order/orde
 export { decideOrder, orderDecider } from './order/order-decider';
 export type { OrderCommand } from './order/order-decider';
 export type { PlaceOrder } from './order/place-order';
+export { PHP_STATUS_CODES, isPhpStatusCode } from './order/import-order-status';
+export type { ImportOrderStatus } from './order/import-order-status';
 export type { RecordTradeStatus } from './order/record-trade-status';
 export type {
   ReserveBatchRefund,
@@ -52,6 +55,8 @@ export type {
 export type { CompleteDelivery, CompleteReturn, ConfirmShipping } from './order/fulfilment';
 export {
   orderStatusOf,
+  statusOfFacts,
+  STATUS_PRECEDENCE,
   deliveryDecision,
   returnDecision,
   shippingDecision,

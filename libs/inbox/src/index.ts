@@ -16,7 +16,13 @@ export {
   type FailureReason,
   type AppendedEventRef,
 } from './inbox-notification';
-export { InboxStore, type InboxEntry, type InboxFinish, type PendingAppliedDetail } from './inbox-store';
+export {
+  extractIdentifiers,
+  InboxStore,
+  type InboxEntry,
+  type InboxFinish,
+  type PendingAppliedDetail,
+} from './inbox-store';
 export { storedMessage } from './stored-evidence';
 export { InboxQueries } from './inbox-queries';
 export { InboxRecovery, INTERRUPTED_AFTER_MS } from './inbox-recovery';

@@ -104,7 +104,8 @@ function replayableOf(
   params: readonly TextParam[],
 ): Replayable | undefined {
   const metadata = notificationMetadata(inboxId);
-  if (channel === 'refund_notify') {
+  const notifyType = params.find((p) => p.name === 'notify_type')?.value;
+  if (channel === 'refund_notify' || (channel === 'import' && notifyType === 'batch_refund_notify')) {
     const reading = readRefundCommand(params, channel);
     if (!reading.ok) return undefined;
     const { command } = reading;
@@ -122,7 +123,7 @@ function replayableOf(
       },
     };
   }
-  const reading = readTradeCommand(params, channel);
+  const reading = readTradeCommand(params, channel === 'return' ? 'return' : 'notify');
   if (!reading.ok) return undefined;
   const { command } = reading;
   return {

@@ -3,6 +3,7 @@ import { InboxRecordNotification1732000000007 } from './1732000000007-inbox-reco
 import { InboxHotOutcomes1732000000008 } from './1732000000008-inbox-hot-outcomes';
 import { InboxPurge1732000000009 } from './1732000000009-inbox-purge';
 import { DropInboxRecordNotification1732000000013 } from './1732000000013-drop-inbox-record-notification';
+import { InboxImportChannel1732000000700 } from './1732000000700-inbox-import-channel';
 
 /** The inbox's tables: raw notifications, their de-duplication keys, the purge and its audit. */
 export const INBOX_MIGRATIONS = [
@@ -11,4 +12,5 @@ export const INBOX_MIGRATIONS = [
   InboxHotOutcomes1732000000008,
   InboxPurge1732000000009,
   DropInboxRecordNotification1732000000013,
+  InboxImportChannel1732000000700,
 ];
