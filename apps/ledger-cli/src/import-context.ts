@@ -13,6 +13,9 @@ import {
 } from '@ledger/platform';
 import { CLI_MIGRATIONS } from './cli-migrations';
 
+/** Notifications of different orders imported side by side (`LogImporter.importFiles`). */
+export const IMPORT_LANES = 4;
+
 @Module({})
 class ImportRootModule {
   static of(runtime: Parameters<typeof PlatformModule.forRoot>[0]): DynamicModule {
@@ -43,7 +46,8 @@ export async function openImportContext(): Promise<ImportContext | undefined> {
   const database: LedgerDatabase = await openDatabase({
     databaseUrl: config.database.url,
     dataDir: config.database.dataDir,
-    poolSize: 2,
+    // One connection per lane of import-log, and one to spare.
+    poolSize: IMPORT_LANES + 1,
     statementTimeoutMs: config.database.statementTimeoutMs,
     lockTimeoutMs: config.database.lockTimeoutMs,
     acquireTimeoutMs: config.database.acquireTimeoutMs,

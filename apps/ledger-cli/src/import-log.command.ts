@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { LogImporter, type LogImportReport } from '@ledger/legacy-import';
 import { IMPORT_EXIT, type ImportExit } from './import-exit';
-import { openImportContext } from './import-context';
+import { IMPORT_LANES, openImportContext } from './import-context';
 
 export const IMPORT_LOG_USAGE = `  import-log [--dry-run] [--json] <files…>
                    import the notifications a PHP integration logged with logResult (log.txt),
@@ -45,7 +45,9 @@ export async function importLog(args: string[]): Promise<ImportExit> {
   const context = await openImportContext();
   if (context === undefined) return IMPORT_EXIT.failure;
   try {
-    const report = await context.app.get(LogImporter).importFiles(files, { dryRun: options.dryRun });
+    const report = await context.app
+      .get(LogImporter)
+      .importFiles(files, { dryRun: options.dryRun, concurrency: IMPORT_LANES });
     process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : describeLogImport(report));
     return logImportExit(report);
   } finally {

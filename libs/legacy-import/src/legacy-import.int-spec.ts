@@ -164,7 +164,7 @@ describe('importing a PHP integration history', () => {
 
   let first: LogImportReport;
   it('records the verified notifications with Alipay’s times and keeps the tampered one as evidence', async () => {
-    first = await logs.importFiles(files(), { dryRun: false });
+    first = await logs.importFiles(files(), { dryRun: false, concurrency: 3 });
     expect(first.totals).toMatchObject({
       entries: 8,
       applied: 5,
