@@ -248,11 +248,12 @@ export class OrderTableImporter {
 
     const explained = statusOfFacts(state);
     result.explainedStatus = explained.status;
-    result.disagreements = disagreements(state, code, fee.value, tradeNo);
     if (options.placeOnly) {
+      // The logs come next: what they do not support is judged once they are in.
       result.status = 'skipped';
       return result;
     }
+    result.disagreements = disagreements(state, code, fee.value, tradeNo);
     const command: ImportOrderStatus = {
       type: 'ImportOrderStatus',
       outTradeNo,
