@@ -214,7 +214,8 @@ export class LogImporter {
       ...where,
       result: 'rejected',
       format: candidate.format,
-      ...describe(verification.ok ? verification.params : paramsOf(candidate)),
+      // Unverified, the parameters are what the line claims: still the best guess of its order.
+      ...describe(verification.params.length > 0 ? verification.params : paramsOf(candidate)),
     };
     // A verified notification is found again by its notify_id's key; a rejected one holds none, so its
     // bytes are looked for (one that verifies now, with another key, is imported).
