@@ -239,4 +239,26 @@ describe('importing a PHP integration history', () => {
     expect(orders.totals).toMatchObject({ placed: 0, statusesImported: 0, alreadyImported: 3 });
     expect(await counts()).toEqual(before);
   });
+
+  it('routes an imported batch refund result by its notify_type, to the batch’s stream', async () => {
+    const refund = [
+      ...signedNotification({
+        notify_time: '2016-11-30 12:00:00',
+        notify_type: 'batch_refund_notify',
+        notify_id: newNotifyId(),
+        batch_no: '20161130001',
+        success_num: '1',
+        result_details: `${E_REFUNDED.tradeNo}^99.00^SUCCESS`,
+      }).params,
+    ];
+    const log = Buffer.from(logResult(minutes(60), createLinkstring(refund)));
+    const report = await logs.importFiles([{ path: 'refund_log.txt', bytes: log }], { dryRun: false });
+    expect(report.totals).toMatchObject({ entries: 1, applied: 1 });
+    const row = await app.get(InboxQueries).get(report.notifications[0].inboxId!);
+    expect(row).toMatchObject({
+      channel: 'import',
+      batchNo: '20161130001',
+      outcomeDetail: { outcome: 'applied', streamId: 'refund-batch-20161130001' },
+    });
+  });
 });
