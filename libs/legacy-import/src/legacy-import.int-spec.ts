@@ -5,7 +5,8 @@ import { LEDGER_EVENT_CATALOGUE, orderStatusOf } from '@ledger/domain';
 import { EventStore, EventStoreModule } from '@ledger/event-store';
 import { InboxQueries } from '@ledger/inbox';
 import { LedgerLogger, loadConfig, PlatformModule } from '@ledger/platform';
-import { StreamReads } from '@ledger/commands';
+import { CommandBus } from '@nestjs/cqrs';
+import { ReplayNotificationsCommand, StreamReads } from '@ledger/commands';
 import {
   createTestDatabase,
   newNotifyId,
@@ -238,6 +239,13 @@ describe('importing a PHP integration history', () => {
     const orders = await table.importTable(csv, orderOptions());
     expect(orders.totals).toMatchObject({ placed: 0, statusesImported: 0, alreadyImported: 3 });
     expect(await counts()).toEqual(before);
+
+    // The imported rows are stored evidence like the others: a replay runs them and finds nothing new.
+    const replay = await app
+      .get(CommandBus)
+      .execute(new ReplayNotificationsCommand({ all: true }, { dryRun: true }));
+    expect(replay).toMatchObject({ selected: 6, replayed: 5, skipped: [{ reason: 'not_verified' }] });
+    expect(replay.orders).toEqual([]);
   });
 
   it('routes an imported batch refund result by its notify_type, to the batch’s stream', async () => {
