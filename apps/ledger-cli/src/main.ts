@@ -8,6 +8,8 @@ import {
   runMigrations,
 } from '@ledger/platform';
 import { CLI_MIGRATIONS } from './cli-migrations';
+import { IMPORT_LOG_USAGE, importLog } from './import-log.command';
+import { IMPORT_ORDERS_USAGE, importOrders } from './import-orders.command';
 import {
   osOperator,
   parsePurgeOptions,
@@ -25,7 +27,7 @@ const USAGE = `usage: ledger-cli <command>
 commands:
   migrate          apply the pending migrations to the configured database
   migrate:status   list the pending migrations (exit code 1 when some are pending)
-${PURGE_USAGE}${RECONCILE_USAGE}`;
+${PURGE_USAGE}${RECONCILE_USAGE}${IMPORT_LOG_USAGE}${IMPORT_ORDERS_USAGE}`;
 
 const COMMANDS = ['migrate', 'migrate:status', 'purge-unverified', 'reconcile'] as const;
 
@@ -43,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
     }
     return reconcile(options);
   }
+  if (command === 'import-log') return importLog(args);
+  if (command === 'import-orders') return importOrders(args);
   if (!isCommand(command) || (command !== 'purge-unverified' && args.length > 0)) {
     process.stderr.write(USAGE);
     return EXIT.usage;

@@ -16,6 +16,7 @@ export type { OrderDecision, RefundBatchDecision } from './stream/refund-batch-s
 export { StreamReads, type RefundBatchView } from './stream/stream-reads';
 export {
   PlaceOrderCommand,
+  ImportOrderStatusCommand,
   RecordTradeStatusCommand,
   CompleteDeliveryCommand,
   CompleteReturnCommand,

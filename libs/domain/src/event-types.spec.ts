@@ -22,6 +22,7 @@ describe('stored event types', () => {
         'ShippingConfirmed',
         'ShippingConfirmationFailed',
         'AnomalyResolved',
+        'OrderStatusImported',
       ].sort(),
     );
     expect(Object.keys(REFUND_BATCH_EVENT_SCHEMA_VERSIONS).sort()).toEqual(

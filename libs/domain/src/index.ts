@@ -23,6 +23,7 @@ export type {
   OpenRefundStatus,
   TradeClosedReason,
   OrderPlaced,
+  OrderStatusImported,
   PaymentAwaited,
   PaymentSucceeded,
   GoodsShipped,
@@ -45,6 +46,8 @@ export type { OrderState, BatchRefundEntry, RecordedAnomaly } from './order/orde
 export { decideOrder, orderDecider } from './order/order-decider';
 export type { OrderCommand } from './order/order-decider';
 export type { PlaceOrder } from './order/place-order';
+export { PHP_STATUS_CODES, isPhpStatusCode } from './order/import-order-status';
+export type { ImportOrderStatus } from './order/import-order-status';
 export type { RecordTradeStatus } from './order/record-trade-status';
 export type {
   ReserveBatchRefund,
@@ -56,6 +59,8 @@ export { openAnomalies } from './order/anomaly-resolution';
 export type { ResolveAnomalies } from './order/anomaly-resolution';
 export {
   orderStatusOf,
+  statusOfFacts,
+  STATUS_PRECEDENCE,
   deliveryDecision,
   returnDecision,
   shippingDecision,

@@ -14,11 +14,18 @@ import type {
  * Where a notification came in: `notify` (POST notify_url), `return` (the buyer's GET return_url, its raw
  * query string as the body) or `refund_notify` (POST of a batch refund result, docs/operations.md,
  * "What happens to a notification"); `query`: the XML answer of the ledger's own `single_trade_query`
- * (docs/operations.md, "Reconciliation").
+ * (docs/operations.md, "Reconciliation"); `import`: read back from a PHP integration's log
+ * (docs/operations.md, "Importing a PHP integration's history").
  */
-export type InboxChannel = 'notify' | 'return' | 'refund_notify' | 'query';
+export type InboxChannel = 'notify' | 'return' | 'refund_notify' | 'query' | 'import';
 
-export const INBOX_CHANNELS: readonly InboxChannel[] = ['notify', 'return', 'refund_notify', 'query'];
+export const INBOX_CHANNELS: readonly InboxChannel[] = [
+  'notify',
+  'return',
+  'refund_notify',
+  'query',
+  'import',
+];
 
 /**
  * How the processing of one notification ended. `received`: stored, not finished yet (or interrupted by a
@@ -58,9 +65,10 @@ export type NotifyVerifyEvidence =
     }
   | {
       /** Not asked: `ALIPAY_VERIFY_NOTIFY_ID=false`, or the notify_id was already processed (it dies once
-       * answered `success`, so asking again would wrongly say `false`). */
+       * answered `success`, so asking again would wrongly say `false`), or `imported`: read from an old log,
+       * its notify_id long dead. */
       answer: null;
-      skipped: 'disabled' | 'already_processed';
+      skipped: 'disabled' | 'already_processed' | 'imported';
       checkedAt: string;
     };
 

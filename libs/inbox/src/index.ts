@@ -17,6 +17,7 @@ export {
   type AppendedEventRef,
 } from './inbox-notification';
 export {
+  extractIdentifiers,
   InboxStore,
   jsonbText,
   type InboxEntry,

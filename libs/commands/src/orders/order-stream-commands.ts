@@ -4,6 +4,7 @@ import type {
   CompleteDelivery,
   CompleteReturn,
   ConfirmShipping,
+  ImportOrderStatus,
   OrderCommand,
   PlaceOrder,
   RecordTradeStatus,
@@ -51,6 +52,14 @@ export class RecordTradeStatusHandler
   extends OrderStreamHandler<RecordTradeStatus>
   implements ICommandHandler<RecordTradeStatusCommand> {}
 
+/** `OrderStatusImported`: the PHP integration's status of an order its notifications do not explain. */
+export class ImportOrderStatusCommand extends OrderStreamCommand<ImportOrderStatus> {}
+
+@CommandHandler(ImportOrderStatusCommand)
+export class ImportOrderStatusHandler
+  extends OrderStreamHandler<ImportOrderStatus>
+  implements ICommandHandler<ImportOrderStatusCommand> {}
+
 /** `DeliveryCompleted` once the fulfilment hook delivered; nothing when already recorded. */
 export class CompleteDeliveryCommand extends OrderStreamCommand<CompleteDelivery> {}
 
@@ -77,6 +86,7 @@ export class ConfirmShippingHandler
 
 export const ORDER_STREAM_HANDLERS = [
   PlaceOrderHandler,
+  ImportOrderStatusHandler,
   RecordTradeStatusHandler,
   CompleteDeliveryHandler,
   CompleteReturnHandler,

@@ -3,6 +3,7 @@ import { Command, CommandBus, CommandHandler, type ICommandHandler } from '@nest
 import { verifyNotification, type TextParam, type VerificationExplanation } from '@ledger/alipay-protocol';
 import type { CompleteRefundBatch, RecordTradeStatus } from '@ledger/domain';
 import {
+  extractIdentifiers,
   InboxStore,
   MAX_NOTIFICATION_BYTES,
   type InboxEntry,
@@ -57,6 +58,11 @@ function codeOf(error: unknown): string {
  * `notify` and `return` decides on the order's stream; `batch_refund_notify` on `refund_notify` on the
  * batch's stream and the orders its records name. `receive` never throws: every input ends as a reply, and
  * as a row unless the database refused even that.
+ *
+ * The `import` channel (docs/operations.md, "Importing a PHP integration's history") takes notifications
+ * read back from an old log, of either kind (by `notify_type`), the same way but for two steps: `notify_verify`
+ * is not asked (the ids are long dead; the evidence says it was skipped because imported), and a notify_id
+ * already processed leaves no row at all, so that importing the same log again writes nothing.
  */
 /** A notification as it reached the HTTP edge, to store, verify and record. */
 export class ReceiveNotificationCommand extends Command<IngestResult> {
@@ -87,7 +93,7 @@ export class NotificationPipeline implements ICommandHandler<ReceiveNotification
               reason: 'unexpected_notify_type',
               message: `trade notifications are not read at the ${channel} channel`,
             }
-          : readTradeCommand(params, channel),
+          : readTradeCommand(params, channel === 'return' ? 'return' : 'notify'),
       apply: (inboxId, command, evidence) =>
         this.bus.execute(new RecordTradeNotificationCommand(inboxId, command, evidence)),
       replyOrder: (command) =>
@@ -116,7 +122,7 @@ export class NotificationPipeline implements ICommandHandler<ReceiveNotification
 
   async receive(raw: RawNotification): Promise<IngestResult> {
     try {
-      return raw.channel === 'refund_notify'
+      return isRefundResult(raw)
         ? await this.process(raw, this.refunds)
         : await this.process(raw, this.trades);
     } catch (error) {
@@ -178,6 +184,14 @@ export class NotificationPipeline implements ICommandHandler<ReceiveNotification
       return this.fail(raw, 'database', error, { verification: explanation });
     }
     const { entry, processedBy } = reserved;
+    if (processedBy !== undefined && raw.channel === 'import') {
+      const detail: InboxOutcomeDetail = {
+        outcome: 'no_new_fact',
+        reason: 'duplicate',
+        duplicateOf: processedBy,
+      };
+      return { outcome: 'no_new_fact', reply: 'success', detail };
+    }
     if (processedBy !== undefined) {
       const detail: InboxOutcomeDetail = {
         outcome: 'no_new_fact',
@@ -201,7 +215,10 @@ export class NotificationPipeline implements ICommandHandler<ReceiveNotification
       };
     }
 
-    const notifyVerify = await this.askNotifyVerify(command.notifyId);
+    const notifyVerify: NotifyVerifyEvidence =
+      raw.channel === 'import'
+        ? { answer: null, skipped: 'imported', checkedAt: new Date().toISOString() }
+        : await this.askNotifyVerify(command.notifyId);
     if (notifyVerify.answer === null && 'error' in notifyVerify) {
       return this.fail(entry, 'notify_verify_unavailable', notifyVerify.error.message, {
         verification: explanation,
@@ -313,6 +330,12 @@ export class NotificationPipeline implements ICommandHandler<ReceiveNotification
       return undefined;
     }
   }
+}
+
+/** A batch refund result: on its own channel, or imported with its `notify_type`. */
+function isRefundResult(raw: RawNotification): boolean {
+  if (raw.channel === 'refund_notify') return true;
+  return raw.channel === 'import' && extractIdentifiers(raw.body).notify_type === 'batch_refund_notify';
 }
 
 function channelOf(notification: RawNotification | InboxEntry): string {

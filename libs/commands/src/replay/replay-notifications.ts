@@ -104,7 +104,8 @@ function replayableOf(
   params: readonly TextParam[],
 ): Replayable | undefined {
   const metadata = notificationMetadata(inboxId);
-  if (channel === 'refund_notify') {
+  const notifyType = params.find((p) => p.name === 'notify_type')?.value;
+  if (channel === 'refund_notify' || (channel === 'import' && notifyType === 'batch_refund_notify')) {
     const reading = readRefundCommand(params, channel);
     if (!reading.ok) return undefined;
     const { command } = reading;
@@ -123,7 +124,7 @@ function replayableOf(
     };
   }
   if (channel === 'query') return undefined;
-  const reading = readTradeCommand(params, channel);
+  const reading = readTradeCommand(params, channel === 'return' ? 'return' : 'notify');
   if (!reading.ok) return undefined;
   const { command } = reading;
   return {

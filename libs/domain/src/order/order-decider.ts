@@ -18,11 +18,13 @@ import {
 } from './fulfilment';
 import type { OrderEvent } from './order-events';
 import { evolveOrder, initialOrderState, type OrderState } from './order-state';
+import { decideImportOrderStatus, type ImportOrderStatus } from './import-order-status';
 import { decidePlaceOrder, type PlaceOrder } from './place-order';
 import { decideRecordTradeStatus, type RecordTradeStatus } from './record-trade-status';
 
 export type OrderCommand =
   | PlaceOrder
+  | ImportOrderStatus
   | RecordTradeStatus
   | ReserveBatchRefund
   | ReleaseBatchReservation
@@ -40,6 +42,8 @@ export function decideOrder(command: OrderCommand, state: OrderState): OrderEven
   switch (command.type) {
     case 'PlaceOrder':
       return decidePlaceOrder(command, state);
+    case 'ImportOrderStatus':
+      return decideImportOrderStatus(command, state);
     case 'RecordTradeStatus':
       return decideRecordTradeStatus(command, state);
     case 'ReserveBatchRefund':

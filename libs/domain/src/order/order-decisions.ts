@@ -2,26 +2,12 @@ import type { RefundStatus } from '@ledger/alipay-protocol';
 import type { Fen } from '../values';
 import type { OpenRefundStatus } from './order-events';
 import type { OrderState } from './order-state';
+import type { OrderStatus, PhpStatusCode } from './order-status';
 
 // Pure readings of an order's state for the projections (docs/product-rules.md, "Projections"). A projection
 // rebuilt from the events alone calls the same functions, so it reaches the same answers.
 
-/** The order statuses (docs/product-rules.md, "Order status"). */
-export type OrderStatus =
-  | 'awaiting_payment'
-  | 'paid'
-  | 'shipped'
-  | 'finished'
-  | 'closed'
-  | 'refunded'
-  | 'partially_refunded'
-  | 'refund_closed';
-
-/**
- * The `status` codes of the common PHP integration (docs/product-rules.md, "Order status"): 0 awaiting
- * payment, 8 paid, 4 finished, 32 closed, 105 refunded, 106 refund closed.
- */
-export type PhpStatusCode = 0 | 8 | 4 | 32 | 105 | 106;
+export type { OrderStatus, PhpStatusCode } from './order-status';
 
 export interface OrderStatusView {
   status: OrderStatus;
@@ -80,6 +66,33 @@ function isPartlyRefunded(state: OrderState): boolean {
  */
 export function orderStatusOf(state: OrderState): OrderStatusView | undefined {
   if (state.placed === undefined) return undefined;
+  const factual = statusOfFacts(state);
+  // An imported status shows what the PHP integration showed, until the facts reach as far (docs/events.md,
+  // "OrderStatusImported").
+  const imported = state.importedStatus;
+  if (
+    imported !== undefined &&
+    STATUS_PRECEDENCE.indexOf(imported.status) < STATUS_PRECEDENCE.indexOf(factual.status)
+  ) {
+    return imported;
+  }
+  return factual;
+}
+
+/** The statuses in the order of `orderStatusOf`'s precedence: money and endings first. */
+export const STATUS_PRECEDENCE: readonly OrderStatus[] = [
+  'refunded',
+  'closed',
+  'partially_refunded',
+  'finished',
+  'refund_closed',
+  'shipped',
+  'paid',
+  'awaiting_payment',
+];
+
+/** The status the recorded facts alone give. */
+export function statusOfFacts(state: OrderState): OrderStatusView {
   if (isFullyRefunded(state)) return { status: 'refunded', statusCode: 105 };
   if (state.closed !== undefined) return { status: 'closed', statusCode: 32 };
   if (isPartlyRefunded(state)) return { status: 'partially_refunded', statusCode: null };
@@ -98,6 +111,8 @@ export function orderStatusOf(state: OrderState): OrderStatusView | undefined {
  */
 export function deliveryDecision(state: OrderState): DeliveryDecision {
   if (state.delivered) return 'delivered';
+  // The PHP integration delivered what it sold; the ledger only keeps its history.
+  if (state.placed?.imported !== undefined) return 'none';
   // An anomaly an operator accepted no longer blocks (docs/product-rules.md, "Operator resolutions").
   if (state.anomalies.some((anomaly) => anomaly.resolution !== 'accepted')) return 'blocked';
   if (state.placed === undefined || !state.paid) return 'none';
@@ -131,7 +146,7 @@ export function returnDecision(state: OrderState): ReturnDecision {
  * closed or was refunded.
  */
 export function shippingDecision(state: OrderState): ShippingDecision {
-  if (state.paymentType !== 'escrow') return 'none';
+  if (state.paymentType !== 'escrow' || state.placed?.imported !== undefined) return 'none';
   if (state.shipping.confirmed || state.shipped) return 'confirmed';
   if (!state.delivered || state.closed !== undefined || state.finished || isFullyRefunded(state)) {
     return 'none';

@@ -1,6 +1,7 @@
 import type { PaymentType, RefundStatus, TradeStatus } from '@ledger/alipay-protocol';
 import type { AnomalyKind } from '../anomaly';
 import type { Fen, Instant, NotificationSource } from '../values';
+import type { OrderStatus, PhpStatusCode } from './order-status';
 
 // The events of an order stream `order-<out_trade_no>` (docs/product-rules.md, "Streams"). `type` is the name
 // in docs/product-rules.md, "Events"; payloads are version 1 (docs/events.md). Amounts are integer fen,
@@ -41,6 +42,12 @@ export interface OrderPlaced {
      */
     requestParameters: Readonly<Record<string, string>>;
     placedAt: Instant;
+    /**
+     * Set when the order was read from the order table of the PHP integration that took payments before
+     * this ledger (docs/operations.md, "Importing a PHP integration's history"): that site delivered its
+     * goods, so the ledger never acts on it (no delivery, return or shipping decision). Absent: placed here.
+     */
+    imported?: { source: string };
   };
 }
 
@@ -300,8 +307,32 @@ export interface OrderAnomalyDetected {
   };
 }
 
+/**
+ * The status the PHP integration's order table showed for an order, where no notification recorded on the
+ * order explains it (docs/events.md, "OrderStatusImported"): the order status shows it until the facts say
+ * more (docs/product-rules.md, "Order status"). It records what the old site believed; it proves no payment
+ * and triggers nothing.
+ */
+export interface OrderStatusImported {
+  type: 'OrderStatusImported';
+  data: {
+    outTradeNo: string;
+    /** The table's `status` code. */
+    statusCode: PhpStatusCode;
+    status: OrderStatus;
+    /** The table's `trade_no`, when it had one. */
+    tradeNo?: string;
+    /** What the notifications showed when it was imported (`null`: nothing beyond the placement). */
+    explainedStatus: OrderStatus | null;
+    /** Where it was read: the file and its row. */
+    source: string;
+    importedAt: Instant;
+  };
+}
+
 export type OrderEvent =
   | OrderPlaced
+  | OrderStatusImported
   | PaymentAwaited
   | PaymentSucceeded
   | GoodsShipped
@@ -324,6 +355,7 @@ export type OrderEventType = OrderEvent['type'];
 /** Every order event type with its current schema version (docs/events.md, "Evolving events"). */
 export const ORDER_EVENT_SCHEMA_VERSIONS: Readonly<Record<OrderEventType, number>> = {
   OrderPlaced: 1,
+  OrderStatusImported: 1,
   PaymentAwaited: 1,
   PaymentSucceeded: 1,
   GoodsShipped: 1,

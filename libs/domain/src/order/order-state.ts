@@ -6,6 +6,7 @@ import {
 } from '@ledger/alipay-protocol';
 import type { AnomalyKind } from '../anomaly';
 import type { Fen, Instant } from '../values';
+import type { OrderStatus, PhpStatusCode } from './order-status';
 import type { OrderEvent, OrderPlaced, TradeClosedReason } from './order-events';
 
 /** Where one batch refund of the order stands. */
@@ -78,6 +79,8 @@ export interface OrderState {
   delivered: boolean;
   returned: boolean;
   shipping: { attempts: number; confirmed: boolean; gaveUp: boolean };
+  /** The last status imported from the PHP integration's order table (`OrderStatusImported`). */
+  importedStatus?: { status: OrderStatus; statusCode: PhpStatusCode };
 }
 
 /** The state of a stream with no events. */
@@ -255,6 +258,8 @@ export function evolveOrder(state: OrderState, event: OrderEvent): OrderState {
         })),
       };
     }
+    case 'OrderStatusImported':
+      return { ...state, importedStatus: { status: event.data.status, statusCode: event.data.statusCode } };
     case 'DeliveryCompleted':
       return { ...state, delivered: true };
     case 'ReturnCompleted':

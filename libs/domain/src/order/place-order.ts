@@ -19,6 +19,8 @@ export interface PlaceOrder {
   sellerId: string;
   requestParameters: Readonly<Record<string, string>>;
   placedAt: Instant;
+  /** An order read from the PHP integration's order table (`OrderPlaced.imported`). */
+  imported?: { source: string };
 }
 
 // docs/alipay-protocol.md, "Payment requests": subject ≤ 256 bytes, body ≤ 1000; seller ids are 2088 + 12
@@ -101,6 +103,7 @@ export function decidePlaceOrder(command: PlaceOrder, state: OrderState): OrderE
         sellerId: command.sellerId,
         requestParameters: { ...command.requestParameters },
         placedAt: command.placedAt,
+        ...(command.imported === undefined ? {} : { imported: { source: command.imported.source } }),
       },
     },
   ];

@@ -52,6 +52,7 @@ export function orderPlaced(overrides: Partial<PlaceOrder> = {}): OrderEvent {
       sellerId: command.sellerId,
       requestParameters: command.requestParameters,
       placedAt: command.placedAt,
+      ...(command.imported === undefined ? {} : { imported: command.imported }),
     },
   };
 }

@@ -4,6 +4,7 @@ import { InboxHotOutcomes1732000000008 } from './1732000000008-inbox-hot-outcome
 import { InboxPurge1732000000009 } from './1732000000009-inbox-purge';
 import { DropInboxRecordNotification1732000000013 } from './1732000000013-drop-inbox-record-notification';
 import { InboxQueryChannel1732000000550 } from './1732000000550-inbox-query-channel';
+import { InboxImportChannel1732000000700 } from './1732000000700-inbox-import-channel';
 
 /** The inbox's tables: raw notifications, their de-duplication keys, the purge and its audit. */
 export const INBOX_MIGRATIONS = [
@@ -13,4 +14,5 @@ export const INBOX_MIGRATIONS = [
   InboxPurge1732000000009,
   DropInboxRecordNotification1732000000013,
   InboxQueryChannel1732000000550,
+  InboxImportChannel1732000000700,
 ];

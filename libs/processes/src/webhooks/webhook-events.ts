@@ -76,6 +76,7 @@ export function orderWebhooksOf(before: OrderState, after: OrderState, event: Or
     case 'RefundClosed':
     case 'ShippingConfirmationFailed':
     case 'AnomalyResolved':
+    case 'OrderStatusImported':
       // Their webhooks, if any, come from the decisions and the status they change, below.
       break;
   }
