@@ -65,6 +65,14 @@ describe('orderWebhooksOf', () => {
     expect(webhooksOf(placed, paid)).toEqual([[], ['order.paid', 'order.delivery_requested']]);
   });
 
+  it("sends nothing for an order imported from a PHP integration's history", () => {
+    const imported: OrderEvent = {
+      ...placed,
+      data: { ...(placed.data as object), imported: { source: 'user_order.csv' } },
+    } as OrderEvent;
+    expect(webhooksOf(imported, paid)).toEqual([[], []]);
+  });
+
   it('never asks for the delivery of an anomalous order, and says what the anomaly is', () => {
     expect(webhooksOf(placed, anomaly, paid)).toEqual([[], ['order.anomaly_detected'], ['order.paid']]);
     const before = evolveOrder(initialOrderState(), placed);

@@ -36,6 +36,10 @@ export interface OrderWebhook {
  * `order.return_requested` when the return does.
  */
 export function orderWebhooksOf(before: OrderState, after: OrderState, event: OrderEvent): OrderWebhook[] {
+  // An order imported from a PHP integration's history was handled by the merchant's systems then: its
+  // years of payments and refunds are not news to them (docs/operations.md, "Importing a PHP integration's
+  // history").
+  if (after.placed?.imported !== undefined) return [];
   const webhooks: OrderWebhook[] = [];
   const statusBefore = orderStatusOf(before)?.status;
   const statusAfter = orderStatusOf(after)?.status;
