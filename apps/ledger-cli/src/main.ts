@@ -22,7 +22,7 @@ import { parseReconcileOptions, reconcile, RECONCILE_USAGE } from './reconcile.c
 // Exit codes (coded errors mapped at each edge; sysexits.h values).
 const EXIT = { ok: 0, failure: 1, usage: 64, config: 78 } as const;
 
-const USAGE = `usage: ledger-cli <command>
+const USAGE = `usage: ledger <command> (npx ledger, or npm run cli --)
 
 commands:
   migrate          apply the pending migrations to the configured database
