@@ -219,6 +219,11 @@ describe('the refund_batch_work consumer', () => {
     // The claims lapse by the database's clock (the instances that held them died).
     await db.dataSource.query(`UPDATE refund_batch_work SET expire_after = now() - interval '1 second'`);
     expect((await work.claimDue('expiry', now, 48 * HOUR, 100, 300_000)).sort()).toEqual(claimed.sort());
+    // A claim given back (its command failed) is due again at once, the others stay claimed.
+    await Promise.all(claimed.map((batchNo) => work.release('expiry', batchNo)));
+    await work.claimDue('expiry', now, 48 * HOUR, 100, 300_000);
+    await work.release('expiry', b(5));
+    expect(await work.claimDue('expiry', now, 48 * HOUR, 100, 300_000)).toEqual([b(5)]);
     // Too young for an expiry: none.
     expect(
       await work.claimDue('expiry', new Date(submittedAt.getTime() + 47 * HOUR), 48 * HOUR, 100, 1),

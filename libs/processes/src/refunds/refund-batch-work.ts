@@ -154,4 +154,13 @@ export class RefundBatchWork {
     );
     return rows.map((row) => row.batch_no);
   }
+
+  /** Gives a claim back: the batch is due again at once (its command failed, to be tried again). */
+  async release(check: RefundBatchCheck, batchNo: string): Promise<void> {
+    const { claim } = CHECKS[check];
+    await this.dataSource.query(
+      `UPDATE refund_batch_work SET ${claim} = NULL, updated_at = now() WHERE batch_no = $1`,
+      [batchNo],
+    );
+  }
 }

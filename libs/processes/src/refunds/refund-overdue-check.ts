@@ -55,6 +55,9 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** What a check's command did for one batch. */
+type Outcome = 'recorded' | 'nothing' | 'failed';
+
 /** How long a pass waits for the work list to hold what was committed before it. */
 const CATCH_UP_MS = 2_000;
 
@@ -124,21 +127,31 @@ export class RefundOverdueCheck implements OnApplicationBootstrap, BeforeApplica
     check: RefundBatchCheck,
     now: Date,
     afterMs: number,
-    act: (batchNo: string) => Promise<boolean>,
+    act: (batchNo: string) => Promise<Outcome>,
   ): Promise<string[]> {
     await this.catchUp();
     const { pageSize, claimMs } = this.options;
     const done: string[] = [];
+    const failed: string[] = [];
     let claimed: string[];
     do {
       if (!this.loop.holding()) break;
       claimed = await this.work.claimDue(check, now, afterMs, pageSize, claimMs);
       // Each claimed batch is out of reach until its claim lapses: the next page holds others.
       for (const batchNo of claimed) {
-        if (!this.loop.holding()) break;
-        if (await act(batchNo)) done.push(batchNo);
+        // Stopping: the rest of the page is given back for the others.
+        if (!this.loop.holding()) {
+          failed.push(batchNo);
+          continue;
+        }
+        const outcome = await act(batchNo);
+        if (outcome === 'recorded') done.push(batchNo);
+        if (outcome === 'failed') failed.push(batchNo);
       }
     } while (claimed.length === pageSize);
+    // A failure is tried again at the next check, not in this one (nor one given back); a batch the decider had nothing to do
+    // for (a result came meanwhile) leaves the list once the consumer applies that event, claimed till then.
+    for (const batchNo of failed) await this.work.release(check, batchNo);
     return done;
   }
 
@@ -154,7 +167,7 @@ export class RefundOverdueCheck implements OnApplicationBootstrap, BeforeApplica
     }
   }
 
-  private async expire(batchNo: string, now: Date): Promise<boolean> {
+  private async expire(batchNo: string, now: Date): Promise<Outcome> {
     try {
       const decision = await this.bus.execute(
         new ExpireRefundBatchCommand(
@@ -167,7 +180,7 @@ export class RefundOverdueCheck implements OnApplicationBootstrap, BeforeApplica
           { causationId: `refund-pwd-expiry:${now.toISOString()}` },
         ),
       );
-      if (decision.events.length === 0) return false;
+      if (decision.events.length === 0) return 'nothing';
       this.logger.warn(
         {
           msg: `pwd refund batch ${batchNo} was never confirmed: expired, its reservations released`,
@@ -175,17 +188,17 @@ export class RefundOverdueCheck implements OnApplicationBootstrap, BeforeApplica
         },
         CONTEXT,
       );
-      return true;
+      return 'recorded';
     } catch (error) {
       this.logger.warn(
         { msg: `pwd refund batch ${batchNo} could not be expired: ${errorMessage(error)}`, err: error },
         CONTEXT,
       );
-      return false;
+      return 'failed';
     }
   }
 
-  private async flag(batchNo: string, now: Date): Promise<boolean> {
+  private async flag(batchNo: string, now: Date): Promise<Outcome> {
     try {
       const decision = await this.bus.execute(
         new FlagOverdueRefundBatchCommand(
@@ -198,19 +211,19 @@ export class RefundOverdueCheck implements OnApplicationBootstrap, BeforeApplica
           { causationId: `refund-overdue-check:${now.toISOString()}` },
         ),
       );
-      if (decision.events.length === 0) return false;
+      if (decision.events.length === 0) return 'nothing';
       this.logger.warn(
         { msg: `refund batch ${batchNo} has no result after the timeout: flagged`, batchNo },
         CONTEXT,
       );
-      return true;
+      return 'recorded';
     } catch (error) {
       // One batch that cannot be flagged now does not stop the others; the next check tries again.
       this.logger.warn(
         { msg: `refund batch ${batchNo} could not be checked: ${errorMessage(error)}`, err: error },
         CONTEXT,
       );
-      return false;
+      return 'failed';
     }
   }
 }
