@@ -16,6 +16,8 @@ import { REFUND_BATCH_WORK, refundBatchWork } from '../refunds/refund-batch-work
 @Injectable()
 export class ProcessConsumers implements OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly projector: Projector;
+  /** Never started: reads every consumer's checkpoint, on any instance, whichever of them it runs. */
+  private readonly inspector: Projector;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -29,6 +31,10 @@ export class ProcessConsumers implements OnApplicationBootstrap, BeforeApplicati
       [...(config.fulfilment.enabled ? [fulfilmentOutbox(store)] : []), refundBatchWork],
       { schemas, logger },
     );
+    this.inspector = new Projector(dataSource, [fulfilmentOutbox(store), refundBatchWork], {
+      schemas,
+      logger,
+    });
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -40,9 +46,14 @@ export class ProcessConsumers implements OnApplicationBootstrap, BeforeApplicati
     await this.projector.stop();
   }
 
-  /** How far the fulfilment outbox is behind the event store. */
+  /** How far the fulfilment outbox is behind the event store, from any instance. */
   fulfilmentLag(): Promise<ProjectionLag> {
-    return this.projector.lag(FULFILMENT_OUTBOX);
+    return this.inspector.lag(FULFILMENT_OUTBOX);
+  }
+
+  /** How far the refund batch work list is behind the event store, from any instance. */
+  refundWorkLag(): Promise<ProjectionLag> {
+    return this.inspector.lag(REFUND_BATCH_WORK);
   }
 
   /**
