@@ -9,9 +9,10 @@ import { REFUND_BATCH_WORK, refundBatchWork } from '../refunds/refund-batch-work
 /**
  * The process managers' checkpointed consumers, on one projector of their own (docs/fulfilment.md, "The
  * consumer"; docs/operations.md, "The resender"): the fulfilment outbox (with `FULFILMENT_WORKER`) and the
- * refund batch work list (always: the resender and the result timeout run on every instance). One projector holds one
- * connection for the life of the process, whatever it runs; each consumer is run by one instance at a
- * time, the holder of its lock. Never rebuilt: the fulfilment outbox would send every webhook again.
+ * refund batch work list (always: the resender and the result timeout run on every instance). One
+ * projector holds one connection for the life of the process, whatever it runs; each consumer is run by
+ * one instance at a time, the holder of its lock. Never rebuilt: the fulfilment outbox would send every
+ * webhook again.
  */
 @Injectable()
 export class ProcessConsumers implements OnApplicationBootstrap, BeforeApplicationShutdown {

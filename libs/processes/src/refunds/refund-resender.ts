@@ -30,7 +30,8 @@ function errorMessage(error: unknown): string {
  * sent again). Until Alipay answers, with backoff. The due batches and their backoff come from PostgreSQL:
  * the work list the `refund_batch_work` consumer keeps from the batch streams, joined with the sender's
  * record of its calls (`refund_batch_sends`); each instance claims the batches it sends, so several
- * instances share the work without sending one batch twice at once, and a restart forgets nothing. The sender reloads each batch's stream and calls only for a batch still waiting.
+ * instances share the work without sending one batch twice at once, and a restart forgets nothing. The
+ * sender reloads each batch's stream and calls only for a batch still waiting.
  */
 @Injectable()
 export class RefundResender implements OnApplicationBootstrap, BeforeApplicationShutdown {
