@@ -9,12 +9,18 @@ import {
 import type { Projection, ProjectionContext, RecordedEvent } from '@ledger/event-store';
 import { DataSource } from 'typeorm';
 
-/** The name of the refund processes' consumer: its checkpoint and its lock (docs/operations.md, "The resender"). */
+/**
+ * The name of the refund processes' consumer: its checkpoint and its lock (docs/operations.md, "The
+ * resender").
+ */
 export const REFUND_BATCH_WORK = 'refund_batch_work';
 
 type Wait = 'awaiting_answer' | 'awaiting_result' | 'awaiting_confirmation';
 
-/** What each event ends, whatever came before: every event only ends waits, so any order and any replay agree. */
+/**
+ * What each event ends, whatever came before: every event but the submission only ends waits, so a replay
+ * agrees with the first pass.
+ */
 function endedBy(event: RecordedEvent): readonly Wait[] {
   const batchEvent = asRefundBatchEvent(event.type, event.data);
   switch (batchEvent?.type) {
@@ -32,7 +38,7 @@ function endedBy(event: RecordedEvent): readonly Wait[] {
     case 'RefundBatchCancelled':
     case 'RefundBatchExpired':
       return ['awaiting_answer', 'awaiting_result', 'awaiting_confirmation'];
-    // Flagged once (docs/operations.md, "Refund results that do not come"): the timeout has nothing left to do.
+    // Flagged once (docs/operations.md, "Refund results that do not come"): the timeout is done with it.
     case 'AnomalyDetected':
       return batchEvent.data.kind === 'refund_result_missing' ? ['awaiting_result'] : [];
     // The submission enrols (applyRefundBatchWork); an unknown outcome still waits for everything.
@@ -100,7 +106,8 @@ async function applyRefundBatchWork(
          awaiting_result = w.awaiting_result AND NOT e.result,
          awaiting_confirmation = w.awaiting_confirmation AND NOT e.confirmation,
          updated_at = now()
-       FROM jsonb_to_recordset($1::jsonb) AS e("batchNo" text, answer boolean, result boolean, confirmation boolean)
+       FROM jsonb_to_recordset($1::jsonb)
+         AS e("batchNo" text, answer boolean, result boolean, confirmation boolean)
        WHERE w.batch_no = e."batchNo"`,
       [JSON.stringify(rows)],
     );
