@@ -63,14 +63,14 @@ describeOnPostgres('the ledger with every pooled connection busy', () => {
   });
 
   /**
-   * Takes every connection the pool has left into an open transaction: all but the projector's, which it
-   * pins. A worker's pass may hold one for a moment, so the held ones are counted, not the idle ones; then
+   * Takes every connection the pool has left into an open transaction: all but the two the projectors pin
+   * (the projections' and the process managers' consumers', which run even without FULFILMENT_WORKER). A worker's pass may hold one for a moment, so the held ones are counted, not the idle ones; then
    * the pool is seen full and without an idle connection.
    */
   async function holdEveryConnection(): Promise<void> {
     const { dataSource } = ledger.database;
     const pool = (dataSource.driver as unknown as { master: Pool }).master;
-    while (held.length < POOL_SIZE - 1) {
+    while (held.length < POOL_SIZE - 2) {
       const runner = dataSource.createQueryRunner();
       await runner.connect();
       await runner.startTransaction();
@@ -78,7 +78,7 @@ describeOnPostgres('the ledger with every pooled connection busy', () => {
     }
     const deadline = Date.now() + 5_000;
     while (pool.totalCount < POOL_SIZE || pool.idleCount > 0) {
-      if (Date.now() > deadline) throw new Error('the projector did not pin its connection');
+      if (Date.now() > deadline) throw new Error('the projectors did not pin their connections');
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }

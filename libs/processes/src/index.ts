@@ -39,6 +39,14 @@ export {
 export { RefundOverdueModule } from './refunds/refund-overdue.module';
 export { RefundRequests } from './refunds/refund-requests';
 export { RefundBatchSends, type SendClaim } from './refunds/refund-batch-sends';
+export {
+  REFUND_BATCH_WORK,
+  RefundBatchWork,
+  refundBatchWork,
+  type RefundBatchCheck,
+} from './refunds/refund-batch-work';
+export { ProcessConsumers } from './consumers/process-consumers';
+export { ProcessConsumersModule } from './consumers/process-consumers.module';
 export { RefundResender } from './refunds/refund-resender';
 export { DEFAULT_REFUNDS_OPTIONS, REFUNDS_OPTIONS, type RefundsOptions } from './refunds/refunds-options';
 export { RECONCILE_OPTIONS, reconcileOptions, type ReconcileOptions } from './reconcile/reconcile-options';

@@ -42,8 +42,9 @@ const ADMIN_TOKEN_MESSAGE =
 
 const POOL_SIZE_MESSAGE =
   'DATABASE_POOL_SIZE must be an integer from 4 to 100: the projector holds one connection for the life of ' +
-  'the process, and requests, notifications and the workers need at least three more to make progress ' +
-  'together; with fewer they wait for a connection until DATABASE_ACQUIRE_TIMEOUT_MS and fail';
+  "the process, the process managers' consumers a second, and requests, notifications and the workers need " +
+  'at least two more to make progress together; with fewer they wait for a connection until ' +
+  'DATABASE_ACQUIRE_TIMEOUT_MS and fail';
 
 const WEBHOOK_URL_MESSAGE =
   "MERCHANT_WEBHOOK_URL must be the http(s) URL of the merchant's webhook receiver, e.g. " +

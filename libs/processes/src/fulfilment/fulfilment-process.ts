@@ -5,15 +5,14 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { CompleteDeliveryCommand, CompleteReturnCommand, StreamReads } from '@ledger/commands';
 import { deliveryDecision, returnDecision, type OrderState } from '@ledger/domain';
-import { EventSchemas, EventStore, Projector, type ProjectionLag } from '@ledger/event-store';
+import type { ProjectionLag } from '@ledger/event-store';
 import { LedgerLogger } from '@ledger/platform';
-import { DataSource } from 'typeorm';
+import { ProcessConsumers } from '../consumers/process-consumers';
 import { WebhookDispatcher, type ClaimedWebhook, type WebhookAnswer } from '../webhooks/webhook-dispatcher';
 import { FULFILMENT_OPTIONS, type FulfilmentOptions } from './fulfilment-options';
-import { FULFILMENT_OUTBOX, fulfilmentOutbox } from './fulfilment-outbox';
+import { FULFILMENT_OUTBOX } from './fulfilment-outbox';
 import { ShippingConfirmations } from './shipping-confirmations';
 
 const CONTEXT = 'FulfilmentProcess';
@@ -27,13 +26,10 @@ const CONTEXT = 'FulfilmentProcess';
  */
 @Injectable()
 export class FulfilmentProcess implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly projector: Projector;
   private unsubscribe?: () => void;
 
   constructor(
-    @InjectDataSource() dataSource: DataSource,
-    schemas: EventSchemas,
-    store: EventStore,
+    private readonly consumers: ProcessConsumers,
     private readonly logger: LedgerLogger,
     private readonly reads: StreamReads,
     private readonly bus: CommandBus,
@@ -41,7 +37,6 @@ export class FulfilmentProcess implements OnApplicationBootstrap, BeforeApplicat
     private readonly shipping: ShippingConfirmations,
     @Inject(FULFILMENT_OPTIONS) private readonly options: FulfilmentOptions,
   ) {
-    this.projector = new Projector(dataSource, [fulfilmentOutbox(store)], { schemas, logger });
     dispatcher.react('order.delivery_requested', {
       stillDue: (webhook) => this.stillDue(webhook, deliveryDecision, 'delivery'),
       answered: (webhook, answer) => this.delivered(webhook, answer),
@@ -52,14 +47,15 @@ export class FulfilmentProcess implements OnApplicationBootstrap, BeforeApplicat
     });
   }
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
     if (!this.options.enabled) return;
-    // The consumer's checkpoint moves on whichever instance runs it: every instance's senders wake.
-    this.unsubscribe = this.projector.onProjected(() => {
+    // The consumer's checkpoint moves on whichever instance runs it: every instance's senders wake. The
+    // consumer itself runs on the process managers' projector (ProcessConsumers).
+    this.unsubscribe = this.consumers.projector.onProjected((projection) => {
+      if (projection !== FULFILMENT_OUTBOX) return;
       this.dispatcher.wake();
       this.shipping.wake();
     });
-    await this.projector.start();
     this.dispatcher.start();
     this.shipping.start();
   }
@@ -68,12 +64,11 @@ export class FulfilmentProcess implements OnApplicationBootstrap, BeforeApplicat
   async beforeApplicationShutdown(): Promise<void> {
     this.unsubscribe?.();
     await this.shipping.stop();
-    await this.projector.stop();
   }
 
   /** How far the consumer is behind the event store. */
   lag(): Promise<ProjectionLag> {
-    return this.projector.lag(FULFILMENT_OUTBOX);
+    return this.consumers.fulfilmentLag();
   }
 
   private async stillDue(

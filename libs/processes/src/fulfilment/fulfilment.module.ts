@@ -3,6 +3,7 @@ import { AlipayGatewayModule } from '@ledger/alipay-gateway';
 import { CommandsModule } from '@ledger/commands';
 import { EventStoreModule } from '@ledger/event-store';
 import { LedgerConfig, PlatformModule } from '@ledger/platform';
+import { ProcessConsumersModule } from '../consumers/process-consumers.module';
 import { WebhookDispatcher } from '../webhooks/webhook-dispatcher';
 import { WEBHOOK_OPTIONS, type WebhookOptions } from '../webhooks/webhook-options';
 import { WebhookQueries } from '../webhooks/webhook-queries';
@@ -16,7 +17,7 @@ import { ShippingConfirmations } from './shipping-confirmations';
  * log (`WebhookQueries`) is read from any instance.
  */
 @Module({
-  imports: [PlatformModule, EventStoreModule, CommandsModule, AlipayGatewayModule],
+  imports: [PlatformModule, EventStoreModule, CommandsModule, AlipayGatewayModule, ProcessConsumersModule],
   providers: [
     {
       provide: FULFILMENT_OPTIONS,

@@ -4,6 +4,7 @@ import { EventStoreModule } from '@ledger/event-store';
 import { CommandsModule } from '@ledger/commands';
 import { PlatformModule } from '@ledger/platform';
 import { ProjectionsModule } from '@ledger/projections';
+import { ProcessConsumersModule } from '../consumers/process-consumers.module';
 import { NopwdSender } from './nopwd-sender';
 import { RefundBatchSends } from './refund-batch-sends';
 import { RefundRequests } from './refund-requests';
@@ -15,7 +16,14 @@ import { DEFAULT_REFUNDS_OPTIONS, REFUNDS_OPTIONS } from './refunds-options';
  * gateway has not answered, and the batch requests (`RefundRequests`, also the pwd page's URL).
  */
 @Module({
-  imports: [PlatformModule, EventStoreModule, CommandsModule, ProjectionsModule, AlipayGatewayModule],
+  imports: [
+    PlatformModule,
+    EventStoreModule,
+    CommandsModule,
+    ProjectionsModule,
+    AlipayGatewayModule,
+    ProcessConsumersModule,
+  ],
   providers: [
     { provide: REFUNDS_OPTIONS, useValue: DEFAULT_REFUNDS_OPTIONS },
     RefundRequests,

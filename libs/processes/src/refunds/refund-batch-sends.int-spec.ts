@@ -18,13 +18,16 @@ describe('refund_batch_sends', () => {
     await db?.close();
   });
 
-  /** A row of the refund batch projection, as the projector writes it for a waiting nopwd batch. */
+  /**
+   * A row of the work list, as the `refund_batch_work` consumer writes it: a nopwd batch waits for the
+   * gateway's answer while it is submitted or its outcome unknown, and not once a resend was refused.
+   */
   const waiting = async (batchNo: string, submittedAt: Date, state = 'submitted', mode = 'nopwd') => {
     await db.dataSource.query(
-      `INSERT INTO refund_batches (batch_no, mode, state, items, out_trade_nos, anomalies, submitted_at,
-                                   updated_at, version, last_position)
-       VALUES ($1, $2, $3, '[]', '{}', '[]', $4, $4, 1, 1)`,
-      [batchNo, mode, state, submittedAt.toISOString()],
+      `INSERT INTO refund_batch_work (batch_no, mode, submitted_at, awaiting_answer, awaiting_result,
+                                      awaiting_confirmation)
+       VALUES ($1, $2, $3, $2 = 'nopwd' AND $4 IN ('submitted', 'outcome_unknown'), true, $2 = 'pwd')`,
+      [batchNo, mode, submittedAt.toISOString(), state],
     );
   };
   const row = async (batchNo: string) =>
@@ -126,9 +129,9 @@ describe('refund_batch_sends', () => {
     const at = new Date('2024-05-01T04:00:00.000Z');
     await waiting('20240501401', new Date(at.getTime() - 600_000), 'outcome_unknown');
     await waiting('20240501402', new Date(at.getTime() - 600_000), 'outcome_unknown');
+    // What the consumer does on `RefundBatchResendRejected`.
     await db.dataSource.query(
-      `UPDATE refund_batches SET unanswered = '{"code":"TIMEOUT","detail":"","at":"x","resendRejection":{"code":"F","at":"y"}}'
-       WHERE batch_no = '20240501402'`,
+      `UPDATE refund_batch_work SET awaiting_answer = false WHERE batch_no = '20240501402'`,
     );
     const claimed = (await sends.claimDue(at, 120_000, 100, 'instance-e', CLAIM_MS)).map((c) => c.batchNo);
     expect(claimed).toContain('20240501401');

@@ -113,9 +113,10 @@ export class RefundBatchSends {
 
   /**
    * Claims up to `limit` nopwd batches due for a resend at `now`: waiting for the gateway's answer (as the
-   * refund batch projection shows them; the sender reloads each stream), submitted at least `minAgeMs`
-   * before `now`, not refused on a resend while in doubt, past their backoff, and claimed by nobody. Oldest
-   * first. Two instances never claim the same batch: the conflicting row's update re-checks the claim.
+   * `refund_batch_work` consumer lists them, a resend refused while in doubt no longer waiting; the sender
+   * reloads each stream), submitted at least `minAgeMs` before `now`, past their backoff, and claimed by
+   * nobody. Oldest first. Two instances never claim the same batch: the work rows are locked with
+   * `SKIP LOCKED`, and the conflicting row's update re-checks the claim.
    */
   async claimDue(
     now: Date,
@@ -126,15 +127,15 @@ export class RefundBatchSends {
   ): Promise<SendClaim[]> {
     const rows = await this.dataSource.query<ClaimRow[]>(
       `WITH due AS (
-         SELECT b.batch_no, b.submitted_at FROM refund_batches b
-         LEFT JOIN refund_batch_sends s ON s.batch_no = b.batch_no
-         WHERE b.mode = 'nopwd' AND b.state IN ('submitted', 'outcome_unknown')
-           AND COALESCE(b.unanswered -> 'resendRejection', 'null'::jsonb) = 'null'::jsonb
-           AND b.submitted_at <= $1::timestamptz - $3 * interval '1 millisecond'
+         SELECT w.batch_no, w.submitted_at FROM refund_batch_work w
+         LEFT JOIN refund_batch_sends s ON s.batch_no = w.batch_no
+         WHERE w.awaiting_answer AND w.mode = 'nopwd'
+           AND w.submitted_at <= $1::timestamptz - $3 * interval '1 millisecond'
            AND (s.next_send_at IS NULL OR s.next_send_at <= $1::timestamptz)
            AND (s.batch_no IS NULL OR ${CLAIMABLE})
-         ORDER BY b.submitted_at, b.batch_no
-         LIMIT $4)
+         ORDER BY w.submitted_at, w.batch_no
+         LIMIT $4
+         FOR UPDATE OF w SKIP LOCKED)
        INSERT INTO refund_batch_sends AS s (batch_no, claimed_by, claimed_until)
        SELECT batch_no, $2, now() + $5 * interval '1 millisecond' FROM due ORDER BY submitted_at, batch_no
        ON CONFLICT (batch_no) DO UPDATE SET

@@ -7,7 +7,8 @@ import {
 import { CommandBus } from '@nestjs/cqrs';
 import { ExpireRefundBatchCommand, FlagOverdueRefundBatchCommand } from '@ledger/commands';
 import { LedgerLogger, WorkerLoop } from '@ledger/platform';
-import { RefundBatchQueries } from '@ledger/projections';
+import { ProcessConsumers } from '../consumers/process-consumers';
+import { RefundBatchWork, type RefundBatchCheck } from './refund-batch-work';
 
 const CONTEXT = 'RefundOverdueCheck';
 
@@ -16,8 +17,13 @@ export interface RefundOverdueOptions {
   timeoutMs: number;
   /** Pause between checks. */
   intervalMs: number;
-  /** Batches read per query. */
+  /** Batches claimed per query. */
   pageSize: number;
+  /**
+   * How long a claimed batch is out of the other instances' reach; a claim that recorded nothing (a
+   * failed command, a result racing it) is tried again once it lapses.
+   */
+  claimMs: number;
   /** A `pwd` batch unconfirmed this long after its submission expires (`REFUND_PWD_BATCH_EXPIRE_AFTER_HOURS`). */
   pwdExpireAfterMs: number;
 }
@@ -40,6 +46,7 @@ export function refundOverdueOptions(
     timeoutMs,
     intervalMs: Math.min(60_000, Math.max(200, Math.round(shortest / 4))),
     pageSize: 100,
+    claimMs: 300_000,
     pwdExpireAfterMs,
   };
 }
@@ -48,25 +55,34 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** What a check's command did for one batch. */
+type Outcome = 'recorded' | 'nothing' | 'failed';
+
+/** How long a pass waits for the work list to hold what was committed before it. */
+const CATCH_UP_MS = 2_000;
+
 /**
  * "A record with no result after a configurable time" (docs/operations.md,
  * "Refund results that do not come"): every `intervalMs`, each refund batch submitted (or accepted) more than
  * `REFUND_RESULT_TIMEOUT_MINUTES` ago and still without a result gets `FlagOverdueRefundBatch`, which records
- * `refund_result_missing` on the batch's stream once. The batches come from the refund batch projection,
- * which may lag; the decider judges from the stream itself, so a result racing the check, or two ledgers
- * checking at once, still record the flag at most once and never after the result.
+ * `refund_result_missing` on the batch's stream once; and each `pwd` batch unconfirmed after
+ * `REFUND_PWD_BATCH_EXPIRE_AFTER_HOURS` gets `ExpireRefundBatch`. The batches are claimed from the work list
+ * the `refund_batch_work` consumer keeps (`RefundBatchWork`), so several instances share them; the decider
+ * judges from the stream itself, so a result racing the check, or a list that lags, still records the flag
+ * at most once and never after the result.
  */
 @Injectable()
 export class RefundOverdueCheck implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly loop: WorkerLoop;
 
   constructor(
-    private readonly queries: RefundBatchQueries,
+    private readonly work: RefundBatchWork,
+    private readonly consumers: ProcessConsumers,
     private readonly bus: CommandBus,
     private readonly logger: LedgerLogger,
     @Inject(REFUND_OVERDUE_OPTIONS) private readonly options: RefundOverdueOptions,
   ) {
-    // No lease: the decider makes a second instance's check harmless.
+    // No lease: each batch is claimed on its own (RefundBatchWork.claimDue).
     this.loop = new WorkerLoop({
       name: CONTEXT,
       pollMs: options.intervalMs,
@@ -93,25 +109,8 @@ export class RefundOverdueCheck implements OnApplicationBootstrap, BeforeApplica
    * One check as of `now`: resolves with the batch numbers it flagged. The loop calls it; tests call it
    * to step the check (with a `now` of their choosing).
    */
-  async runOnce(now: Date = new Date()): Promise<string[]> {
-    const submittedBefore = new Date(now.getTime() - this.options.timeoutMs);
-    const flagged: string[] = [];
-    for (const state of ['submitted', 'outcome_unknown', 'accepted'] as const) {
-      let cursor: string | undefined;
-      do {
-        const page = await this.queries.list(
-          { state, to: submittedBefore, limit: this.options.pageSize },
-          cursor,
-        );
-        for (const { batchNo, anomalies } of page.items) {
-          if (anomalies.some((anomaly) => anomaly.kind === 'refund_result_missing')) continue;
-          if (!this.loop.holding()) break;
-          if (await this.flag(batchNo, now)) flagged.push(batchNo);
-        }
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor !== undefined && this.loop.holding());
-    }
-    return flagged;
+  runOnce(now: Date = new Date()): Promise<string[]> {
+    return this.pass('result', now, this.options.timeoutMs, (batchNo) => this.flag(batchNo, now));
   }
 
   /**
@@ -120,25 +119,55 @@ export class RefundOverdueCheck implements OnApplicationBootstrap, BeforeApplica
    * resolutions"): `RefundBatchExpired`, each reservation released. Resolves with the batch numbers it
    * expired. The decider judges from the stream: a result or a cancellation racing the check wins.
    */
-  async expireOnce(now: Date = new Date()): Promise<string[]> {
-    const submittedBefore = new Date(now.getTime() - this.options.pwdExpireAfterMs);
-    const expired: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.queries.list(
-        { state: 'submitted', mode: 'pwd', to: submittedBefore, limit: this.options.pageSize },
-        cursor,
-      );
-      for (const { batchNo } of page.items) {
-        if (!this.loop.holding()) break;
-        if (await this.expire(batchNo, now)) expired.push(batchNo);
-      }
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor !== undefined && this.loop.holding());
-    return expired;
+  expireOnce(now: Date = new Date()): Promise<string[]> {
+    return this.pass('expiry', now, this.options.pwdExpireAfterMs, (batchNo) => this.expire(batchNo, now));
   }
 
-  private async expire(batchNo: string, now: Date): Promise<boolean> {
+  private async pass(
+    check: RefundBatchCheck,
+    now: Date,
+    afterMs: number,
+    act: (batchNo: string) => Promise<Outcome>,
+  ): Promise<string[]> {
+    await this.catchUp();
+    const { pageSize, claimMs } = this.options;
+    const done: string[] = [];
+    const failed: string[] = [];
+    let claimed: string[];
+    do {
+      if (!this.loop.holding()) break;
+      claimed = await this.work.claimDue(check, now, afterMs, pageSize, claimMs);
+      // Each claimed batch is out of reach until its claim lapses: the next page holds others.
+      for (const batchNo of claimed) {
+        // Stopping: the rest of the page is given back for the others.
+        if (!this.loop.holding()) {
+          failed.push(batchNo);
+          continue;
+        }
+        const outcome = await act(batchNo);
+        if (outcome === 'recorded') done.push(batchNo);
+        if (outcome === 'failed') failed.push(batchNo);
+      }
+    } while (claimed.length === pageSize);
+    // A failure is tried again at the next check, not in this one (nor one given back); a batch the decider had nothing to do
+    // for (a result came meanwhile) leaves the list once the consumer applies that event, claimed till then.
+    for (const batchNo of failed) await this.work.release(check, batchNo);
+    return done;
+  }
+
+  /** The work list as of the pass's start, or as far as it got: a late consumer delays a batch, no more. */
+  private async catchUp(): Promise<void> {
+    try {
+      await this.consumers.refundWorkCaughtUp(CATCH_UP_MS);
+    } catch (error) {
+      this.logger.warn(
+        { msg: `the refund batch work list is behind: ${errorMessage(error)}`, err: error },
+        CONTEXT,
+      );
+    }
+  }
+
+  private async expire(batchNo: string, now: Date): Promise<Outcome> {
     try {
       const decision = await this.bus.execute(
         new ExpireRefundBatchCommand(
@@ -151,7 +180,7 @@ export class RefundOverdueCheck implements OnApplicationBootstrap, BeforeApplica
           { causationId: `refund-pwd-expiry:${now.toISOString()}` },
         ),
       );
-      if (decision.events.length === 0) return false;
+      if (decision.events.length === 0) return 'nothing';
       this.logger.warn(
         {
           msg: `pwd refund batch ${batchNo} was never confirmed: expired, its reservations released`,
@@ -159,17 +188,17 @@ export class RefundOverdueCheck implements OnApplicationBootstrap, BeforeApplica
         },
         CONTEXT,
       );
-      return true;
+      return 'recorded';
     } catch (error) {
       this.logger.warn(
         { msg: `pwd refund batch ${batchNo} could not be expired: ${errorMessage(error)}`, err: error },
         CONTEXT,
       );
-      return false;
+      return 'failed';
     }
   }
 
-  private async flag(batchNo: string, now: Date): Promise<boolean> {
+  private async flag(batchNo: string, now: Date): Promise<Outcome> {
     try {
       const decision = await this.bus.execute(
         new FlagOverdueRefundBatchCommand(
@@ -182,19 +211,19 @@ export class RefundOverdueCheck implements OnApplicationBootstrap, BeforeApplica
           { causationId: `refund-overdue-check:${now.toISOString()}` },
         ),
       );
-      if (decision.events.length === 0) return false;
+      if (decision.events.length === 0) return 'nothing';
       this.logger.warn(
         { msg: `refund batch ${batchNo} has no result after the timeout: flagged`, batchNo },
         CONTEXT,
       );
-      return true;
+      return 'recorded';
     } catch (error) {
       // One batch that cannot be flagged now does not stop the others; the next check tries again.
       this.logger.warn(
         { msg: `refund batch ${batchNo} could not be checked: ${errorMessage(error)}`, err: error },
         CONTEXT,
       );
-      return false;
+      return 'failed';
     }
   }
 }

@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { CommandsModule } from '@ledger/commands';
 import { LedgerConfig, PlatformModule } from '@ledger/platform';
-import { ProjectionsModule } from '@ledger/projections';
+import { ProcessConsumersModule } from '../consumers/process-consumers.module';
+import { RefundBatchWork } from './refund-batch-work';
 import { REFUND_OVERDUE_OPTIONS, RefundOverdueCheck, refundOverdueOptions } from './refund-overdue-check';
 
 /**
@@ -10,7 +11,7 @@ import { REFUND_OVERDUE_OPTIONS, RefundOverdueCheck, refundOverdueOptions } from
  * `REFUND_PWD_BATCH_EXPIRE_AFTER_HOURS`.
  */
 @Module({
-  imports: [PlatformModule, CommandsModule, ProjectionsModule],
+  imports: [PlatformModule, CommandsModule, ProcessConsumersModule],
   providers: [
     {
       provide: REFUND_OVERDUE_OPTIONS,
@@ -18,6 +19,7 @@ import { REFUND_OVERDUE_OPTIONS, RefundOverdueCheck, refundOverdueOptions } from
       useFactory: (config: LedgerConfig) =>
         refundOverdueOptions(config.refunds.resultTimeoutMinutes, config.refunds.pwdBatchExpireAfterHours),
     },
+    RefundBatchWork,
     RefundOverdueCheck,
   ],
   exports: [RefundOverdueCheck],

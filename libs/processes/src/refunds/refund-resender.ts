@@ -5,6 +5,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { LedgerLogger, WorkerLoop } from '@ledger/platform';
+import { ProcessConsumers } from '../consumers/process-consumers';
 import { NopwdSender } from './nopwd-sender';
 import { RefundBatchSends } from './refund-batch-sends';
 import { REFUNDS_OPTIONS, type RefundsOptions } from './refunds-options';
@@ -14,15 +15,23 @@ const CONTEXT = 'RefundResender';
 /** Batches claimed per pass. */
 const PAGE_SIZE = 100;
 
+/** How long a pass waits for the work list to hold what was committed before it. */
+const CATCH_UP_MS = 2_000;
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /**
  * Sends again, under the same batch_no, every nopwd batch still waiting for the gateway's answer a while
  * after its submission (docs/operations.md, "The resender"): the gateway never answered `POST /refunds`,
  * the ledger stopped between the submission's commit and the call, or a call went unanswered and the
  * outcome is unknown (a resend may still be answered `T` or `DUPLICATE_BATCH_NO`; a refused one is not
- * sent again). Until Alipay answers, with backoff. The due batches and their backoff come from PostgreSQL
- * (`refund_batch_sends`, joined with the refund batch projection): each instance claims the batches it
- * sends, so several instances share the work without sending one batch twice at once, and a restart
- * forgets nothing. The sender reloads each batch's stream and calls only for a batch still waiting.
+ * sent again). Until Alipay answers, with backoff. The due batches and their backoff come from PostgreSQL:
+ * the work list the `refund_batch_work` consumer keeps from the batch streams, joined with the sender's
+ * record of its calls (`refund_batch_sends`); each instance claims the batches it sends, so several
+ * instances share the work without sending one batch twice at once, and a restart forgets nothing. The
+ * sender reloads each batch's stream and calls only for a batch still waiting.
  */
 @Injectable()
 export class RefundResender implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -31,6 +40,7 @@ export class RefundResender implements OnApplicationBootstrap, BeforeApplication
   constructor(
     private readonly sends: RefundBatchSends,
     private readonly sender: NopwdSender,
+    private readonly consumers: ProcessConsumers,
     private readonly logger: LedgerLogger,
     @Inject(REFUNDS_OPTIONS) private readonly options: RefundsOptions,
   ) {
@@ -59,6 +69,10 @@ export class RefundResender implements OnApplicationBootstrap, BeforeApplication
   async runOnce(now = Date.now()): Promise<number> {
     const { minAgeMs } = this.options.resender;
     const claimMs = this.options.attemptTimeoutMs + 60_000;
+    // The work list as of the pass's start, or as far as it got: a late consumer delays a resend, no more.
+    await this.consumers.refundWorkCaughtUp(CATCH_UP_MS).catch((error: unknown) => {
+      this.logger.warn({ msg: `the refund batch work list is behind: ${errorMessage(error)}` }, CONTEXT);
+    });
     const claims = await this.sends.claimDue(new Date(now), minAgeMs, PAGE_SIZE, this.sender.holder, claimMs);
     let calls = 0;
     // Oldest first: those have waited longest for their refunds.
