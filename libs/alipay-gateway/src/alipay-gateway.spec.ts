@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { encodeText, formatBatchNo, type NopwdRefund, type SendGoods } from '@ledger/alipay-protocol';
 import { DEMO_ALIPAY, loadConfig } from '@ledger/platform';
 import { startFakeAlipayGateway, type FakeAlipayGateway } from '@ledger/testing';
@@ -109,6 +109,51 @@ describe('notify_verify', () => {
     gateway.script('notify_verify', 'dropped', 'down');
     const error = await failure(client(gateway).notifyVerify('dropped'));
     expect(error).toMatchObject({ code: 'UNREACHABLE', retryable: true });
+  });
+
+  it('asks again on a fresh connection when the server closed the kept-alive one it reused, and only a query', async () => {
+    // Each connection: the first request is answered and the connection kept; the next one on it is cut,
+    // as when the server's keep-alive timeout races the client's reuse.
+    const requests: string[] = [];
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      let answered = 0;
+      socket.on('data', (chunk: Buffer) => {
+        requests.push(chunk.toString('latin1').split(' ')[0]);
+        if (answered++ > 0) {
+          socket.resetAndDestroy();
+          return;
+        }
+        socket.write(
+          'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 4\r\nconnection: keep-alive\r\n\r\ntrue',
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const flaky = new AlipayGateway({
+        merchant: {
+          partner: PARTNER,
+          charset: 'utf-8',
+          signingKey: { signType: 'MD5', md5Key: KEY },
+          gateway: `http://127.0.0.1:${port}/gateway.do`,
+        },
+      });
+      expect(await flaky.notifyVerify('first')).toMatchObject({ verified: true });
+      expect(await flaky.notifyVerify('second')).toMatchObject({ verified: true });
+      expect(requests).toEqual(['GET', 'GET', 'GET']);
+      // A refund is not asked twice: the cut request may have been read.
+      requests.length = 0;
+      const error = await failure(flaky.refundNopwd(refund('900001')));
+      expect(error.code).toBe('UNREACHABLE');
+      expect(requests).toEqual(['POST']);
+    } finally {
+      // Kept-alive connections would hold close() open.
+      server.close();
+      for (const socket of sockets) socket.destroy();
+    }
   });
 
   it('fails with UNREACHABLE when nothing listens', async () => {

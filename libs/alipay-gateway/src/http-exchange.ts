@@ -20,6 +20,20 @@ export interface HttpExchange {
   readonly timeoutMs: number;
   readonly maxReplyBytes: number;
   readonly signal?: AbortSignal;
+  /**
+   * A query (notify_verify, single_trade_query) that changes nothing at Alipay: asked again, once, on a
+   * fresh connection when a kept-alive one turns out closed by the server before any reply came.
+   */
+  readonly idempotent?: boolean;
+}
+
+/**
+ * The server closed a kept-alive connection while this request was being sent on it (a keep-alive
+ * timeout racing the reuse; Node's documentation's `request.reusedSocket` case): nothing was answered.
+ */
+function staleConnection(outgoing: http.ClientRequest, error: unknown): boolean {
+  const code = asErrorLike(error)?.code;
+  return outgoing.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE');
 }
 
 interface ErrorLike {
@@ -54,9 +68,10 @@ const HTTPS_AGENT = new https.Agent({ keepAlive: true, maxSockets: 256 });
 /**
  * One HTTP exchange with the gateway: the whole of it (connection, request, complete reply) within
  * `timeoutMs`, a reply larger than `maxReplyBytes` refused, and every failure turned into a GatewayError.
- * It never retries: whether a retry is safe depends on the service.
+ * It retries only an idempotent query cut by a stale kept-alive connection: whether a retry is safe
+ * depends on the service.
  */
-export async function exchange(request: HttpExchange): Promise<HttpReply> {
+export async function exchange(request: HttpExchange, attempt = 1): Promise<HttpReply> {
   const started = performance.now();
   const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
   const timeout = AbortSignal.timeout(request.timeoutMs);
@@ -135,7 +150,18 @@ export async function exchange(request: HttpExchange): Promise<HttpReply> {
         incoming.on('error', (error) => reject(fail(error, stage)));
       },
     );
-    outgoing.on('error', (error) => reject(fail(error, stage)));
+    outgoing.on('error', (error) => {
+      if (
+        request.idempotent === true &&
+        attempt === 1 &&
+        stage !== 'reading the reply' &&
+        staleConnection(outgoing, error)
+      ) {
+        resolve(exchange(request, 2));
+        return;
+      }
+      reject(fail(error, stage));
+    });
     outgoing.end(request.body);
   });
 }
