@@ -135,7 +135,8 @@ describe('the notify edge under forged and hostile input', () => {
     expect(await notify(running, notSent)).toEqual({ status: 400, text: 'fail' });
 
     const flakyId = newNotifyId();
-    running.gateway.script('notify_verify', flakyId, 'down', 'true');
+    // Down twice: a call cut on a kept-alive connection is asked again once, on a fresh one.
+    running.gateway.script('notify_verify', flakyId, 'down', 'down', 'true');
     const genuine = tradeNotification({
       outTradeNo,
       tradeNo,
