@@ -188,6 +188,8 @@ describeOnPostgres('two ledgers on one PostgreSQL', () => {
       ),
     );
     try {
+      // Bootstrapped, as listening would: the command handlers register then.
+      await second.app.init();
       await sandbox.chaos({ dropNotifications: true });
       const orders: string[] = [];
       for (let i = 0; i < 6; i++) orders.push((await paidOnTheSandbox(`rc-shared-${i}`)).outTradeNo);
