@@ -56,8 +56,13 @@ export interface InboxEntry {
 const NUL = '\u0000';
 const NUL_SYMBOL = '\u2400';
 
-/** JSON text for a jsonb parameter, with every U+0000 in a string replaced by U+2400. */
+/**
+ * JSON text for a jsonb parameter, with every U+0000 in a string replaced by U+2400. It runs for every
+ * inbox row: the replacer (a call per value) only when the text holds an escaped U+0000 at all.
+ */
 export function jsonbText(value: unknown): string {
+  const text = JSON.stringify(value);
+  if (!text.includes('\\u0000')) return text;
   return JSON.stringify(value, (_key, item: unknown) =>
     typeof item === 'string' ? item.replaceAll(NUL, NUL_SYMBOL) : item,
   );
