@@ -3,7 +3,7 @@ import { RECONCILE_MIGRATIONS, REFUND_SUBMISSION_MIGRATIONS } from '@ledger/comm
 import { INBOX_MIGRATIONS } from '@ledger/inbox';
 import { PROJECTION_MIGRATIONS } from '@ledger/projections';
 import { PROCESS_MIGRATIONS } from '@ledger/processes';
-import { composeMigrations, WORKER_LEASE_MIGRATIONS } from '@ledger/platform';
+import { composeMigrations, OPERATOR_SESSION_MIGRATIONS, WORKER_LEASE_MIGRATIONS } from '@ledger/platform';
 
 /** The ledger's schema: the tables of every lib it runs, in the order their migrations are applied. */
 export const LEDGER_MIGRATIONS = composeMigrations(
@@ -14,4 +14,5 @@ export const LEDGER_MIGRATIONS = composeMigrations(
   PROJECTION_MIGRATIONS,
   WORKER_LEASE_MIGRATIONS,
   PROCESS_MIGRATIONS,
+  OPERATOR_SESSION_MIGRATIONS,
 );

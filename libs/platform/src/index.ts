@@ -8,7 +8,8 @@ export {
   REQUEST_ID_HEADER,
 } from './logging/request-context';
 export type { AccessLog, RequestContext } from './logging/request-context';
-export { pageSecurityHeaders, securityHeaders } from './http/security-headers';
+export { consoleSecurityHeaders, pageSecurityHeaders, securityHeaders } from './http/security-headers';
+export * from './operator-sessions';
 export * from './database';
 export * from './workers';
 export {

@@ -3,7 +3,7 @@ import { RECONCILE_MIGRATIONS, REFUND_SUBMISSION_MIGRATIONS } from '@ledger/comm
 import { INBOX_MIGRATIONS } from '@ledger/inbox';
 import { PROJECTION_MIGRATIONS } from '@ledger/projections';
 import { PROCESS_MIGRATIONS } from '@ledger/processes';
-import { composeMigrations, WORKER_LEASE_MIGRATIONS } from '@ledger/platform';
+import { composeMigrations, OPERATOR_SESSION_MIGRATIONS, WORKER_LEASE_MIGRATIONS } from '@ledger/platform';
 
 /**
  * Every lib's schema, composed as the ledger composes it (its own list is checked against this one), so that
@@ -17,4 +17,5 @@ export const TEST_MIGRATIONS = composeMigrations(
   PROJECTION_MIGRATIONS,
   WORKER_LEASE_MIGRATIONS,
   PROCESS_MIGRATIONS,
+  OPERATOR_SESSION_MIGRATIONS,
 );

@@ -68,3 +68,25 @@ export function pageSecurityHeaders(formAction?: readonly string[]): Record<stri
     'content-security-policy': policy,
   };
 }
+
+/**
+ * The headers of the operator's console (docs/console.md, "Sign-in, sessions and CSRF"): its own stylesheet
+ * loads and nothing else, no script runs, forms post only to its own origin. The referrer policy is
+ * `same-origin` rather than the baseline's `no-referrer`: under `no-referrer` a browser sends `Origin: null`
+ * with a form's POST, and the console checks that header.
+ */
+export function consoleSecurityHeaders(): Record<string, string> {
+  return {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'referrer-policy': 'same-origin',
+    'content-security-policy': [
+      "default-src 'none'",
+      "style-src 'self'",
+      "img-src 'self' data:",
+      "form-action 'self'",
+      "frame-ancestors 'none'",
+      "base-uri 'none'",
+    ].join('; '),
+  };
+}
