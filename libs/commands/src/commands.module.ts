@@ -6,6 +6,7 @@ import { PlatformModule } from '@ledger/platform';
 import { ORDER_STREAM_HANDLERS } from './orders/order-stream-commands';
 import { RecordRefundNotificationHandler } from './refunds/record-refund-notification';
 import { REFUND_BATCH_STREAM_HANDLERS } from './refunds/refund-batch-commands';
+import { PreviewRefundBatchHandler } from './refunds/preview-refund-batch';
 import { RequestRefundBatchHandler } from './refunds/request-refund-batch';
 import { RecordTradeNotificationHandler } from './pipeline/record-trade-notification';
 import { ReconcileSchedule } from './reconcile/reconcile-schedule';
@@ -29,6 +30,7 @@ import { StreamReads } from './stream/stream-reads';
     ...REFUND_BATCH_STREAM_HANDLERS,
     ...RESOLUTION_HANDLERS,
     RequestRefundBatchHandler,
+    PreviewRefundBatchHandler,
     RecordTradeNotificationHandler,
     RecordRefundNotificationHandler,
     ReplayNotificationsHandler,

@@ -41,6 +41,11 @@ export {
   type RefundRequestItem,
   type RefundSubmission,
 } from './refunds/request-refund-batch';
+export {
+  PreviewRefundBatchQuery,
+  type RefundBatchPreview,
+  type RefundPreviewRecord,
+} from './refunds/preview-refund-batch';
 export { RecordTradeNotificationCommand } from './pipeline/record-trade-notification';
 export { RecordRefundNotificationCommand } from './refunds/record-refund-notification';
 export { NotificationPipeline, ReceiveNotificationCommand } from './pipeline/notification-pipeline';

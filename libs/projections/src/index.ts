@@ -24,8 +24,11 @@ export {
   OrderQueries,
   DEFAULT_PAGE_SIZE,
   MAX_PAGE_SIZE,
+  type AttentionList,
   type OrderListFilters,
   type OrderPage,
+  type OrderTotals,
+  type OrdersNeedingAttention,
 } from './order-queries';
 export type {
   RefundBatchSummary,

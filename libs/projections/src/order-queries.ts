@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { PaymentType, RefundStatus, TradeStatus } from '@ledger/alipay-protocol';
 import type {
   DeliveryDecision,
+  Fen,
   OrderStatus,
   PaymentService,
   PhpStatusCode,
@@ -15,8 +16,14 @@ import { ORDER_STATUS_TABLE } from './order-status.projection';
 import type { OrderAnomaly, OrderSummary } from './order-summary';
 import { ProjectionsError } from './projections-error';
 
-/** Filters of `OrderQueries.list`; all optional, combined with AND. */
+/** Filters of `OrderQueries.list` and `OrderQueries.totals`; all optional, combined with AND. */
 export interface OrderListFilters {
+  /** The merchant's order number, exactly. */
+  outTradeNo?: string;
+  /** Alipay's trade_no, exactly. */
+  tradeNo?: string;
+  /** The buyer, exactly: Alipay's buyer_id or buyer_email. */
+  buyer?: string;
   status?: OrderStatus;
   deliveryState?: DeliveryDecision;
   returnState?: ReturnDecision;
@@ -33,6 +40,34 @@ export interface OrderPage {
   items: OrderSummary[];
   nextCursor: string | null;
 }
+
+/** The count and the sums of the orders a filter selects (amounts in fen). */
+export interface OrderTotals {
+  count: number;
+  /** What the orders asked for (orders never placed count nothing). */
+  totalFee: Fen;
+  paidFee: Fen;
+  refundedFee: Fen;
+}
+
+/** One kind of order that waits for a person (docs/console.md, "Needs attention"): how many, the oldest ones. */
+export interface AttentionList {
+  count: number;
+  items: OrderSummary[];
+}
+
+/** The orders that wait for a person, by what they wait for. */
+export interface OrdersNeedingAttention {
+  /** An anomaly no operator has accepted or confirmed: delivery is blocked until one does. */
+  openAnomalies: AttentionList;
+  /** Delivered, then partly refunded: whether the goods come back is a person's call. */
+  returnReviews: AttentionList;
+  /** An escrow trade whose shipping confirmation Alipay refused for good. */
+  shippingFailures: AttentionList;
+}
+
+/** Identifier filters are compared exactly and bounded like an index key. */
+const MAX_ID_FILTER = 256;
 
 /** Admin pages are small by default and bounded (docs/operations.md, "Bounded storage"). */
 export const DEFAULT_PAGE_SIZE = 20;
@@ -113,6 +148,41 @@ function checkInstant(value: Date | undefined, field: string): string | undefine
   return value.toISOString();
 }
 
+function checkIdFilter(value: string | undefined, field: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '' || value.length > MAX_ID_FILTER) {
+    throw new ProjectionsError('INVALID_FILTER', `${field} must be 1 to ${MAX_ID_FILTER} characters`, field);
+  }
+  return value;
+}
+
+/** The WHERE conditions of a filter, each value a parameter. */
+function filterConditions(filters: Omit<OrderListFilters, 'limit'>): {
+  conditions: string[];
+  parameters: unknown[];
+} {
+  const conditions: string[] = [];
+  const parameters: unknown[] = [];
+  const where = (sql: (placeholder: string) => string, value: unknown) => {
+    parameters.push(value);
+    conditions.push(sql(`$${parameters.length}`));
+  };
+  const outTradeNo = checkIdFilter(filters.outTradeNo, 'outTradeNo');
+  const tradeNo = checkIdFilter(filters.tradeNo, 'tradeNo');
+  const buyer = checkIdFilter(filters.buyer, 'buyer');
+  if (outTradeNo !== undefined) where((p) => `out_trade_no = ${p}`, outTradeNo);
+  if (tradeNo !== undefined) where((p) => `trade_no = ${p}`, tradeNo);
+  if (buyer !== undefined) where((p) => `(buyer_id = ${p} OR buyer_email = ${p})`, buyer);
+  if (filters.status !== undefined) where((p) => `status = ${p}`, filters.status);
+  if (filters.deliveryState !== undefined) where((p) => `delivery_state = ${p}`, filters.deliveryState);
+  if (filters.returnState !== undefined) where((p) => `return_state = ${p}`, filters.returnState);
+  const from = checkInstant(filters.from, 'from');
+  const to = checkInstant(filters.to, 'to');
+  if (from !== undefined) where((p) => `created_at >= ${p}::timestamptz`, from);
+  if (to !== undefined) where((p) => `created_at < ${p}::timestamptz`, to);
+  return { conditions, parameters };
+}
+
 /**
  * Reads of the order status projection: one order, filtered pages (cursor pagination over the order in
  * which orders were first recorded, newest first: stable while rows change), and the work lists of the
@@ -148,19 +218,7 @@ export class OrderQueries {
   /** A page of orders matching `filters`, after `cursor` (from the previous page's `nextCursor`). */
   async list(filters: OrderListFilters = {}, cursor?: string): Promise<OrderPage> {
     const limit = checkLimit(filters.limit ?? DEFAULT_PAGE_SIZE, 'limit');
-    const conditions: string[] = [];
-    const parameters: unknown[] = [];
-    const where = (sql: (placeholder: string) => string, value: unknown) => {
-      parameters.push(value);
-      conditions.push(sql(`$${parameters.length}`));
-    };
-    if (filters.status !== undefined) where((p) => `status = ${p}`, filters.status);
-    if (filters.deliveryState !== undefined) where((p) => `delivery_state = ${p}`, filters.deliveryState);
-    if (filters.returnState !== undefined) where((p) => `return_state = ${p}`, filters.returnState);
-    const from = checkInstant(filters.from, 'from');
-    const to = checkInstant(filters.to, 'to');
-    if (from !== undefined) where((p) => `created_at >= ${p}::timestamptz`, from);
-    if (to !== undefined) where((p) => `created_at < ${p}::timestamptz`, to);
+    const { conditions, parameters } = filterConditions(filters);
     if (cursor !== undefined) {
       const after = decodeOrderCursor(cursor);
       parameters.push(after.createdAt, after.outTradeNo);
@@ -183,6 +241,61 @@ export class OrderQueries {
           ? encodeOrderCursor({ createdAt: last.createdAt, outTradeNo: last.outTradeNo })
           : null,
     };
+  }
+
+  /**
+   * The count and sums of every order `filters` select (its `limit` aside), for the totals of a search.
+   * @throws ProjectionsError `INVALID_FILTER`.
+   */
+  async totals(filters: Omit<OrderListFilters, 'limit'> = {}): Promise<OrderTotals> {
+    const { conditions, parameters } = filterConditions(filters);
+    const [row] = await this.dataSource.query<
+      { count: string; total_fee: string | null; paid_fee: string | null; refunded_fee: string | null }[]
+    >(
+      `SELECT count(*) AS count, sum(total_fee) AS total_fee, sum(paid_fee) AS paid_fee,
+              sum(refunded_fee) AS refunded_fee
+       FROM ${ORDER_STATUS_TABLE} ${conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`}`,
+      parameters,
+    );
+    return {
+      count: Number(row.count),
+      totalFee: Number(row.total_fee ?? 0),
+      paidFee: Number(row.paid_fee ?? 0),
+      refundedFee: Number(row.refunded_fee ?? 0),
+    };
+  }
+
+  /**
+   * The orders that wait for a person (docs/console.md, "Needs attention"), each list oldest first and at
+   * most `limit` long, with its full count. Partial indexes keep each one short to read however many
+   * orders there are (migration 1732000000303).
+   */
+  async needingAttention(limit: number): Promise<OrdersNeedingAttention> {
+    checkLimit(limit, 'limit');
+    const [openAnomalies, returnReviews, shippingFailures] = await Promise.all([
+      this.attentionList(
+        `anomalies <> '[]'::jsonb AND EXISTS (
+           SELECT 1 FROM jsonb_array_elements(anomalies) AS anomaly WHERE anomaly -> 'resolution' IS NULL)`,
+        limit,
+      ),
+      this.attentionList(`return_state = 'manual_review'`, limit),
+      this.attentionList(`shipping_state = 'failed'`, limit),
+    ]);
+    return { openAnomalies, returnReviews, shippingFailures };
+  }
+
+  private async attentionList(condition: string, limit: number): Promise<AttentionList> {
+    const [rows, [counted]] = await Promise.all([
+      this.dataSource.query<OrderRow[]>(
+        `SELECT ${COLUMNS} FROM ${ORDER_STATUS_TABLE} WHERE ${condition}
+         ORDER BY updated_at, out_trade_no LIMIT $1`,
+        [limit],
+      ),
+      this.dataSource.query<{ count: string }[]>(
+        `SELECT count(*) AS count FROM ${ORDER_STATUS_TABLE} WHERE ${condition}`,
+      ),
+    ]);
+    return { count: Number(counted.count), items: rows.map(toSummary) };
   }
 
   /**

@@ -283,6 +283,70 @@ describe('the order status projection', () => {
     });
   });
 
+  describe('search, totals and the orders that wait for a person', () => {
+    const buyer = { id: '2088000000000001', email: 'alice@example.cn' };
+    beforeAll(async () => {
+      await run(place('SEARCH-A', { totalFee: 100 }));
+      await run(status('SEARCH-A', 'TRADE_SUCCESS', { tradeNo: 'T-SEARCH-A', totalFee: 100, buyer }));
+      await run(place('SEARCH-B', { totalFee: 200 }));
+      await run(status('SEARCH-B', 'TRADE_SUCCESS', { tradeNo: 'T-SEARCH-B', totalFee: 200, buyer }));
+      // Paid less than asked: an amount_mismatch anomaly blocks the delivery.
+      await run(place('SEARCH-C', { totalFee: 300 }));
+      await run(status('SEARCH-C', 'TRADE_SUCCESS', { tradeNo: 'T-SEARCH-C', totalFee: 1 }));
+    });
+
+    const keys = (page: { items: { outTradeNo: string }[] }) => page.items.map((o) => o.outTradeNo).sort();
+
+    it('finds orders by out_trade_no, trade_no, or the buyer by id or e-mail', async () => {
+      expect(keys(await orders.list({ outTradeNo: 'SEARCH-B' }))).toEqual(['SEARCH-B']);
+      expect(keys(await orders.list({ tradeNo: 'T-SEARCH-A' }))).toEqual(['SEARCH-A']);
+      expect(keys(await orders.list({ buyer: buyer.email }))).toEqual(['SEARCH-A', 'SEARCH-B']);
+      expect(keys(await orders.list({ buyer: buyer.id, status: 'paid' }))).toEqual(['SEARCH-A', 'SEARCH-B']);
+      expect(keys(await orders.list({ buyer: "alice@example.cn' OR '1'='1" }))).toEqual([]);
+      await expect(orders.list({ buyer: '' })).rejects.toMatchObject({
+        code: 'INVALID_FILTER',
+        field: 'buyer',
+      });
+      await expect(orders.list({ tradeNo: 'x'.repeat(257) })).rejects.toMatchObject({ field: 'tradeNo' });
+    });
+
+    it('totals the whole selection, whatever the page size', async () => {
+      await expect(orders.totals({ buyer: buyer.email })).resolves.toEqual({
+        count: 2,
+        totalFee: 300,
+        paidFee: 300,
+        refundedFee: 0,
+      });
+      await expect(orders.totals({ outTradeNo: 'NO-SUCH-ORDER' })).resolves.toEqual({
+        count: 0,
+        totalFee: 0,
+        paidFee: 0,
+        refundedFee: 0,
+      });
+      const all = await orders.totals();
+      expect(all.count).toBe(((await rows()) as unknown[]).length);
+    });
+
+    it('lists an open anomaly until an operator resolves it', async () => {
+      const before = await orders.needingAttention(100);
+      expect(before.openAnomalies.items.map((o) => o.outTradeNo)).toContain('SEARCH-C');
+      expect(before.openAnomalies.count).toBe(before.openAnomalies.items.length);
+      expect(before.openAnomalies.items.map((o) => o.outTradeNo)).not.toContain('SEARCH-A');
+      await run({
+        type: 'ResolveAnomalies',
+        outTradeNo: 'SEARCH-C',
+        decision: 'confirm',
+        operator: 'ops-alice',
+        reason: 'the buyer paid 0.01 by mistake; refunded outside the ledger',
+        resolvedAt: '2024-05-01T03:00:00.000Z',
+      });
+      const after = await orders.needingAttention(100);
+      expect(after.openAnomalies.items.map((o) => o.outTradeNo)).not.toContain('SEARCH-C');
+      expect(after.openAnomalies.count).toBe(before.openAnomalies.count - 1);
+      await expect(orders.needingAttention(0)).rejects.toMatchObject({ code: 'INVALID_FILTER' });
+    });
+  });
+
   it('rebuilds from position 0 into a table equal to the live one, row for row', async () => {
     const live = await rows();
     expect(live.length).toBeGreaterThan(10);

@@ -1,10 +1,11 @@
 import { DomainError } from '@ledger/domain';
 import { DEMO_ALIPAY } from '@ledger/platform';
 import { createTestDatabase, startCommandPath, type CommandPath, type TestDatabase } from '@ledger/testing';
-import type { CommandBus } from '@nestjs/cqrs';
+import { QueryBus, type CommandBus } from '@nestjs/cqrs';
 import { CommandError } from '../command-error';
 import { PlaceOrderCommand, RecordTradeStatusCommand } from '../orders/order-stream-commands';
 import type { StreamReads } from '../stream/stream-reads';
+import { PreviewRefundBatchQuery } from './preview-refund-batch';
 import { RequestRefundBatchCommand, allocateBatchNo, type RefundRequest } from './request-refund-batch';
 
 // 01:30 on 2 May in Beijing, still 1 May by UTC.
@@ -85,6 +86,45 @@ describe('RequestRefundBatchCommand', () => {
       items: [{ outTradeNo: 'RS-A', tradeNo: '2024050122000000000000000001', amount: 100 }],
     });
     expect(await reads.refundBatchView(batch.batchNo)).toEqual(batch);
+  });
+
+  it('previews a batch without writing: each record with what its order can still refund, every refusal named', async () => {
+    await paidOrder('RS-PREVIEW', '2024050122000000000000000009');
+    await submit(request('RS-PREVIEW', 300));
+    const before = await database.dataSource.query(`SELECT max(global_position) AS last FROM events`);
+    const preview = await path.module.get(QueryBus).execute(
+      new PreviewRefundBatchQuery([
+        { outTradeNo: 'RS-PREVIEW', amount: 700, reason: '协商退款' },
+        { outTradeNo: 'RS-PREVIEW', amount: 1, reason: 'twice' },
+        { outTradeNo: 'RS-NOWHERE', amount: 100, reason: 'unknown' },
+        { outTradeNo: 'RS-C', amount: 1001, reason: 'too much' },
+      ]),
+    );
+    expect(preview).toMatchObject({
+      acceptable: false,
+      totalAmount: 1802,
+      records: [
+        {
+          outTradeNo: 'RS-PREVIEW',
+          tradeNo: '2024050122000000000000000009',
+          subject: 'A teapot',
+          paidFee: 1000,
+          reservedFee: 300,
+          refundableFee: 700,
+          refusal: null,
+        },
+        { refusal: { code: 'INVALID_BATCH', message: expect.stringContaining('row 1') } },
+        { refusal: { code: 'ORDER_NOT_FOUND' } },
+        { refundableFee: 1000, refusal: { code: 'REFUND_EXCEEDS_REFUNDABLE' } },
+      ],
+    });
+    expect(await database.dataSource.query(`SELECT max(global_position) AS last FROM events`)).toEqual(
+      before,
+    );
+    const fine = await path.module
+      .get(QueryBus)
+      .execute(new PreviewRefundBatchQuery([{ outTradeNo: 'RS-PREVIEW', amount: 700, reason: 'rest' }]));
+    expect(fine.acceptable).toBe(true);
   });
 
   it('names the record the ledger refuses and writes nothing', async () => {
