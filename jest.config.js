@@ -21,7 +21,7 @@ const common = {
       },
     ],
   },
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@electric-sql|fast-xml-parser|strnum)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@electric-sql|fast-xml-parser|strnum|preact)/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: { '^@ledger/(.*)$': '<rootDir>/libs/$1/src/index.ts' },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],

@@ -9,6 +9,7 @@ import { FulfilmentModule, RefundOverdueModule } from '@ledger/processes';
 import { ProjectionsModule } from '@ledger/projections';
 import { AdminModule } from './admin/admin.module';
 import { AlipayModule } from './alipay/alipay.module';
+import { ConsoleModule } from './console/console.module';
 import { DemoModule } from './demo/demo.module';
 import { DemoShopModule } from './demo/demo-shop';
 import { HealthController } from './health/health.controller';
@@ -41,6 +42,7 @@ export class LedgerModule {
         FulfilmentModule,
         RefundOverdueModule,
         RefundsModule,
+        ConsoleModule,
         // On by default in demo mode only; in live mode it places real orders and asks for the admin token.
         ...(runtime.config.pages.demoPage ? [DemoModule] : []),
         // Demo mode without a merchant's endpoint: the shop inside the ledger receives the webhooks.

@@ -177,8 +177,8 @@ function httpExceptionMessage(exception: HttpException): string {
   return typeof message === 'string' ? message : exception.message;
 }
 
-/** The status of a coded error of the ledger, or undefined for anything else. */
-function codedStatus(exception: unknown): number | undefined {
+/** The status of a coded error of the ledger, or undefined for anything else (the console maps them too). */
+export function codedStatus(exception: unknown): number | undefined {
   if (exception instanceof ApiError) return apiStatus(exception);
   if (exception instanceof DomainError) return domainStatus(exception);
   if (exception instanceof EventStoreError) return eventStoreStatus(exception);
