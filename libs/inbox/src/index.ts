@@ -12,6 +12,7 @@ export {
   type InboxPageRequest,
   type InboxPage,
   type NotifyVerifyEvidence,
+  type StoredVerification,
   type RejectionReason,
   type FailureReason,
   type AppendedEventRef,

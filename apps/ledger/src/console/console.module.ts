@@ -3,10 +3,15 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { CommandsModule } from '@ledger/commands';
 import { InboxModule } from '@ledger/inbox';
 import { OperatorSessions, PlatformModule } from '@ledger/platform';
+import { FulfilmentModule, NopwdRefundsModule } from '@ledger/processes';
 import { ProjectionsModule } from '@ledger/projections';
 import type { DataSource } from 'typeorm';
+import { ConsoleAttentionController } from './console-attention.controller';
 import { ConsoleAuthController } from './console-auth.controller';
 import { ConsoleExceptionFilter } from './console-exception.filter';
+import { ConsoleNotificationsController } from './console-notifications.controller';
+import { ConsoleOrdersController } from './console-orders.controller';
+import { ConsoleRefundBatchesController } from './console-refund-batches.controller';
 import { ConsoleSessionGuard } from './session/console-session.guard';
 
 /**
@@ -15,8 +20,21 @@ import { ConsoleSessionGuard } from './session/console-session.guard';
  * Served in both modes.
  */
 @Module({
-  imports: [PlatformModule, CommandsModule, InboxModule, ProjectionsModule],
-  controllers: [ConsoleAuthController],
+  imports: [
+    PlatformModule,
+    CommandsModule,
+    InboxModule,
+    ProjectionsModule,
+    FulfilmentModule,
+    NopwdRefundsModule,
+  ],
+  controllers: [
+    ConsoleAuthController,
+    ConsoleOrdersController,
+    ConsoleAttentionController,
+    ConsoleNotificationsController,
+    ConsoleRefundBatchesController,
+  ],
   providers: [
     {
       provide: OperatorSessions,
