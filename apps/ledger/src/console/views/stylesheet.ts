@@ -25,7 +25,7 @@ header.top .operator { opacity: .8; font-size: .9rem; }
 .mode { font-size: .75rem; padding: .05rem .45rem; border-radius: 1rem; text-transform: uppercase; }
 .mode-demo { background: #fef0c7; color: #93370d; }
 .mode-live { background: #d1fadf; color: #05603a; }
-main { padding: .75rem; max-width: 78rem; margin: 0 auto; }
+main { padding: .75rem; max-width: 78rem; margin: 0 auto; overflow-wrap: anywhere; }
 footer { color: var(--muted); font-size: .8rem; padding: 1rem .75rem; text-align: center; }
 h1 { font-size: 1.3rem; margin: .4rem 0 .8rem; word-break: break-all; }
 h2 { font-size: 1.1rem; margin: 1.4rem 0 .5rem; }
@@ -34,7 +34,7 @@ section, .card { background: var(--card); border: 1px solid var(--line); border-
   margin: 0 0 1rem; }
 .table-scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
-th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+th, td { overflow-wrap: normal; text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: #f0f2f5; white-space: nowrap; }
 td.num, th.num { text-align: right; white-space: nowrap; }
 td.nowrap { white-space: nowrap; }
@@ -62,6 +62,7 @@ button.link { background: none; border: none; color: inherit; text-decoration: u
 .badge.warn { background: #fffaeb; color: var(--warn); }
 .badge.bad { background: #fef3f2; color: var(--bad); }
 .muted { color: var(--muted); }
+h2 .badge { margin-left: .4rem; vertical-align: middle; }
 .totals { display: flex; flex-wrap: wrap; gap: .3rem 1.2rem; margin: .5rem 0; }
 ol.timeline { list-style: none; padding: 0; margin: 0; }
 ol.timeline > li { border-left: 3px solid var(--accent); padding: .3rem 0 .6rem .75rem; margin-left: .3rem; }
