@@ -11,7 +11,11 @@ describe('the console templates', () => {
 
   it('read a line break between text, tags and values as one space, as HTML does', () => {
     const replayed = 3;
-    const page = renderDocument(html`<p><strong>1</strong> selected, ${replayed} run again</p>`);
+    // prettier-ignore
+    const page = renderDocument(html`<p>
+      <strong>1</strong> selected,
+      ${replayed} run again
+    </p>`);
     expect(page).toBe('<!DOCTYPE html><p> <strong>1</strong> selected, 3 run again </p>');
   });
 });
