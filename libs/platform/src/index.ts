@@ -8,6 +8,12 @@ export {
   REQUEST_ID_HEADER,
 } from './logging/request-context';
 export type { AccessLog, RequestContext } from './logging/request-context';
+export {
+  LedgerMetrics,
+  SCRAPE_BUDGET_MS,
+  type ExpectedSeries,
+  type ScrapeReading,
+} from './metrics/ledger-metrics';
 export { pageSecurityHeaders, securityHeaders } from './http/security-headers';
 export * from './database';
 export * from './workers';
