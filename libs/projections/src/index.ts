@@ -26,6 +26,7 @@ export {
   MAX_PAGE_SIZE,
   type OrderListFilters,
   type OrderPage,
+  type PendingDecisionCounts,
 } from './order-queries';
 export type {
   RefundBatchSummary,
@@ -43,6 +44,7 @@ export {
 export {
   RefundBatchQueries,
   REFUND_BATCH_STATES,
+  type UnsettledRefundBatchState,
   type RefundBatchListFilters,
   type RefundBatchPage,
 } from './refund-batch-queries';

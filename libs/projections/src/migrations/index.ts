@@ -1,6 +1,7 @@
 import { OrderProjections1732000000004 } from './1732000000004-order-projections';
 import { RefundBatchProjection1732000000005 } from './1732000000005-refund-batch-projection';
 import { OrderStateVersion1732000000012 } from './1732000000012-order-state-version';
+import { OrderStatusAttention1732000000310 } from './1732000000310-order-status-attention';
 import { RefundBatchResolutions1732000000400 } from './1732000000400-refund-batch-resolutions';
 
 /** The read models' tables: order status and refund batches. */
@@ -8,5 +9,6 @@ export const PROJECTION_MIGRATIONS = [
   OrderProjections1732000000004,
   RefundBatchProjection1732000000005,
   OrderStateVersion1732000000012,
+  OrderStatusAttention1732000000310,
   RefundBatchResolutions1732000000400,
 ];
