@@ -1,5 +1,6 @@
 export * from './config/ledger-config';
 export * from './logging/ledger-logger';
+export { logDestination, readableLines, type Terminal } from './logging/terminal-logs';
 export { boundedRecord, cutText, MAX_LOG_RECORD } from './logging/bounded-record';
 export {
   currentRequest,
