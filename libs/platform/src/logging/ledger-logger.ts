@@ -25,7 +25,12 @@ export class LedgerLogger implements LoggerService, AccessLog {
   readonly pino: Logger;
   private readonly destination: pino.DestinationStream;
 
-  constructor(level: string, destination: pino.DestinationStream = pino.destination(1)) {
+  // Written as they come: a line is out before the next statement runs, so none is lost when the process
+  // stops at once, and text printed after a line comes after it. The ledger writes few lines at `info`.
+  constructor(
+    level: string,
+    destination: pino.DestinationStream = pino.destination({ dest: 1, sync: true }),
+  ) {
     this.destination = destination;
     this.pino = pino(
       {
@@ -60,11 +65,7 @@ export class LedgerLogger implements LoggerService, AccessLog {
     this.write('fatal', message, context);
   }
 
-  /**
-   * Text for a person (the demo's start banner), written as it is where the lines go, after every line
-   * written before it: pino writes stdout asynchronously, so text written to stdout directly would overtake
-   * the lines still queued.
-   */
+  /** Text for a person (the demo's start banner), written as it is where the lines go, after them. */
   print(text: string): void {
     this.destination.write(text);
   }
