@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { LEDGER_EVENT_CATALOGUE } from '@ledger/domain';
-import { INBOX_CHANNELS, INBOX_OUTCOMES } from '@ledger/inbox';
+import { INBOX_CHANNELS, INBOX_ENDINGS } from '@ledger/inbox';
 import {
   LEDGER_DATABASE,
   LedgerConfig,
@@ -46,10 +46,8 @@ export class ScrapeReadings implements OnModuleInit {
     this.metrics.collectProcessMetrics();
     this.metrics.describe(this.config.mode, this.database.kind);
     this.metrics.expect({
-      notifications: {
-        channels: INBOX_CHANNELS,
-        outcomes: INBOX_OUTCOMES.filter((outcome) => outcome !== 'received'),
-      },
+      notifications: { channels: INBOX_CHANNELS, endings: INBOX_ENDINGS },
+      ingestChannels: ['notify', 'refund_notify', 'return'],
       eventTypes: Object.keys(LEDGER_EVENT_CATALOGUE.currentVersions),
       webhooks: { eventTypes: WEBHOOK_EVENT_TYPES, outcomes: WEBHOOK_OUTCOMES },
       gatewayServices: GATEWAY_SERVICES,

@@ -51,7 +51,14 @@ describe('LedgerMetrics', () => {
   it('starts the expected series at zero, so that the first event is an increase', async () => {
     const metrics = new LedgerMetrics();
     metrics.expect({
-      notifications: { channels: ['notify', 'refund_notify'], outcomes: ['applied', 'rejected'] },
+      notifications: {
+        channels: ['notify', 'refund_notify'],
+        endings: [
+          { outcome: 'applied', reason: '' },
+          { outcome: 'rejected', reason: 'signature' },
+        ],
+      },
+      ingestChannels: ['notify'],
       eventTypes: ['OrderPlaced'],
       webhooks: { eventTypes: ['order.paid'], outcomes: ['succeeded'] },
       gatewayServices: ['notify_verify'],
@@ -59,7 +66,8 @@ describe('LedgerMetrics', () => {
     const lines = samples(await metrics.render());
     expect(lines).toEqual(
       expect.arrayContaining([
-        'ledger_notifications_received_total{channel="refund_notify",outcome="rejected",reason=""} 0',
+        'ledger_notifications_received_total{channel="refund_notify",outcome="rejected",reason="signature"} 0',
+        'ledger_notification_ingest_duration_seconds_count{channel="notify"} 0',
         'ledger_events_appended_total{type="OrderPlaced"} 0',
         'ledger_webhook_attempts_total{event_type="order.paid",outcome="succeeded"} 0',
         'ledger_webhooks_dead_total{event_type="order.paid"} 0',

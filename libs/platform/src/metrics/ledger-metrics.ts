@@ -16,7 +16,13 @@ export interface ScrapeReading {
 
 /** The label values each counter starts at zero with, so that `increase()` sees even the first event. */
 export interface ExpectedSeries {
-  notifications?: { channels: readonly string[]; outcomes: readonly string[] };
+  /** Each channel with each way a notification's processing can end (its outcome and reason). */
+  notifications?: {
+    channels: readonly string[];
+    endings: readonly { outcome: string; reason: string }[];
+  };
+  /** The channels whose replies are timed. */
+  ingestChannels?: readonly string[];
   eventTypes?: readonly string[];
   webhooks?: { eventTypes: readonly string[]; outcomes: readonly string[] };
   gatewayServices?: readonly string[];
@@ -187,11 +193,13 @@ export class LedgerMetrics {
 
   /** Starts the counters of the known label values at zero (see `ExpectedSeries`). */
   expect(series: ExpectedSeries): void {
-    const { notifications, eventTypes, webhooks, gatewayServices } = series;
+    const { notifications, ingestChannels, eventTypes, webhooks, gatewayServices } = series;
     for (const channel of notifications?.channels ?? []) {
-      for (const outcome of notifications?.outcomes ?? [])
-        this.notifications.labels(channel, outcome, '').inc(0);
+      for (const { outcome, reason } of notifications?.endings ?? []) {
+        this.notificationChildren.of(channel, outcome, reason).inc(0);
+      }
     }
+    for (const channel of ingestChannels ?? []) this.ingest.zero({ channel });
     for (const type of eventTypes ?? []) this.appendedChildren.of(type).inc(0);
     for (const eventType of webhooks?.eventTypes ?? []) {
       this.deadChildren.of(eventType).inc(0);
