@@ -11,24 +11,19 @@ import {
 } from '@nestjs/terminus';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { LEDGER_DATABASE, LedgerConfig, type LedgerDatabase, pendingMigrations } from '@ledger/platform';
+import {
+  LEDGER_DATABASE,
+  LedgerConfig,
+  type LedgerDatabase,
+  pendingMigrations,
+  withinTime,
+} from '@ledger/platform';
 import { ProjectionsService } from '@ledger/projections';
 import { RETRY_AFTER_SECONDS } from '../http/ledger-exception.filter';
 import { LEDGER_MIGRATIONS } from '../ledger-migrations';
 
 /** Each readiness check gives up after this long: a database that does not answer is not ready. */
 const CHECK_TIMEOUT_MS = 2_000;
-
-function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${what}: no answer within ${CHECK_TIMEOUT_MS} ms`)),
-      CHECK_TIMEOUT_MS,
-    );
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -113,7 +108,11 @@ export class HealthController {
   private async migrationsApplied(): Promise<HealthIndicatorResult> {
     const check = this.indicators.check('migrations');
     try {
-      const pending = await withTimeout(pendingMigrations(this.dataSource, LEDGER_MIGRATIONS), 'migrations');
+      const pending = await withinTime(
+        pendingMigrations(this.dataSource, LEDGER_MIGRATIONS),
+        CHECK_TIMEOUT_MS,
+        'migrations',
+      );
       return pending.length === 0 ? check.up({ applied: LEDGER_MIGRATIONS.length }) : check.down({ pending });
     } catch (error) {
       return check.down({ message: messageOf(error) });
@@ -124,7 +123,7 @@ export class HealthController {
     const check = this.indicators.check('projections');
     const maxLagSeconds = this.config.readiness.maxProjectionLagSeconds;
     try {
-      const lags = await withTimeout(this.projections.lag(), 'projection lag');
+      const lags = await withinTime(this.projections.lag(), CHECK_TIMEOUT_MS, 'projection lag');
       const lag = Object.fromEntries(
         lags.map(({ projection, events, seconds }) => [
           projection,

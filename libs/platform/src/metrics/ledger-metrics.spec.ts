@@ -118,10 +118,22 @@ describe('LedgerMetrics', () => {
     );
     expect(lines.some((line) => line.startsWith('ledger_projection_lag_events'))).toBe(false);
 
-    // A read that never ends is given up at the budget.
-    metrics.readAtScrape(() => new Promise<ScrapeReading>(() => undefined));
-    lines = samples(await metrics.render(50));
+    // A read that does not end in time is given up at the budget; the next scrape waits for the same read
+    // rather than start another: a database that hangs never has more than one scrape's read on it.
+    let reads = 0;
+    let answer!: (reading: ScrapeReading) => void;
+    metrics.readAtScrape(() => {
+      reads += 1;
+      return new Promise<ScrapeReading>((resolve) => (answer = resolve));
+    });
+    lines = samples(await metrics.render(20));
     expect(lines).toContain('ledger_database_up 0');
+    expect(samples(await metrics.render(20))).toContain('ledger_database_up 0');
+    expect(reads).toBe(1);
+    const late = metrics.render(1_000);
+    answer(READING);
+    expect(samples(await late)).toContain('ledger_database_up 1');
+    expect(reads).toBe(1);
   });
 
   it('reads the database once for scrapes that come together', async () => {

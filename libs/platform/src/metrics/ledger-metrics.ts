@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { withinTime } from '../workers/time-limit';
 
 /** What the gauges read from the database at each scrape hold (docs/operations.md, "Metrics"). */
 export interface ScrapeReading {
@@ -54,14 +55,6 @@ class BoundChildren<C> {
     }
     return child;
   }
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -157,6 +150,8 @@ export class LedgerMetrics {
 
   private read?: () => Promise<ScrapeReading>;
   private refreshing?: Promise<void>;
+  /** A read of the database that outlived its scrape's budget: the next scrape waits for it, not another. */
+  private reading?: Promise<ScrapeReading>;
   private processMetrics = false;
 
   /** A notification's processing ended with `outcome` (the inbox's) and its reason, if it has one. */
@@ -246,7 +241,8 @@ export class LedgerMetrics {
     const started = performance.now();
     let reading: ScrapeReading | undefined;
     try {
-      reading = await withTimeout(this.read(), budgetMs);
+      this.reading ??= this.read().finally(() => (this.reading = undefined));
+      reading = await withinTime(this.reading, budgetMs, 'the scrape');
     } catch {
       reading = undefined;
     }
