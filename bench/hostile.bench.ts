@@ -212,7 +212,8 @@ async function httpSection(where: 'embedded' | 'postgres'): Promise<void> {
   try {
     await ledger.app.listen(0, '127.0.0.1');
     const baseUrl = (await ledger.app.getUrl()).replace('[::1]', '127.0.0.1');
-    const bodies = Object.values(HOSTILE).map((build) => build(SIZES[2].bytes));
+    // Uint8Array: fetch's body type, whichever lib (Node's or the DOM's) declares it.
+    const bodies = Object.values(HOSTILE).map((build) => new Uint8Array(build(SIZES[2].bytes)));
 
     const idleEnd = Date.now() + 2000;
     const idle = await healthLatencies(baseUrl, () => Date.now() > idleEnd);

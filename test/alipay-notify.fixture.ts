@@ -115,7 +115,7 @@ export async function postRaw(
   const response = await fetch(`${running.baseUrl}/alipay/notify`, {
     method: 'POST',
     headers: contentType === undefined ? {} : { 'content-type': contentType },
-    body,
+    body: typeof body === 'string' ? body : new Uint8Array(body),
   });
   return { status: response.status, text: await response.text() };
 }

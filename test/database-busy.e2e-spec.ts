@@ -137,7 +137,7 @@ describeOnPostgres('the ledger with every pooled connection busy', () => {
     const refused = await fetch(`${baseUrl}/alipay/notify`, {
       method: 'POST',
       headers: { 'content-type': notification.contentType },
-      body: notification.body,
+      body: new Uint8Array(notification.body),
     });
     expect(await refused.text()).toBe('fail');
     expect(refused.status).toBe(503);

@@ -15,6 +15,11 @@ import {
 import { LEDGER_MIGRATIONS } from './ledger-migrations';
 import { LedgerModule } from './ledger.module';
 
+function describeMigrations(applied: readonly string[]): string {
+  if (applied.length === 1) return `applied migration ${applied[0]}`;
+  return `applied ${applied.length} migrations, ${applied[0]} to ${applied[applied.length - 1]}`;
+}
+
 export interface LedgerApp {
   app: INestApplication;
   database: LedgerDatabase;
@@ -45,8 +50,11 @@ export async function createLedgerApp(
       logger,
     }));
   try {
-    const applied = await runMigrations(database.dataSource, LEDGER_MIGRATIONS, logger);
-    if (applied.length > 0) logger.log(`applied migrations: ${applied.join(', ')}`, 'Database');
+    // A line per migration at debug (a fresh database takes them all), one at info that says what changed.
+    const applied = await runMigrations(database.dataSource, LEDGER_MIGRATIONS, {
+      log: (message: unknown, context?: string) => logger.debug(message, context),
+    });
+    if (applied.length > 0) logger.log(describeMigrations(applied), 'Database');
 
     // Ahead of everything Nest and the modules install (the Alipay edge's raw-body capture included), so
     // that every reply has its request id and headers, and every log line of a request names it.

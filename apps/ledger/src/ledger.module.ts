@@ -14,6 +14,7 @@ import { DemoModule } from './demo/demo.module';
 import { DemoShopModule } from './demo/demo-shop';
 import { HealthController } from './health/health.controller';
 import { HttpEdgeModule } from './http/http-edge.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { OrdersModule } from './orders/orders.module';
 import { RefundsModule } from './refunds/refunds.module';
 
@@ -43,6 +44,7 @@ export class LedgerModule {
         RefundOverdueModule,
         RefundsModule,
         ConsoleModule,
+        MetricsModule,
         // On by default in demo mode only; in live mode it places real orders and asks for the admin token.
         ...(runtime.config.pages.demoPage ? [DemoModule] : []),
         // Demo mode without a merchant's endpoint: the shop inside the ledger receives the webhooks.

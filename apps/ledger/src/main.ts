@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ConfigError, LedgerLogger, loadConfig } from '@ledger/platform';
+import { ConfigError, LedgerLogger, loadConfig, logDestination } from '@ledger/platform';
 import { demoBanner } from './demo/demo-banner';
 import { startDemoSandbox } from './demo-sandbox';
 import { createLedgerApp } from './ledger-app';
@@ -19,7 +19,8 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const logger = new LedgerLogger(config.logLevel);
+  // Readable lines for a person at a terminal in demo mode, JSON for everything else (docs/operations.md, "Logs").
+  const logger = new LedgerLogger(config.logLevel, logDestination(config.mode));
   for (const warning of config.warnings) logger.warn(warning, 'Ledger');
   const demo = await startDemoSandbox(config, logger);
   config = demo.config;
@@ -60,9 +61,10 @@ async function main(): Promise<void> {
       'Ledger',
     );
   }
+  // Printed where the lines go, after every line of the start rather than among them.
   if (config.mode === 'demo') {
     // Where to go, for a person rather than a log reader; it carries the token line.
-    process.stdout.write(
+    logger.print(
       demoBanner({
         baseUrl: base,
         gateway: config.alipay.gateway,
@@ -72,7 +74,7 @@ async function main(): Promise<void> {
     );
   } else if (config.admin.tokenGenerated) {
     // With no ADMIN_TOKEN a random one is generated and shown once.
-    process.stdout.write(
+    logger.print(
       `\nAdmin token (generated for this run; set ADMIN_TOKEN to fix it): ${config.admin.token}\n\n`,
     );
   }

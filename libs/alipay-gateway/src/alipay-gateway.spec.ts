@@ -436,6 +436,35 @@ describe('refund_fastpay_by_platform_nopwd', () => {
   });
 });
 
+describe('metrics', () => {
+  it('times every call by service and counts those without a usable answer by code', async () => {
+    const calls: [string, number, string | undefined][] = [];
+    const timed = client(gateway, {
+      metrics: { gatewayCalled: (service, seconds, code) => calls.push([service, seconds, code]) },
+    });
+    gateway.script('notify_verify', 'nobody', 'false');
+    gateway.script('notify_verify', 'dropped', 'down');
+    await timed.notifyVerify('70fec0c2730b27528665af4517c27b95');
+    await timed.notifyVerify('nobody');
+    await failure(timed.notifyVerify('dropped'));
+    const batch = refund('0003');
+    await timed.refundNopwd(batch);
+    await failure(timed.refundNopwd(batch));
+    expect(calls.map(([service, , code]) => [service, code])).toEqual([
+      ['notify_verify', undefined],
+      // Alipay answered: false is an answer, not an error.
+      ['notify_verify', undefined],
+      ['notify_verify', 'UNREACHABLE'],
+      ['refund_fastpay_by_platform_nopwd', undefined],
+      ['refund_fastpay_by_platform_nopwd', 'REJECTED'],
+    ]);
+    for (const [, seconds] of calls) {
+      expect(seconds).toBeGreaterThanOrEqual(0);
+      expect(seconds).toBeLessThan(10);
+    }
+  });
+});
+
 describe('AlipayGateway.fromConfig', () => {
   it('signs with the first configured MD5 key in the configured charset', async () => {
     // Live credentials of its own: live mode refuses the demo key.

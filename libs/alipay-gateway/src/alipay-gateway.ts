@@ -20,7 +20,7 @@ import {
   type SingleTradeQueryReply,
   type TradeQuery,
 } from '@ledger/alipay-protocol';
-import type { LedgerConfig } from '@ledger/platform';
+import type { LedgerConfig, LedgerMetrics } from '@ledger/platform';
 import { GatewayError } from './gateway-error';
 import { exchange, type HttpReply } from './http-exchange';
 
@@ -52,6 +52,8 @@ export interface AlipayGatewayOptions {
     readonly md5Keys?: readonly string[];
     readonly alipayPublicKeyPem?: string | KeyObject | readonly (string | KeyObject)[];
   };
+  /** Times every call and counts those that fail, by service (docs/operations.md, "Metrics"). */
+  readonly metrics?: Pick<LedgerMetrics, 'gatewayCalled'>;
 }
 
 export interface CallOptions {
@@ -148,9 +150,11 @@ export class AlipayGateway {
   private readonly maxReplyBytes: number;
   private readonly queryTimeoutMs: number;
   private readonly verification: NonNullable<AlipayGatewayOptions['verification']>;
+  private readonly metrics: AlipayGatewayOptions['metrics'];
 
   constructor(options: AlipayGatewayOptions) {
     this.merchant = options.merchant;
+    this.metrics = options.metrics;
     this.queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
     this.verification = options.verification ?? {};
     this.notifyVerifyTimeoutMs = options.notifyVerifyTimeoutMs ?? DEFAULT_NOTIFY_VERIFY_TIMEOUT_MS;
@@ -176,7 +180,11 @@ export class AlipayGateway {
    * reply is `BAD_REPLY` (`invalid` means the partner is wrong), so that the notification is answered `fail`
    * and retried.
    */
-  async notifyVerify(notifyId: string, options: CallOptions = {}): Promise<NotifyVerifyAnswer> {
+  notifyVerify(notifyId: string, options: CallOptions = {}): Promise<NotifyVerifyAnswer> {
+    return this.timed('notify_verify', () => this.askNotifyVerify(notifyId, options));
+  }
+
+  private async askNotifyVerify(notifyId: string, options: CallOptions): Promise<NotifyVerifyAnswer> {
     const service = 'notify_verify';
     const url = buildNotifyVerifyUrl({
       partner: this.merchant.partner,
@@ -241,7 +249,11 @@ export class AlipayGateway {
    * An `F` other than `TRADE_IS_NOT_EXIST` throws `REJECTED` with Alipay's code (`ILLEGAL_PARTNER_EXTERFACE`:
    * the service is not contracted); a reply that is not the service's XML throws `BAD_REPLY`.
    */
-  async singleTradeQuery(query: TradeQuery, options: CallOptions = {}): Promise<TradeQueryResult> {
+  singleTradeQuery(query: TradeQuery, options: CallOptions = {}): Promise<TradeQueryResult> {
+    return this.timed('single_trade_query', () => this.queryTrade(query, options));
+  }
+
+  private async queryTrade(query: TradeQuery, options: CallOptions): Promise<TradeQueryResult> {
     const service = 'single_trade_query';
     const built = buildSingleTradeQueryRequest(this.merchant, query);
     if (!built.ok) throw this.invalidRequest(service, built);
@@ -294,7 +306,30 @@ export class AlipayGateway {
     );
   }
 
-  private async submit(
+  /** Runs one call, timed, its failure counted by code. */
+  private async timed<T>(service: string, call: () => Promise<T>): Promise<T> {
+    if (this.metrics === undefined) return call();
+    const started = performance.now();
+    try {
+      const result = await call();
+      this.metrics.gatewayCalled(service, (performance.now() - started) / 1000);
+      return result;
+    } catch (error) {
+      const code = error instanceof GatewayError ? error.code : 'UNEXPECTED';
+      this.metrics.gatewayCalled(service, (performance.now() - started) / 1000, code);
+      throw error;
+    }
+  }
+
+  private submit(
+    service: string,
+    built: Result<SignedRequest>,
+    options: CallOptions,
+  ): Promise<GatewayAcceptance> {
+    return this.timed(service, () => this.post(service, built, options));
+  }
+
+  private async post(
     service: string,
     built: Result<SignedRequest>,
     options: CallOptions,

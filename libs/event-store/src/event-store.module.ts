@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { PlatformModule } from '@ledger/platform';
+import { LedgerMetrics, PlatformModule } from '@ledger/platform';
 import { EventSchemas, type EventCatalogue } from './event-schemas';
 import { EventStore } from './event-store';
 
@@ -45,8 +45,9 @@ class EventStoreOptionsHost {
     },
     {
       provide: EventStore,
-      inject: [getDataSourceToken(), EventSchemas],
-      useFactory: (dataSource: DataSource, schemas: EventSchemas) => new EventStore(dataSource, schemas),
+      inject: [getDataSourceToken(), EventSchemas, LedgerMetrics],
+      useFactory: (dataSource: DataSource, schemas: EventSchemas, metrics: LedgerMetrics) =>
+        new EventStore(dataSource, schemas, metrics),
     },
   ],
   exports: [EventSchemas, EventStore],

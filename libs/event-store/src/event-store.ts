@@ -1,4 +1,4 @@
-import type { DatabaseSession } from '@ledger/platform';
+import type { DatabaseSession, LedgerMetrics } from '@ledger/platform';
 import type { DataSource } from 'typeorm';
 import { checkStreamId, toAppendRequest, type AppendRequest } from './append-request';
 import { appendQuery, appendWithQuery, type AppendRow, type CommitWith } from './append-statement';
@@ -65,9 +65,14 @@ function isPositiveInteger(value: unknown, max = Number.MAX_SAFE_INTEGER): value
 export class EventStore {
   private readonly notifier: CommitNotifier;
 
+  /**
+   * `metrics` counts the events of every append that commits on its own; those appended in a caller's
+   * transaction are the caller's to count once it commits.
+   */
   constructor(
     private readonly dataSource: DataSource,
     private readonly schemas: EventSchemas,
+    private readonly metrics?: Pick<LedgerMetrics, 'eventsAppended'>,
   ) {
     // The pool prepares what each connection runs repeatedly (docs/operations.md, "Prepared statements").
     this.notifier = new CommitNotifier(dataSource, () => dataSource.isInitialized);
@@ -103,7 +108,10 @@ export class EventStore {
     if (row.next_version === null || row.first_position === null || row.last_position === null) {
       throw this.refusal(request, expectedVersion, row);
     }
-    if (!inCallerTransaction) this.notifier.committed(row.transaction_id);
+    if (!inCallerTransaction) {
+      this.notifier.committed(row.transaction_id);
+      this.metrics?.eventsAppended(events);
+    }
     return {
       streamId,
       nextExpectedVersion: row.next_version,
@@ -142,6 +150,7 @@ export class EventStore {
       throw this.refusal(request, expectedVersion, row);
     }
     this.notifier.committed(row.transaction_id);
+    this.metrics?.eventsAppended(events);
     return {
       streamId,
       nextExpectedVersion: row.next_version,

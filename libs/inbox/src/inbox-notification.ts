@@ -149,6 +149,39 @@ export type InboxOutcomeDetail =
       message: string;
     };
 
+type EndedOutcome = Exclude<InboxOutcome, 'received'>;
+type NoNewFactReason = Extract<InboxOutcomeDetail, { outcome: 'no_new_fact' }>['reason'];
+
+// Written as records of the unions, so that the compiler finds a reason added to one of them.
+const NO_NEW_FACT_REASONS: Record<NoNewFactReason, true> = { duplicate: true, stale: true };
+const REJECTION_REASONS: Record<RejectionReason, true> = {
+  body_too_large: true,
+  signature: true,
+  notify_verify: true,
+  malformed: true,
+  unexpected_notify_type: true,
+  invalid_out_trade_no: true,
+  trade_not_found: true,
+  unexpected_trade: true,
+};
+const FAILURE_REASONS: Record<FailureReason, true> = {
+  notify_verify_unavailable: true,
+  database: true,
+  interrupted: true,
+  internal: true,
+};
+
+/**
+ * Every way a notification's processing can end, as its row records it: the outcome, and the reason its
+ * detail gives (none for `applied`). What counts the endings (the metrics) starts each at zero.
+ */
+export const INBOX_ENDINGS: readonly { outcome: EndedOutcome; reason: string }[] = [
+  { outcome: 'applied', reason: '' },
+  ...Object.keys(NO_NEW_FACT_REASONS).map((reason) => ({ outcome: 'no_new_fact' as const, reason })),
+  ...Object.keys(REJECTION_REASONS).map((reason) => ({ outcome: 'rejected' as const, reason })),
+  ...Object.keys(FAILURE_REASONS).map((reason) => ({ outcome: 'failed' as const, reason })),
+];
+
 /**
  * What is kept of an unverified notification's explanation when its JSON is larger than the store keeps
  * (docs/operations.md, "Bounded storage"): its outcome, summary and sizes.

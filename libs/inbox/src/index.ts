@@ -2,6 +2,7 @@ export { InboxError, type InboxErrorCode } from './inbox-error';
 export {
   INBOX_CHANNELS,
   INBOX_OUTCOMES,
+  INBOX_ENDINGS,
   DEFAULT_INBOX_PAGE_SIZE,
   MAX_INBOX_PAGE_SIZE,
   type InboxChannel,

@@ -23,6 +23,7 @@ export {
   type WebhookListFilters,
   type WebhookPage,
   type WebhookPagePosition,
+  type UnsettledWebhookState,
   type WebhookState,
   type WebhookSummary,
 } from './webhooks/webhook-queries';

@@ -29,6 +29,7 @@ export {
   type OrderPage,
   type OrderTotals,
   type OrdersNeedingAttention,
+  type PendingDecisionCounts,
 } from './order-queries';
 export type {
   RefundBatchSummary,
@@ -46,6 +47,7 @@ export {
 export {
   RefundBatchQueries,
   REFUND_BATCH_STATES,
+  type UnsettledRefundBatchState,
   type RefundBatchListFilters,
   type RefundBatchPage,
 } from './refund-batch-queries';

@@ -11,6 +11,7 @@ import type {
   ShippingDecision,
 } from '@ledger/domain';
 import { DataSource } from 'typeorm';
+import { OPEN_ANOMALY } from './migrations/1732000000310-order-status-attention';
 import { decodeOrderCursor, encodeOrderCursor } from './page-cursor';
 import { ORDER_STATUS_TABLE } from './order-status.projection';
 import type { OrderAnomaly, OrderSummary } from './order-summary';
@@ -68,6 +69,19 @@ export interface OrdersNeedingAttention {
 
 /** Identifier filters are compared exactly and bounded like an index key. */
 const MAX_ID_FILTER = 256;
+
+/**
+ * Orders that wait for a decision (docs/operations.md, "Metrics"): `delivery`, `shipping` and `return` are
+ * due to the fulfilment worker; `return_review` (a delivered order partly refunded) and `anomaly` (an
+ * anomaly no operator resolved) wait for a person.
+ */
+export interface PendingDecisionCounts {
+  delivery: number;
+  shipping: number;
+  return: number;
+  return_review: number;
+  anomaly: number;
+}
 
 /** Admin pages are small by default and bounded (docs/operations.md, "Bounded storage"). */
 export const DEFAULT_PAGE_SIZE = 20;
@@ -321,6 +335,42 @@ export class OrderQueries {
    */
   pendingReturns(limit: number): Promise<OrderSummary[]> {
     return this.pending('return_state', limit);
+  }
+
+  /**
+   * How many orders wait for each decision: one statement, each count on its own partial index, so it costs
+   * what waits, whatever the number of orders.
+   */
+  async pendingDecisionCounts(): Promise<PendingDecisionCounts> {
+    const [row] = await this.dataSource.query<Record<keyof PendingDecisionCounts, string>[]>(
+      `SELECT
+         (SELECT count(*) FROM ${ORDER_STATUS_TABLE} WHERE delivery_state = 'pending') AS delivery,
+         (SELECT count(*) FROM ${ORDER_STATUS_TABLE} WHERE shipping_state = 'pending') AS shipping,
+         (SELECT count(*) FROM ${ORDER_STATUS_TABLE} WHERE return_state = 'pending') AS return,
+         (SELECT count(*) FROM ${ORDER_STATUS_TABLE} WHERE return_state = 'manual_review') AS return_review,
+         (SELECT count(*) FROM ${ORDER_STATUS_TABLE} WHERE ${OPEN_ANOMALY}) AS anomaly`,
+    );
+    return {
+      delivery: Number(row.delivery),
+      shipping: Number(row.shipping),
+      return: Number(row.return),
+      return_review: Number(row.return_review),
+      anomaly: Number(row.anomaly),
+    };
+  }
+
+  /**
+   * The age in seconds of the oldest order still awaiting payment among those placed in the last
+   * `withinDays` days (the reconciler's horizon: older ones are abandoned, not waiting), 0 when there is
+   * none. The first row of the status index.
+   */
+  async oldestAwaitingPaymentAge(withinDays: number): Promise<number> {
+    const [row] = await this.dataSource.query<{ seconds: number | null }[]>(
+      `SELECT EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS seconds FROM ${ORDER_STATUS_TABLE}
+       WHERE status = 'awaiting_payment' AND created_at >= now() - make_interval(days => $1)`,
+      [withinDays],
+    );
+    return Math.max(0, row?.seconds ?? 0);
   }
 
   private async pending(

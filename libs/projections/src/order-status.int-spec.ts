@@ -194,6 +194,50 @@ describe('the order status projection', () => {
     expect((await orders.pendingReturns(100)).map((o) => o.outTradeNo)).toEqual(['REFUND-1']);
   });
 
+  it('counts the orders each decision waits on, an anomaly until an operator resolves it', async () => {
+    const before = await orders.pendingDecisionCounts();
+    await run(place('WAITING-1'));
+    await run(status('WAITING-1', 'TRADE_SUCCESS'));
+    await run(place('WAITING-2'));
+    await run(status('WAITING-2', 'TRADE_SUCCESS', { totalFee: 1 }));
+    expect(await orders.pendingDecisionCounts()).toEqual({
+      ...before,
+      delivery: before.delivery + 1,
+      anomaly: before.anomaly + 1,
+    });
+
+    await run({
+      type: 'ResolveAnomalies',
+      outTradeNo: 'WAITING-2',
+      decision: 'accept',
+      operator: 'ops-alice',
+      reason: 'the amount was changed by phone with the buyer',
+      resolvedAt: '2024-05-01T03:00:00.000Z',
+    });
+    expect((await orders.pendingDecisionCounts()).anomaly).toBe(before.anomaly);
+  });
+
+  it('tells the age of the oldest order awaiting payment, among those recorded within the days asked', async () => {
+    await run(place('AWAITING-1'));
+    const age = await orders.oldestAwaitingPaymentAge(1);
+    expect(age).toBeGreaterThan(0);
+    // This file's orders were all recorded in the last minutes.
+    expect(age).toBeLessThan(600);
+    const shift = (interval: string) =>
+      db.dataSource.query(
+        `UPDATE order_status SET created_at = created_at + interval '${interval}'
+         WHERE status = 'awaiting_payment'`,
+      );
+    await shift('-2 days');
+    try {
+      expect(await orders.oldestAwaitingPaymentAge(1)).toBe(0);
+      expect(await orders.oldestAwaitingPaymentAge(3)).toBeGreaterThan(2 * 86_400);
+    } finally {
+      // A later test compares the table with a rebuild, which takes the times from the events.
+      await shift('2 days');
+    }
+  });
+
   it('ignores the events of refund batch streams, even those with an order event type', async () => {
     const before = await rows();
     const appended = await store.append('refund-batch-20240501001', 'no_stream', [

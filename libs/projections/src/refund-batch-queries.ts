@@ -47,6 +47,12 @@ const MODES: Record<RefundMode, true> = { pwd: true, nopwd: true };
 
 export const REFUND_BATCH_STATES = Object.keys(STATES) as RefundBatchState[];
 
+/** The states of a batch not settled yet; the others are final. */
+export type UnsettledRefundBatchState = Extract<
+  RefundBatchState,
+  'submitted' | 'outcome_unknown' | 'accepted'
+>;
+
 const LIST_COLUMNS = `batch_no, mode, state, error_code, batch_num, total_amount, success_num, anomalies,
   unanswered, resolution, submitted_at, updated_at, version, last_position`;
 
@@ -72,6 +78,24 @@ export class RefundBatchQueries {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** The batch's projection, or undefined when no event of its stream has been projected. */
+  /**
+   * How many batches are in each state not settled yet (docs/operations.md, "Metrics"): read on the state
+   * index, so it costs what is open, never the years of settled batches.
+   */
+  async unsettledCounts(): Promise<Record<UnsettledRefundBatchState, number>> {
+    const counts: Record<UnsettledRefundBatchState, number> = {
+      submitted: 0,
+      outcome_unknown: 0,
+      accepted: 0,
+    };
+    const rows = await this.dataSource.query<{ state: UnsettledRefundBatchState; count: string }[]>(
+      `SELECT state, count(*) AS count FROM ${REFUND_BATCH_TABLE}
+       WHERE state IN ('submitted', 'outcome_unknown', 'accepted') GROUP BY state`,
+    );
+    for (const { state, count } of rows) counts[state] = Number(count);
+    return counts;
+  }
+
   async get(batchNo: string): Promise<RefundBatchSummary | undefined> {
     const rows = await this.dataSource.query<RefundBatchRow[]>(
       `SELECT ${LIST_COLUMNS}, items FROM ${REFUND_BATCH_TABLE} WHERE batch_no = $1`,

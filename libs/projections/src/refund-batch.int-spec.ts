@@ -215,7 +215,9 @@ describe('the refund batch projection', () => {
   });
 
   it("shows a batch whose outcome is unknown, the refused resend, and the operator's mark; pwd batches cancelled or expired", async () => {
+    const unsettled = await batches.unsettledCounts();
     await run(submit('20240501105', [item(10, 1_000)]));
+    expect(await batches.unsettledCounts()).toEqual({ ...unsettled, submitted: unsettled.submitted + 1 });
     await run({
       type: 'MarkRefundBatchOutcomeUnknown',
       batchNo: '20240501105',
@@ -227,6 +229,10 @@ describe('the refund batch projection', () => {
       state: 'outcome_unknown',
       unanswered: { code: 'TIMEOUT', resendRejection: null },
       resolution: null,
+    });
+    expect(await batches.unsettledCounts()).toEqual({
+      ...unsettled,
+      outcome_unknown: unsettled.outcome_unknown + 1,
     });
     await run({
       type: 'RejectRefundBatch',
@@ -253,6 +259,8 @@ describe('the refund batch projection', () => {
       resolution: { action: 'marked_not_accepted', operator: 'ops-alice', reason: 'not in the console' },
     });
     expect((await batches.list({ state: 'rejected' })).items.map((b) => b.batchNo)).toContain('20240501105');
+    // Settled: no longer counted.
+    expect(await batches.unsettledCounts()).toEqual(unsettled);
 
     await run(submit('20240501106', [item(11, 1_000)], 'pwd'));
     await run({

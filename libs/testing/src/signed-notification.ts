@@ -85,7 +85,7 @@ export async function postNotification(
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': notification.contentType, 'user-agent': 'Mozilla/4.0' },
-    body: notification.body,
+    body: new Uint8Array(notification.body),
   });
   return { status: response.status, text: await response.text() };
 }

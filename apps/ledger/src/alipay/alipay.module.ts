@@ -3,18 +3,20 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { AlipayGateway, AlipayGatewayModule } from '@ledger/alipay-gateway';
 import { CommandsModule, NotificationPipeline } from '@ledger/commands';
 import { NOTIFY_ID_CHECK, type NotifyIdCheck } from '@ledger/inbox';
-import { inRequestContext, PlatformModule } from '@ledger/platform';
+import { inRequestContext, LedgerMetrics, PlatformModule } from '@ledger/platform';
 import { ProjectionsModule } from '@ledger/projections';
 import { AlipayController } from './alipay.controller';
+import { ingestTimer } from './ingest-timer';
 import { captureRawBody } from './raw-body';
 
 /**
  * The Alipay edge: the notify and return endpoints, the notification pipeline, and `notify_verify` through
  * the gateway client.
  *
- * The raw-body capture is registered on the HTTP adapter when this module is constructed: Nest builds the
- * modules in `NestFactory.create` and registers its own body parsers later, in `init()`, so the capture runs
- * first on `/alipay/*`. (A module's `configure()` middleware would run after the parsers.)
+ * The ingest timer and the raw-body capture are registered on the HTTP adapter when this module is
+ * constructed: Nest builds the modules in `NestFactory.create` and registers its own body parsers later, in
+ * `init()`, so they run first on `/alipay/*`. (A module's `configure()` middleware would run after the
+ * parsers.)
  */
 @Module({
   imports: [PlatformModule, ProjectionsModule, AlipayGatewayModule, CommandsModule],
@@ -34,7 +36,8 @@ import { captureRawBody } from './raw-body';
   ],
 })
 export class AlipayModule {
-  constructor(adapterHost: HttpAdapterHost) {
+  constructor(adapterHost: HttpAdapterHost, metrics: LedgerMetrics) {
+    adapterHost.httpAdapter.use('/alipay', ingestTimer(metrics));
     adapterHost.httpAdapter.use('/alipay', inRequestContext(captureRawBody));
   }
 }

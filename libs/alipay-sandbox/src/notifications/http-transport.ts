@@ -53,7 +53,8 @@ export const httpTransport: Transport = async (delivery) => {
     const response = await fetch(delivery.url, {
       method: 'POST',
       headers: { 'content-type': delivery.contentType, 'user-agent': 'Mozilla/4.0' },
-      body: delivery.body,
+      // A Uint8Array: a body under both declarations of fetch, Node's and the DOM's the console's pages bring.
+      body: new Uint8Array(delivery.body),
       redirect: 'manual',
       signal:
         delivery.signal === undefined

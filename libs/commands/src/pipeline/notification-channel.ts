@@ -12,6 +12,11 @@ import type {
 import type { StreamDecision } from '../stream/command-step';
 import type { StreamEvent } from '../stream/stream-session';
 
+/** Why a notification's processing ended as it did, for the metrics: its detail's reason; none when applied. */
+export function reasonOf(detail: InboxOutcomeDetail): string {
+  return 'reason' in detail ? detail.reason : '';
+}
+
 /** What a verified notification's parameters amount to: the channel's command, or why they cannot be one. */
 export type CommandReading<C> =
   | { ok: true; command: C }

@@ -17,16 +17,19 @@ import {
   type NotifyVerifyEvidence,
   type RawNotification,
 } from '@ledger/inbox';
-import { LedgerConfig, LedgerLogger } from '@ledger/platform';
+import { LedgerConfig, LedgerLogger, LedgerMetrics } from '@ledger/platform';
 import { RecordRefundNotificationCommand } from '../refunds/record-refund-notification';
 import { readRefundCommand } from '../refunds/refund-command';
 import { PostgresStreamSessions } from '../stream/postgres-stream-session';
 import { loadOrder } from '../stream/run-on-streams';
-import type { CommandReading, NotificationChannel } from './notification-channel';
+import { reasonOf, type CommandReading, type NotificationChannel } from './notification-channel';
 import { RecordTradeNotificationCommand } from './record-trade-notification';
 import { readTradeCommand } from './trade-command';
 
 const CONTEXT = 'Ingest';
+
+/** The verification failure of a notification whose notify_id `notify_verify` did not confirm. */
+const NOTIFY_VERIFY_FALSE = 'NOTIFY_VERIFY_FALSE';
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -84,6 +87,7 @@ export class NotificationPipeline implements ICommandHandler<ReceiveNotification
     private readonly config: LedgerConfig,
     private readonly logger: LedgerLogger,
     @Inject(NOTIFY_ID_CHECK) private readonly notifyIdCheck: NotifyIdCheck,
+    private readonly metrics: LedgerMetrics,
   ) {
     this.trades = {
       read: (params: readonly TextParam[], channel: InboxChannel): CommandReading<RecordTradeStatus> =>
@@ -121,13 +125,16 @@ export class NotificationPipeline implements ICommandHandler<ReceiveNotification
   }
 
   async receive(raw: RawNotification): Promise<IngestResult> {
+    let result: IngestResult;
     try {
-      return isRefundResult(raw)
+      result = isRefundResult(raw)
         ? await this.process(raw, this.refunds)
         : await this.process(raw, this.trades);
     } catch (error) {
-      return this.fail(raw, 'internal', error, {});
+      result = await this.fail(raw, 'internal', error, {});
     }
+    this.metrics.notificationReceived(raw.channel, result.outcome, reasonOf(result.detail));
+    return result;
   }
 
   private async process<C extends { notifyId: string }>(
@@ -155,6 +162,7 @@ export class NotificationPipeline implements ICommandHandler<ReceiveNotification
     });
     const explanation = verification.explanation;
     if (!verification.ok) {
+      this.metrics.verificationFailed(raw.channel, verification.reason);
       return this.reject(
         raw,
         { outcome: 'rejected', reason: 'signature', message: explanation.summary },
@@ -226,6 +234,7 @@ export class NotificationPipeline implements ICommandHandler<ReceiveNotification
       });
     }
     if (notifyVerify.answer === false) {
+      this.metrics.verificationFailed(raw.channel, NOTIFY_VERIFY_FALSE);
       return this.reject(
         entry,
         {

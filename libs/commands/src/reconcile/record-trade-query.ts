@@ -8,7 +8,8 @@ import {
   type InboxOutcomeDetail,
   type RawNotification,
 } from '@ledger/inbox';
-import { LedgerLogger } from '@ledger/platform';
+import { LedgerLogger, LedgerMetrics } from '@ledger/platform';
+import { reasonOf } from '../pipeline/notification-channel';
 import { decideOnStream, metadataOf } from '../stream/command-step';
 import { InMemoryStreamSession } from '../stream/in-memory-stream-session';
 import { PostgresStreamSessions } from '../stream/postgres-stream-session';
@@ -68,9 +69,19 @@ export class RecordTradeQueryHandler implements ICommandHandler<RecordTradeQuery
     private readonly bus: CommandBus,
     private readonly sessions: PostgresStreamSessions,
     private readonly logger: LedgerLogger,
+    private readonly metrics: LedgerMetrics,
   ) {}
 
-  async execute({ outTradeNo, answer, context }: RecordTradeQueryCommand): Promise<RecordedQuery> {
+  async execute(command: RecordTradeQueryCommand): Promise<RecordedQuery> {
+    const recorded = await this.record(command);
+    // A dry run received nothing: it decided on an answer to see what it would do.
+    if (!recorded.dryRun) {
+      this.metrics.notificationReceived('query', recorded.outcome, reasonOf(recorded.detail));
+    }
+    return recorded;
+  }
+
+  private async record({ outTradeNo, answer, context }: RecordTradeQueryCommand): Promise<RecordedQuery> {
     const { reply } = answer;
     const dryRun = context.dryRun === true;
     const raw: RawNotification = {
@@ -116,6 +127,7 @@ export class RecordTradeQueryHandler implements ICommandHandler<RecordTradeQuery
     }
     const { verification } = reply;
     if (reply.status === 'unverified') {
+      if (!dryRun) this.metrics.verificationFailed('query', verification.outcome);
       return keep({
         outcome: 'rejected',
         detail: { outcome: 'rejected', reason: 'signature', message: verification.summary },

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { EventStore, type AppendResult, type EventMetadata, type ExpectedVersion } from '@ledger/event-store';
-import type { Database, DatabaseSession } from '@ledger/platform';
+import { type Database, type DatabaseSession, LedgerMetrics } from '@ledger/platform';
 import type { StoredStream, StreamEvent, StreamSession, StreamSessions } from './stream-session';
 
 /**
@@ -36,11 +36,25 @@ export class PostgresStreamSession implements StreamSession {
 
 /** A stream session in a transaction: the caller's other rows (`session`) commit or roll back with its events. */
 export class PostgresTransactionSession extends PostgresStreamSession {
+  /** What the transaction appended so far, counted once it commits. */
+  readonly appended: StreamEvent[] = [];
+
   constructor(
     store: EventStore,
     override readonly session: DatabaseSession,
   ) {
     super(store, session);
+  }
+
+  override async append(
+    streamId: string,
+    expectedVersion: ExpectedVersion,
+    events: readonly StreamEvent[],
+    metadata: EventMetadata,
+  ): Promise<AppendResult> {
+    const result = await super.append(streamId, expectedVersion, events, metadata);
+    this.appended.push(...events);
+    return result;
   }
 }
 
@@ -51,10 +65,18 @@ export class PostgresStreamSessions implements StreamSessions<PostgresTransactio
     // TypeORM's DataSource is the pool; only the platform's port of it is used here.
     @InjectDataSource() private readonly pool: Database,
     private readonly store: EventStore,
+    private readonly metrics: LedgerMetrics,
   ) {}
 
-  transaction<T>(work: (session: PostgresTransactionSession) => Promise<T>): Promise<T> {
-    return this.pool.transaction((database) => work(new PostgresTransactionSession(this.store, database)));
+  async transaction<T>(work: (session: PostgresTransactionSession) => Promise<T>): Promise<T> {
+    let session: PostgresTransactionSession | undefined;
+    const result = await this.pool.transaction((database) => {
+      session = new PostgresTransactionSession(this.store, database);
+      return work(session);
+    });
+    // The store counts appends that commit on their own; these committed with the transaction, just now.
+    if (session !== undefined) this.metrics.eventsAppended(session.appended);
+    return result;
   }
 
   /**

@@ -25,6 +25,14 @@ const RETENTION_MESSAGE =
 
 const BOOLEAN_MESSAGE = (name: string) => `${name} must be true or false`;
 
+const READY_LAG_MESSAGE =
+  'READY_MAX_PROJECTION_LAG_SECONDS must be an integer number of seconds from 0 to 86400: how old the oldest ' +
+  'event a projection has not applied may be before GET /health/ready answers 503, e.g. 60';
+
+const METRICS_TOKEN_MESSAGE =
+  'METRICS_TOKEN must be at least 32 printable ASCII characters without spaces (Prometheus sends it in an ' +
+  'Authorization: Bearer header), e.g. the output of: openssl rand -base64 32';
+
 /** The request builders append `?service=…` to the gateway, and the ledger its paths to the base URL. */
 const URL_WITHOUT_QUERY = /^https?:\/\/[^\s?#]+$/;
 
@@ -239,6 +247,17 @@ export class Environment {
   @IsOptional()
   @Matches(/^[\x21-\x7e]{32,}$/, { message: ADMIN_TOKEN_MESSAGE })
   ADMIN_TOKEN?: string;
+
+  @IsOptional()
+  @Matches(/^[\x21-\x7e]{32,}$/, { message: METRICS_TOKEN_MESSAGE })
+  METRICS_TOKEN?: string;
+
+  @IsOptional()
+  @Transform(toNumber)
+  @IsInt({ message: READY_LAG_MESSAGE })
+  @Min(0, { message: READY_LAG_MESSAGE })
+  @Max(86_400, { message: READY_LAG_MESSAGE })
+  READY_MAX_PROJECTION_LAG_SECONDS?: number;
 
   @IsOptional()
   @IsBooleanString({ message: BOOLEAN_MESSAGE('EMBEDDED_DATABASE_ACCEPT_DATA_LOSS') })

@@ -538,6 +538,33 @@ describe('values a later step would refuse', () => {
     }
     expect(loadConfig({ ADMIN_TOKEN: TOKEN }, noEnvFile).admin.token).toBe(TOKEN);
   });
+
+  it('opens /metrics without a token unless METRICS_TOKEN is set, and refuses a weak one or the admin token', () => {
+    expect(loadConfig({}, noEnvFile).metrics).toEqual({});
+    const token = 'a-metrics-token-of-32-characters';
+    expect(loadConfig({ METRICS_TOKEN: token }, noEnvFile).metrics).toEqual({ token });
+    expect(problemOf({ METRICS_TOKEN: 'x'.repeat(31) }, 'METRICS_TOKEN')).toBe(
+      'METRICS_TOKEN=(redacted): METRICS_TOKEN must be at least 32 printable ASCII characters without spaces ' +
+        '(Prometheus sends it in an Authorization: Bearer header), e.g. the output of: openssl rand -base64 32',
+    );
+    const same = problemOf({ ADMIN_TOKEN: TOKEN, METRICS_TOKEN: TOKEN }, 'METRICS_TOKEN');
+    expect(same).toMatch(/^METRICS_TOKEN=\(redacted\) is the ADMIN_TOKEN/);
+    expect(same).not.toContain(TOKEN);
+  });
+
+  it('is ready with projections up to 60 s behind unless told otherwise, and refuses a bound that is not one', () => {
+    expect(loadConfig({}, noEnvFile).readiness).toEqual({ maxProjectionLagSeconds: 60 });
+    expect(loadConfig({ READY_MAX_PROJECTION_LAG_SECONDS: '0' }, noEnvFile).readiness).toEqual({
+      maxProjectionLagSeconds: 0,
+    });
+    for (const value of ['-1', '1.5', '1m', '86401']) {
+      expect(problemOf({ READY_MAX_PROJECTION_LAG_SECONDS: value }, 'READY_MAX_PROJECTION_LAG_SECONDS')).toBe(
+        `READY_MAX_PROJECTION_LAG_SECONDS="${value}": READY_MAX_PROJECTION_LAG_SECONDS must be an integer number ` +
+          'of seconds from 0 to 86400: how old the oldest event a projection has not applied may be before ' +
+          'GET /health/ready answers 503, e.g. 60',
+      );
+    }
+  });
 });
 
 describe('RSA key files', () => {

@@ -72,6 +72,16 @@ export class LedgerConfig {
     verifyNotifyId: boolean;
   };
   readonly admin: { token: string; tokenGenerated: boolean };
+  /**
+   * `GET /metrics` (docs/operations.md, "Metrics"): open like `/health` unless `token` is set, then it needs
+   * `Authorization: Bearer <METRICS_TOKEN>`.
+   */
+  readonly metrics: { token?: string };
+  /**
+   * `GET /health/ready` (docs/operations.md, "Readiness"): the oldest event a projection has not applied may
+   * be this old.
+   */
+  readonly readiness: { maxProjectionLagSeconds: number };
   /** Whether this process acts on delivery decisions (one process of a deployment is enough). */
   readonly fulfilment: { enabled: boolean };
   /**
@@ -120,7 +130,13 @@ export class ConfigError extends Error {
   }
 }
 
-const SECRET_VARIABLES = new Set(['ALIPAY_KEY', 'ADMIN_TOKEN', 'DATABASE_URL', 'MERCHANT_WEBHOOK_SECRET']);
+const SECRET_VARIABLES = new Set([
+  'ALIPAY_KEY',
+  'ADMIN_TOKEN',
+  'DATABASE_URL',
+  'MERCHANT_WEBHOOK_SECRET',
+  'METRICS_TOKEN',
+]);
 
 const DATABASE_VARIABLES = new Set([
   'DATABASE_URL',
@@ -326,6 +342,13 @@ export function loadConfig(
         `${horizonDays} (${horizonDays * 1440} minutes): no order would ever be asked about`,
     );
   }
+  const metricsToken = environment.METRICS_TOKEN;
+  if (metricsToken !== undefined && metricsToken === environment.ADMIN_TOKEN) {
+    problems.push(
+      'METRICS_TOKEN=(redacted) is the ADMIN_TOKEN: whoever scrapes the metrics would also hold the token that ' +
+        'places orders and refunds; give Prometheus a token of its own',
+    );
+  }
   if (problems.length > 0 || mode === undefined) throw new ConfigError(problems);
 
   const partner = mode === 'demo' ? DEMO_ALIPAY.partner : environment.ALIPAY_PARTNER!;
@@ -357,6 +380,8 @@ export function loadConfig(
       verifyNotifyId: flag(environment.ALIPAY_VERIFY_NOTIFY_ID, true),
     },
     admin: { token: adminToken ?? randomBytes(24).toString('base64url'), tokenGenerated: !adminToken },
+    metrics: metricsToken === undefined ? {} : { token: metricsToken },
+    readiness: { maxProjectionLagSeconds: environment.READY_MAX_PROJECTION_LAG_SECONDS ?? 60 },
     fulfilment: { enabled: flag(environment.FULFILMENT_WORKER, true) },
     webhooks: {
       ...(webhookUrl === undefined ? {} : { url: webhookUrl }),

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { boundedRecord, MAX_LOG_RECORD } from './bounded-record';
 import { LedgerLogger } from './ledger-logger';
 import { requestContext, runInRequest } from './request-context';
+import { logDestination, readableLines, type Terminal } from './terminal-logs';
 
 /** A logger whose lines are collected, parsed. */
 function capturedLogger(level = 'debug'): { logger: LedgerLogger; lines: () => Record<string, unknown>[] } {
@@ -70,6 +71,66 @@ describe('LedgerLogger', () => {
       [40, 'POST /alipay/notify 503 9 ms'],
       [40, 'POST /alipay/notify aborted 9 ms'],
     ]);
+  });
+});
+
+describe("Nest's start lines", () => {
+  it('go to debug: a line per module and route says nothing an operator acts on', () => {
+    const atInfo = capturedLogger('info');
+    atInfo.logger.log('AdminModule dependencies initialized', 'InstanceLoader');
+    atInfo.logger.log('AlipayController {/alipay}:', 'RoutesResolver');
+    atInfo.logger.log('Mapped {/alipay/notify, POST} route', 'RouterExplorer');
+    atInfo.logger.log('Nest application successfully started', 'NestApplication');
+    atInfo.logger.log('ledger listening on 127.0.0.1:3000', 'Ledger');
+    expect(atInfo.lines().map((line) => line.msg)).toEqual(['ledger listening on 127.0.0.1:3000']);
+
+    const atDebug = capturedLogger('debug');
+    atDebug.logger.log('Mapped {/alipay/notify, POST} route', 'RouterExplorer');
+    atDebug.logger.error('cannot listen', 'NestApplication');
+    expect(atDebug.lines().map((line) => [line.level, line.context])).toEqual([
+      [20, 'RouterExplorer'],
+      [50, 'NestApplication'],
+    ]);
+  });
+});
+
+describe('logs on a terminal', () => {
+  function terminal(isTTY: boolean): Terminal & { text: () => string } {
+    let text = '';
+    return { isTTY, hasColors: () => false, write: (chunk: string) => (text += chunk), text: () => text };
+  }
+
+  it('are readable lines in demo mode on a terminal, JSON anywhere else', () => {
+    expect(logDestination('demo', terminal(true))).toBeDefined();
+    expect(logDestination('demo', terminal(false))).toBeUndefined();
+    expect(logDestination('live', terminal(true))).toBeUndefined();
+  });
+
+  it('say the level, the context, the message and the request, and keep an error whole', () => {
+    const screen = terminal(true);
+    const logger = new LedgerLogger('info', readableLines(screen));
+    runInRequest('req-12345678', () => logger.log('order placed', 'Orders'));
+    logger.request({ method: 'POST', path: '/orders', status: 400, durationMs: 2, finished: true });
+    logger.error(new Error('the gateway is away'), 'Refunds');
+    const [placed, access, ...failure] = screen.text().split('\n');
+    expect(placed).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: \[Orders\] order placed \(req-12345678\)$/);
+    expect(access).toMatch(/INFO: \[HTTP\] POST \/orders 400 2 ms$/);
+    expect(failure[0]).toMatch(/ERROR: \[Refunds\] the gateway is away$/);
+    expect(failure.join('\n')).toContain('Error: the gateway is away');
+    expect(screen.text()).not.toContain('"level"');
+  });
+
+  it('print text for a person where the lines go, after them, as it is', () => {
+    const screen = terminal(true);
+    const logger = new LedgerLogger('info', readableLines(screen));
+    logger.log('listening', 'Ledger');
+    logger.print('\nDemo mode: no real money.\n');
+    expect(screen.text()).toMatch(/\[Ledger\] listening\n\nDemo mode: no real money\.\n$/);
+
+    const json = capturedLogger('info');
+    json.logger.log('listening', 'Ledger');
+    json.logger.print('{"not":"a log line"}\n');
+    expect(json.lines()).toEqual([expect.objectContaining({ msg: 'listening' }), { not: 'a log line' }]);
   });
 });
 

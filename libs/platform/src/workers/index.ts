@@ -1,5 +1,6 @@
 export { Backoff, backoffDelayMs, type BackoffPolicy } from './backoff';
 export { Pauses } from './pauses';
+export { withinTime } from './time-limit';
 export { WakeSignal } from './wake-signal';
 export {
   DEFAULT_LEASE_TIMING,

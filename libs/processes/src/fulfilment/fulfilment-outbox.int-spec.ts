@@ -12,6 +12,7 @@ import { EventSchemas, EventStore, EventStoreModule, Projector } from '@ledger/e
 import { DEMO_ALIPAY, LedgerLogger, PlatformModule, loadConfig } from '@ledger/platform';
 import { createTestDatabase, newTradeNo, type TestDatabase } from '@ledger/testing';
 import { DataSource } from 'typeorm';
+import { WebhookQueries } from '../webhooks/webhook-queries';
 import { FULFILMENT_OUTBOX, fulfilmentOutbox, webhookIdOf } from './fulfilment-outbox';
 
 // The fulfilment consumer (docs/fulfilment.md, "The consumer"): each webhook and each shipping task is
@@ -202,5 +203,21 @@ describe('the fulfilment consumer', () => {
       'order.delivery_requested',
       'order.paid',
     ]);
+  });
+
+  it('counts the webhooks not settled yet, and the dead ones, by state', async () => {
+    const webhooks = new WebhookQueries(dataSource);
+    const before = await webhooks.unsettledCounts();
+    const outTradeNo = await placed('create_direct_pay_by_user');
+    await bus.execute(notice(outTradeNo, newTradeNo(), 'TRADE_SUCCESS'));
+    await consumed();
+    expect(await webhooks.unsettledCounts()).toEqual({ ...before, pending: before.pending + 2 });
+
+    const [paid, delivery] = await messagesOf(outTradeNo).then((rows) =>
+      ['order.paid', 'order.delivery_requested'].map((type) => rows.find((row) => row.event_type === type)!),
+    );
+    await dataSource.query(`UPDATE webhook_messages SET state = 'succeeded' WHERE id = $1`, [paid.id]);
+    await dataSource.query(`UPDATE webhook_messages SET state = 'dead' WHERE id = $1`, [delivery.id]);
+    expect(await webhooks.unsettledCounts()).toEqual({ ...before, dead: before.dead + 1 });
   });
 });

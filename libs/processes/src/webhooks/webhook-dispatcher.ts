@@ -5,7 +5,7 @@ import https from 'node:https';
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { LedgerLogger, WorkerLoop } from '@ledger/platform';
+import { LedgerLogger, LedgerMetrics, WorkerLoop } from '@ledger/platform';
 import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
 import { DEFAULT_ENDPOINT } from '../fulfilment/fulfilment-outbox';
@@ -94,6 +94,7 @@ export class WebhookDispatcher implements BeforeApplicationShutdown {
     @Inject(WEBHOOK_OPTIONS) private readonly options: WebhookOptions,
     private readonly logger: LedgerLogger,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly metrics: LedgerMetrics,
   ) {
     this.signer = new Webhook(options.secret);
     // Each attempt in flight listens for the shutdown.
@@ -314,6 +315,8 @@ export class WebhookDispatcher implements BeforeApplicationShutdown {
         : 'error' in outcome
           ? outcome.error
           : `answered HTTP ${status}`;
+    // The attempt was made whether or not its row can be written now.
+    this.metrics.webhookAttempted(row.event_type, outcome.kind, dead);
     await this.dataSource.query(
       `WITH attempt AS (
          INSERT INTO webhook_attempts

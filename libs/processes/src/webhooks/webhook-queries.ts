@@ -6,6 +6,9 @@ import type { WebhookEventType } from './webhook-events';
 export const WEBHOOK_STATES = ['pending', 'delivering', 'succeeded', 'dead', 'cancelled'] as const;
 export type WebhookState = (typeof WEBHOOK_STATES)[number];
 
+/** The states a webhook is in until it is settled, and `dead`, which waits for a person. */
+export type UnsettledWebhookState = Extract<WebhookState, 'pending' | 'delivering' | 'dead'>;
+
 export interface WebhookAttemptSummary {
   attempt: number;
   startedAt: string;
@@ -165,6 +168,20 @@ export class WebhookQueries {
       id === undefined ? [] : [id],
     );
     return rows.map((row) => row.id);
+  }
+
+  /**
+   * How many webhooks wait to be sent, are being sent, or are dead (docs/operations.md, "Metrics"): read on
+   * the state index, so it costs what is unsettled, never the whole delivery log.
+   */
+  async unsettledCounts(): Promise<Record<UnsettledWebhookState, number>> {
+    const counts: Record<UnsettledWebhookState, number> = { pending: 0, delivering: 0, dead: 0 };
+    const rows = await this.dataSource.query<{ state: UnsettledWebhookState; count: string }[]>(
+      `SELECT state, count(*) AS count FROM webhook_messages
+       WHERE state IN ('pending', 'delivering', 'dead') GROUP BY state`,
+    );
+    for (const { state, count } of rows) counts[state] = Number(count);
+    return counts;
   }
 
   async health(endpoint: string): Promise<EndpointHealth> {
