@@ -282,16 +282,12 @@ export class OrderQueries {
   /**
    * The orders that wait for a person (docs/console.md, "Needs attention"), each list oldest first and at
    * most `limit` long, with its full count. Partial indexes keep each one short to read however many
-   * orders there are (migration 1732000000303).
+   * orders there are (migrations 1732000000303 and 1732000000310).
    */
   async needingAttention(limit: number): Promise<OrdersNeedingAttention> {
     checkLimit(limit, 'limit');
     const [openAnomalies, returnReviews, shippingFailures] = await Promise.all([
-      this.attentionList(
-        `anomalies <> '[]'::jsonb AND EXISTS (
-           SELECT 1 FROM jsonb_array_elements(anomalies) AS anomaly WHERE anomaly -> 'resolution' IS NULL)`,
-        limit,
-      ),
+      this.attentionList(OPEN_ANOMALY, limit),
       this.attentionList(`return_state = 'manual_review'`, limit),
       this.attentionList(`shipping_state = 'failed'`, limit),
     ]);
