@@ -12,6 +12,7 @@ import { AlipayModule } from './alipay/alipay.module';
 import { DemoModule } from './demo/demo.module';
 import { DemoShopModule } from './demo/demo-shop';
 import { HealthController } from './health/health.controller';
+import { HomeController } from './home/home.controller';
 import { HttpEdgeModule } from './http/http-edge.module';
 import { OrdersModule } from './orders/orders.module';
 import { RefundsModule } from './refunds/refunds.module';
@@ -46,7 +47,7 @@ export class LedgerModule {
         // Demo mode without a merchant's endpoint: the shop inside the ledger receives the webhooks.
         ...(runtime.config.webhooks.demoShop ? [DemoShopModule] : []),
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, HomeController],
     };
   }
 }
