@@ -30,7 +30,11 @@ describe('the ledger boots', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('boot');
-    const config = loadConfig({ ADMIN_TOKEN: 'boot-test-admin-token-0000000001' }, { envFile: false });
+    // Warnings and errors are still shown: a boot that logs one is worth a look.
+    const config = loadConfig(
+      { ADMIN_TOKEN: 'boot-test-admin-token-0000000001', LOG_LEVEL: 'warn' },
+      { envFile: false },
+    );
     ledger = await createLedgerApp(config, { database });
     await ledger.app.listen(0, '127.0.0.1');
     baseUrl = await ledger.app.getUrl();
