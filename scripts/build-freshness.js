@@ -55,12 +55,12 @@ function sourcesFingerprint(root) {
  * is `fingerprint`; `reason` says why not, for the terminal.
  */
 function buildFreshness(root, entry, fingerprint) {
-  if (!existsSync(join(root, entry))) return { fresh: false, reason: `${entry} is not built` };
+  if (!existsSync(join(root, entry))) return { fresh: false, reason: `no build of ${entry} yet` };
   let recorded;
   try {
     recorded = readFileSync(join(root, FINGERPRINT_FILE), 'utf8').trim();
   } catch {
-    return { fresh: false, reason: 'dist/ was not built by npm start' };
+    return { fresh: false, reason: 'dist/ was built another way' };
   }
   if (recorded !== fingerprint) return { fresh: false, reason: 'the sources changed since the last build' };
   return { fresh: true };

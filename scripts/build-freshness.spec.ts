@@ -35,7 +35,7 @@ describe('whether npm start must build', () => {
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
   it('builds what was never built, and not again while nothing changed', () => {
-    expect(freshness()).toEqual({ fresh: false, reason: `${ENTRY} is not built` });
+    expect(freshness()).toEqual({ fresh: false, reason: `no build of ${ENTRY} yet` });
     build();
     expect(freshness()).toEqual({ fresh: true });
     expect(freshness()).toEqual({ fresh: true });
@@ -70,10 +70,10 @@ describe('whether npm start must build', () => {
   it('builds when dist/ was built another way, or the app was deleted from it', () => {
     build();
     rmSync(join(root, 'dist/.sources-fingerprint'));
-    expect(freshness()).toEqual({ fresh: false, reason: 'dist/ was not built by npm start' });
+    expect(freshness()).toEqual({ fresh: false, reason: 'dist/ was built another way' });
     build();
     rmSync(join(root, ENTRY));
-    expect(freshness()).toEqual({ fresh: false, reason: `${ENTRY} is not built` });
+    expect(freshness()).toEqual({ fresh: false, reason: `no build of ${ENTRY} yet` });
   });
 
   it('builds again when a file changed while the last build ran', () => {

@@ -28,7 +28,7 @@ function buildIfChanged(project) {
   const fingerprint = sourcesFingerprint(ROOT);
   const freshness = buildFreshness(ROOT, entry, fingerprint);
   if (!freshness.fresh) {
-    process.stderr.write(`nest build ${project}: ${freshness.reason}\n`);
+    process.stderr.write(`nest build ${project} (${freshness.reason})\n`);
     const nest = require.resolve('@nestjs/cli/bin/nest.js', { paths: [ROOT] });
     const build = spawnSync(process.execPath, [nest, 'build', project], { cwd: ROOT, stdio: 'inherit' });
     if (build.status !== 0) process.exit(build.status ?? 1);
