@@ -1,7 +1,9 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci
+# The sources are not copied yet, so the package's own prepare (building the CLI) cannot run here; the
+# build below builds every app. No dependency needs its install script on this image.
+RUN npm ci --ignore-scripts
 COPY . .
 RUN npm run build && npm prune --omit=dev
 

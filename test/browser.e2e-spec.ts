@@ -73,6 +73,14 @@ describeWithChromium(`the buyer in a browser${missing === undefined ? '' : ` [sk
       ]);
       await expect(page.textContent('h1')).resolves.toContain('Payment received');
       await expect(page.textContent('body')).resolves.toContain(outTradeNo);
+      // A demo's return page leads on: the order in the console, the trade on the sandbox, another order.
+      const anchors = await page.locator('nav.demo a').all();
+      const links = await Promise.all(anchors.map((anchor) => anchor.getAttribute('href')));
+      expect(links).toEqual([
+        `/console/orders/${outTradeNo}`,
+        expect.stringMatching(/^http:\/\/127\.0\.0\.1:[0-9]+\/trades\/[0-9]+$/),
+        '/demo',
+      ]);
 
       const order = await eventually(
         `${outTradeNo} paid and delivered`,
@@ -85,6 +93,9 @@ describeWithChromium(`the buyer in a browser${missing === undefined ? '' : ` [sk
         PaymentSucceeded: 1,
         DeliveryCompleted: 1,
       });
+
+      await Promise.all([page.waitForURL(`${ledger.baseUrl}/demo`), page.click('nav.demo a[href="/demo"]')]);
+      await expect(page.textContent('h1')).resolves.toContain('Place a test order');
     } finally {
       await page.close();
     }

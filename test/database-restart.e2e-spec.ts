@@ -192,12 +192,16 @@ describeOnPostgres('the ledger across a PostgreSQL restart', () => {
       }
       for (const lag of await projections.lag()) expect(lag.events).toBe(0);
 
-      process.stdout.write(
-        `database restart: outage ${outageMs} ms (pg_ctl restart -m fast), ${stats.fails} fail replies ` +
-          `(${stats.fails - failsBefore} from the restart on), all ${ORDERS} acknowledged ` +
-          `${lastAcknowledged - restartStarted} ms after the restart began, projections caught up after ` +
-          `${caughtUpMs} ms, every delivery recorded after ${deliveredMs} ms\n`,
-      );
+      // A run's figures, quoted in docs/operations.md, "Liveness under faults": printed on request only
+      // (TEST_REPORT=1), as they count the `fail` replies that the restart causes on purpose.
+      if (process.env.TEST_REPORT === '1') {
+        process.stdout.write(
+          `database restart: outage ${outageMs} ms (pg_ctl restart -m fast), ${stats.fails} fail replies ` +
+            `(${stats.fails - failsBefore} from the restart on), all ${ORDERS} acknowledged ` +
+            `${lastAcknowledged - restartStarted} ms after the restart began, projections caught up after ` +
+            `${caughtUpMs} ms, every delivery recorded after ${deliveredMs} ms\n`,
+        );
+      }
     },
   );
 });

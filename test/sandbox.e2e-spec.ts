@@ -485,6 +485,30 @@ describe('a payment', () => {
   });
 });
 
+describe('the home page', () => {
+  it('lists the trades newest first, each linking to its page with the buyer and seller buttons', async () => {
+    const older = await paidOrder(MD5_PARTNER, 'home-old');
+    const outTradeNo = newOrderNo('home-new');
+    await openCashier(directPay(MD5_PARTNER, outTradeNo, { subject: '龙井 <i>tea</i>' }));
+    const newer = await tradeOf(outTradeNo);
+
+    const response = await fetch(`${base}/`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    const html = await response.text();
+    const listed = [...html.matchAll(/href="\/trades\/([0-9]+)"/g)].map((match) => match[1]);
+    expect(listed.indexOf(newer.tradeNo)).toBeGreaterThanOrEqual(0);
+    expect(listed.indexOf(newer.tradeNo)).toBeLessThan(listed.indexOf(older.tradeNo));
+    expect(html).toContain('龙井 &lt;i&gt;tea&lt;/i&gt;');
+    expect(html).not.toContain('<i>tea</i>');
+    expect(html).toContain('WAIT_BUYER_PAY');
+    expect(html).toContain('href="/docs"');
+
+    const tradePage = await (await fetch(`${base}/trades/${newer.tradeNo}`)).text();
+    expect(tradePage).toContain('value="pay-instant"');
+  });
+});
+
 describe('an escrow trade', () => {
   function dualPay(outTradeNo: string): SignedRequest {
     return valueOf(

@@ -13,6 +13,7 @@ import { ConsoleModule } from './console/console.module';
 import { DemoModule } from './demo/demo.module';
 import { DemoShopModule } from './demo/demo-shop';
 import { HealthController } from './health/health.controller';
+import { HomeController } from './home/home.controller';
 import { HttpEdgeModule } from './http/http-edge.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OrdersModule } from './orders/orders.module';
@@ -50,7 +51,7 @@ export class LedgerModule {
         // Demo mode without a merchant's endpoint: the shop inside the ledger receives the webhooks.
         ...(runtime.config.webhooks.demoShop ? [DemoShopModule] : []),
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, HomeController],
     };
   }
 }

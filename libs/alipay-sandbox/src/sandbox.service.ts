@@ -162,6 +162,11 @@ export class Sandbox {
     return this.store.trade(tradeNo);
   }
 
+  /** Every trade, the newest first (the home page). */
+  tradesNewestFirst(): Trade[] {
+    return this.store.listTrades().reverse();
+  }
+
   /** Acts on a trade as its buyer, its seller or Alipay would; a change is notified. */
   act(tradeNo: string, action: TradeAction, shipment?: Shipment): ActionResult | SandboxFailure {
     const trade = this.store.trade(tradeNo);

@@ -4,13 +4,14 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiConsumes, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ReceiveNotificationCommand } from '@ledger/commands';
 import type { IngestResult, RawNotification } from '@ledger/inbox';
-import { LedgerLogger, pageSecurityHeaders } from '@ledger/platform';
+import { LedgerConfig, LedgerLogger, pageSecurityHeaders } from '@ledger/platform';
 import { ProjectionsService } from '@ledger/projections';
+import { demoSandboxUrl } from '../demo/demo-sandbox-url';
 import { RETRY_AFTER_SECONDS } from '../http/ledger-exception.filter';
 import { readYourWrites } from '../http/read-your-writes';
 import type { RequestWithRawBody } from './raw-body';
 import { receivedHeaders } from './raw-body';
-import { renderReturnPage, returnPageKind } from './return-page';
+import { type DemoReturnLinks, renderReturnPage, returnPageKind } from './return-page';
 
 /** The HTTP status of a notify reply; Alipay only reads the body (anything but `success` is retried). */
 function notifyStatus(result: IngestResult): number {
@@ -59,11 +60,23 @@ function rawNotification(request: RequestWithRawBody, channel: RawNotification['
 @ApiTags('alipay')
 @Controller('alipay')
 export class AlipayController {
+  /** What the demo's return page links to; undefined in live mode. */
+  private readonly demoLinks?: DemoReturnLinks;
+
   constructor(
     private readonly commands: CommandBus,
     private readonly projections: ProjectionsService,
     private readonly logger: LedgerLogger,
-  ) {}
+    config: LedgerConfig,
+  ) {
+    if (config.mode === 'demo') {
+      const sandboxUrl = demoSandboxUrl(config.mode, config.alipay.gateway);
+      this.demoLinks = {
+        orderPage: config.pages.demoPage,
+        ...(sandboxUrl === undefined ? {} : { sandboxUrl }),
+      };
+    }
+  }
 
   @Post('notify')
   @ApiOperation({ summary: "Alipay's asynchronous payment notification (trade_status_sync)" })
@@ -135,7 +148,7 @@ export class AlipayController {
       // The URL carries the signed parameters: do not hand them to the next site.
       'referrer-policy': 'no-referrer',
     });
-    response.end(renderReturnPage(returnPageKind(result), result));
+    response.end(renderReturnPage(returnPageKind(result), result, this.demoLinks));
   }
 
   private async receive(

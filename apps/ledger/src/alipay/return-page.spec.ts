@@ -69,4 +69,54 @@ describe('the return page', () => {
     expect(page).toContain('could not be verified');
     expect(page).not.toContain('T-1');
   });
+
+  describe('in demo mode', () => {
+    const demo = { orderPage: true, sandboxUrl: 'http://127.0.0.1:3001' };
+    const hrefs = (page: string) => [...page.matchAll(/href="([^"]*)"/g)].map((match) => match[1]);
+
+    it('leads to the order in the console, the trade on the sandbox and the order page', () => {
+      const page = renderReturnPage(
+        'paid',
+        result('applied', { placed, paid: true, paidFee: 1230, tradeNo: '2024050122001' }),
+        demo,
+      );
+      expect(hrefs(page)).toEqual([
+        '/console/orders/T-1',
+        'http://127.0.0.1:3001/trades/2024050122001',
+        '/demo',
+      ]);
+    });
+
+    it('encodes the order number into one path segment', () => {
+      const paid = result('applied', { placed, paid: true, paidFee: 1 });
+      const page = renderReturnPage(
+        'paid',
+        { ...paid, order: { ...paid.order!, outTradeNo: 'A/B?c=1&"d"#订单' } },
+        demo,
+      );
+      expect(hrefs(page)[0]).toBe('/console/orders/A%2FB%3Fc%3D1%26%22d%22%23%E8%AE%A2%E5%8D%95');
+      expect(page).not.toContain('"d"');
+    });
+
+    it('links to the console alone, without the order, when the redirect could not be verified', () => {
+      const page = renderReturnPage('unverified', result('rejected'), { ...demo, orderPage: false });
+      expect(hrefs(page)).toEqual(['/console']);
+    });
+
+    it('leaves out the sandbox before Alipay named the trade, and the order page when it is off', () => {
+      const page = renderReturnPage('pending', result('applied', { placed, paid: false }), {
+        orderPage: false,
+      });
+      expect(hrefs(page)).toEqual(['/console/orders/T-1']);
+    });
+  });
+
+  it('links nowhere in live mode: its visitor is a buyer', () => {
+    const page = renderReturnPage(
+      'paid',
+      result('applied', { placed, paid: true, paidFee: 1230, tradeNo: '2024050122001' }),
+    );
+    expect(page).not.toContain('href=');
+    expect(page).not.toContain('/console');
+  });
 });

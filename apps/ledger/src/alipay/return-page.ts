@@ -10,6 +10,23 @@ interface PageText {
 }
 
 /**
+ * Where a demo's return page leads next (docs/product-rules.md, "Demo mode"): the person who paid is the
+ * one trying the ledger, so the page links to the order in the console, the trade's buyer and seller page
+ * on the sandbox, and the order page. A live return page has none of these: its visitor is a buyer.
+ */
+export interface DemoReturnLinks {
+  /** The order page (`/demo`) is served. */
+  orderPage: boolean;
+  /** The sandbox the demo's gateway is (its trade pages), when known. */
+  sandboxUrl?: string;
+}
+
+interface Link {
+  href: string;
+  text: string;
+}
+
+/**
  * Which page a processed return_url deserves. `paid` only when the ledger itself recognised the payment
  * with nothing anomalous about it; a genuine redirect that has not (yet) proved one is `pending`: the
  * asynchronous notification may still complete it (docs/alipay-protocol.md, "Return URL": return_url is a
@@ -56,10 +73,51 @@ function textOf(kind: ReturnPageKind, result: IngestResult): PageText {
   }
 }
 
-/** A small, self-contained HTML page: never blank, nothing from the request shown unescaped. */
-export function renderReturnPage(kind: ReturnPageKind, result: IngestResult): string {
+function demoLinks(kind: ReturnPageKind, result: IngestResult, demo: DemoReturnLinks): Link[] {
+  const state = result.order?.state;
+  const outTradeNo =
+    kind === 'unverified' || state?.placed === undefined ? undefined : result.order?.outTradeNo;
+  const tradeNo = kind === 'unverified' ? undefined : state?.tradeNo;
+  return [
+    outTradeNo === undefined
+      ? { href: '/console', text: '控制台 The console: orders, notifications, what needs a person' }
+      : {
+          href: `/console/orders/${encodeURIComponent(outTradeNo)}`,
+          text: '控制台中的订单 This order in the console: its events and the notifications behind them',
+        },
+    ...(tradeNo === undefined || demo.sandboxUrl === undefined
+      ? []
+      : [
+          {
+            href: `${demo.sandboxUrl}/trades/${encodeURIComponent(tradeNo)}`,
+            text: '沙箱中的交易 The trade on the sandbox: ship, confirm receipt, ask for a refund, as the buyer or the seller',
+          },
+        ]),
+    ...(demo.orderPage ? [{ href: '/demo', text: '再下一单 Place another test order' }] : []),
+  ];
+}
+
+function linkList(links: readonly Link[]): string {
+  const items = links.map(
+    ({ href, text }) => `        <li><a href="${escapeHtml(href)}">${escapeHtml(text)}</a></li>`,
+  );
+  return `
+    <nav class="demo" aria-label="demo">
+      <p>演示 Demo: what to look at next</p>
+      <ul>
+${items.join('\n')}
+      </ul>
+    </nav>`;
+}
+
+/**
+ * A small, self-contained HTML page: never blank, nothing from the request shown unescaped. `demo` adds
+ * where to go next; without it (live mode) the page is for the buyer alone.
+ */
+export function renderReturnPage(kind: ReturnPageKind, result: IngestResult, demo?: DemoReturnLinks): string {
   const { title, lines } = textOf(kind, result);
   const paragraphs = lines.map((line) => `<p>${escapeHtml(line)}</p>`).join('\n    ');
+  const next = demo === undefined ? '' : linkList(demoLinks(kind, result, demo));
   return `<!doctype html>
 <html lang="zh-CN">
 <head>
@@ -74,12 +132,14 @@ export function renderReturnPage(kind: ReturnPageKind, result: IngestResult): st
     h1 { font-size: 1.3rem; margin-top: 0; }
     main.paid h1 { color: #1a7f37; }
     main.unverified h1 { color: #b42318; }
+    nav.demo { border-top: 1px solid #e5e6eb; margin-top: 1.5rem; font-size: 0.95rem; }
+    nav.demo li { margin: 0.4rem 0; }
   </style>
 </head>
 <body>
   <main class="${kind}">
     <h1>${escapeHtml(title)}</h1>
-    ${paragraphs}
+    ${paragraphs}${next}
   </main>
 </body>
 </html>

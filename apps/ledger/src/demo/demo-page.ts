@@ -1,5 +1,6 @@
 import { escapeHtml } from '@ledger/alipay-protocol';
 import type { PaymentService } from '@ledger/domain';
+import { demoSandboxUrl } from './demo-sandbox-url';
 
 // The demo order page: a plain HTML form that works without JavaScript. Every value that came
 // from a request is escaped here.
@@ -69,11 +70,6 @@ const STYLE =
   'button{padding:.5rem 1.2rem;font-size:1rem;margin-top:.8rem}' +
   '.error{color:#b42318;font-weight:600}.note{color:#666;font-size:.9rem}code{word-break:break-all}';
 
-/** The sandbox's control API, when the gateway is a sandbox's `…/gateway.do`. */
-function sandboxDocs(gateway: string): string | undefined {
-  return gateway.endsWith('/gateway.do') ? `${gateway.slice(0, -'/gateway.do'.length)}/docs` : undefined;
-}
-
 /** The order page: the form (with `form`'s values), and `error` above it when the last try was refused. */
 export function renderDemoPage(
   context: DemoPageContext,
@@ -82,7 +78,8 @@ export function renderDemoPage(
 ): string {
   const checked = (choice: DemoServiceChoice) => (form.service === choice ? ' checked' : '');
   const live = context.live === true;
-  const docs = live ? undefined : sandboxDocs(context.gateway);
+  const sandbox = demoSandboxUrl(live ? 'live' : 'demo', context.gateway);
+  const docs = sandbox === undefined ? undefined : `${sandbox}/docs`;
   const history = `${context.baseUrl}/admin/orders/<outTradeNo>/history`;
   return `<!DOCTYPE html>
 <html lang="zh-CN">

@@ -15,6 +15,7 @@ import {
   refundResultPage,
   tradePage,
   tradePath,
+  tradesPage,
 } from './pages';
 
 const CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
@@ -29,7 +30,7 @@ function isTradeAction(value: string | undefined): value is TradeAction {
 }
 
 /**
- * The pages a person uses: the cashier, the trade page with the buyer's and the seller's buttons, the
+ * The pages a person uses: the list of trades, the cashier, the trade page with the buyer's and the seller's buttons, the
  * password refund's confirmation. Forms POST, then a 303 leads to a page that can be reloaded.
  */
 @ApiExcludeController()
@@ -39,6 +40,11 @@ export class PagesController {
     private readonly sandbox: Sandbox,
     @Inject(SANDBOX_OPTIONS) private readonly options: ResolvedSandboxOptions,
   ) {}
+
+  @Get()
+  home(@Res() response: ServerResponse): void {
+    sendHtml(response, 200, tradesPage(this.sandbox.tradesNewestFirst()));
+  }
 
   @Get('cashier/:tradeNo')
   cashier(@Param('tradeNo') tradeNo: string, @Res() response: ServerResponse): void {

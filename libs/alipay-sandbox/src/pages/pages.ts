@@ -92,6 +92,49 @@ export function cashierPage(trade: Trade): string {
   return layout('支付宝收银台 · Cashier', `${orderRows(trade)}\n${buttons}`);
 }
 
+/** How many trades the sandbox's home page lists: the newest, which a demo is about. */
+export const TRADES_PAGE_LIMIT = 100;
+
+/**
+ * The sandbox's home page: its trades, newest first, each linking to its trade page, where the buyer's and
+ * the seller's buttons are; and the control API.
+ */
+export function tradesPage(newestFirst: readonly Trade[]): string {
+  const shown = newestFirst.slice(0, TRADES_PAGE_LIMIT);
+  const rowsHtml = shown.map((trade) =>
+    [
+      '<tr>',
+      `<td><a href="${escapeHtml(tradePath(trade.tradeNo))}">${escapeHtml(trade.tradeNo)}</a></td>`,
+      `<td>${escapeHtml(trade.terms.outTradeNo)}</td>`,
+      `<td>${escapeHtml(trade.terms.subject)}</td>`,
+      `<td>${escapeHtml(yuan(trade.terms.totalFee))}</td>`,
+      `<td>${escapeHtml(trade.tradeStatus + (trade.refundStatus === undefined ? '' : ` / ${trade.refundStatus}`))}</td>`,
+      `<td>${escapeHtml(formatBeijingTime(trade.gmtCreate))}</td>`,
+      '</tr>',
+    ].join(''),
+  );
+  const table =
+    shown.length === 0
+      ? '<p id="no-trades">还没有交易。 No trades yet: a payment request (the ledger\'s order page) creates one.</p>'
+      : [
+          '<table id="trades"><tr><th>交易号 Trade no.</th><th>商户订单号 Order</th><th>商品 Subject</th>' +
+            '<th>金额 Amount</th><th>状态 Status</th><th>创建 Created (北京时间 UTC+8)</th></tr>',
+          ...rowsHtml,
+          '</table>',
+          newestFirst.length > shown.length
+            ? `<p class="note">The newest ${shown.length} of ${newestFirst.length}; the control API lists them all.</p>`
+            : '',
+        ].join('\n');
+  return layout(
+    '交易 · Trades',
+    [
+      '<p>Open a trade to act on it as its buyer (pay, confirm receipt, request a refund, send the goods back), its seller (ship, agree to or refuse a refund) or Alipay (close it, end the refund window). Each change is notified to the merchant, signed, as Alipay does.</p>',
+      table,
+      '<p><a href="/docs">控制接口 The control API</a> (JSON, for scripts and tests: trades, refund batches, notifications and their attempts, chaos).</p>',
+    ].join('\n'),
+  );
+}
+
 /** After "leave without paying": the trade still waits for payment. */
 export function leftPage(trade: Trade): string {
   const back = trade.channels.showUrl;

@@ -200,6 +200,5 @@ describe(`Consistency run (${TARGET_EVENTS} events, ${WRITERS} writers)`, () => 
     expect(chaos.batchFailures).toBeGreaterThan(0);
     expect(chaos.restarts).toBeGreaterThan(0);
     if (onPostgres) expect(chaos.sessionKills).toBeGreaterThan(0);
-    console.log(`consistency run on ${db.kind}`, { ...tally, ...chaos });
   });
 });

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { LoggerService } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
 import { lockDataDir } from './data-dir-lock';
 import { EmbeddedPostgresServer } from './embedded-postgres-server';
@@ -157,8 +157,26 @@ function commonOptions(options: OpenDatabaseOptions) {
     migrationsRun: false,
     entities: [],
     logging: false,
+    logger: typeOrmLogger(options.logger),
     extra: extraOf(options),
   } satisfies Partial<PostgresDataSourceOptions>;
+}
+
+/**
+ * TypeORM prints a failed migration with console.log whatever `logging` says, a plain line among the JSON
+ * logs: it goes to the ledger's logger instead (the error itself reaches whoever ran the migrations).
+ * Everything else stays off, as `logging: false` has it.
+ */
+function typeOrmLogger(logger: DatabaseLogger | undefined): TypeOrmLogger {
+  const off = () => undefined;
+  return {
+    logQuery: off,
+    logQueryError: off,
+    logQuerySlow: off,
+    logSchemaBuild: off,
+    log: off,
+    logMigration: (message) => void logger?.warn(message, 'Migrations'),
+  };
 }
 
 /** Handed to pg's Pool: its connection timeout bounds the wait for a busy pool as well as a new connection. */

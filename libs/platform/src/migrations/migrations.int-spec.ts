@@ -67,9 +67,21 @@ describeOnPostgres('migrations on a shared server', () => {
       }
       async down(): Promise<void> {}
     }
-    await expect(
-      runMigrations(database.dataSource, [...TEST_MIGRATIONS, Failing1999999999999]),
-    ).rejects.toThrow('division by zero');
+    // The failure reaches the ledger's logger, not the console.
+    const warnings: unknown[] = [];
+    const logged = await openDatabase({
+      databaseUrl: database.url,
+      dataDir: '',
+      logger: { log: () => undefined, warn: (message: unknown) => warnings.push(message) },
+    });
+    try {
+      await expect(
+        runMigrations(logged.dataSource, [...TEST_MIGRATIONS, Failing1999999999999]),
+      ).rejects.toThrow('division by zero');
+    } finally {
+      await logged.close();
+    }
+    expect(warnings).toEqual(['Migration "Failing1999999999999" failed, error: division by zero']);
     expect(await pendingMigrations(database.dataSource, TEST_MIGRATIONS)).toEqual([]);
     const [{ exists }] = await database.dataSource.query(
       `SELECT to_regclass('half_done') IS NOT NULL AS exists`,
