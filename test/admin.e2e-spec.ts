@@ -420,6 +420,10 @@ describe('the admin API', () => {
         durationMs: number;
       };
       const events = before.details.reduce((sum, { history }) => sum + history.events.length, 0);
+      const movements = before.details
+        .flatMap(({ history }) => history.events)
+        .filter((event) => ['PaymentSucceeded', 'RefundSucceeded', 'RefundFailed'].includes(event.type));
+      expect(movements.length).toBeGreaterThan(0);
       expect(report.projections).toEqual([
         {
           projection: 'order_status',
@@ -430,17 +434,46 @@ describe('the admin API', () => {
         },
         // Reads the same events; this file appends no refund batch.
         { projection: 'refund_batches', events, parked: 0, rows: 0, durationMs: expect.any(Number) },
+        {
+          projection: 'money_movements',
+          events,
+          parked: 0,
+          rows: movements.length,
+          durationMs: expect.any(Number),
+        },
       ]);
       expect(report.durationMs).toBeGreaterThanOrEqual(report.projections[0].durationMs);
       expect(await snapshot()).toEqual(before);
     });
 
-    it('reports how far the projections are behind', async () => {
-      const lag = await get<{ projection: string; active: boolean; events: number }[]>('/admin/projections');
-      expect(lag).toEqual([
-        { projection: 'order_status', active: true, events: 0, seconds: 0 },
-        { projection: 'refund_batches', active: true, events: 0, seconds: 0 },
+    it('rebuilds one projection by name, and refuses a name it does not know', async () => {
+      const before = await settled();
+      const response = await call('POST', '/admin/projections/rebuild', { projection: 'order_status' });
+      expect(response.status).toBe(200);
+      const report = (await response.json()) as { projections: { projection: string; rows: number }[] };
+      expect(report.projections).toEqual([
+        expect.objectContaining({ projection: 'order_status', rows: before.orders.length }),
       ]);
+      expect(await snapshot()).toEqual(before);
+
+      const unknown = await call('POST', '/admin/projections/rebuild', { projection: 'orders' });
+      expect(unknown.status).toBe(400);
+      expect(await unknown.json()).toMatchObject({
+        message: 'projection: must be one of order_status, refund_batches, money_movements',
+      });
+    });
+
+    it('reports how far the projections are behind, and no rebuild under way', async () => {
+      const lag = await get<{ projection: string; active: boolean; events: number }[]>('/admin/projections');
+      expect(lag).toEqual(
+        ['order_status', 'refund_batches', 'money_movements'].map((projection) => ({
+          projection,
+          active: true,
+          events: 0,
+          seconds: 0,
+          rebuild: null,
+        })),
+      );
     });
   });
 
@@ -455,6 +488,7 @@ describe('the admin API', () => {
       ['GET', '/admin/projections', undefined],
       ['POST', '/admin/replay', { all: true }],
       ['POST', '/admin/projections/rebuild', undefined],
+      ['GET', '/admin/exports/orders?from=2024-05-01&to=2024-06-01', undefined],
       [
         'POST',
         '/admin/orders/ADM-MISMATCH/anomalies/resolve',
@@ -488,6 +522,7 @@ describe('the admin API', () => {
       ['get', '/admin/notifications'],
       ['post', '/admin/replay'],
       ['post', '/admin/projections/rebuild'],
+      ['get', '/admin/exports/{kind}'],
       ['post', '/admin/orders/{outTradeNo}/anomalies/resolve'],
       ['post', '/admin/refund-batches/{batchNo}/cancel'],
       ['post', '/admin/refund-batches/{batchNo}/outcome'],
