@@ -142,11 +142,16 @@ export class AccountingExports {
    * a chunk per page. Checks the request before it returns, so that nothing has been sent when it is
    * refused.
    *
+   * `onRows` is told how many rows each chunk holds.
+   *
    * @throws ProjectionsError `INVALID_FILTER` naming `kind`, `from`, `to` or `format` (see `parseExportRequest`).
    */
-  stream(input: ExportInput | ExportRequest): AsyncIterable<string> {
+  stream(
+    input: ExportInput | ExportRequest,
+    options: { onRows?: (rows: number) => void } = {},
+  ): AsyncIterable<string> {
     const request = parseExportRequest(input);
-    return this.encode(request);
+    return this.encode(request, options.onRows);
   }
 
   /**
@@ -176,11 +181,12 @@ export class AccountingExports {
     return Number(count);
   }
 
-  private async *encode(request: ExportRequest): AsyncGenerator<string> {
+  private async *encode(request: ExportRequest, onRows?: (rows: number) => void): AsyncGenerator<string> {
     const columns = EXPORT_COLUMNS[request.kind];
     if (request.format === 'csv') yield `${CSV_BOM}${csvRecord(columns)}`;
     const pages = request.kind === 'orders' ? this.orderPages(request) : this.movementPages(request);
     for await (const page of pages) {
+      onRows?.(page.length);
       yield request.format === 'csv'
         ? page.map((record) => csvRecord(columns.map((column) => record[column]))).join('')
         : page.map((record) => `${JSON.stringify(record)}\n`).join('');
