@@ -1,66 +1,61 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
-import { LogImporter, type LogImportReport } from '@ledger/legacy-import';
-import { IMPORT_EXIT, type ImportExit } from './import-exit';
-import { IMPORT_LANES, openImportContext } from './import-context';
+import { Command } from 'commander';
+import { LegacyImportModule, LogImporter, type LogImportReport } from '@ledger/legacy-import';
+import { withLedgerContext } from '../cli-context';
+import { CliError, EXIT, type ExitCode } from '../cli-exit';
+import type { CliRunner } from '../cli-run';
 
-export const IMPORT_LOG_USAGE = `  import-log [--dry-run] [--json] <files…>
-                   import the notifications a PHP integration logged with logResult (log.txt),
-                   verified with ALIPAY_KEY, on the inbox's import channel; run again, it adds nothing
-`;
+/** Notifications of different orders imported side by side (`LogImporter.importFiles`). */
+export const IMPORT_LANES = 4;
 
-/** `import-log`: the options, or a usage error. */
-export function parseImportLogOptions(
-  args: string[],
-): { ok: true; files: string[]; dryRun: boolean; json: boolean } | { ok: false; message: string } {
-  try {
-    const { values, positionals } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: true,
-      options: { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } },
-    });
-    if (positionals.length === 0) return { ok: false, message: 'import-log needs at least one log file' };
-    return { ok: true, files: positionals, dryRun: values['dry-run'] === true, json: values.json === true };
-  } catch (error) {
-    return { ok: false, message: error instanceof Error ? error.message : String(error) };
-  }
-}
-
-export async function importLog(args: string[]): Promise<ImportExit> {
-  const options = parseImportLogOptions(args);
-  if (!options.ok) {
-    process.stderr.write(`${options.message}\n${IMPORT_LOG_USAGE}`);
-    return IMPORT_EXIT.usage;
-  }
+/** Reads every input file before anything is opened: one it cannot read is `NO_INPUT` (exit 66). */
+export async function readInputs(paths: readonly string[]): Promise<{ path: string; bytes: Buffer }[]> {
   const files: { path: string; bytes: Buffer }[] = [];
-  for (const path of options.files) {
+  for (const path of paths) {
     try {
       files.push({ path, bytes: await readFile(path) });
     } catch (error) {
-      process.stderr.write(`${path}: ${error instanceof Error ? error.message : String(error)}\n`);
-      return IMPORT_EXIT.noInput;
+      throw new CliError('NO_INPUT', `${path}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  const context = await openImportContext();
-  if (context === undefined) return IMPORT_EXIT.failure;
-  try {
-    const report = await context.app
-      .get(LogImporter)
-      .importFiles(files, { dryRun: options.dryRun, concurrency: IMPORT_LANES });
-    process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : describeLogImport(report));
-    return logImportExit(report);
-  } finally {
-    await context.close();
-  }
+  return files;
+}
+
+/** `import-log`: the notifications a PHP integration logged, through the notification pipeline. */
+export function importLogCommand(run: CliRunner): Command {
+  return new Command('import-log')
+    .summary('import the notifications a PHP integration logged with logResult (log.txt)')
+    .description(
+      'Imports the notifications a PHP integration logged with logResult, verified with ALIPAY_KEY, on the ' +
+        'inbox’s import channel (docs/operations.md, "Importing a PHP integration’s history"); run again, it ' +
+        'adds nothing. Exit code 2 when some notifications need a person (rejected, malformed, failed).',
+    )
+    .argument('<files...>', 'the log files, oldest first')
+    .option('--dry-run', 'report what would be recorded, write nothing')
+    .action((paths: string[], options: { dryRun?: boolean }, command: Command) =>
+      run(command, async (output, globals) => {
+        const files = await readInputs(paths);
+        return withLedgerContext(
+          // One connection per lane, and one to spare.
+          { verbose: globals.verbose === true, imports: [LegacyImportModule], poolSize: IMPORT_LANES + 1 },
+          async (app) => {
+            const report = await app
+              .get(LogImporter)
+              .importFiles(files, { dryRun: options.dryRun === true, concurrency: IMPORT_LANES });
+            output.result(report, describeLogImport);
+            return logImportExit(report);
+          },
+        );
+      }),
+    );
 }
 
 /** 0 when every logged notification was (or would be) recorded or was known; 2 when some need a person. */
-export function logImportExit(report: LogImportReport): ImportExit {
+export function logImportExit(report: LogImportReport): ExitCode {
   const { totals } = report;
   return totals.rejected + totals.would_reject + totals.malformed + totals.failed > 0
-    ? IMPORT_EXIT.attention
-    : IMPORT_EXIT.ok;
+    ? EXIT.attention
+    : EXIT.ok;
 }
 
 export function describeLogImport(report: LogImportReport): string {

@@ -1,52 +1,32 @@
-import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import { Command } from 'commander';
 import type { PaymentService } from '@ledger/domain';
 import {
+  LegacyImportModule,
   ORDER_TABLE_FIELDS,
-  OrderTableError,
   OrderTableImporter,
   type OrderTableField,
   type OrderTableOptions,
   type OrderTableReport,
 } from '@ledger/legacy-import';
-import { IMPORT_EXIT, type ImportExit } from './import-exit';
-import { openImportContext } from './import-context';
+import { withLedgerContext } from '../cli-context';
+import { EXIT, usage } from '../cli-exit';
+import type { CliRunner } from '../cli-run';
+import { readInputs } from './import-log.command';
 
-export const IMPORT_ORDERS_USAGE = `  import-orders [--dry-run] [--json] [--place-only] [--column FIELD=NAME…] [--service S]
-                [--delimiter C] <csv>
-                   place the orders of a CSV export of the PHP integration's user_order table and record
-                   the statuses its notifications do not explain; FIELD is one of
-                   ${ORDER_TABLE_FIELDS.join(', ')}
-`;
-
-type Parsed =
-  { ok: true; file: string; json: boolean; options: OrderTableOptions } | { ok: false; message: string };
+interface ImportOrdersOptions {
+  dryRun?: boolean;
+  placeOnly?: boolean;
+  column?: string[];
+  service?: string;
+  delimiter?: string;
+}
 
 const SERVICES: readonly PaymentService[] = ['create_direct_pay_by_user', 'trade_create_by_buyer'];
 
-export function parseImportOrdersOptions(args: string[]): Parsed {
-  let values;
-  let positionals;
-  try {
-    ({ values, positionals } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        'dry-run': { type: 'boolean' },
-        json: { type: 'boolean' },
-        'place-only': { type: 'boolean' },
-        column: { type: 'string', multiple: true },
-        service: { type: 'string' },
-        delimiter: { type: 'string' },
-      },
-    }));
-  } catch (error) {
-    return { ok: false, message: error instanceof Error ? error.message : String(error) };
-  }
-  if (positionals.length !== 1) return { ok: false, message: 'import-orders needs exactly one CSV file' };
+/** The importer's options from the command line's, or a usage error naming the option. */
+export function orderTableOptions(options: ImportOrdersOptions): OrderTableOptions {
   const columns: Partial<Record<OrderTableField, string>> = {};
-  for (const mapping of values.column ?? []) {
+  for (const mapping of options.column ?? []) {
     const equals = mapping.indexOf('=');
     const field = mapping.slice(0, equals);
     if (
@@ -54,66 +34,64 @@ export function parseImportOrdersOptions(args: string[]): Parsed {
       !(ORDER_TABLE_FIELDS as readonly string[]).includes(field) ||
       equals === mapping.length - 1
     ) {
-      return {
-        ok: false,
-        message: `--column ${mapping}: expected FIELD=NAME with FIELD one of ${ORDER_TABLE_FIELDS.join(', ')}`,
-      };
+      throw usage(
+        `--column ${mapping}: expected FIELD=NAME with FIELD one of ${ORDER_TABLE_FIELDS.join(', ')}`,
+      );
     }
     columns[field as OrderTableField] = mapping.slice(equals + 1);
   }
-  const service = values.service ?? 'create_direct_pay_by_user';
+  const service = options.service ?? 'create_direct_pay_by_user';
   if (!(SERVICES as readonly string[]).includes(service)) {
-    return { ok: false, message: `--service must be one of ${SERVICES.join(', ')}` };
+    throw usage(`--service must be one of ${SERVICES.join(', ')}`);
   }
-  const delimiter = values.delimiter === '\\t' ? '\t' : values.delimiter;
+  const delimiter = options.delimiter === '\\t' ? '\t' : options.delimiter;
   if (delimiter !== undefined && (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n')) {
-    return {
-      ok: false,
-      message: '--delimiter must be one character (\\t for a tab), not a quote or newline',
-    };
+    throw usage('--delimiter must be one character (\\t for a tab), not a quote or newline');
   }
   return {
-    ok: true,
-    file: positionals[0],
-    json: values.json === true,
-    options: {
-      dryRun: values['dry-run'] === true,
-      placeOnly: values['place-only'] === true,
-      columns,
-      service: service as PaymentService,
-      ...(delimiter === undefined ? {} : { delimiter }),
-    },
+    dryRun: options.dryRun === true,
+    placeOnly: options.placeOnly === true,
+    columns,
+    service: service as PaymentService,
+    ...(delimiter === undefined ? {} : { delimiter }),
   };
 }
 
-export async function importOrders(args: string[]): Promise<ImportExit> {
-  const parsed = parseImportOrdersOptions(args);
-  if (!parsed.ok) {
-    process.stderr.write(`${parsed.message}\n${IMPORT_ORDERS_USAGE}`);
-    return IMPORT_EXIT.usage;
-  }
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(parsed.file);
-  } catch (error) {
-    process.stderr.write(`${parsed.file}: ${error instanceof Error ? error.message : String(error)}\n`);
-    return IMPORT_EXIT.noInput;
-  }
-  const context = await openImportContext();
-  if (context === undefined) return IMPORT_EXIT.failure;
-  try {
-    const report = await context.app
-      .get(OrderTableImporter)
-      .importTable({ path: parsed.file, bytes }, parsed.options);
-    process.stdout.write(parsed.json ? `${JSON.stringify(report, null, 2)}\n` : describeOrdersImport(report));
-    return report.totals.errors + report.totals.disagreements > 0 ? IMPORT_EXIT.attention : IMPORT_EXIT.ok;
-  } catch (error) {
-    if (!(error instanceof OrderTableError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    return IMPORT_EXIT.usage;
-  } finally {
-    await context.close();
-  }
+/** `import-orders`: a PHP integration's order table, placed and its statuses imported. */
+export function importOrdersCommand(run: CliRunner): Command {
+  return new Command('import-orders')
+    .summary("place the orders of a PHP integration's user_order table and import their statuses")
+    .description(
+      "Places the orders of a CSV export of the PHP integration's user_order table and records the " +
+        'statuses its notifications do not explain (docs/operations.md, "Importing a PHP integration’s ' +
+        `history"). FIELD is one of ${ORDER_TABLE_FIELDS.join(', ')}. Exit code 2 when rows have errors or ` +
+        'disagree with the notifications.',
+    )
+    .argument('<csv>', 'the exported table')
+    .option('--dry-run', 'report what would be placed and imported, write nothing')
+    .option('--place-only', 'place the orders, import no status')
+    .option(
+      '--column <FIELD=NAME>',
+      'the column holding FIELD, when not named as the field (repeat for each)',
+      (mapping: string, earlier: string[] = []) => [...earlier, mapping],
+    )
+    .option('--service <service>', SERVICES.join(' or '), 'create_direct_pay_by_user')
+    .option('--delimiter <char>', 'the field separator (\\t for a tab); default a comma')
+    .action((path: string, options: ImportOrdersOptions, command: Command) =>
+      run(command, async (output, globals) => {
+        const importOptions = orderTableOptions(options);
+        const [file] = await readInputs([path]);
+        return withLedgerContext(
+          { verbose: globals.verbose === true, imports: [LegacyImportModule] },
+          async (app) => {
+            // A table the importer cannot read (no column for a field) is an OrderTableError: exit 64.
+            const report = await app.get(OrderTableImporter).importTable(file, importOptions);
+            output.result(report, describeOrdersImport);
+            return report.totals.errors + report.totals.disagreements > 0 ? EXIT.attention : EXIT.ok;
+          },
+        );
+      }),
+    );
 }
 
 export function describeOrdersImport(report: OrderTableReport): string {
