@@ -380,6 +380,46 @@ describe('the admin API', () => {
     });
   });
 
+  describe('GET /admin/exports/:kind', () => {
+    const day = () => {
+      const now = Date.now();
+      return `from=${new Date(now - 86_400_000).toISOString()}&to=${new Date(now + 86_400_000).toISOString()}`;
+    };
+
+    it('streams the orders as JSON lines, one per order the list shows', async () => {
+      const response = await call('GET', `/admin/exports/orders?${day()}&format=jsonl`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('application/x-ndjson; charset=utf-8');
+      expect(response.headers.get('content-disposition')).toMatch(/filename="ledger-orders-[\d-]+\.jsonl"$/);
+      const rows = (await response.text())
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { out_trade_no: string; total_yuan: string });
+      const placed = (await allOrders('', 100)).filter((order) => order.totalFee !== null);
+      expect(rows.map((row) => row.out_trade_no).sort()).toEqual(placed.map((o) => o.outTradeNo).sort());
+      expect(rows.every((row) => row.total_yuan === '120.00')).toBe(true);
+    });
+
+    it.each([
+      [
+        'invoices?from=2024-05-01&to=2024-06-01',
+        'kind: "invoices" is not one of orders, payments, refunds, movements',
+      ],
+      ['orders?from=2024-05-01&to=2024-06-01&format=xlsx', 'format: "xlsx" is not one of csv, jsonl'],
+      [
+        'orders?to=2024-06-01',
+        'from: required: a date (midnight in Beijing) or an ISO 8601 instant with its zone',
+      ],
+      ['orders?from=2024-06-01&to=2024-05-01', 'to: must be after from'],
+      ['orders?from=2024-05-01T10:00&to=2024-06-01', 'from: "2024-05-01T10:00" is neither a date'],
+      ['orders?from=2024-05-01&to=2024-06-01&limit=3', 'limit: property limit should not exist'],
+    ])('refuses /admin/exports/%s with 400 and the reason', async (path, message) => {
+      const response = await call('GET', `/admin/exports/${path}`);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { message: string }).message).toContain(message);
+    });
+  });
+
   describe('replay and rebuild change nothing', () => {
     it('replays every stored notification: nothing new, dry or not', async () => {
       const before = await settled();
