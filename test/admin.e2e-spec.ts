@@ -12,6 +12,7 @@ import {
   type TradeStatusSyncFacts,
 } from '@ledger/testing';
 import { createLedgerApp, type LedgerApp } from '../apps/ledger/src/ledger-app';
+import { adminClient } from './admin-client.fixture';
 
 jest.setTimeout(180_000);
 
@@ -69,20 +70,7 @@ describe('the admin API', () => {
   let baseUrl: string;
   const tradeNos = new Map<string, string>();
 
-  const call = (method: string, path: string, body?: unknown, token: string | null = TOKEN) =>
-    fetch(`${baseUrl}${path}`, {
-      method,
-      headers: {
-        ...(token === null ? {} : { authorization: `Bearer ${token}` }),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-  const get = async <T>(path: string): Promise<T> => {
-    const response = await call('GET', path);
-    expect(response.status).toBe(200);
-    return (await response.json()) as T;
-  };
+  const { call, get } = adminClient(() => baseUrl, TOKEN);
   const place = async (outTradeNo: string, service = 'create_direct_pay_by_user') => {
     const response = await call('POST', '/orders', {
       outTradeNo,

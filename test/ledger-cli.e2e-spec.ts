@@ -19,6 +19,7 @@ import {
   type TestDatabase,
 } from '@ledger/testing';
 import { createLedgerApp, type LedgerApp } from '../apps/ledger/src/ledger-app';
+import { adminClient } from './admin-client.fixture';
 
 // `npx ledger` as an operator and a script run it: the built binary (bin/ledger.js) on the configured
 // database, next to a ledger that took payments and a refund; its help, its JSON, its exit codes, and what
@@ -125,20 +126,7 @@ describe('npx ledger', () => {
     await ledger?.close();
     ledger = undefined;
   }
-  const call = (method: string, path: string, body?: unknown) =>
-    fetch(`${baseUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${TOKEN}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-  const get = async <T>(path: string): Promise<T> => {
-    const response = await call('GET', path);
-    expect(response.status).toBe(200);
-    return (await response.json()) as T;
-  };
+  const { call, get } = adminClient(() => baseUrl, TOKEN);
 
   beforeAll(async () => {
     // The binary the package's `bin` runs, built from these sources.

@@ -51,6 +51,7 @@ export {
   LEDGER_PROJECTIONS,
   LEDGER_PROJECTION_NAMES,
   PROJECTIONS_OPTIONS,
+  type ProjectionOverview,
   type ProjectionsOptions,
   type RebuildReport,
 } from './projections.service';

@@ -47,6 +47,12 @@ export interface ProjectionsOptions {
 /** The injection token of `ProjectionsOptions`. */
 export const PROJECTIONS_OPTIONS = Symbol('PROJECTIONS_OPTIONS');
 
+/** One projection as an operator sees it: how far behind the event store, and its rebuild if any. */
+export interface ProjectionOverview extends ProjectionLag {
+  /** The rebuild the database shows, on any instance; null when the projection has no rebuild's shadows. */
+  rebuild: Pick<RebuildStatus, 'running' | 'position' | 'headPosition' | 'updatedAt'> | null;
+}
+
 /** What `ProjectionsService.rebuild` did, per projection and in all. */
 export interface RebuildReport {
   projections: {
@@ -195,6 +201,26 @@ export class ProjectionsService implements OnApplicationBootstrap, BeforeApplica
   /** How far each projection is behind the event store. */
   lag(): Promise<ProjectionLag[]> {
     return Promise.all(LEDGER_PROJECTIONS.map(({ name }) => this.projector.lag(name)));
+  }
+
+  /** Each projection's lag with its rebuild, if any: what `status` and the admin API show. */
+  async overview(): Promise<ProjectionOverview[]> {
+    const [lags, rebuilds] = await Promise.all([this.lag(), this.rebuildStatus()]);
+    return lags.map((lag) => {
+      const rebuild = rebuilds.find((status) => status.projection === lag.projection);
+      return {
+        ...lag,
+        rebuild:
+          rebuild === undefined
+            ? null
+            : {
+                running: rebuild.running,
+                position: rebuild.position,
+                headPosition: rebuild.headPosition,
+                updatedAt: rebuild.updatedAt,
+              },
+      };
+    });
   }
 
   /** Which projections this instance is running now. */

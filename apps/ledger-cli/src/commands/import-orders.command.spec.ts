@@ -1,14 +1,5 @@
 import { orderTableOptions } from './import-orders.command';
 
-function refusal(work: () => unknown): unknown {
-  try {
-    work();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
-}
-
 describe('orderTableOptions', () => {
   it('maps columns, the service and the delimiter, a tab written \\t', () => {
     expect(
@@ -34,9 +25,8 @@ describe('orderTableOptions', () => {
     [{ delimiter: ';;' }, /one character/],
     [{ delimiter: '"' }, /one character/],
   ])('refuses %j as a usage error', (options, message) => {
-    expect(refusal(() => orderTableOptions(options))).toMatchObject({
-      code: 'USAGE',
-      message: expect.stringMatching(message),
-    });
+    expect(() => orderTableOptions(options)).toThrow(
+      expect.objectContaining({ code: 'USAGE', message: expect.stringMatching(message) }),
+    );
   });
 });

@@ -17,12 +17,8 @@ describe('reconcileSelection', () => {
     [{ from: '2024-05-02T00:00:00Z', to: '2024-05-01T00:00:00Z' }, /--to must be after --from/],
     [{ order: ['no spaces'] }, /1 to 64 letters/],
   ])('refuses %j with the reason, as a usage error', (options, message) => {
-    let refusal: unknown;
-    try {
-      reconcileSelection(options);
-    } catch (error) {
-      refusal = error;
-    }
-    expect(refusal).toMatchObject({ code: 'USAGE', exit: 64, message: expect.stringMatching(message) });
+    expect(() => reconcileSelection(options)).toThrow(
+      expect.objectContaining({ code: 'USAGE', exit: 64, message: expect.stringMatching(message) }),
+    );
   });
 });

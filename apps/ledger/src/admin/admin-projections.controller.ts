@@ -59,6 +59,9 @@ class RebuildStatusView {
 
   @ApiProperty({ description: "The newest event's global position" })
   headPosition: number;
+
+  @ApiProperty({ description: "When the rebuild's checkpoint last moved" })
+  updatedAt: Date;
 }
 
 class ProjectionLagView {
@@ -95,21 +98,13 @@ export class AdminProjectionsController {
   @ApiOkResponse({ type: [ProjectionLagView] })
   async lag(): Promise<ProjectionLagView[]> {
     const active = new Map(this.projections.status().map((s) => [s.projection, s.active]));
-    const [lags, rebuilds] = await Promise.all([this.projections.lag(), this.projections.rebuildStatus()]);
-    const rebuildOf = new Map(rebuilds.map((rebuild) => [rebuild.projection, rebuild]));
-    return lags.map((lag) => {
-      const rebuild = rebuildOf.get(lag.projection);
-      return {
-        projection: lag.projection,
-        active: active.get(lag.projection) ?? false,
-        events: lag.events,
-        seconds: lag.seconds,
-        rebuild:
-          rebuild === undefined
-            ? null
-            : { running: rebuild.running, position: rebuild.position, headPosition: rebuild.headPosition },
-      };
-    });
+    return (await this.projections.overview()).map(({ projection, events, seconds, rebuild }) => ({
+      projection,
+      active: active.get(projection) ?? false,
+      events,
+      seconds,
+      rebuild,
+    }));
   }
 
   /**

@@ -7,7 +7,7 @@ import {
   type LedgerDatabase,
   type LedgerMode,
 } from '@ledger/platform';
-import { ProjectionsService } from '@ledger/projections';
+import { ProjectionsService, type ProjectionOverview } from '@ledger/projections';
 import { DataSource } from 'typeorm';
 
 /** The ledger at a glance (`npx ledger status`; docs/operations.md, "The CLI"). */
@@ -19,7 +19,7 @@ export interface LedgerStatusReport {
     projection: string;
     events: number;
     seconds: number;
-    rebuild: { running: boolean; position: number; headPosition: number } | null;
+    rebuild: ProjectionOverview['rebuild'];
   }[];
   /** Decisions waiting to be acted on, by kind. */
   pendingDecisions: {
@@ -73,7 +73,7 @@ export class LedgerStatus {
   ) {}
 
   async report(): Promise<LedgerStatusReport> {
-    const [lags, rebuilds] = await Promise.all([this.projections.lag(), this.projections.rebuildStatus()]);
+    const projections = await this.projections.overview();
     const [counts] = await this.dataSource.query<CountsRow[]>(
       `SELECT count(*) FILTER (WHERE delivery_state = 'pending') AS delivery,
               count(*) FILTER (WHERE shipping_state = 'pending') AS shipping,
@@ -102,22 +102,15 @@ export class LedgerStatus {
                      ORDER BY received_at DESC LIMIT 1) AS received_at
              FROM unnest(ARRAY['notify', 'refund_notify']) AS c) latest`,
     );
-    const rebuildOf = new Map(rebuilds.map((status) => [status.projection, status]));
     return {
       mode: this.config.mode,
       database: this.database.kind,
-      projections: lags.map((lag) => {
-        const rebuild = rebuildOf.get(lag.projection);
-        return {
-          projection: lag.projection,
-          events: lag.events,
-          seconds: lag.seconds,
-          rebuild:
-            rebuild === undefined
-              ? null
-              : { running: rebuild.running, position: rebuild.position, headPosition: rebuild.headPosition },
-        };
-      }),
+      projections: projections.map(({ projection, events, seconds, rebuild }) => ({
+        projection,
+        events,
+        seconds,
+        rebuild,
+      })),
       pendingDecisions: {
         delivery: Number(counts.delivery),
         shipping: Number(counts.shipping),

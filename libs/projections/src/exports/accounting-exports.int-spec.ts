@@ -1,11 +1,7 @@
 import {
-  decideOrder,
-  evolveOrder,
-  initialOrderState,
   LEDGER_EVENT_CATALOGUE,
   orderStreamId,
   type OrderCommand,
-  type OrderEvent,
   type RecordTradeStatus,
 } from '@ledger/domain';
 import { EventSchemas, EventStore, Projector, type AppendResult } from '@ledger/event-store';
@@ -14,6 +10,7 @@ import {
   MONEY_MOVEMENTS_PROJECTION,
   moneyMovementsProjection,
 } from '../money-movements/money-movements.projection';
+import { appendOrderCommand } from '../order-commands.fixture';
 import { ORDER_STATUS_PROJECTION, orderStatusProjection } from '../order-status.projection';
 import { AccountingExports, EXPORT_PAGE_SIZE } from './accounting-exports';
 import type { ExportInput } from './export-request';
@@ -31,21 +28,10 @@ describe('the accounting exports', () => {
   let notices = 0;
 
   async function run(command: OrderCommand): Promise<void> {
-    const streamId = orderStreamId(command.outTradeNo);
-    const history = await store.readStream(streamId);
-    const state = history.reduce(
-      (folded, event) => evolveOrder(folded, { type: event.type, data: event.data } as OrderEvent),
-      initialOrderState(),
-    );
-    const events = decideOrder(command, state);
-    expect(events.length).toBeGreaterThan(0);
-    const appended = await store.append(
-      streamId,
-      history.length === 0 ? 'no_stream' : history.length,
-      events,
-    );
-    await projector.waitFor(ORDER_STATUS_PROJECTION, appended, 20_000);
-    await projector.waitFor(MONEY_MOVEMENTS_PROJECTION, appended, 20_000);
+    const appended = await appendOrderCommand(store, command);
+    expect(appended).toBeDefined();
+    await projector.waitFor(ORDER_STATUS_PROJECTION, appended!, 20_000);
+    await projector.waitFor(MONEY_MOVEMENTS_PROJECTION, appended!, 20_000);
   }
   const place = (outTradeNo: string, subject: string, totalFee: number, placedAt: string) =>
     run({
