@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npx ledger <command>`: the operator's CLI (README, "Commands"), built by `npm install` (the `prepare`
+// `npx ledger <command>`: the operator's CLI (docs/operations.md, "The CLI"), built by `npm install` (the `prepare`
 // script) into dist/.
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
