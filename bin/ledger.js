@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npx ledger <command>`: the operator's CLI (README, "Commands"), built by `npm install` (the `prepare`
-// script) into dist/.
+// `npx ledger <command>`: the operator's CLI (docs/operations.md, "The CLI"), built by `npm install` (the
+// `prepare` script) into dist/.
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 

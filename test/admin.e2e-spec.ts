@@ -12,6 +12,7 @@ import {
   type TradeStatusSyncFacts,
 } from '@ledger/testing';
 import { createLedgerApp, type LedgerApp } from '../apps/ledger/src/ledger-app';
+import { adminClient } from './admin-client.fixture';
 
 jest.setTimeout(180_000);
 
@@ -69,20 +70,7 @@ describe('the admin API', () => {
   let baseUrl: string;
   const tradeNos = new Map<string, string>();
 
-  const call = (method: string, path: string, body?: unknown, token: string | null = TOKEN) =>
-    fetch(`${baseUrl}${path}`, {
-      method,
-      headers: {
-        ...(token === null ? {} : { authorization: `Bearer ${token}` }),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-  const get = async <T>(path: string): Promise<T> => {
-    const response = await call('GET', path);
-    expect(response.status).toBe(200);
-    return (await response.json()) as T;
-  };
+  const { call, get } = adminClient(() => baseUrl, TOKEN);
   const place = async (outTradeNo: string, service = 'create_direct_pay_by_user') => {
     const response = await call('POST', '/orders', {
       outTradeNo,
@@ -380,6 +368,46 @@ describe('the admin API', () => {
     });
   });
 
+  describe('GET /admin/exports/:kind', () => {
+    const day = () => {
+      const now = Date.now();
+      return `from=${new Date(now - 86_400_000).toISOString()}&to=${new Date(now + 86_400_000).toISOString()}`;
+    };
+
+    it('streams the orders as JSON lines, one per order the list shows', async () => {
+      const response = await call('GET', `/admin/exports/orders?${day()}&format=jsonl`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('application/x-ndjson; charset=utf-8');
+      expect(response.headers.get('content-disposition')).toMatch(/filename="ledger-orders-[\d-]+\.jsonl"$/);
+      const rows = (await response.text())
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { out_trade_no: string; total_yuan: string });
+      const placed = (await allOrders('', 100)).filter((order) => order.totalFee !== null);
+      expect(rows.map((row) => row.out_trade_no).sort()).toEqual(placed.map((o) => o.outTradeNo).sort());
+      expect(rows.every((row) => row.total_yuan === '120.00')).toBe(true);
+    });
+
+    it.each([
+      [
+        'invoices?from=2024-05-01&to=2024-06-01',
+        'kind: "invoices" is not one of orders, payments, refunds, movements',
+      ],
+      ['orders?from=2024-05-01&to=2024-06-01&format=xlsx', 'format: "xlsx" is not one of csv, jsonl'],
+      [
+        'orders?to=2024-06-01',
+        'from: required: a date (midnight in Beijing) or an ISO 8601 instant with its zone',
+      ],
+      ['orders?from=2024-06-01&to=2024-05-01', 'to: must be after from'],
+      ['orders?from=2024-05-01T10:00&to=2024-06-01', 'from: "2024-05-01T10:00" is neither a date'],
+      ['orders?from=2024-05-01&to=2024-06-01&limit=3', 'limit: property limit should not exist'],
+    ])('refuses /admin/exports/%s with 400 and the reason', async (path, message) => {
+      const response = await call('GET', `/admin/exports/${path}`);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { message: string }).message).toContain(message);
+    });
+  });
+
   describe('replay and rebuild change nothing', () => {
     it('replays every stored notification: nothing new, dry or not', async () => {
       const before = await settled();
@@ -420,6 +448,10 @@ describe('the admin API', () => {
         durationMs: number;
       };
       const events = before.details.reduce((sum, { history }) => sum + history.events.length, 0);
+      const movements = before.details
+        .flatMap(({ history }) => history.events)
+        .filter((event) => ['PaymentSucceeded', 'RefundSucceeded', 'RefundFailed'].includes(event.type));
+      expect(movements.length).toBeGreaterThan(0);
       expect(report.projections).toEqual([
         {
           projection: 'order_status',
@@ -430,17 +462,46 @@ describe('the admin API', () => {
         },
         // Reads the same events; this file appends no refund batch.
         { projection: 'refund_batches', events, parked: 0, rows: 0, durationMs: expect.any(Number) },
+        {
+          projection: 'money_movements',
+          events,
+          parked: 0,
+          rows: movements.length,
+          durationMs: expect.any(Number),
+        },
       ]);
       expect(report.durationMs).toBeGreaterThanOrEqual(report.projections[0].durationMs);
       expect(await snapshot()).toEqual(before);
     });
 
-    it('reports how far the projections are behind', async () => {
-      const lag = await get<{ projection: string; active: boolean; events: number }[]>('/admin/projections');
-      expect(lag).toEqual([
-        { projection: 'order_status', active: true, events: 0, seconds: 0 },
-        { projection: 'refund_batches', active: true, events: 0, seconds: 0 },
+    it('rebuilds one projection by name, and refuses a name it does not know', async () => {
+      const before = await settled();
+      const response = await call('POST', '/admin/projections/rebuild', { projection: 'order_status' });
+      expect(response.status).toBe(200);
+      const report = (await response.json()) as { projections: { projection: string; rows: number }[] };
+      expect(report.projections).toEqual([
+        expect.objectContaining({ projection: 'order_status', rows: before.orders.length }),
       ]);
+      expect(await snapshot()).toEqual(before);
+
+      const unknown = await call('POST', '/admin/projections/rebuild', { projection: 'orders' });
+      expect(unknown.status).toBe(400);
+      expect(await unknown.json()).toMatchObject({
+        message: 'projection: must be one of order_status, refund_batches, money_movements',
+      });
+    });
+
+    it('reports how far the projections are behind, and no rebuild under way', async () => {
+      const lag = await get<{ projection: string; active: boolean; events: number }[]>('/admin/projections');
+      expect(lag).toEqual(
+        ['order_status', 'refund_batches', 'money_movements'].map((projection) => ({
+          projection,
+          active: true,
+          events: 0,
+          seconds: 0,
+          rebuild: null,
+        })),
+      );
     });
   });
 
@@ -455,6 +516,7 @@ describe('the admin API', () => {
       ['GET', '/admin/projections', undefined],
       ['POST', '/admin/replay', { all: true }],
       ['POST', '/admin/projections/rebuild', undefined],
+      ['GET', '/admin/exports/orders?from=2024-05-01&to=2024-06-01', undefined],
       [
         'POST',
         '/admin/orders/ADM-MISMATCH/anomalies/resolve',
@@ -488,6 +550,7 @@ describe('the admin API', () => {
       ['get', '/admin/notifications'],
       ['post', '/admin/replay'],
       ['post', '/admin/projections/rebuild'],
+      ['get', '/admin/exports/{kind}'],
       ['post', '/admin/orders/{outTradeNo}/anomalies/resolve'],
       ['post', '/admin/refund-batches/{batchNo}/cancel'],
       ['post', '/admin/refund-batches/{batchNo}/outcome'],

@@ -436,8 +436,13 @@ describe('ingest on a real database', () => {
       const before = await database.dataSource.query<{ count: string }[]>(
         `SELECT count(*) AS count FROM events`,
       );
-      const dry = await replayer.replay({ all: true }, { dryRun: true });
+      const progress: [number, number][] = [];
+      const dry = await replayer.replay(
+        { all: true },
+        { dryRun: true, onProgress: (done, total) => progress.push([done, total]) },
+      );
       const report = await replayer.replay({ all: true });
+      expect(progress.at(-1)).toEqual([report.selected, report.selected]);
       const after = await database.dataSource.query<{ count: string }[]>(
         `SELECT count(*) AS count FROM events`,
       );

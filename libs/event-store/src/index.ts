@@ -7,5 +7,11 @@ export { MAX_EVENT_TYPE_LENGTH, MAX_STREAM_ID_LENGTH } from './append-request';
 export * from './append-retry';
 export * from './upcasting';
 export * from './consumer';
+export {
+  checkStreamVersions,
+  MAX_STREAM_PROBLEMS,
+  type StreamVersionCheck,
+  type StreamVersionProblem,
+} from './stream-versions';
 export * from './event-store.module';
 export { EVENT_STORE_MIGRATIONS } from './migrations';

@@ -38,5 +38,11 @@ export {
   type NotificationReply,
   type IngestResult,
 } from './raw-notification';
+export {
+  InboxSignatureAudit,
+  MAX_SIGNATURE_DIFFERENCES,
+  type SignatureAuditReport,
+  type SignatureDifference,
+} from './inbox-signature-audit';
 export { InboxModule } from './inbox.module';
 export { INBOX_MIGRATIONS } from './migrations';

@@ -59,3 +59,5 @@ export {
   type ReconciledOrder,
 } from './reconcile/reconciler';
 export { ReconcileModule } from './reconcile/reconcile.module';
+export { LedgerStatus, type LedgerStatusReport } from './status/ledger-status';
+export { LedgerStatusModule } from './status/ledger-status.module';

@@ -51,6 +51,45 @@ export {
   type RefundBatchListFilters,
   type RefundBatchPage,
 } from './refund-batch-queries';
-export { ProjectionsService, LEDGER_PROJECTIONS, type RebuildReport } from './projections.service';
+export {
+  ProjectionsService,
+  LEDGER_PROJECTIONS,
+  LEDGER_PROJECTION_NAMES,
+  PROJECTIONS_OPTIONS,
+  type ProjectionOverview,
+  type ProjectionsOptions,
+  type RebuildReport,
+} from './projections.service';
+export {
+  MONEY_MOVEMENTS_PROJECTION,
+  MONEY_MOVEMENTS_TABLE,
+  moneyMovementsProjection,
+} from './money-movements/money-movements.projection';
+export {
+  MONEY_EVENT_TYPES,
+  moneyMovementOf,
+  type MoneyMovement,
+  type MoneyMovementKind,
+  type MoneyMovementOutcome,
+} from './money-movements/money-movement';
+export {
+  AccountingExports,
+  EXPORT_COLUMNS,
+  EXPORT_PAGE_SIZE,
+  beijingInstant,
+  type ExportRecord,
+} from './exports/accounting-exports';
+export {
+  EXPORT_FORMATS,
+  EXPORT_KINDS,
+  exportContentType,
+  exportFileName,
+  parseExportRequest,
+  type ExportFormat,
+  type ExportInput,
+  type ExportKind,
+  type ExportRequest,
+} from './exports/export-request';
+export { CSV_BOM, csvField, csvRecord, guardFormula } from './exports/csv';
 export { ProjectionsModule } from './projections.module';
 export { PROJECTION_MIGRATIONS } from './migrations';

@@ -1,10 +1,5 @@
 import {
-  decideOrder,
-  evolveOrder,
-  initialOrderState,
-  orderStreamId,
   type OrderCommand,
-  type OrderEvent,
   type PlaceOrder,
   type RecordTradeStatus,
   LEDGER_EVENT_CATALOGUE,
@@ -12,6 +7,7 @@ import {
 } from '@ledger/domain';
 import { EventSchemas, EventStore, Projector, type AppendResult } from '@ledger/event-store';
 import { createTestDatabase, type TestDatabase } from '@ledger/testing';
+import { appendOrderCommand } from './order-commands.fixture';
 import { OrderQueries } from './order-queries';
 import { ORDER_STATUS_PROJECTION, orderStatusProjection } from './order-status.projection';
 import { ProjectionsError } from './projections-error';
@@ -65,22 +61,10 @@ describe('the order status projection', () => {
   let projector: Projector;
   let orders: OrderQueries;
 
-  /** Load, decide, append with the expected version: what the ledger's command handlers do. */
+  /** The command appended as the ledger's handlers append it, then projected. */
   async function run(command: OrderCommand): Promise<AppendResult | undefined> {
-    const streamId = orderStreamId(command.outTradeNo);
-    const history = await store.readStream(streamId);
-    const state = history.reduce(
-      (folded, event) => evolveOrder(folded, { type: event.type, data: event.data } as OrderEvent),
-      initialOrderState(),
-    );
-    const events = decideOrder(command, state);
-    if (events.length === 0) return undefined;
-    const appended = await store.append(
-      streamId,
-      history.length === 0 ? 'no_stream' : history.length,
-      events,
-    );
-    await projector.waitFor(ORDER_STATUS_PROJECTION, appended, 20_000);
+    const appended = await appendOrderCommand(store, command);
+    if (appended !== undefined) await projector.waitFor(ORDER_STATUS_PROJECTION, appended, 20_000);
     return appended;
   }
 

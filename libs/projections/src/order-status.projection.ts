@@ -135,6 +135,7 @@ function toColumns(row: WorkingRow): Record<string, unknown> {
     service: state.placed?.service ?? null,
     subject: state.placed?.subject ?? null,
     total_fee: state.placed?.totalFee ?? null,
+    placed_at: state.placed?.placedAt ?? null,
     trade_no: state.tradeNo ?? null,
     status: view?.status ?? null,
     status_code: view?.statusCode ?? null,
@@ -170,24 +171,24 @@ async function upsertRows(
 ): Promise<void> {
   await session.query(
     `INSERT INTO ${table} (
-       out_trade_no, placed, service, subject, total_fee, trade_no, status, status_code, trade_status,
+       out_trade_no, placed, service, subject, total_fee, placed_at, trade_no, status, status_code, trade_status,
        refund_status, payment_type, paid_fee, refunded_fee, buyer_id, buyer_email, delivery_state,
        return_state, shipping_state, anomalies, state, state_version, version, last_position, created_at,
        updated_at)
-     SELECT r.out_trade_no, r.placed, r.service, r.subject, r.total_fee, r.trade_no, r.status, r.status_code,
-            r.trade_status, r.refund_status, r.payment_type, r.paid_fee, r.refunded_fee, r.buyer_id,
-            r.buyer_email, r.delivery_state, r.return_state, r.shipping_state, r.anomalies, r.state,
-            r.state_version, r.version, r.last_position, r.created_at, r.updated_at
+     SELECT r.out_trade_no, r.placed, r.service, r.subject, r.total_fee, r.placed_at, r.trade_no, r.status,
+            r.status_code, r.trade_status, r.refund_status, r.payment_type, r.paid_fee, r.refunded_fee,
+            r.buyer_id, r.buyer_email, r.delivery_state, r.return_state, r.shipping_state, r.anomalies,
+            r.state, r.state_version, r.version, r.last_position, r.created_at, r.updated_at
      FROM jsonb_to_recordset($1::jsonb) AS r(
-       out_trade_no text, placed boolean, service text, subject text, total_fee bigint, trade_no text,
-       status text, status_code smallint, trade_status text, refund_status text, payment_type text,
+       out_trade_no text, placed boolean, service text, subject text, total_fee bigint, placed_at timestamptz,
+       trade_no text, status text, status_code smallint, trade_status text, refund_status text, payment_type text,
        paid_fee bigint, refunded_fee bigint, buyer_id text, buyer_email text, delivery_state text,
        return_state text, shipping_state text, anomalies jsonb, state jsonb, state_version integer,
        version integer, last_position bigint, created_at timestamptz, updated_at timestamptz)
      ON CONFLICT (out_trade_no) DO UPDATE SET
        placed = EXCLUDED.placed, service = EXCLUDED.service, subject = EXCLUDED.subject,
-       total_fee = EXCLUDED.total_fee, trade_no = EXCLUDED.trade_no, status = EXCLUDED.status,
-       status_code = EXCLUDED.status_code, trade_status = EXCLUDED.trade_status,
+       total_fee = EXCLUDED.total_fee, placed_at = EXCLUDED.placed_at, trade_no = EXCLUDED.trade_no,
+       status = EXCLUDED.status, status_code = EXCLUDED.status_code, trade_status = EXCLUDED.trade_status,
        refund_status = EXCLUDED.refund_status, payment_type = EXCLUDED.payment_type,
        paid_fee = EXCLUDED.paid_fee, refunded_fee = EXCLUDED.refunded_fee, buyer_id = EXCLUDED.buyer_id,
        buyer_email = EXCLUDED.buyer_email, delivery_state = EXCLUDED.delivery_state,

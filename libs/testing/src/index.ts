@@ -26,3 +26,4 @@ export {
 } from './signed-notification';
 export { freePort } from './free-port';
 export { type CommandPath, startCommandPath } from './command-path';
+export { csvObjects, parseCsv } from './csv';

@@ -1,15 +1,29 @@
-import { Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiBearerAuth,
   ApiConflictResponse,
   ApiOkResponse,
   ApiOperation,
   ApiProperty,
+  ApiPropertyOptional,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { ProjectionsService, type RebuildReport } from '@ledger/projections';
+import { LEDGER_PROJECTION_NAMES, ProjectionsService, type RebuildReport } from '@ledger/projections';
+import { IsIn, IsOptional } from 'class-validator';
 import { AdminTokenGuard } from '../http/admin-token.guard';
+
+/** `POST /admin/projections/rebuild`: one projection, or every one. */
+export class RebuildRequest {
+  @ApiPropertyOptional({
+    enum: LEDGER_PROJECTION_NAMES,
+    description: 'The projection to rebuild; every projection, one after the other, when absent',
+  })
+  @IsOptional()
+  @IsIn(LEDGER_PROJECTION_NAMES, { message: `must be one of ${LEDGER_PROJECTION_NAMES.join(', ')}` })
+  projection?: string;
+}
 
 class RebuiltProjection {
   @ApiProperty({ example: 'order_status' })
@@ -36,6 +50,20 @@ class RebuildReportView {
   durationMs: number;
 }
 
+class RebuildStatusView {
+  @ApiProperty({ description: 'An instance is rebuilding it now; false: shadows a stopped rebuild left' })
+  running: boolean;
+
+  @ApiProperty({ description: "The global position the rebuild's checkpoint has reached" })
+  position: number;
+
+  @ApiProperty({ description: "The newest event's global position" })
+  headPosition: number;
+
+  @ApiProperty({ description: "When the rebuild's checkpoint last moved" })
+  updatedAt: Date;
+}
+
 class ProjectionLagView {
   @ApiProperty()
   projection: string;
@@ -48,6 +76,13 @@ class ProjectionLagView {
 
   @ApiProperty({ description: 'Age of the oldest of them' })
   seconds: number;
+
+  @ApiProperty({
+    type: RebuildStatusView,
+    nullable: true,
+    description: 'Its rebuild, read from the database whichever instance runs it; null when there is none',
+  })
+  rebuild: RebuildStatusView | null;
 }
 
 @ApiTags('admin')
@@ -59,28 +94,33 @@ export class AdminProjectionsController {
   constructor(private readonly projections: ProjectionsService) {}
 
   @Get()
-  @ApiOperation({ summary: 'How far each projection is behind the event store' })
+  @ApiOperation({ summary: 'How far each projection is behind the event store, and its rebuild if any' })
   @ApiOkResponse({ type: [ProjectionLagView] })
   async lag(): Promise<ProjectionLagView[]> {
     const active = new Map(this.projections.status().map((s) => [s.projection, s.active]));
-    return (await this.projections.lag()).map((lag) => ({
-      projection: lag.projection,
-      active: active.get(lag.projection) ?? false,
-      events: lag.events,
-      seconds: lag.seconds,
+    return (await this.projections.overview()).map(({ projection, events, seconds, rebuild }) => ({
+      projection,
+      active: active.get(projection) ?? false,
+      events,
+      seconds,
+      rebuild,
     }));
   }
 
   /**
-   * Rebuilds every projection from position 0 into shadow tables, swapped in when complete; the live
-   * projections serve meanwhile.
+   * Rebuilds one projection, or every projection, from position 0 into shadow tables, swapped in when
+   * complete; the live projections serve meanwhile. `GET /admin/projections` shows the progress meanwhile,
+   * on any instance.
    */
   @Post('rebuild')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Rebuild every projection from the event store; returns counts and duration' })
+  @ApiOperation({
+    summary: 'Rebuild one projection, or every one, from the event store; returns counts and duration',
+  })
   @ApiOkResponse({ type: RebuildReportView })
-  @ApiConflictResponse({ description: 'a rebuild is already running' })
-  rebuild(): Promise<RebuildReport> {
-    return this.projections.rebuild();
+  @ApiBadRequestResponse({ description: 'no projection of that name' })
+  @ApiConflictResponse({ description: 'a rebuild or a verification of it is already running' })
+  rebuild(@Body() request: RebuildRequest): Promise<RebuildReport> {
+    return this.projections.rebuild(request.projection);
   }
 }

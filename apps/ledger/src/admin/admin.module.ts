@@ -6,6 +6,7 @@ import { PlatformModule } from '@ledger/platform';
 import { FulfilmentModule, ReconcileModule } from '@ledger/processes';
 import { ProjectionsModule } from '@ledger/projections';
 import { HttpEdgeModule } from '../http/http-edge.module';
+import { AdminExportsController } from './admin-exports.controller';
 import { AdminNotificationsController } from './admin-notifications.controller';
 import { AdminOrdersController } from './admin-orders.controller';
 import { AdminProjectionsController } from './admin-projections.controller';
@@ -19,7 +20,7 @@ import { OrderHistoryHandler } from './order-history.query';
  * The admin API (docs/operations.md, "The admin API"), behind the admin bearer token: orders (projection and
  * history), the raw inbox, replay (on the command bus) and projection rebuilds; refund batches
  * (docs/operations.md, "The refund batch projection"); reconciliation with Alipay (docs/operations.md,
- * "Reconciliation").
+ * "Reconciliation"); exports for accounting (docs/operations.md, "Exports").
  */
 @Module({
   imports: [
@@ -40,6 +41,7 @@ import { OrderHistoryHandler } from './order-history.query';
     AdminResolutionsController,
     AdminWebhooksController,
     AdminReconcileController,
+    AdminExportsController,
   ],
   providers: [OrderHistoryHandler],
 })

@@ -189,6 +189,17 @@ export class ReplayNotificationsHandler implements ICommandHandler<ReplayNotific
     };
     const orders = new Map<string, ReplayedOrder>();
     const batches = new Map<string, ReplayedBatch>();
+    const total =
+      options.onProgress === undefined
+        ? 0
+        : Number(
+            (
+              await this.dataSource.query<{ count: string }[]>(
+                `SELECT count(*) AS count FROM inbox_notifications WHERE ${sql}`,
+                parameters,
+              )
+            )[0].count,
+          );
     // The dry run's session keeps what it would append, so that each notification is decided after the
     // earlier ones of the same run, as the real run decides it.
     const simulation = dryRun
@@ -240,6 +251,7 @@ export class ReplayNotificationsHandler implements ICommandHandler<ReplayNotific
           report.events += batch.events.length;
         }
       }
+      options.onProgress?.(report.selected, Math.max(total, report.selected));
       if (rows.length < PAGE_SIZE) break;
       after = Number(rows[rows.length - 1].id);
     }

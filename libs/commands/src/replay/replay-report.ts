@@ -4,6 +4,8 @@ export type ReplaySelection = { all: true } | { from: Date; to: Date } | { ids: 
 export interface ReplayOptions {
   /** Decide without writing: report the events that would be appended. */
   dryRun?: boolean;
+  /** Called after each page of notifications: how many were selected so far, and how many in all. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** Why a selected notification was not run again. */

@@ -1,6 +1,13 @@
 export { compareCheckpoints, type AppendedPosition } from './checkpoint';
 export type { ParkedEvent, RetryOutcome } from './parked-events';
-export { REBUILD_SUFFIX, type Projection, type ProjectionContext } from './projection';
+export { REBUILD_SUFFIX, VERIFY_SUFFIX, type Projection, type ProjectionContext } from './projection';
 export * from './projector';
 export * from './projector-error';
-export type { RebuildOutcome } from './rebuild';
+export type { RebuildOutcome, RebuildStatus } from './rebuild';
+export type { ProjectionProgress } from './shadow-tables';
+export {
+  MAX_DIFFERENCE_SAMPLES,
+  type ProjectionVerification,
+  type RowDifference,
+  type TableVerification,
+} from './verify-projection';

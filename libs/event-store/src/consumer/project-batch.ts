@@ -6,13 +6,15 @@ import type { Projection, ProjectionContext } from './projection';
 import { isProjectorError } from './projector-error';
 import { readBatchAfter, toRecordedEvent, type StoredEvent } from './read-events';
 
-/** One projection writing to one set of tables under one checkpoint: the live one or its rebuild. */
+/** One projection writing to one set of tables under one checkpoint: the live one, a rebuild's or a verification's. */
 export interface ProjectionRun {
   projection: Projection;
-  /** The checkpoint and parked-events key: the projection's name, or its rebuild's. */
+  /** The checkpoint and parked-events key: the projection's name, or its rebuild's or verification's. */
   key: string;
   table: ProjectionContext['table'];
   upcasters: UpcasterChain;
+  /** The last event to project: a verification stops where the live projection stood. */
+  until?: GlobalCheckpoint;
 }
 
 /** What one batch did. */
@@ -72,7 +74,7 @@ export async function projectNextBatch(
 ): Promise<BatchOutcome> {
   const { projection, key } = run;
   const { checkpoint, parkedStreams } = await lockCheckpoint(session, key);
-  const events = await readBatchAfter(session, checkpoint, batchSize, projection.handles);
+  const events = await readBatchAfter(session, checkpoint, batchSize, projection.handles, run.until);
   if (events.length === 0) return { read: 0, applied: 0, parked: 0, checkpoint };
 
   const handles = projection.handles === undefined ? undefined : new Set(projection.handles);

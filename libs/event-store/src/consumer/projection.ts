@@ -8,7 +8,8 @@ export interface ProjectionContext<Table extends string = string> {
   session: DatabaseSession;
   /**
    * The quoted SQL identifier to write `table` to: the live table, or its shadow while the projection is
-   * being rebuilt. Projections never spell their own table names in SQL, so one `apply` serves both.
+   * being rebuilt or verified. Projections never spell their own table names in SQL, so one `apply` serves
+   * all of them.
    */
   readonly table: (table: Table) => string;
 }
@@ -36,9 +37,27 @@ export interface Projection<Table extends string = string> {
 /** Appended to a projection's name for its rebuild's checkpoint and parked events, and to table names. */
 export const REBUILD_SUFFIX = '__rebuild';
 
+/** The same for a verification's fresh fold, which is compared with the live tables and then dropped. */
+export const VERIFY_SUFFIX = '__verify';
+
+/** The tables a run of a projection writes: the live ones, a rebuild's shadows or a verification's. */
+export type ProjectionTarget = 'live' | 'rebuild' | 'verify';
+
+const SUFFIXES: Readonly<Record<ProjectionTarget, string>> = {
+  live: '',
+  rebuild: REBUILD_SUFFIX,
+  verify: VERIFY_SUFFIX,
+};
+
+/** The name of `table` (or of a projection's checkpoint) for `target`. */
+export function targetName(name: string, target: ProjectionTarget): string {
+  return `${name}${SUFFIXES[target]}`;
+}
+
 const NAME = /^[a-z][a-z0-9_]*$/;
-// PostgreSQL truncates identifiers at 63 bytes; the shadow and the retired table need room for a suffix.
-const MAX_TABLE_NAME_LENGTH = 63 - '__rebuild'.length;
+// PostgreSQL truncates identifiers at 63 bytes; the shadows need room for their suffix.
+const MAX_TABLE_NAME_LENGTH = 63 - Math.max(REBUILD_SUFFIX.length, VERIFY_SUFFIX.length);
+const reservedSuffix = (name: string) => name.endsWith(REBUILD_SUFFIX) || name.endsWith(VERIFY_SUFFIX);
 
 /** Quotes an SQL identifier. */
 export function quoteIdentifier(name: string): string {
@@ -51,17 +70,17 @@ export function checkProjection(projection: Projection): void {
     new ProjectorError('INVALID_PROJECTION', `projection ${JSON.stringify(projection.name)} ${problem}`, {
       projection: projection.name,
     });
-  if (!NAME.test(projection.name) || projection.name.endsWith(REBUILD_SUFFIX)) {
-    throw refuse(`must be named [a-z][a-z0-9_]* and not end with ${REBUILD_SUFFIX}`);
+  if (!NAME.test(projection.name) || reservedSuffix(projection.name)) {
+    throw refuse(`must be named [a-z][a-z0-9_]* and not end with ${REBUILD_SUFFIX} or ${VERIFY_SUFFIX}`);
   }
   if (projection.handles !== undefined && projection.handles.length === 0) {
     throw refuse('handles no event type; leave `handles` out to receive every type');
   }
   for (const table of projection.tables) {
-    if (!NAME.test(table) || table.length > MAX_TABLE_NAME_LENGTH || table.endsWith(REBUILD_SUFFIX)) {
+    if (!NAME.test(table) || table.length > MAX_TABLE_NAME_LENGTH || reservedSuffix(table)) {
       throw refuse(
         `owns table ${JSON.stringify(table)}: table names are [a-z][a-z0-9_]*, at most ` +
-          `${MAX_TABLE_NAME_LENGTH} characters, and do not end with ${REBUILD_SUFFIX}`,
+          `${MAX_TABLE_NAME_LENGTH} characters, and do not end with ${REBUILD_SUFFIX} or ${VERIFY_SUFFIX}`,
       );
     }
   }
@@ -70,10 +89,10 @@ export function checkProjection(projection: Projection): void {
   }
 }
 
-/** Resolves the projection's tables to the live ones or to their rebuild shadows. */
+/** Resolves the projection's tables to the live ones or to their shadows of a rebuild or a verification. */
 export function tableResolver<Table extends string>(
   projection: Projection<Table>,
-  target: 'live' | 'shadow',
+  target: ProjectionTarget,
 ): (table: Table) => string {
   const owned = new Set<string>(projection.tables);
   return (table) => {
@@ -84,6 +103,6 @@ export function tableResolver<Table extends string>(
         { projection: projection.name },
       );
     }
-    return quoteIdentifier(target === 'live' ? table : `${table}${REBUILD_SUFFIX}`);
+    return quoteIdentifier(targetName(table, target));
   };
 }

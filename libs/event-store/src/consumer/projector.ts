@@ -17,7 +17,9 @@ import {
 import { projectNextBatch, type ProjectionRun } from './project-batch';
 import { checkProjection, tableResolver, type Projection } from './projection';
 import { ProjectorError } from './projector-error';
-import { rebuildProjection, type RebuildOutcome } from './rebuild';
+import { readRebuildStatus, rebuildProjection, type RebuildOutcome, type RebuildStatus } from './rebuild';
+import type { ProjectionProgress } from './shadow-tables';
+import { verifyProjection, type ProjectionVerification } from './verify-projection';
 
 /**
  * Notified in each batch transaction that moved a projection's checkpoint, with the projection's name as
@@ -211,14 +213,21 @@ export class Projector {
 
   /**
    * Rebuilds the projection from the origin into shadow tables and swaps them in atomically; the live
-   * projection serves until the swap (see rebuildProjection).
+   * projection serves until the swap (see rebuildProjection). `onProgress` is called after each batch.
+   *
+   * @throws ProjectorError `UNKNOWN_PROJECTION`; `REBUILD_IN_PROGRESS` while it is being rebuilt or
+   *   verified, here or on another instance.
    */
-  async rebuild(projection: string): Promise<RebuildOutcome> {
+  async rebuild(
+    projection: string,
+    options: { onProgress?: (progress: ProjectionProgress) => void } = {},
+  ): Promise<RebuildOutcome> {
     const { run } = this.consumer(projection);
     this.logger?.log(`rebuilding ${projection} from the origin`, CONTEXT);
     const outcome = await rebuildProjection(this.dataSource, run.projection, {
       batchSize: this.options.rebuildBatchSize,
       upcasters: run.upcasters,
+      onProgress: options.onProgress,
     });
     this.logger?.log(
       `rebuilt ${projection}: ${outcome.events} events, ${outcome.parked} parked, swapped in`,
@@ -226,6 +235,37 @@ export class Projector {
     );
     this.progress(projection, outcome.checkpoint);
     return outcome;
+  }
+
+  /**
+   * The projection's rebuild as the database shows it, whichever instance runs it: its shadows' checkpoint
+   * against the head, and whether it is running; undefined when there is no rebuild's shadow.
+   */
+  rebuildStatus(projection: string): Promise<RebuildStatus | undefined> {
+    this.consumer(projection);
+    return readRebuildStatus(this.dataSource, projection);
+  }
+
+  /**
+   * Compares the live projection with a fresh fold of the event store up to its checkpoint, row by row,
+   * without writing or holding up the live projection (see verifyProjection).
+   *
+   * @throws ProjectorError `UNKNOWN_PROJECTION`; `REBUILD_IN_PROGRESS` while it is being rebuilt or verified.
+   */
+  async verify(
+    projection: string,
+    options: { onProgress?: (progress: ProjectionProgress) => void } = {},
+  ): Promise<ProjectionVerification> {
+    const { run } = this.consumer(projection);
+    const verification = await verifyProjection(this.dataSource, run.projection, {
+      batchSize: this.options.rebuildBatchSize,
+      upcasters: run.upcasters,
+      onProgress: options.onProgress,
+    });
+    if (!verification.equal) {
+      this.logger?.warn(`${projection} differs from a fresh fold of its events`, CONTEXT);
+    }
+    return verification;
   }
 
   private consumer(projection: string): Consumer {

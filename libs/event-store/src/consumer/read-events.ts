@@ -49,22 +49,32 @@ const toStoredEvent = (row: EventRow): StoredEvent => ({
  * Up to `limit` events after `after` in (transaction id, position) order, of transactions below the oldest
  * one still running (docs/event-store.md, "Global order that consumers can trust"): every transaction below
  * that horizon has committed or rolled back, so no event can later appear before what this returns, and an
- * open transaction holds consumers back instead of being skipped. `data` is read only for `handles`.
+ * open transaction holds consumers back instead of being skipped. `data` is read only for `handles`. With
+ * `until`, none past it: a verification folds exactly as far as the live projection went.
  */
 export async function readBatchAfter(
   session: DatabaseSession,
   after: GlobalCheckpoint,
   limit: number,
   handles: readonly string[] | undefined,
+  until?: GlobalCheckpoint,
 ): Promise<StoredEvent[]> {
+  const bound =
+    until === undefined ? '' : 'AND (e.transaction_id, e.global_position) <= ($5::xid8, $6::bigint)';
   const rows = await session.query<EventRow>(
     `SELECT ${COLUMNS}, CASE WHEN $4::text[] IS NULL OR e.type = ANY($4::text[]) THEN e.data END AS data
      FROM events e
-     WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint)
+     WHERE (e.transaction_id, e.global_position) > ($1::xid8, $2::bigint) ${bound}
        AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
      ORDER BY e.transaction_id, e.global_position
      LIMIT $3`,
-    [after.transactionId, after.position, limit, handles ?? null],
+    [
+      after.transactionId,
+      after.position,
+      limit,
+      handles ?? null,
+      ...(until === undefined ? [] : [until.transactionId, until.position]),
+    ],
   );
   return rows.map(toStoredEvent);
 }

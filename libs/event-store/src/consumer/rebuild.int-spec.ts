@@ -1,10 +1,12 @@
-import { createTestDatabase, type TestDatabase } from '@ledger/testing';
+import { createTestDatabase, testDatabaseKind, type TestDatabase } from '@ledger/testing';
 import type { DatabaseSession } from '@ledger/platform';
 import { EventStore, type AppendResult } from '../event-store';
 import { readCheckpoint } from './checkpoint';
 import type { Projection } from './projection';
 import { createSummaryTable, cutConnection, summaryProjection, summaryRows } from './projection.fixture';
 import { Projector } from './projector';
+import { readRebuildStatus, type RebuildStatus } from './rebuild';
+import type { ProjectionProgress } from './shadow-tables';
 import { AD_HOC_SCHEMAS } from '../event-schemas.fixture';
 
 jest.setTimeout(120_000);
@@ -232,5 +234,72 @@ describe('Projection rebuild', () => {
     );
     const rows = await summaryRows(db.dataSource, 'reparked_streams');
     expect(rows.map((row) => row.stream_id)).toEqual(['reparked-0', 'reparked-2', 'reparked-3']);
+  });
+
+  it('reports its progress after each batch, and another session reads it from the database', async () => {
+    await createTwoTables('progress');
+    let statusMidway: RebuildStatus | undefined;
+    let committedMidway: number | undefined;
+    let rebuildBatches = 0;
+    const seen: ProjectionProgress[] = [];
+    const projection = twoTables('progress', {
+      name: 'progress',
+      afterWrite: async (_events: unknown, session: DatabaseSession, rebuilding: boolean) => {
+        if (!rebuilding || ++rebuildBatches !== 2) return;
+        // Another connection on PostgreSQL; the batch's own on the embedded database, where a second
+        // connection would wait for this transaction.
+        const reader = testDatabaseKind() === 'postgres' ? db.dataSource : session;
+        committedMidway = seen.at(-1)?.position;
+        statusMidway = await readRebuildStatus(reader, 'progress');
+      },
+    });
+    projector = new Projector(db.dataSource, [projection], { schemas: AD_HOC_SCHEMAS, rebuildBatchSize: 40 });
+    await projector.start();
+    const last = await appendSome('progress', 100);
+    await projector.waitFor('progress', last, 10_000);
+    expect(await projector.rebuildStatus('progress')).toBeUndefined();
+
+    const outcome = await projector.rebuild('progress', { onProgress: (progress) => seen.push(progress) });
+
+    // A batch was being written: the shadows' checkpoint stood where the batch before had left it.
+    expect(committedMidway).toBeGreaterThan(0);
+    expect(statusMidway).toMatchObject({
+      projection: 'progress',
+      running: true,
+      position: committedMidway,
+      headPosition: last.lastPosition,
+    });
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    const counts = seen.map((progress) => progress.events);
+    expect(counts).toEqual([...counts].sort((a, b) => a - b));
+    expect(seen.at(-1)).toMatchObject({
+      projection: 'progress',
+      events: outcome.events,
+      position: outcome.checkpoint.position,
+      headPosition: last.lastPosition,
+    });
+    expect(await projector.rebuildStatus('progress')).toBeUndefined();
+  });
+
+  it('shows the shadows a crashed rebuild left as not running', async () => {
+    await createTwoTables('abandoned');
+    let crashes = 1;
+    const projection = twoTables('abandoned', {
+      name: 'abandoned',
+      afterWrite: async (_events: unknown, session: DatabaseSession, rebuilding: boolean) => {
+        if (rebuilding && crashes > 0 && --crashes === 0) await cutConnection(session);
+      },
+    });
+    projector = new Projector(db.dataSource, [projection], { schemas: AD_HOC_SCHEMAS, rebuildBatchSize: 10 });
+    await projector.start();
+    await projector.waitFor('abandoned', await appendSome('abandoned', 30), 10_000);
+
+    await expect(projector.rebuild('abandoned')).rejects.toThrow();
+
+    const abandoned = await projector.rebuildStatus('abandoned');
+    expect(abandoned).toMatchObject({ projection: 'abandoned', running: false });
+    expect(abandoned!.position).toBeLessThan(abandoned!.headPosition);
+    await projector.rebuild('abandoned');
+    expect(await projector.rebuildStatus('abandoned')).toBeUndefined();
   });
 });

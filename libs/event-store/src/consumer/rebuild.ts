@@ -1,6 +1,6 @@
 import {
+  advisoryLock,
   advisoryUnlock,
-  tryAdvisoryLock,
   type AdvisoryLockKey,
   type Database,
   type DatabaseSession,
@@ -9,9 +9,16 @@ import type { DataSource } from 'typeorm';
 import type { GlobalCheckpoint } from '../event-envelope';
 import type { UpcasterChain } from '../upcasting';
 import { ensureCheckpoint, lockCheckpoint } from './checkpoint';
-import { projectNextBatch, type BatchOutcome, type ProjectionRun } from './project-batch';
-import { quoteIdentifier, REBUILD_SUFFIX, tableResolver, type Projection } from './projection';
-import { ProjectorError } from './projector-error';
+import type { ProjectionRun } from './project-batch';
+import { quoteIdentifier, tableResolver, targetName, type Projection } from './projection';
+import {
+  foldUntilCaughtUp,
+  prepareShadows,
+  readHeadPosition,
+  withRebuildGuard,
+  type FoldCount,
+  type ProjectionProgress,
+} from './shadow-tables';
 
 /** What a rebuild did. */
 export interface RebuildOutcome {
@@ -27,12 +34,26 @@ export interface RebuildOutcome {
 export interface RebuildOptions {
   batchSize: number;
   upcasters: UpcasterChain;
-  /** Called after each committed batch of the catch-up, for progress logs. */
-  onBatch?: (outcome: BatchOutcome) => void;
+  /** Called after each committed batch, the swap's included: events read, position reached, the head. */
+  onProgress?: (progress: ProjectionProgress) => void;
 }
 
-// The embedded database is one backend: its advisory locks never conflict, so this process is the guard.
-const rebuildsInThisProcess = new Set<string>();
+/** A rebuild as the database shows it, to any instance: the shadows' checkpoint against the head. */
+export interface RebuildStatus {
+  projection: string;
+  /** An instance is rebuilding now; false: shadows that a stopped or crashed rebuild left behind. */
+  running: boolean;
+  /** The global position the shadows' checkpoint has reached. */
+  position: number;
+  /** The newest event's global position. */
+  headPosition: number;
+  /** When the shadows' checkpoint last moved. */
+  updatedAt: Date;
+}
+
+// Held by a rebuild (not by a verification, which takes the guard too) for as long as it runs, so that
+// another instance can tell a running rebuild from shadows left behind.
+const runningKey = (name: string): AdvisoryLockKey => ({ namespace: 'ledger.projector.rebuilding', name });
 
 /**
  * Rebuilds `projection` from the origin into shadow tables (`<table>__rebuild`, created LIKE the live ones)
@@ -50,63 +71,38 @@ export async function rebuildProjection(
   projection: Projection,
   options: RebuildOptions,
 ): Promise<RebuildOutcome> {
-  const { name } = projection;
-  if (rebuildsInThisProcess.has(name)) throw rebuildInProgress(name);
-  rebuildsInThisProcess.add(name);
-  const guard = dataSource.createQueryRunner();
-  try {
-    const lock: AdvisoryLockKey = { namespace: 'ledger.projector.rebuild', name };
-    if (!(await tryAdvisoryLock(guard, lock))) throw rebuildInProgress(name);
+  return withRebuildGuard(dataSource, projection.name, async (guard) => {
+    const running = runningKey(projection.name);
+    await advisoryLock(guard, running);
     try {
       return await rebuildHoldingGuard(dataSource, projection, options);
     } finally {
-      // A failed unlock must not hide the rebuild's own outcome; a broken session frees the lock anyway.
-      await advisoryUnlock(guard, lock).catch(() => undefined);
+      await advisoryUnlock(guard, running).catch(() => undefined);
     }
-  } finally {
-    rebuildsInThisProcess.delete(name);
-    await guard.release();
-  }
-}
-
-function rebuildInProgress(name: string): ProjectorError {
-  return new ProjectorError('REBUILD_IN_PROGRESS', `projection ${name} is already being rebuilt`, {
-    projection: name,
   });
 }
 
 async function rebuildHoldingGuard(
   database: Database,
   projection: Projection,
-  { batchSize, upcasters, onBatch }: RebuildOptions,
+  { batchSize, upcasters, onProgress }: RebuildOptions,
 ): Promise<RebuildOutcome> {
   const run: ProjectionRun = {
     projection,
-    key: `${projection.name}${REBUILD_SUFFIX}`,
-    table: tableResolver(projection, 'shadow'),
+    key: targetName(projection.name, 'rebuild'),
+    table: tableResolver(projection, 'rebuild'),
     upcasters,
   };
   await ensureCheckpoint(database, projection.name);
-  await database.transaction((session) => prepareShadow(session, projection, run.key));
+  await database.transaction((session) => prepareShadows(session, projection, 'rebuild'));
 
-  let events = 0;
-  let parked = 0;
-  const count = (outcome: BatchOutcome) => {
-    events += outcome.read;
-    parked += outcome.parked;
-    onBatch?.(outcome);
-    return outcome;
-  };
+  const count: FoldCount = { events: 0, parked: 0 };
   // The bulk of the work, each batch its own transaction: the live projection is not held up.
-  let outcome: BatchOutcome;
-  do outcome = count(await database.transaction((session) => projectNextBatch(session, run, batchSize)));
-  while (outcome.read === batchSize);
+  await foldUntilCaughtUp({ database }, run, batchSize, count, onProgress);
 
   const checkpoint = await database.transaction(async (session) => {
     await lockCheckpoint(session, projection.name);
-    let last: BatchOutcome;
-    do last = count(await projectNextBatch(session, run, batchSize));
-    while (last.read === batchSize);
+    const last = await foldUntilCaughtUp({ session }, run, batchSize, count, onProgress);
     await swapTables(session, projection);
     await session.query(
       `UPDATE projection_checkpoints AS live
@@ -123,22 +119,36 @@ async function rebuildHoldingGuard(
     ]);
     return last.checkpoint;
   });
-  return { projection: projection.name, events, parked, checkpoint };
+  return { projection: projection.name, events: count.events, parked: count.parked, checkpoint };
 }
 
-/** Fresh, empty shadows of the live tables and a shadow checkpoint at the origin. */
-async function prepareShadow(session: DatabaseSession, projection: Projection, key: string): Promise<void> {
-  for (const table of projection.tables) {
-    const shadow = quoteIdentifier(`${table}${REBUILD_SUFFIX}`);
-    await session.query(`DROP TABLE IF EXISTS ${shadow}`);
-    await session.query(`CREATE TABLE ${shadow} (LIKE ${quoteIdentifier(table)} INCLUDING ALL)`);
-  }
-  await session.query(
-    `INSERT INTO projection_checkpoints (projection) VALUES ($1)
-     ON CONFLICT (projection) DO UPDATE SET transaction_id = '0', position = 0, updated_at = now()`,
-    [key],
+/**
+ * The rebuild of `projection` as the database holds it, from any instance: undefined when it has no
+ * shadows (none ran, or the last one was swapped in). Whether one is running is read from the session lock
+ * a rebuild holds (`pg_locks`), so a crashed rebuild's shadows show as not running.
+ */
+export async function readRebuildStatus(
+  session: DatabaseSession,
+  projection: string,
+): Promise<RebuildStatus | undefined> {
+  const key = runningKey(projection);
+  const [row] = await session.query<{ position: string; updated_at: Date; running: boolean }>(
+    `SELECT position, updated_at,
+            EXISTS (SELECT 1 FROM pg_locks
+                    WHERE locktype = 'advisory' AND granted AND objsubid = 2
+                      AND classid = (hashtext($2)::bigint & 4294967295)::oid
+                      AND objid = (hashtext($3)::bigint & 4294967295)::oid) AS running
+     FROM projection_checkpoints WHERE projection = $1`,
+    [targetName(projection, 'rebuild'), key.namespace, key.name],
   );
-  await session.query(`DELETE FROM parked_events WHERE projection = $1`, [key]);
+  if (row === undefined) return undefined;
+  return {
+    projection,
+    running: row.running,
+    position: Number(row.position),
+    headPosition: await readHeadPosition(session),
+    updatedAt: new Date(row.updated_at),
+  };
 }
 
 interface IndexRow {
@@ -166,7 +176,7 @@ async function indexesOf(session: DatabaseSession, table: string): Promise<Index
  */
 async function swapTables(session: DatabaseSession, projection: Projection): Promise<void> {
   for (const table of projection.tables) {
-    const shadow = `${table}${REBUILD_SUFFIX}`;
+    const shadow = targetName(table, 'rebuild');
     const liveIndexes = await indexesOf(session, table);
     const shadowIndexes = await indexesOf(session, shadow);
     await session.query(`DROP TABLE ${quoteIdentifier(table)}`);
