@@ -40,7 +40,11 @@ describe('GET /health/ready', () => {
       projections: {
         status: 'up',
         maxLagSeconds: 0,
-        lag: { order_status: { events: 0, seconds: 0 }, refund_batches: { events: 0, seconds: 0 } },
+        lag: {
+          order_status: { events: 0, seconds: 0 },
+          refund_batches: { events: 0, seconds: 0 },
+          money_movements: { events: 0, seconds: 0 },
+        },
       },
       ledger: { status: 'up', mode: 'demo' },
     });
@@ -58,8 +62,8 @@ describe('GET /health/ready', () => {
       expect(body.error.projections).toMatchObject({
         status: 'down',
         maxLagSeconds: 0,
-        behind: ['order_status', 'refund_batches'],
-        lag: { order_status: { events: 1 }, refund_batches: { events: 1 } },
+        behind: ['order_status', 'refund_batches', 'money_movements'],
+        lag: { order_status: { events: 1 }, refund_batches: { events: 1 }, money_movements: { events: 1 } },
       });
       expect(
         (body.error.projections.lag as Record<string, { seconds: number }>).order_status.seconds,
