@@ -7,25 +7,24 @@ import {
   CompleteReturnCommand,
   ResolveAnomaliesCommand,
   StreamReads,
-  type OrderDecision,
 } from '@ledger/commands';
 import { orderStreamId } from '@ledger/domain';
-import { LedgerLogger, OperatorSessions } from '@ledger/platform';
+import { LedgerLogger } from '@ledger/platform';
 import { WebhookQueries } from '@ledger/processes';
 import { ORDER_STATUSES, OrderQueries, ProjectionsService, RefundBatchQueries } from '@ledger/projections';
 import type { OrderStatus } from '@ledger/domain';
 import { OrderHistoryQuery } from '../admin/order-history.query';
 import { readYourWrites } from '../http/read-your-writes';
+import { ConfirmedActions, type ConfirmedAction } from './confirmed-action';
 import { ConsoleController, refusalOf } from './console-controller';
 import { orderPageBody } from './pages/order.page';
 import { orderHref, renderOrdersPage, type OrderSearchForm } from './pages/orders.page';
 import { ConsoleSession, type ConsoleContext } from './session/console-request';
 import { facts } from './views/components';
 import { instantOfBeijingInput } from './views/format';
-import { confirmStep, formValue, isConfirmed } from './views/forms';
-import { html, type Markup } from './views/html';
+import { formValue } from './views/forms';
 import { renderConsolePage } from './views/layout';
-import { redirect, sendHtml } from './views/respond';
+import { sendHtml } from './views/respond';
 
 const queryText = (value: unknown) => (typeof value === 'string' ? value.trim() : '');
 
@@ -36,19 +35,21 @@ export function reasonProblem(reason: string): string | undefined {
   return undefined;
 }
 
-/** An action on an order, once asked and confirmed. */
-interface OrderAction {
-  /** The route's last segment: the confirmed form posts there again. */
-  path: 'delivery' | 'return' | 'anomalies';
-  title: string;
-  summary: Markup;
-  hidden: Record<string, string>;
-  confirmLabel: string;
-  /** Checks the form; the message of what is wrong, or undefined. */
-  problem?: string;
-  act(): Promise<OrderDecision>;
-  done: string;
-}
+/** The two things a person may record as done by hand. */
+const BY_HAND = {
+  delivery: {
+    title: 'Complete the delivery by hand',
+    action: 'record the delivery as done (DeliveryCompleted), by hand',
+    confirmLabel: 'Complete the delivery',
+    done: 'The delivery is recorded as completed by hand.',
+  },
+  return: {
+    title: 'Complete the return by hand',
+    action: 'record the goods as taken back (ReturnCompleted), by hand',
+    confirmLabel: 'Complete the return',
+    done: 'The return is recorded as completed by hand.',
+  },
+} as const;
 
 /**
  * `/console` (the order search) and `/console/orders/:outTradeNo` (docs/console.md, "Orders", "One
@@ -65,7 +66,7 @@ export class ConsoleOrdersController {
     private readonly queries: QueryBus,
     private readonly commands: CommandBus,
     private readonly projections: ProjectionsService,
-    private readonly sessions: OperatorSessions,
+    private readonly actions: ConfirmedActions,
     private readonly logger: LedgerLogger,
   ) {}
 
@@ -176,36 +177,7 @@ export class ConsoleOrdersController {
     @Body() body: unknown,
     @Res() response: ServerResponse,
   ): Promise<void> {
-    const reason = formValue(body, 'reason');
-    const reference = formValue(body, 'reference');
-    return this.act(context, response, body, outTradeNo, {
-      path: 'delivery',
-      title: 'Complete the delivery by hand',
-      summary: facts([
-        ['Order', outTradeNo],
-        ['Action', 'record the delivery as done (DeliveryCompleted), by hand'],
-        ['Operator', context.operator],
-        ['Reason', reason],
-        ['Reference', reference || '—'],
-      ]),
-      hidden: { reason, reference },
-      confirmLabel: 'Complete the delivery',
-      ...(reasonProblem(reason) === undefined ? {} : { problem: reasonProblem(reason) }),
-      act: () =>
-        this.commands.execute(
-          new CompleteDeliveryCommand(
-            {
-              type: 'CompleteDelivery',
-              outTradeNo,
-              deliveredAt: new Date().toISOString(),
-              ...(reference === '' ? {} : { reference }),
-              source: { via: 'operator', operator: context.operator, reason },
-            },
-            { causationId: `console:${randomUUID()}` },
-          ),
-        ),
-      done: 'The delivery is recorded as completed by hand.',
-    });
+    return this.completeByHand('delivery', context, outTradeNo, body, response);
   }
 
   @Post('orders/:outTradeNo/return')
@@ -215,35 +187,48 @@ export class ConsoleOrdersController {
     @Body() body: unknown,
     @Res() response: ServerResponse,
   ): Promise<void> {
+    return this.completeByHand('return', context, outTradeNo, body, response);
+  }
+
+  /** A delivery or a return recorded as done by a person (docs/fulfilment.md, the resolutions). */
+  private completeByHand(
+    what: keyof typeof BY_HAND,
+    context: ConsoleContext,
+    outTradeNo: string,
+    body: unknown,
+    response: ServerResponse,
+  ): Promise<void> {
     const reason = formValue(body, 'reason');
     const reference = formValue(body, 'reference');
+    const kind = BY_HAND[what];
     return this.act(context, response, body, outTradeNo, {
-      path: 'return',
-      title: 'Complete the return by hand',
+      path: what,
+      title: kind.title,
       summary: facts([
         ['Order', outTradeNo],
-        ['Action', 'record the goods as taken back (ReturnCompleted), by hand'],
+        ['Action', kind.action],
         ['Operator', context.operator],
         ['Reason', reason],
         ['Reference', reference || '—'],
       ]),
       hidden: { reason, reference },
-      confirmLabel: 'Complete the return',
-      ...(reasonProblem(reason) === undefined ? {} : { problem: reasonProblem(reason) }),
-      act: () =>
-        this.commands.execute(
-          new CompleteReturnCommand(
-            {
-              type: 'CompleteReturn',
-              outTradeNo,
-              returnedAt: new Date().toISOString(),
-              ...(reference === '' ? {} : { reference }),
-              source: { via: 'operator', operator: context.operator, reason },
-            },
-            { causationId: `console:${randomUUID()}` },
-          ),
-        ),
-      done: 'The return is recorded as completed by hand.',
+      confirmLabel: kind.confirmLabel,
+      problem: reasonProblem(reason),
+      act: () => {
+        const at = new Date().toISOString();
+        const details = {
+          outTradeNo,
+          ...(reference === '' ? {} : { reference }),
+          source: { via: 'operator' as const, operator: context.operator, reason },
+        };
+        const metadata = { causationId: `console:${randomUUID()}` };
+        return this.commands.execute(
+          what === 'delivery'
+            ? new CompleteDeliveryCommand({ type: 'CompleteDelivery', deliveredAt: at, ...details }, metadata)
+            : new CompleteReturnCommand({ type: 'CompleteReturn', returnedAt: at, ...details }, metadata),
+        );
+      },
+      done: kind.done,
     });
   }
 
@@ -276,7 +261,7 @@ export class ConsoleOrdersController {
       ]),
       hidden: { reason, decision },
       confirmLabel: decision === 'accept' ? 'Accept the anomalies' : 'Confirm the anomalies',
-      ...(problem === undefined ? {} : { problem }),
+      problem,
       act: () =>
         this.commands.execute(
           new ResolveAnomaliesCommand(
@@ -295,78 +280,16 @@ export class ConsoleOrdersController {
     });
   }
 
-  /**
-   * The two steps of an order's action: the first POST shows what will be done (nothing is written), the
-   * confirmed one acts, leaves a flash message and sends the browser back to the order; a refusal of the
-   * ledger is shown on the confirmation step with its status.
-   */
-  private async act(
+  /** An action on the order, shown before it acts (docs/console.md, "Actions"). */
+  private act(
     context: ConsoleContext,
     response: ServerResponse,
     body: unknown,
     outTradeNo: string,
-    action: OrderAction,
+    action: ConfirmedAction,
   ): Promise<void> {
     orderStreamId(outTradeNo);
-    const back = orderHref(outTradeNo);
-    const page = (status: number, error?: string) =>
-      sendHtml(
-        response,
-        status,
-        renderConsolePage(context, {
-          title: action.title,
-          section: 'orders',
-          body: confirmStep(context, {
-            action: `${back}/${action.path}`,
-            summary: action.summary,
-            hidden: action.hidden,
-            confirmLabel: action.confirmLabel,
-            cancelHref: back,
-            ...(error === undefined ? {} : { error }),
-          }),
-        }),
-      );
-    if (action.problem !== undefined) {
-      sendHtml(
-        response,
-        400,
-        renderConsolePage(context, {
-          title: action.title,
-          section: 'orders',
-          body: html`<section>
-            <p class="flash flash-error" role="alert">${action.problem}</p>
-            <p><a href=${`${back}#actions`} class="button">Back to the order</a></p>
-          </section>`,
-        }),
-      );
-      return;
-    }
-    if (!isConfirmed(body)) {
-      page(200);
-      return;
-    }
-    let decision: OrderDecision;
-    try {
-      decision = await action.act();
-    } catch (error) {
-      const refusal = refusalOf(error);
-      page(refusal.status, `The ledger refused: ${refusal.message}`);
-      return;
-    }
-    if (decision.kind === 'appended') {
-      await readYourWrites(this.projections, this.logger, `${action.title} on ${outTradeNo}`, {
-        transactionId: decision.transactionId,
-        position: decision.position,
-      });
-    }
-    this.logger.log(`console: ${context.operator}: ${action.title} on order ${outTradeNo}`, 'Console');
-    await this.sessions.leaveFlash(context.sessionId, {
-      kind: 'success',
-      text:
-        decision.kind === 'appended'
-          ? action.done
-          : `${action.done} (it already was: nothing new was recorded)`,
-    });
-    redirect(response, back);
+    const target = { href: orderHref(outTradeNo), label: `order ${outTradeNo}`, section: 'orders' as const };
+    return this.actions.run(context, response, body, target, action);
   }
 }

@@ -8,7 +8,6 @@ import {
   MarkRefundBatchOutcomeCommand,
   PreviewRefundBatchQuery,
   StreamReads,
-  type RefundBatchDecision,
   type RefundRequestItem,
 } from '@ledger/commands';
 import { isValidOutTradeNo, type RefundMode } from '@ledger/domain';
@@ -23,6 +22,7 @@ import {
 import { ApiError } from '../http/api-error';
 import { readYourWrites } from '../http/read-your-writes';
 import { RequestRefundsCommand } from '../refunds/request-refunds.handler';
+import { ConfirmedActions, type ConfirmedAction } from './confirmed-action';
 import { ConsoleController, refusalOf } from './console-controller';
 import { reasonProblem } from './console-orders.controller';
 import { orderHref } from './pages/orders.page';
@@ -38,9 +38,7 @@ import {
 } from './pages/refund-batches.page';
 import { ConsoleSession, type ConsoleContext } from './session/console-request';
 import { facts } from './views/components';
-import { confirmStep, formValue, formValues, isConfirmed } from './views/forms';
-import { html } from './views/html';
-import { renderConsolePage } from './views/layout';
+import { formValue, formValues, isConfirmed } from './views/forms';
 import { redirect, sendHtml } from './views/respond';
 
 const queryText = (value: unknown) => (typeof value === 'string' ? value.trim() : '');
@@ -76,6 +74,7 @@ export class ConsoleRefundBatchesController {
     private readonly projections: ProjectionsService,
     private readonly sessions: OperatorSessions,
     private readonly logger: LedgerLogger,
+    private readonly actions: ConfirmedActions,
   ) {}
 
   @Get('refund-batches')
@@ -346,70 +345,19 @@ export class ConsoleRefundBatchesController {
     return items;
   }
 
-  private async resolve(
+  /** An action on the batch, shown before it acts (docs/console.md, "Actions"). */
+  private resolve(
     context: ConsoleContext,
     response: ServerResponse,
     body: unknown,
     batchNo: string,
-    action: {
-      path: 'cancel' | 'outcome';
-      title: string;
-      summary: ReturnType<typeof facts>;
-      hidden: Record<string, string>;
-      confirmLabel: string;
-      problem: string | undefined;
-      act(): Promise<RefundBatchDecision>;
-      done: string;
-    },
+    action: ConfirmedAction,
   ): Promise<void> {
-    const back = batchHref(batchNo);
-    const page = (status: number, error?: string) =>
-      sendHtml(
-        response,
-        status,
-        renderConsolePage(context, {
-          title: action.title,
-          section: 'refund-batches',
-          body:
-            action.problem !== undefined
-              ? html`<section>
-                  <p class="flash flash-error" role="alert">${action.problem}</p>
-                  <p><a href=${`${back}#actions`} class="button">Back to the batch</a></p>
-                </section>`
-              : confirmStep(context, {
-                  action: `${back}/${action.path}`,
-                  summary: action.summary,
-                  hidden: action.hidden,
-                  confirmLabel: action.confirmLabel,
-                  cancelHref: back,
-                  ...(error === undefined ? {} : { error }),
-                }),
-        }),
-      );
-    if (action.problem !== undefined) {
-      page(400);
-      return;
-    }
-    if (!isConfirmed(body)) {
-      page(200);
-      return;
-    }
-    let decision: RefundBatchDecision;
-    try {
-      decision = await action.act();
-    } catch (error) {
-      const refusal = refusalOf(error);
-      page(refusal.status, `The ledger refused: ${refusal.message}`);
-      return;
-    }
-    if (decision.kind === 'appended') {
-      await readYourWrites(this.projections, this.logger, `${action.title} ${batchNo}`, {
-        transactionId: decision.transactionId,
-        position: decision.position,
-      });
-    }
-    this.logger.log(`console: ${context.operator}: ${action.title} ${batchNo}`, 'Console');
-    await this.sessions.leaveFlash(context.sessionId, { kind: 'success', text: action.done });
-    redirect(response, back);
+    const target = {
+      href: batchHref(batchNo),
+      label: `batch ${batchNo}`,
+      section: 'refund-batches' as const,
+    };
+    return this.actions.run(context, response, body, target, action);
   }
 }

@@ -6,6 +6,7 @@ import { OperatorSessions, PlatformModule } from '@ledger/platform';
 import { FulfilmentModule, NopwdRefundsModule } from '@ledger/processes';
 import { ProjectionsModule } from '@ledger/projections';
 import type { DataSource } from 'typeorm';
+import { ConfirmedActions } from './confirmed-action';
 import { ConsoleAttentionController } from './console-attention.controller';
 import { ConsoleAuthController } from './console-auth.controller';
 import { ConsoleExceptionFilter } from './console-exception.filter';
@@ -43,6 +44,7 @@ import { ConsoleSessionGuard } from './session/console-session.guard';
     },
     ConsoleSessionGuard,
     ConsoleExceptionFilter,
+    ConfirmedActions,
   ],
   exports: [OperatorSessions, ConsoleSessionGuard, ConsoleExceptionFilter],
 })
