@@ -3,14 +3,16 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { CommandsModule } from '@ledger/commands';
 import { InboxModule } from '@ledger/inbox';
 import { OperatorSessions, PlatformModule } from '@ledger/platform';
-import { FulfilmentModule, NopwdRefundsModule } from '@ledger/processes';
+import { FulfilmentModule, NopwdRefundsModule, ProcessConsumersModule } from '@ledger/processes';
 import { ProjectionsModule } from '@ledger/projections';
 import type { DataSource } from 'typeorm';
 import { ConsoleAttentionController } from './console-attention.controller';
 import { ConsoleAuthController } from './console-auth.controller';
 import { ConsoleExceptionFilter } from './console-exception.filter';
+import { ConsoleExportsController } from './console-exports.controller';
 import { ConsoleNotificationsController } from './console-notifications.controller';
 import { ConsoleOrdersController } from './console-orders.controller';
+import { ConsoleProjectionsController } from './console-projections.controller';
 import { ConsoleRefundBatchesController } from './console-refund-batches.controller';
 import { ConsoleSessionGuard } from './session/console-session.guard';
 
@@ -27,6 +29,7 @@ import { ConsoleSessionGuard } from './session/console-session.guard';
     ProjectionsModule,
     FulfilmentModule,
     NopwdRefundsModule,
+    ProcessConsumersModule,
   ],
   controllers: [
     ConsoleAuthController,
@@ -34,6 +37,8 @@ import { ConsoleSessionGuard } from './session/console-session.guard';
     ConsoleAttentionController,
     ConsoleNotificationsController,
     ConsoleRefundBatchesController,
+    ConsoleProjectionsController,
+    ConsoleExportsController,
   ],
   providers: [
     {
