@@ -67,8 +67,12 @@ export class ConsoleExportsController {
     }
     const request = this.checked(context, form, response);
     if (request === undefined) return;
-    const count = await this.exports.count(request);
-    sendHtml(response, 200, renderExportsPage(context, { form, count }));
+    const rows = await this.exports.count(request);
+    sendHtml(
+      response,
+      200,
+      renderExportsPage(context, { form, count: { rows, from: request.from, to: request.to } }),
+    );
   }
 
   @Get('exports/download')

@@ -1,5 +1,6 @@
-import { EXPORT_FORMATS, EXPORT_KINDS, type ExportKind } from '@ledger/projections';
+import { EXPORT_FORMATS, EXPORT_KINDS, type ExportFormat, type ExportKind } from '@ledger/projections';
 import type { ConsoleContext } from '../session/console-request';
+import { facts, time } from '../views/components';
 import { errorMessage } from '../views/forms';
 import { html } from '../views/html';
 import { renderConsolePage } from '../views/layout';
@@ -17,22 +18,19 @@ export interface ExportForm {
 
 export interface ExportsPageData {
   form: ExportForm;
-  /** The rows the selection has now, when it was counted. */
-  count?: number;
+  /** The rows the selection has now and the instants it spans, when it was counted. */
+  count?: { rows: number; from: Date; to: Date };
   error?: string;
 }
 
-const KIND_LABELS: Record<ExportKind, string> = {
-  orders: 'orders: one row per order placed, by placement time',
-  payments: 'payments: one row per payment, by Alipay’s payment time',
-  refunds: 'refunds: one row per refund outcome, by Alipay’s time',
-  movements: 'movements: payments and refunds as income and expense, by Alipay’s time',
+const KIND_EXPLANATIONS: Record<ExportKind, string> = {
+  orders: 'one row per order placed, by the time it was placed',
+  payments: 'one row per payment, by Alipay’s payment time',
+  refunds: 'one row per refund outcome, by Alipay’s time of the refund',
+  movements: 'each payment as income and each refund as an expense, by Alipay’s time',
 };
 
-const FORMAT_LABELS: Record<string, string> = {
-  csv: 'CSV (UTF-8 with BOM, for spreadsheets)',
-  jsonl: 'JSON lines',
-};
+const FORMAT_LABELS: Record<ExportFormat, string> = { csv: 'CSV', jsonl: 'JSON lines' };
 
 /**
  * `/console/exports`: the form of an export for accounting. "Download" GETs the file; "Count rows" shows
@@ -46,7 +44,7 @@ export function renderExportsPage(context: ConsoleContext, data: ExportsPageData
         <p>
           <label for="export-kind">What</label>
           <select id="export-kind" name="kind">
-            ${EXPORT_KINDS.map((kind) => html`<option value=${kind} selected=${form.kind === kind}>${KIND_LABELS[kind]}</option>`)}
+            ${EXPORT_KINDS.map((kind) => html`<option value=${kind} selected=${form.kind === kind}>${kind}</option>`)}
           </select>
         </p>
         <p>
@@ -60,7 +58,7 @@ export function renderExportsPage(context: ConsoleContext, data: ExportsPageData
         <p>
           <label for="export-format">Format</label>
           <select id="export-format" name="format">
-            ${EXPORT_FORMATS.map((format) => html`<option value=${format} selected=${form.format === format}>${FORMAT_LABELS[format] ?? format}</option>`)}
+            ${EXPORT_FORMATS.map((format) => html`<option value=${format} selected=${form.format === format}>${FORMAT_LABELS[format]}</option>`)}
           </select>
         </p>
         <div class="actions">
@@ -74,14 +72,19 @@ export function renderExportsPage(context: ConsoleContext, data: ExportsPageData
       data.count === undefined
         ? null
         : html`<p role="status" id="export-count">
-            <strong>${data.count}</strong> row(s) in this selection now.
+            <strong>${data.count.rows}</strong> row(s) in this selection now, from
+            ${time(data.count.from.toISOString())} to before ${time(data.count.to.toISOString())}.
           </p>`
     }
-    <p class="muted">
-      A date is midnight in Beijing (UTC+8), where the day of Alipay’s statements begins; the range is [from,
-      before): to include 31 May, choose 1 June. Amounts are in yuan with two decimals, times in Beijing time.
-      The file is streamed as it is read, so a long range does not wait for the whole.
-    </p>
+    <section>
+      ${facts(EXPORT_KINDS.map((kind) => [kind, KIND_EXPLANATIONS[kind]] as const))}
+      <p class="muted">
+        A date is midnight in Beijing (UTC+8), where the day of Alipay’s statements begins; the range is
+        [from, before): to include 31 May, choose 1 June. Amounts are in yuan with two decimals, times in
+        Beijing time with their offset. CSV is UTF-8 with a byte order mark, which spreadsheets need to show
+        Chinese. The file is streamed as it is read, so a long range does not wait for the whole.
+      </p>
+    </section>
   </div>`;
   return renderConsolePage(context, { title: 'Exports', section: 'exports', body });
 }

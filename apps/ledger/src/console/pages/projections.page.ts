@@ -41,7 +41,7 @@ function seconds(value: number): string {
 }
 
 function projectingHere(active: boolean): VNode {
-  return active ? badge('this instance', 'ok') : badge('another instance');
+  return active ? badge('this instance', 'ok') : badge('not this instance');
 }
 
 function parkedCell(parked: ParkedSummary): VNode {
@@ -137,9 +137,9 @@ export function renderProjectionsPage(context: ConsoleContext, data: Projections
   const parkedEvents = parked.reduce((sum, summary) => sum + summary.events, 0);
   const body = html`<div>
     <section>
-      <h2>Projections</h2>
+      <h2>Read models</h2>
       <p class="muted">
-        The read models folded from the event store. Lag: the events committed after a projection’s
+        The projections folded from the event store. Lag: the events committed after a projection’s
         checkpoint, and the age of the oldest of them.
       </p>
       ${
