@@ -330,7 +330,9 @@ describeWithChromium(
         'the rebuild done',
         async () => (await page.request.get(`${ledger.baseUrl}/console/projections`)).text(),
         (document) =>
-          !document.includes('http-equiv="refresh"') && !document.includes('id="rebuild-running"'),
+          document.includes('data-projection="order_status"') &&
+          !document.includes('http-equiv="refresh"') &&
+          !document.includes('id="rebuild-running"'),
       );
       await page.goto(`${ledger.baseUrl}/console/projections`);
       await expect(text('tr[data-projection="order_status"] .rebuild-state')).resolves.toBe('none');
