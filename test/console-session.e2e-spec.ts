@@ -1,3 +1,5 @@
+import { advisoryUnlock, tryAdvisoryLock } from '@ledger/platform';
+import { describeOnPostgres } from '@ledger/testing';
 import {
   ADMIN_TOKEN,
   eventually,
@@ -200,6 +202,109 @@ describe('the console: sign-in, sessions and CSRF', () => {
     const page = await send('GET', accepted.location!, { cookie });
     expect(page.text).toContain('The delivery is recorded as completed by hand.');
     expect((await send('GET', accepted.location!, { cookie })).text).not.toContain('recorded as completed');
+  });
+
+  describe('exports and rebuilds', () => {
+    const beijingDate = (at: number) => new Date(at + 8 * 3_600_000).toISOString().slice(0, 10);
+    const range = () =>
+      `from=${beijingDate(Date.now() - 86_400_000)}&to=${beijingDate(Date.now() + 2 * 86_400_000)}`;
+    const rebuildForm = { projection: 'order_status', reason: 'checked by hand', confirmed: 'yes' };
+
+    it('sends a download without a session to the sign-in page, and reads nothing', async () => {
+      const path = `/console/exports/download?kind=orders&${range()}&format=csv`;
+      const answer = await send('GET', path);
+      expect(answer.status).toBe(303);
+      expect(answer.location).toBe(`/console/login?next=${encodeURIComponent(path)}`);
+      expect(answer.text).toBe('');
+    });
+
+    it('downloads an export in a session, and shows the form again with why for a bad range (400)', async () => {
+      const outTradeNo = await paidOrder();
+      const { cookie } = await signIn();
+      const file = await fetch(
+        `${ledger.baseUrl}/console/exports/download?kind=orders&${range()}&format=csv`,
+        {
+          headers: { cookie },
+        },
+      );
+      expect(file.status).toBe(200);
+      expect(file.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+      expect(file.headers.get('content-disposition')).toMatch(
+        /^attachment; filename="ledger-orders-\d{8}-\d{8}\.csv"$/,
+      );
+      expect(file.headers.get('cache-control')).toBe('no-store');
+      const bytes = Buffer.from(await file.arrayBuffer());
+      // response.text() would drop the byte order mark: the bytes are read as they came.
+      expect(bytes.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+      expect(bytes.toString('utf8')).toContain(`\r\n${outTradeNo},`);
+
+      const reversed = await send(
+        'GET',
+        `/console/exports/download?kind=orders&from=2024-06-01&to=2024-05-01&format=csv`,
+        { cookie },
+      );
+      expect(reversed.status).toBe(400);
+      expect(reversed.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(reversed.text).toContain('to: must be after from');
+      expect(reversed.text).toContain('id="export-form"');
+      const unknownKind = await send('GET', `/console/exports/download?kind=customers&${range()}`, {
+        cookie,
+      });
+      expect(unknownKind.status).toBe(400);
+      expect(unknownKind.text).toContain('kind: &quot;customers&quot; is not one of');
+      const badDate = await send('GET', `/console/exports?kind=orders&from=2024-02-30&to=2024-03-01`, {
+        cookie,
+      });
+      expect(badDate.status).toBe(400);
+      expect(badDate.text).toContain('from: &quot;2024-02-30&quot; is neither a date');
+    });
+
+    it('refuses a rebuild posted without the form token (403), an unknown projection and a missing reason (400)', async () => {
+      const { cookie, csrf } = await signIn();
+      const without = await send('POST', '/console/projections/rebuild', { cookie, form: rebuildForm });
+      expect(without.status).toBe(403);
+      expect(without.text).toContain('the form did not carry its security token');
+
+      const unknown = await send('POST', '/console/projections/rebuild', {
+        cookie,
+        form: { ...rebuildForm, projection: 'orders', _csrf: csrf },
+      });
+      expect(unknown.status).toBe(400);
+      expect(unknown.text).toContain('There is no projection &quot;orders&quot;');
+      const unexplained = await send('POST', '/console/projections/rebuild', {
+        cookie,
+        form: { ...rebuildForm, reason: ' ', _csrf: csrf },
+      });
+      expect(unexplained.status).toBe(400);
+      expect(unexplained.text).toContain('Say why');
+    });
+
+    describeOnPostgres('while another session holds the rebuild of order_status', () => {
+      it('shows the refusal of the ledger (409) and starts nothing', async () => {
+        const { cookie, csrf } = await signIn();
+        // The guard a rebuild or a verification of order_status holds (docs/event-store.md, "Rebuild"),
+        // taken by another connection as another instance would.
+        const guard = { namespace: 'ledger.projector.rebuild', name: 'order_status' };
+        const holder = ledger.database.dataSource.createQueryRunner();
+        try {
+          await expect(tryAdvisoryLock(holder, guard)).resolves.toBe(true);
+          const refused = await send('POST', '/console/projections/rebuild', {
+            cookie,
+            form: { ...rebuildForm, _csrf: csrf },
+          });
+          expect(refused.status).toBe(409);
+          expect(refused.text).toContain(
+            'The ledger refused: projection order_status is already being rebuilt or verified',
+          );
+        } finally {
+          await advisoryUnlock(holder, guard);
+          await holder.release();
+        }
+        const page = await send('GET', '/console/projections', { cookie });
+        expect(page.text).not.toContain('The rebuild of order_status has started');
+        expect(page.text).not.toContain('http-equiv="refresh"');
+      });
+    });
   });
 
   it('ends the session at sign-out: the cookie is removed and no longer opens a page', async () => {

@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import {
@@ -289,6 +289,90 @@ describeWithChromium(
       await page.goto(`${ledger.baseUrl}/console`);
       await expect(text('#orders')).resolves.toContain(SUBJECT);
       await screenshot('orders');
+    });
+
+    it('shows every projection caught up after a payment, and rebuilds one in the background after a confirmation', async () => {
+      const outTradeNo = await order({ pay: true });
+      const rows = page.locator('#projections tbody tr');
+      // The page reads the lag as it is then: read again until the payment is projected everywhere.
+      await eventually(
+        'every projection caught up',
+        async () => {
+          await page.goto(`${ledger.baseUrl}/console/projections`);
+          return rows.locator('td.lag-events').allInnerTexts();
+        },
+        (lags) => lags.length === 3 && lags.every((lag) => lag === '0'),
+      );
+      await expect(
+        rows.evaluateAll((items) => items.map((item) => item.getAttribute('data-projection'))),
+      ).resolves.toEqual(['order_status', 'refund_batches', 'money_movements']);
+      await expect(rows.locator('td.lag-seconds').allInnerTexts()).resolves.toEqual(['0 s', '0 s', '0 s']);
+      for (const projecting of await rows.locator('td:nth-child(4)').allInnerTexts()) {
+        expect(projecting).toBe('this instance');
+      }
+      await expect(page.locator('meta[http-equiv="refresh"]').count()).resolves.toBe(0);
+      await expect(text('#parked')).resolves.toContain('None: every event applied.');
+
+      const reason = '核对订单状态 checking the order status';
+      await page.selectOption('#rebuild-projection', 'order_status');
+      await page.fill('#rebuild-reason', reason);
+      await Promise.all([page.waitForURL(/\/console\/projections\/rebuild$/), page.click('#rebuild-ask')]);
+      await expect(text('h1')).resolves.toBe('Rebuild order_status');
+      await expect(text('.confirm')).resolves.toContain(reason);
+      await Promise.all([page.waitForURL(`${ledger.baseUrl}/console/projections`), page.click('#confirm')]);
+      await expect(text('.flash-success')).resolves.toBe(
+        'The rebuild of order_status has started; this page follows its progress.',
+      );
+      await screenshot('projections');
+
+      // Read without the browser, which reloads the page by itself while the rebuild runs.
+      await eventually(
+        'the rebuild done',
+        async () => (await page.request.get(`${ledger.baseUrl}/console/projections`)).text(),
+        (document) =>
+          document.includes('data-projection="order_status"') &&
+          !document.includes('http-equiv="refresh"') &&
+          !document.includes('id="rebuild-running"'),
+      );
+      await page.goto(`${ledger.baseUrl}/console/projections`);
+      await expect(text('tr[data-projection="order_status"] .rebuild-state')).resolves.toBe('none');
+      await page.goto(`${ledger.baseUrl}/console?outTradeNo=${outTradeNo}`);
+      await expect(text('#totals')).resolves.toContain('1 order(s)');
+      await expect(text('#orders')).resolves.toContain(SUBJECT);
+    });
+
+    it('downloads a CSV export of the orders equal to the admin API’s, byte for byte', async () => {
+      const outTradeNo = await order({ pay: true });
+      const beijingDate = (at: number) => new Date(at + 8 * 3_600_000).toISOString().slice(0, 10);
+      const from = beijingDate(Date.now() - 86_400_000);
+      const to = beijingDate(Date.now() + 2 * 86_400_000);
+      await page.goto(`${ledger.baseUrl}/console/exports`);
+      await page.selectOption('#export-kind', 'orders');
+      await page.fill('#export-from', from);
+      await page.fill('#export-to', to);
+      await page.selectOption('#export-format', 'csv');
+      await Promise.all([page.waitForURL(/\/console\/exports\?/), page.click('#count')]);
+      const counted = Number(/(\d+) row/.exec(await text('#export-count'))?.[1]);
+      expect(counted).toBeGreaterThan(0);
+      await screenshot('exports');
+
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+      const file = readFileSync(await download.path());
+      expect(download.suggestedFilename()).toBe(
+        `ledger-orders-${from.replace(/-/g, '')}-${to.replace(/-/g, '')}.csv`,
+      );
+      expect(file.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+      const csv = file.toString('utf8');
+      expect(csv).toContain(SUBJECT);
+      expect(csv).toContain(`\r\n${outTradeNo},`);
+      // A header, then the rows counted (no subject here holds a line break).
+      expect(csv.split('\r\n').length - 2).toBe(counted);
+
+      const admin = await fetch(`${ledger.baseUrl}/admin/exports/orders?from=${from}&to=${to}&format=csv`, {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      expect(admin.status).toBe(200);
+      expect(Buffer.from(await admin.arrayBuffer()).equals(file)).toBe(true);
     });
 
     it('signs out: the session ends and the pages ask to sign in again', async () => {

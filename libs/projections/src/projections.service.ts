@@ -10,6 +10,7 @@ import {
   type AppendedPosition,
   EventSchemas,
   type GlobalCheckpoint,
+  type ParkedSummary,
   type Projection,
   type ProjectionLag,
   type ProjectionProgress,
@@ -137,20 +138,28 @@ export class ProjectionsService implements OnApplicationBootstrap, BeforeApplica
   /**
    * Rebuilds `projection` (every projection when absent, one after the other) from position 0 into shadow
    * tables, each swapped in atomically once it has caught up; the live tables serve until then.
-   * `onProgress` is called after each batch with the events read, the position reached and the head.
+   * `onStarted` is called with a projection's name once its rebuild holds the guard and its shadows are
+   * ready (`rebuildStatus` shows it running from then on); `onProgress` after each batch with the events
+   * read, the position reached and the head.
    *
    * @throws ProjectorError `UNKNOWN_PROJECTION` for a name not in `LEDGER_PROJECTION_NAMES`;
    *   `REBUILD_IN_PROGRESS` while that projection is being rebuilt or verified, here or on another instance.
    */
   async rebuild(
     projection?: string,
-    options: { onProgress?: (progress: ProjectionProgress) => void } = {},
+    options: {
+      onStarted?: (projection: string) => void;
+      onProgress?: (progress: ProjectionProgress) => void;
+    } = {},
   ): Promise<RebuildReport> {
     const started = performance.now();
     const projections: RebuildReport['projections'] = [];
     for (const { name, tables } of this.selected(projection)) {
       const began = performance.now();
-      const outcome = await this.projector.rebuild(name, options);
+      const outcome = await this.projector.rebuild(name, {
+        onStarted: () => options.onStarted?.(name),
+        onProgress: options.onProgress,
+      });
       let rows = 0;
       for (const table of tables) {
         const [{ count }] = await this.dataSource.query<{ count: string }[]>(
@@ -221,6 +230,11 @@ export class ProjectionsService implements OnApplicationBootstrap, BeforeApplica
               },
       };
     });
+  }
+
+  /** Per projection, how many of its events are parked, in how many streams, and the first `limit`. */
+  parked(limit: number): Promise<ParkedSummary[]> {
+    return Promise.all(LEDGER_PROJECTIONS.map(({ name }) => this.projector.parkedSummary(name, limit)));
   }
 
   /** Which projections this instance is running now. */

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import { Controller, Get, Param, Query, StreamableFile, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -16,14 +15,12 @@ import {
   AccountingExports,
   EXPORT_FORMATS,
   EXPORT_KINDS,
-  exportContentType,
-  exportFileName,
   parseExportRequest,
   ProjectionsService,
 } from '@ledger/projections';
 import { IsOptional, IsString, MaxLength } from 'class-validator';
 import { AdminTokenGuard } from '../http/admin-token.guard';
-import { readYourWrites } from '../http/read-your-writes';
+import { exportDownload } from '../http/export-download';
 
 const RANGE = 'A date (midnight in Beijing) or an ISO 8601 instant with its zone';
 
@@ -85,26 +82,7 @@ export class AdminExportsController {
   async export(@Param('kind') kind: string, @Query() query: ExportQuery): Promise<StreamableFile> {
     // Checked before anything is read or sent: a bad request is a 400, never a cut stream.
     const request = parseExportRequest({ kind, from: query.from, to: query.to, format: query.format });
-    await readYourWrites(this.projections, this.logger, `the ${kind} export`);
-    const file = new StreamableFile(Readable.from(this.exports.stream(request)), {
-      type: exportContentType(request.format),
-      disposition: `attachment; filename="${exportFileName(request)}"`,
-    });
-    return file
-      .setErrorLogger((error) => {
-        this.logger.error(`the ${kind} export stopped: ${error.message}`, error.stack, 'AdminExports');
-      })
-      .setErrorHandler((_error, response) => {
-        if (response.destroyed) return;
-        if (!response.headersSent) {
-          response.statusCode = 500;
-          response.send('the export failed; see the ledger log');
-          return;
-        }
-        // The first rows are out: the connection is cut rather than the response ended, so that the client
-        // sees a failed download, never a file that looks whole.
-        if (response.destroy !== undefined) response.destroy();
-        else response.end();
-      });
+    const { exports, projections, logger } = this;
+    return exportDownload({ exports, projections, logger }, request, 'AdminExports');
   }
 }

@@ -3,15 +3,17 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { CommandsModule } from '@ledger/commands';
 import { InboxModule } from '@ledger/inbox';
 import { OperatorSessions, PlatformModule } from '@ledger/platform';
-import { FulfilmentModule, NopwdRefundsModule } from '@ledger/processes';
+import { FulfilmentModule, NopwdRefundsModule, ProcessConsumersModule } from '@ledger/processes';
 import { ProjectionsModule } from '@ledger/projections';
 import type { DataSource } from 'typeorm';
 import { ConfirmedActions } from './confirmed-action';
 import { ConsoleAttentionController } from './console-attention.controller';
 import { ConsoleAuthController } from './console-auth.controller';
 import { ConsoleExceptionFilter } from './console-exception.filter';
+import { ConsoleExportsController } from './console-exports.controller';
 import { ConsoleNotificationsController } from './console-notifications.controller';
 import { ConsoleOrdersController } from './console-orders.controller';
+import { ConsoleProjectionsController } from './console-projections.controller';
 import { ConsoleRefundBatchesController } from './console-refund-batches.controller';
 import { ConsoleSessionGuard } from './session/console-session.guard';
 
@@ -28,6 +30,7 @@ import { ConsoleSessionGuard } from './session/console-session.guard';
     ProjectionsModule,
     FulfilmentModule,
     NopwdRefundsModule,
+    ProcessConsumersModule,
   ],
   controllers: [
     ConsoleAuthController,
@@ -35,6 +38,8 @@ import { ConsoleSessionGuard } from './session/console-session.guard';
     ConsoleAttentionController,
     ConsoleNotificationsController,
     ConsoleRefundBatchesController,
+    ConsoleProjectionsController,
+    ConsoleExportsController,
   ],
   providers: [
     {

@@ -1,5 +1,5 @@
 export { compareCheckpoints, type AppendedPosition } from './checkpoint';
-export type { ParkedEvent, RetryOutcome } from './parked-events';
+export type { ParkedEvent, ParkedSummary, RetryOutcome } from './parked-events';
 export { REBUILD_SUFFIX, VERIFY_SUFFIX, type Projection, type ProjectionContext } from './projection';
 export * from './projector';
 export * from './projector-error';

@@ -19,6 +19,17 @@ export interface ParkedEvent {
   lastFailedAt: Date | null;
 }
 
+/** A projection's parked events at a glance: how many, in how many streams, and the first of them. */
+export interface ParkedSummary {
+  projection: string;
+  /** Parked events in all. */
+  events: number;
+  /** Streams that have parked events: each is held up from its first parked event on. */
+  streams: number;
+  /** The first parked events, each stream in version order, at most the limit asked for. */
+  first: ParkedEvent[];
+}
+
 /** What retrying one parked stream did. */
 export interface RetryOutcome {
   streamId: string;
@@ -54,20 +65,45 @@ const toParkedEvent = (row: ParkedRow): ParkedEvent => ({
   lastFailedAt: row.last_failed_at,
 });
 
-/** The parked events of `key`, each stream in version order; one stream's when `streamId` is given. */
+/**
+ * The parked events of `key`, each stream in version order; one stream's when `streamId` is given; the
+ * first `limit` when given.
+ */
 export async function listParkedEvents(
   session: DatabaseSession,
   key: string,
   streamId?: string,
+  limit?: number,
 ): Promise<ParkedEvent[]> {
+  // LIMIT NULL is no limit.
   const rows = await session.query<ParkedRow>(
     `SELECT global_position, transaction_id::text AS transaction_id, stream_id, version, type, error, attempts,
             parked_at, last_failed_at
      FROM parked_events WHERE projection = $1 AND ($2::text IS NULL OR stream_id = $2)
-     ORDER BY stream_id, version`,
-    [key, streamId ?? null],
+     ORDER BY stream_id, version
+     LIMIT $3`,
+    [key, streamId ?? null, limit ?? null],
   );
   return rows.map(toParkedEvent);
+}
+
+/** How many events of `key` are parked, in how many streams, and the first `limit` of them. */
+export async function summarizeParkedEvents(
+  session: DatabaseSession,
+  key: string,
+  limit: number,
+): Promise<ParkedSummary> {
+  const [counts] = await session.query<{ events: string; streams: string }>(
+    `SELECT count(*) AS events, count(DISTINCT stream_id) AS streams FROM parked_events WHERE projection = $1`,
+    [key],
+  );
+  const events = Number(counts.events);
+  return {
+    projection: key,
+    events,
+    streams: Number(counts.streams),
+    first: events === 0 ? [] : await listParkedEvents(session, key, undefined, limit),
+  };
 }
 
 /** The streams of `key` that have parked events. */

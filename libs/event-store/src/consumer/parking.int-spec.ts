@@ -69,6 +69,27 @@ describe('Projector parking', () => {
     expect(parked[1].error).toBeNull();
     expect(parked[2].globalPosition).toBe(behind.lastPosition);
     expect((await projector.lag('poison')).events).toBe(0);
+    const summary = await projector.parkedSummary('poison', 2);
+    expect(summary).toMatchObject({ projection: 'poison', events: 3, streams: 1 });
+    expect(summary.first).toEqual(parked.slice(0, 2));
+  });
+
+  it('sums up a projection without parked events as none', async () => {
+    await createSummaryTable(db.dataSource, 'clean');
+    const { projection } = poisonable('clean', 'C');
+    projector = new Projector(db.dataSource, [projection], { schemas: AD_HOC_SCHEMAS });
+    await projector.start();
+    await projector.waitFor('clean', await store.append('clean-a', 'any', [{ type: 'C', data: {} }]), 10_000);
+
+    expect(await projector.parkedSummary('clean', 10)).toEqual({
+      projection: 'clean',
+      events: 0,
+      streams: 0,
+      first: [],
+    });
+    expect(() => projector!.parkedSummary('nope', 10)).toThrow(
+      expect.objectContaining({ code: 'UNKNOWN_PROJECTION' }),
+    );
   });
 
   it('parks later events of a parked stream as they come, and waitFor names them', async () => {

@@ -11,7 +11,9 @@ import {
   listParkedEvents,
   parkedStreams,
   retryParkedStream,
+  summarizeParkedEvents,
   type ParkedEvent,
+  type ParkedSummary,
   type RetryOutcome,
 } from './parked-events';
 import { projectNextBatch, type ProjectionRun } from './project-batch';
@@ -198,6 +200,12 @@ export class Projector {
     return listParkedEvents(this.dataSource, projection, options.streamId);
   }
 
+  /** How many of the projection's events are parked, in how many streams, and the first `limit` of them. */
+  parkedSummary(projection: string, limit: number): Promise<ParkedSummary> {
+    this.consumer(projection);
+    return summarizeParkedEvents(this.dataSource, projection, limit);
+  }
+
   /**
    * Applies parked events again, stream by stream, in version order: after a fix has been deployed, or
    * once whatever the failure depended on is there. A stream whose events all apply flows again.
@@ -213,20 +221,23 @@ export class Projector {
 
   /**
    * Rebuilds the projection from the origin into shadow tables and swaps them in atomically; the live
-   * projection serves until the swap (see rebuildProjection). `onProgress` is called after each batch.
+   * projection serves until the swap (see rebuildProjection). `onStarted` is called once the rebuild holds
+   * its guard and its shadows are ready (`rebuildStatus` shows it running from then on), `onProgress`
+   * after each batch.
    *
    * @throws ProjectorError `UNKNOWN_PROJECTION`; `REBUILD_IN_PROGRESS` while it is being rebuilt or
    *   verified, here or on another instance.
    */
   async rebuild(
     projection: string,
-    options: { onProgress?: (progress: ProjectionProgress) => void } = {},
+    options: { onStarted?: () => void; onProgress?: (progress: ProjectionProgress) => void } = {},
   ): Promise<RebuildOutcome> {
     const { run } = this.consumer(projection);
     this.logger?.log(`rebuilding ${projection} from the origin`, CONTEXT);
     const outcome = await rebuildProjection(this.dataSource, run.projection, {
       batchSize: this.options.rebuildBatchSize,
       upcasters: run.upcasters,
+      onStarted: options.onStarted,
       onProgress: options.onProgress,
     });
     this.logger?.log(

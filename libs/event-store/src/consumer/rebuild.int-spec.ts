@@ -202,11 +202,21 @@ describe('Projection rebuild', () => {
     await projector.start();
     await projector.waitFor('twice', await appendSome('twice', 6), 10_000);
 
-    const first = projector.rebuild('twice');
+    const calls: string[] = [];
+    const first = projector.rebuild('twice', {
+      onStarted: () => calls.push('first started'),
+      onProgress: () => calls.push('first progress'),
+    });
     await inside;
-    await expect(projector.rebuild('twice')).rejects.toMatchObject({ code: 'REBUILD_IN_PROGRESS' });
+    await expect(
+      projector.rebuild('twice', { onStarted: () => calls.push('second started') }),
+    ).rejects.toMatchObject({ code: 'REBUILD_IN_PROGRESS' });
     release();
     await first;
+    // Started once its shadows were ready, before any batch; the refused one never started.
+    expect(calls[0]).toBe('first started');
+    expect(calls.filter((call) => call.endsWith('started'))).toEqual(['first started']);
+    expect(calls.length).toBeGreaterThan(1);
   });
 
   it('parked events of the rebuilt projection replace those of the live one', async () => {

@@ -34,6 +34,11 @@ export interface RebuildOutcome {
 export interface RebuildOptions {
   batchSize: number;
   upcasters: UpcasterChain;
+  /**
+   * Called once the rebuild holds its guard and its shadows are ready: from then on `readRebuildStatus`
+   * shows it running, and a second rebuild is refused. Not called when the rebuild is refused.
+   */
+  onStarted?: () => void;
   /** Called after each committed batch, the swap's included: events read, position reached, the head. */
   onProgress?: (progress: ProjectionProgress) => void;
 }
@@ -85,7 +90,7 @@ export async function rebuildProjection(
 async function rebuildHoldingGuard(
   database: Database,
   projection: Projection,
-  { batchSize, upcasters, onProgress }: RebuildOptions,
+  { batchSize, upcasters, onStarted, onProgress }: RebuildOptions,
 ): Promise<RebuildOutcome> {
   const run: ProjectionRun = {
     projection,
@@ -95,6 +100,7 @@ async function rebuildHoldingGuard(
   };
   await ensureCheckpoint(database, projection.name);
   await database.transaction((session) => prepareShadows(session, projection, 'rebuild'));
+  onStarted?.();
 
   const count: FoldCount = { events: 0, parked: 0 };
   // The bulk of the work, each batch its own transaction: the live projection is not held up.

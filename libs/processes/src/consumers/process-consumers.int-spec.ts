@@ -53,5 +53,10 @@ describe('the process managers consumers without FULFILMENT_WORKER', () => {
     // Nothing runs the outbox here: its lag counts the event, and nothing was enqueued.
     expect((await consumers.fulfilmentLag()).events).toBe(1);
     expect(await db.dataSource.query(`SELECT 1 FROM webhook_messages`)).toEqual([]);
+    // Both are read, the one this instance does not run too.
+    expect(await consumers.parked(10)).toEqual([
+      { projection: 'fulfilment_outbox', events: 0, streams: 0, first: [] },
+      { projection: 'refund_batch_work', events: 0, streams: 0, first: [] },
+    ]);
   });
 });

@@ -1,6 +1,12 @@
 import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { EventSchemas, EventStore, Projector, type ProjectionLag } from '@ledger/event-store';
+import {
+  EventSchemas,
+  EventStore,
+  Projector,
+  type ParkedSummary,
+  type ProjectionLag,
+} from '@ledger/event-store';
 import { LedgerConfig, LedgerLogger } from '@ledger/platform';
 import { DataSource } from 'typeorm';
 import { FULFILMENT_OUTBOX, fulfilmentOutbox } from '../fulfilment/fulfilment-outbox';
@@ -55,6 +61,16 @@ export class ProcessConsumers implements OnApplicationBootstrap, BeforeApplicati
   /** How far the refund batch work list is behind the event store, from any instance. */
   refundWorkLag(): Promise<ProjectionLag> {
     return this.inspector.lag(REFUND_BATCH_WORK);
+  }
+
+  /**
+   * Per consumer, how many of its events are parked, in how many streams, and the first `limit`; from any
+   * instance, whichever consumers it runs.
+   */
+  parked(limit: number): Promise<ParkedSummary[]> {
+    return Promise.all(
+      [FULFILMENT_OUTBOX, REFUND_BATCH_WORK].map((name) => this.inspector.parkedSummary(name, limit)),
+    );
   }
 
   /**

@@ -26,6 +26,11 @@ export interface ConsolePage {
   /** The navigation entry shown as current. */
   section?: ConsoleSection;
   body: Markup;
+  /**
+   * Reload the page every so many seconds (`<meta http-equiv="refresh">`, no script): a page that follows
+   * work running elsewhere, while it runs.
+   */
+  refreshSeconds?: number;
 }
 
 /** The hidden field every console form carries: the session's token, checked on every POST. */
@@ -63,12 +68,13 @@ function modeBadge(mode: LedgerMode): VNode {
   return html`<span class=${`mode mode-${mode}`} title="LEDGER_MODE">${mode} mode</span>`;
 }
 
-function documentOf(title: string, header: Markup, main: Markup): string {
+function documentOf(title: string, header: Markup, main: Markup, refreshSeconds?: number): string {
   return renderDocument(
     html`<html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
+        ${refreshSeconds === undefined ? null : html`<meta http-equiv="refresh" content=${String(refreshSeconds)} />`}
         <title>${title} · Ledger console</title>
         <link rel="stylesheet" href=${STYLESHEET_PATH} />
       </head>
@@ -110,11 +116,15 @@ export function renderConsolePage(context: ConsoleContext, page: ConsolePage): s
       <h1>${page.title}</h1>
       ${page.body}
     </div>`,
+    page.refreshSeconds,
   );
 }
 
 /** A page without a session: the sign-in page, and refusals before a session is known. */
-export function renderBarePage(mode: LedgerMode, page: Omit<ConsolePage, 'section'>): string {
+export function renderBarePage(
+  mode: LedgerMode,
+  page: Omit<ConsolePage, 'section' | 'refreshSeconds'>,
+): string {
   const header = html`<header class="top">
     <a class="brand" href="/console">Ledger console</a>
     ${modeBadge(mode)}

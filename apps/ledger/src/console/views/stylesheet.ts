@@ -43,7 +43,7 @@ dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; word-break: break-all; }
 form.filters { display: grid; grid-template-columns: 1fr; gap: .5rem; }
 label { display: block; font-size: .85rem; color: var(--muted); }
-input[type=text], input[type=password], input[type=datetime-local], select, textarea {
+input[type=text], input[type=password], input[type=datetime-local], input[type=date], select, textarea {
   width: 100%; padding: .45rem; font: inherit; border: 1px solid var(--line); border-radius: .35rem;
   background: #fff; }
 textarea { min-height: 4rem; }
@@ -73,6 +73,8 @@ pre { background: #f6f8fa; padding: .5rem; overflow-x: auto; font-size: .8rem; w
   word-break: break-all; margin: .3rem 0; }
 .pager { display: flex; gap: 1rem; margin: .75rem 0; }
 .confirm .summary { margin-bottom: .5rem; }
+.rebuild { display: flex; flex-wrap: wrap; gap: .2rem .6rem; align-items: center; }
+progress { width: 10rem; max-width: 100%; }
 .grid { display: grid; grid-template-columns: 1fr; gap: 1rem; }
 .rows .row { display: grid; grid-template-columns: 1fr; gap: .4rem; border-bottom: 1px dashed var(--line);
   padding: .5rem 0; }
