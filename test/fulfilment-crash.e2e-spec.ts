@@ -192,6 +192,19 @@ describe('the fulfilment worker killed mid-way', () => {
         expect(completed.data).toMatchObject({ via: 'webhook', webhookId: sent[0].id });
       }
       expect(receiver.received.every((w) => w.verified)).toBe(true);
+      // Each delivery webhook ends succeeded: one whose answer was recorded just before the kill is taken over
+      // as answered, never cancelled as if the delivery had been done another way.
+      for (const outTradeNo of orders) {
+        const response = await fetch(`${baseUrl}/admin/webhooks?subject=${outTradeNo}&limit=10`, {
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        });
+        const { items } = (await response.json()) as { items: { eventType: string; state: string }[] };
+        const delivery = items.filter((w) => w.eventType === 'order.delivery_requested');
+        expect({ outTradeNo, states: delivery.map((w) => w.state) }).toEqual({
+          outTradeNo,
+          states: ['succeeded'],
+        });
+      }
       second.process.kill('SIGTERM');
       const code = await second.exited;
       expect({ code, output: code === 0 ? '' : second.output() }).toEqual({ code: 0, output: '' });

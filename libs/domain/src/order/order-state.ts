@@ -78,6 +78,13 @@ export interface OrderState {
   appliedNotifyIds: readonly string[];
   delivered: boolean;
   returned: boolean;
+  /**
+   * The webhook whose 2xx answer was the delivery or the return, when one was: an instance that takes over a
+   * webhook cut short by a crash after its answer was recorded marks it answered, not cancelled
+   * (docs/webhooks.md, "Webhooks that act").
+   */
+  deliveredByWebhook?: string;
+  returnedByWebhook?: string;
   shipping: { attempts: number; confirmed: boolean; gaveUp: boolean };
   /** The last status imported from the PHP integration's order table (`OrderStatusImported`). */
   importedStatus?: { status: OrderStatus; statusCode: PhpStatusCode };
@@ -261,9 +268,17 @@ export function evolveOrder(state: OrderState, event: OrderEvent): OrderState {
     case 'OrderStatusImported':
       return { ...state, importedStatus: { status: event.data.status, statusCode: event.data.statusCode } };
     case 'DeliveryCompleted':
-      return { ...state, delivered: true };
+      return {
+        ...state,
+        delivered: true,
+        ...(event.data.webhookId === undefined ? {} : { deliveredByWebhook: event.data.webhookId }),
+      };
     case 'ReturnCompleted':
-      return { ...state, returned: true };
+      return {
+        ...state,
+        returned: true,
+        ...(event.data.webhookId === undefined ? {} : { returnedByWebhook: event.data.webhookId }),
+      };
     case 'ShippingConfirmed':
       return { ...state, shipping: { ...state.shipping, attempts: event.data.attempt, confirmed: true } };
     case 'ShippingConfirmationFailed':

@@ -10,7 +10,12 @@ import { deliveryDecision, returnDecision, type OrderState } from '@ledger/domai
 import type { ProjectionLag } from '@ledger/event-store';
 import { LedgerLogger } from '@ledger/platform';
 import { ProcessConsumers } from '../consumers/process-consumers';
-import { WebhookDispatcher, type ClaimedWebhook, type WebhookAnswer } from '../webhooks/webhook-dispatcher';
+import {
+  ANSWERED,
+  WebhookDispatcher,
+  type ClaimedWebhook,
+  type WebhookAnswer,
+} from '../webhooks/webhook-dispatcher';
 import { FULFILMENT_OPTIONS, type FulfilmentOptions } from './fulfilment-options';
 import { FULFILMENT_OUTBOX } from './fulfilment-outbox';
 import { ShippingConfirmations } from './shipping-confirmations';
@@ -38,11 +43,12 @@ export class FulfilmentProcess implements OnApplicationBootstrap, BeforeApplicat
     @Inject(FULFILMENT_OPTIONS) private readonly options: FulfilmentOptions,
   ) {
     dispatcher.react('order.delivery_requested', {
-      stillDue: (webhook) => this.stillDue(webhook, deliveryDecision, 'delivery'),
+      stillDue: (webhook) =>
+        this.stillDue(webhook, deliveryDecision, 'delivery', (s) => s.deliveredByWebhook),
       answered: (webhook, answer) => this.delivered(webhook, answer),
     });
     dispatcher.react('order.return_requested', {
-      stillDue: (webhook) => this.stillDue(webhook, returnDecision, 'return'),
+      stillDue: (webhook) => this.stillDue(webhook, returnDecision, 'return', (s) => s.returnedByWebhook),
       answered: (webhook, answer) => this.returned(webhook, answer),
     });
   }
@@ -75,8 +81,10 @@ export class FulfilmentProcess implements OnApplicationBootstrap, BeforeApplicat
     webhook: ClaimedWebhook,
     decision: (state: OrderState) => string,
     what: string,
-  ): Promise<true | string> {
+    completedBy: (state: OrderState) => string | undefined,
+  ): Promise<true | typeof ANSWERED | string> {
     const { state } = await this.reads.order(webhook.subject);
+    if (completedBy(state) === webhook.id) return ANSWERED;
     const now = decision(state);
     return now === 'pending' ? true : `the ${what} is ${now} on the order's stream`;
   }

@@ -34,6 +34,9 @@ export interface WebhookAnswer {
   reference?: string;
 }
 
+/** A webhook whose answer was recorded by an attempt cut short before it could mark the webhook. */
+export const ANSWERED = Symbol('answered');
+
 /**
  * What a webhook type means to the process that sent it (docs/webhooks.md, "Webhooks that act"):
  * `order.delivery_requested` answered 2xx *is* the delivery.
@@ -41,9 +44,10 @@ export interface WebhookAnswer {
 export interface WebhookReaction {
   /**
    * Asked before each attempt: a reason when what the webhook asks for is no longer due (the order was
-   * refunded, or delivered by hand, meanwhile): the webhook is then cancelled, not sent.
+   * refunded, or delivered by hand, meanwhile): the webhook is then cancelled, not sent. `ANSWERED`: this
+   * very webhook's answer was recorded by an attempt cut short before it could say so; it is then succeeded.
    */
-  stillDue?(webhook: ClaimedWebhook): Promise<true | string>;
+  stillDue?(webhook: ClaimedWebhook): Promise<true | typeof ANSWERED | string>;
   /** Records what a 2xx answer means; throwing sends the webhook again later (same id). */
   answered(webhook: ClaimedWebhook, answer: WebhookAnswer): Promise<void>;
 }
@@ -226,6 +230,16 @@ export class WebhookDispatcher implements BeforeApplicationShutdown {
     const reaction = this.reactions.get(row.event_type);
     if (reaction?.stillDue !== undefined) {
       const due = await reaction.stillDue(webhook);
+      if (due === ANSWERED) {
+        await this.dataSource.query(
+          `UPDATE webhook_messages SET state = 'succeeded', attempts = attempts - 1, claim_token = NULL,
+             note = $3, completed_at = now(), updated_at = now()
+           WHERE id = $1 AND claim_token = $2`,
+          [row.id, token, 'answered: its answer was recorded before the instance sending it stopped'],
+        );
+        this.logger.log({ msg: `webhook ${row.id} (${row.event_type}) was answered before a stop` }, CONTEXT);
+        return;
+      }
       if (due !== true) {
         await this.dataSource.query(
           `UPDATE webhook_messages SET state = 'cancelled', attempts = attempts - 1, claim_token = NULL,
