@@ -1,4 +1,5 @@
 import { loadConfig } from '@ledger/platform';
+import { ProjectionsService } from '@ledger/projections';
 import { Reconciler } from '@ledger/processes';
 import {
   describeOnPostgres,
@@ -337,6 +338,28 @@ describe('TRADE_IS_NOT_EXIST', () => {
     }
     const unauthorised = await fetch(`${ledger.baseUrl}/admin/reconcile`);
     expect(unauthorised.status).toBe(401);
+  });
+
+  it('asks about an order placed a moment ago that the projection does not show yet', async () => {
+    const projections = ledger.nest.get(ProjectionsService);
+    // A stopped projector: order_status will not show the order; its stream does.
+    await projections.beforeApplicationShutdown();
+    try {
+      const outTradeNo = newOutTradeNo('rc-unprojected');
+      await openCashier(await ledger.placeOrder(outTradeNo));
+      const shown = await ledger.database.dataSource.query(
+        `SELECT 1 FROM order_status WHERE out_trade_no = $1`,
+        [outTradeNo],
+      );
+      expect(shown).toEqual([]);
+      const report = await ledger.nest.get(Reconciler).reconcile({ outTradeNos: [outTradeNo] }, true);
+      expect(report.orders).toEqual([expect.objectContaining({ outTradeNo, answer: 'found' })]);
+      expect(
+        sandbox.gatewayCalls('single_trade_query').some((c) => c.params.out_trade_no === outTradeNo),
+      ).toBe(true);
+    } finally {
+      await projections.onApplicationBootstrap();
+    }
   });
 
   it('reports an order the ledger never placed without asking Alipay', async () => {

@@ -16,6 +16,7 @@ import {
   type ReconcileScheduleStatus,
   type RecordedQuery,
 } from '@ledger/commands';
+import { orderStreamId } from '@ledger/domain';
 import { LedgerConfig, LedgerLogger, WorkerLoop } from '@ledger/platform';
 import { DataSource } from 'typeorm';
 import { RECONCILE_OPTIONS, type ReconcileOptions } from './reconcile-options';
@@ -181,6 +182,27 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
   }
 
   /**
+   * The orders the ledger placed, among `names`: the projection answers for most; an order it does not show
+   * yet (placed a moment ago, the projector behind) is looked for on its stream, the truth it follows.
+   */
+  private async placedOrders(names: string[]): Promise<Set<string>> {
+    const projected = await this.dataSource.query<{ out_trade_no: string }[]>(
+      `SELECT out_trade_no FROM order_status WHERE placed AND out_trade_no = ANY($1::text[])`,
+      [names],
+    );
+    const known = new Set(projected.map((row) => row.out_trade_no));
+    const unseen = names.filter((name) => !known.has(name));
+    if (unseen.length === 0) return known;
+    const placed = await this.dataSource.query<{ stream_id: string }[]>(
+      `SELECT stream_id FROM events WHERE stream_id = ANY($1::text[]) AND type = 'OrderPlaced'`,
+      [unseen.map((name) => orderStreamId(name))],
+    );
+    const byStream = new Map(unseen.map((name) => [orderStreamId(name), name]));
+    for (const row of placed) known.add(byStream.get(row.stream_id)!);
+    return known;
+  }
+
+  /**
    * Queries the selected orders now (`POST /admin/reconcile`, `npx ledger reconcile`). With `dryRun`,
    * Alipay is asked (a query changes nothing there) but nothing is written: the report says what would be
    * appended. Otherwise each answer is recorded and the order's schedule row says so.
@@ -188,14 +210,7 @@ export class Reconciler implements OnApplicationBootstrap, BeforeApplicationShut
   async reconcile(selection: ReconcileSelection, dryRun: boolean): Promise<ReconcileReport> {
     const started = performance.now();
     const { selected, orders: names, truncated } = await this.select(selection);
-    const known = new Set(
-      (
-        await this.dataSource.query<{ out_trade_no: string }[]>(
-          `SELECT out_trade_no FROM order_status WHERE placed AND out_trade_no = ANY($1::text[])`,
-          [names],
-        )
-      ).map((row) => row.out_trade_no),
-    );
+    const known = await this.placedOrders(names);
     const report: ReconcileReport = {
       dryRun,
       selected,
