@@ -2,11 +2,11 @@ import type { VNode } from 'preact';
 import type { WebhookSummary } from '@ledger/processes';
 import type { AttentionList, OrdersNeedingAttention, RefundBatchListItem } from '@ledger/projections';
 import type { ConsoleContext } from '../session/console-request';
-import { badge, money, scrollTable, time, toneOf } from '../views/components';
+import { badge, money, scrollTable, time } from '../views/components';
 import { html } from '../views/html';
 import { postForm, renderConsolePage } from '../views/layout';
 import { orderHref } from './orders.page';
-import { batchHref } from './refund-batches.page';
+import { batchHref, batchSummaryTable } from './refund-batches.page';
 
 export interface AttentionPageData {
   orders: OrdersNeedingAttention;
@@ -63,24 +63,7 @@ function batchList(
       >
     </h2>
     <p class="muted">${explanation}</p>
-    ${
-      list.items.length === 0
-        ? html`<p class="muted">None.</p>`
-        : scrollTable(
-            ['batch_no', 'Mode', 'State', 'Total', 'Submitted'],
-            list.items.map(
-              (batch) =>
-                html`<tr>
-                  <td class="nowrap"><a href=${batchHref(batch.batchNo)}>${batch.batchNo}</a></td>
-                  <td>${batch.mode ?? '—'}</td>
-                  <td>${badge(batch.state, toneOf(batch.state))}</td>
-                  <td class="num">${money(batch.totalAmount)}</td>
-                  <td class="nowrap">${time(batch.submittedAt)}</td>
-                </tr>`,
-            ),
-            { numeric: [3] },
-          )
-    }
+    ${list.items.length === 0 ? html`<p class="muted">None.</p>` : batchSummaryTable(list.items)}
   </section>`;
 }
 

@@ -9,7 +9,7 @@ import { badge, facts, jsonDetails, money, scrollTable, time, toneOf } from '../
 import { html, type Markup } from '../views/html';
 import { postForm } from '../views/layout';
 import { notificationEvidence, notificationHeadline } from '../views/notification';
-import { batchHref } from './refund-batches.page';
+import { batchSummaryTable } from './refund-batches.page';
 
 /** One event of the order's stream, as the history query reads it. */
 export interface TimelineEvent {
@@ -258,24 +258,7 @@ function actions(context: ConsoleContext, data: OrderPageData): VNode {
 function batchesSection(batches: RefundBatchListItem[]): VNode {
   return html`<section id="refund-batches">
     <h2>Refund batches</h2>
-    ${
-      batches.length === 0
-        ? html`<p class="muted">None.</p>`
-        : scrollTable(
-            ['batch_no', 'Mode', 'State', 'Total', 'Submitted'],
-            batches.map(
-              (batch) =>
-                html`<tr>
-                  <td class="nowrap"><a href=${batchHref(batch.batchNo)}>${batch.batchNo}</a></td>
-                  <td>${batch.mode ?? '—'}</td>
-                  <td>${badge(batch.state, toneOf(batch.state))}</td>
-                  <td class="num">${money(batch.totalAmount)}</td>
-                  <td class="nowrap">${time(batch.submittedAt)}</td>
-                </tr>`,
-            ),
-            { numeric: [3] },
-          )
-    }
+    ${batches.length === 0 ? html`<p class="muted">None.</p>` : batchSummaryTable(batches)}
   </section>`;
 }
 

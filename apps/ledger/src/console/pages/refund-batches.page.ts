@@ -13,6 +13,24 @@ export function batchHref(batchNo: string): string {
   return `/console/refund-batches/${encodeURIComponent(batchNo)}`;
 }
 
+/** The short table of batches an order page and the attention page show: each links to its own page. */
+export function batchSummaryTable(batches: RefundBatchListItem[]): VNode {
+  return scrollTable(
+    ['batch_no', 'Mode', 'State', 'Total', 'Submitted'],
+    batches.map(
+      (batch) =>
+        html`<tr>
+          <td class="nowrap"><a href=${batchHref(batch.batchNo)}>${batch.batchNo}</a></td>
+          <td>${batch.mode ?? '—'}</td>
+          <td>${badge(batch.state, toneOf(batch.state))}</td>
+          <td class="num">${money(batch.totalAmount)}</td>
+          <td class="nowrap">${time(batch.submittedAt)}</td>
+        </tr>`,
+    ),
+    { numeric: [3] },
+  );
+}
+
 export interface BatchListForm {
   state: string;
   mode: string;
