@@ -1,5 +1,5 @@
-import { accessSync, constants } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { describeWithChromium, launchChromium } from './chromium.fixture';
 import { countsOf, eventually, LedgerUnderTest, SandboxUnderTest } from './ledger-sandbox.fixture';
 
 // A buyer in headless Chromium places a test order on the demo page, pays it on the sandbox's
@@ -7,22 +7,7 @@ import { countsOf, eventually, LedgerUnderTest, SandboxUnderTest } from './ledge
 // chromium, driven by playwright-core (which downloads no browser); `npm run test:e2e` installs it first
 // (scripts/ensure-chromium.js).
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-function chromiumMissing(): string | undefined {
-  try {
-    accessSync(CHROMIUM, constants.X_OK);
-    return undefined;
-  } catch {
-    return `no Chromium at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium, as npm run test:e2e does) or set CHROMIUM_PATH`;
-  }
-}
-
-const missing = chromiumMissing();
-if (missing !== undefined) process.stderr.write(`browser.e2e-spec: SKIPPED: ${missing}\n`);
-const describeWithChromium = missing === undefined ? describe : describe.skip;
-
-describeWithChromium(`the buyer in a browser${missing === undefined ? '' : ` [skipped: ${missing}]`}`, () => {
+describeWithChromium('browser.e2e-spec', 'the buyer in a browser', () => {
   let sandbox: SandboxUnderTest;
   let ledger: LedgerUnderTest;
   let browser: Browser;
@@ -30,18 +15,7 @@ describeWithChromium(`the buyer in a browser${missing === undefined ? '' : ` [sk
   beforeAll(async () => {
     sandbox = await SandboxUnderTest.start(1000);
     ledger = await LedgerUnderTest.start('browser', sandbox);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      // This machine has no network beyond loopback: Chromium's background traffic would only fail.
-      args: [
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
