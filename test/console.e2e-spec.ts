@@ -259,6 +259,19 @@ describeWithChromium('console.e2e-spec', 'the console in a browser', () => {
     );
     await screenshot('refund-batch');
 
+    // The merchant never entered the password: the operator cancels it, after a confirmation step.
+    await page.fill('#cancel-reason', '商户未输入密码 the password was never entered');
+    await Promise.all([page.waitForURL(/\/cancel$/), page.click('#actions button[type="submit"]')]);
+    await expect(text('.confirm')).resolves.toContain('the password was never entered');
+    await Promise.all([
+      page.waitForURL(`${ledger.baseUrl}/console/refund-batches/${json.batchNo}`),
+      page.click('#confirm'),
+    ]);
+    await expect(text('.flash-success')).resolves.toBe(`Batch ${json.batchNo} is cancelled.`);
+    await expect(page.locator('#actions form').count()).resolves.toBe(0);
+    await page.goto(`${ledger.baseUrl}/console/attention`);
+    await expect(text('#batches-waiting')).resolves.not.toContain(json.batchNo);
+
     await page.goto(`${ledger.baseUrl}/console`);
     await expect(text('#orders')).resolves.toContain(SUBJECT);
     await screenshot('orders');
