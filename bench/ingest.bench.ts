@@ -2,8 +2,11 @@
 // on PostgreSQL, notify_verify served by a local fake gateway, against two baselines in the same run that
 // answer `success` after one plain durable INSERT of the body: the same HTTP stack as the ledger (Nest,
 // Express, the raw-body capture), and plain Fastify on a `pg` pool, so that the cost of the HTTP stack shows.
-// Prints notifications/s at saturation and the rate held, p50 and p99 at 500/s offered, the ledger's
-// ratios to the baselines and whether its targets are met (docs/operations.md, "Throughput"); asserts nothing.
+// Prints notifications/s at saturation and the rate held, p50 and p99 at 500/s offered, the CPU time each
+// notification cost the server's processes and the whole machine, the ledger's ratios to the baselines and
+// whether its targets are met (docs/operations.md, "Throughput"); asserts nothing. BENCH_LEDGER_ENV, a JSON
+// object, adds settings to the ledgers' environment, to measure a lever apart
+// (`{"ALIPAY_VERIFY_NOTIFY_ID":"false"}`).
 //
 // `-- --instances N` also runs N ledger processes on the same database, the load spread round-robin over
 // them, next to one instance in the same run (docs/operations.md, "Several instances").
@@ -19,6 +22,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -255,14 +259,59 @@ interface Phase {
   p50: number;
   p99: number;
   failures: number;
+  /** CPU milliseconds per request answered 2xx: of the server's processes, and of the whole machine. */
+  serverCpuMs: number;
+  machineCpuMs: number;
+}
+
+/** Linux's USER_HZ, the unit of /proc's CPU times. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** Busy CPU seconds of the whole machine since boot (/proc/stat: all but idle and iowait). */
+function machineCpuSeconds(): number {
+  const [cpu] = readFileSync('/proc/stat', 'utf8').split('\n', 1);
+  const ticks = cpu.trim().split(/\s+/).slice(1).map(Number);
+  const busy = ticks.reduce((sum, value, i) => (i === 3 || i === 4 ? sum : sum + value), 0);
+  return busy / CLOCK_TICKS_PER_SECOND;
+}
+
+/**
+ * CPU seconds of the processes `roots` and their descendants (a server's workers), from /proc. A process
+ * that exits between two readings takes its time with it; none does during a measured run.
+ */
+function processTreeCpuSeconds(roots: readonly number[]): number {
+  const stats = new Map<number, { parent: number; seconds: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      stats.set(Number(entry), {
+        parent: Number(fields[1]),
+        seconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND,
+      });
+    } catch {
+      // gone since the listing
+    }
+  }
+  const inTree = new Set(roots);
+  let seconds = 0;
+  // Parents come before children in pid order except after pid wrap-around; a few passes settle it.
+  for (let pass = 0; pass < 3; pass++)
+    for (const [pid, { parent }] of stats) if (inTree.has(parent)) inTree.add(pid);
+  for (const pid of inTree) seconds += stats.get(pid)?.seconds ?? 0;
+  return seconds;
 }
 
 async function load(
   baseUrls: readonly string[],
   bodies: Bodies,
   options: { amount: number; rate?: number },
+  serverPids: readonly number[] = [],
 ): Promise<Phase> {
   // autocannon's own `duration` counts whole seconds: a 2.5 s run would read as 2 or 3 s, 20% either way.
+  const serverCpuBefore = processTreeCpuSeconds(serverPids);
+  const machineCpuBefore = machineCpuSeconds();
   const started = performance.now();
   const result = await autocannon({
     // Several URLs: connection i goes to URL i mod N, and with `amount` every connection sends an equal
@@ -284,9 +333,13 @@ async function load(
   });
   const seconds = (performance.now() - started) / 1000;
   const ok = result['2xx'];
+  const perRequestMs = (cpuSeconds: number) => (ok === 0 ? 0 : (1000 * cpuSeconds) / ok);
+  const serverCpuMs = perRequestMs(processTreeCpuSeconds(serverPids) - serverCpuBefore);
+  const machineCpuMs = perRequestMs(machineCpuSeconds() - machineCpuBefore);
   process.stdout.write(
     `  ${ok} ok in ${seconds.toFixed(2)} s, ${result.non2xx} non-2xx, ${result.errors} errors, ` +
-      `${result.timeouts} timeouts; p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms\n`,
+      `${result.timeouts} timeouts; p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms; ` +
+      `CPU per request ${serverCpuMs.toFixed(2)} ms in the server, ${machineCpuMs.toFixed(2)} ms in all\n`,
   );
   return {
     requests: ok,
@@ -295,6 +348,8 @@ async function load(
     p50: result.latency.p50,
     p99: result.latency.p99,
     failures: result.non2xx + result.errors + result.timeouts,
+    serverCpuMs,
+    machineCpuMs,
   };
 }
 
@@ -302,6 +357,8 @@ interface Target {
   name: string;
   baseUrls: readonly string[];
   bodies: Bodies;
+  /** The server's processes, whose CPU time is counted with their descendants'. */
+  pids: readonly number[];
 }
 
 /** Halves go through every server in turn, then again: the machine's drifting load falls on all alike. */
@@ -310,6 +367,8 @@ const HALVES = 2;
 function combine(halves: Phase[]): Phase {
   const requests = halves.reduce((sum, half) => sum + half.requests, 0);
   const seconds = halves.reduce((sum, half) => sum + half.seconds, 0);
+  const perRequest = (key: 'serverCpuMs' | 'machineCpuMs') =>
+    requests === 0 ? 0 : halves.reduce((sum, half) => sum + half[key] * half.requests, 0) / requests;
   return {
     requests,
     seconds,
@@ -318,6 +377,8 @@ function combine(halves: Phase[]): Phase {
     p50: halves.reduce((sum, half) => sum + half.p50, 0) / halves.length,
     p99: Math.max(...halves.map((half) => half.p99)),
     failures: halves.reduce((sum, half) => sum + half.failures, 0),
+    serverCpuMs: perRequest('serverCpuMs'),
+    machineCpuMs: perRequest('machineCpuMs'),
   };
 }
 
@@ -326,7 +387,7 @@ async function runInterleaved(targets: Target[]): Promise<Map<string, { saturati
   const rated = new Map<string, Phase[]>(targets.map((t) => [t.name, []]));
   for (const target of targets) {
     process.stdout.write(`[${target.name}] warming up...\n`);
-    await load(target.baseUrls, target.bodies, { amount: WARMUP_REQUESTS });
+    await load(target.baseUrls, target.bodies, { amount: WARMUP_REQUESTS }, target.pids);
   }
   for (let half = 0; half < HALVES; half++) {
     for (const target of targets) {
@@ -335,7 +396,9 @@ async function runInterleaved(targets: Target[]): Promise<Map<string, { saturati
       );
       saturation
         .get(target.name)!
-        .push(await load(target.baseUrls, target.bodies, { amount: SATURATION_REQUESTS / HALVES }));
+        .push(
+          await load(target.baseUrls, target.bodies, { amount: SATURATION_REQUESTS / HALVES }, target.pids),
+        );
     }
   }
   for (let half = 0; half < HALVES; half++) {
@@ -344,7 +407,12 @@ async function runInterleaved(targets: Target[]): Promise<Map<string, { saturati
       rated
         .get(target.name)!
         .push(
-          await load(target.baseUrls, target.bodies, { amount: (RATE * RATE_SECONDS) / HALVES, rate: RATE }),
+          await load(
+            target.baseUrls,
+            target.bodies,
+            { amount: (RATE * RATE_SECONDS) / HALVES, rate: RATE },
+            target.pids,
+          ),
         );
     }
   }
@@ -517,39 +585,54 @@ async function main(): Promise<void> {
       // elsewhere.
       MERCHANT_WEBHOOK_URL: webhookUrl,
       FULFILMENT_WORKER: process.env.BENCH_FULFILMENT_WORKER ?? 'true',
+      ...(JSON.parse(process.env.BENCH_LEDGER_ENV ?? '{}') as Record<string, string>),
     });
-    const startServer = async (args: string[], readiness: 'line' | 'health'): Promise<string> => {
+    /** A server's base URL and its process id. */
+    const startServer = async (
+      args: string[],
+      readiness: 'line' | 'health',
+    ): Promise<{ url: string; pid: number }> => {
       const port = await freePort();
       const base = `http://127.0.0.1:${port}`;
-      children.push(
-        await startChild(
-          args,
-          serverEnv(port),
-          readiness === 'line' ? { line: true } : { url: `${base}/health` },
-        ),
+      const child = await startChild(
+        args,
+        serverEnv(port),
+        readiness === 'line' ? { line: true } : { url: `${base}/health` },
       );
-      return base;
+      children.push(child);
+      return { url: base, pid: child.process.pid! };
     };
 
-    const nestUrl = await startServer(['bench/ingest.bench.ts', '--serve=baseline'], 'line');
-    const fastifyUrl = await startServer(['bench/ingest.bench.ts', '--serve=fastify'], 'line');
+    const nestServer = await startServer(['bench/ingest.bench.ts', '--serve=baseline'], 'line');
+    const fastifyServer = await startServer(['bench/ingest.bench.ts', '--serve=fastify'], 'line');
     // One after another: each start applies no migration, but the first would wait for the others' locks.
-    const ledgerUrls: string[] = [];
+    const ledgers: { url: string; pid: number }[] = [];
     for (let i = 0; i < INSTANCES; i++)
-      ledgerUrls.push(await startServer(['apps/ledger/src/main.ts'], 'health'));
+      ledgers.push(await startServer(['apps/ledger/src/main.ts'], 'health'));
 
     const bodies = notificationBodies(single);
     const targets: Target[] = [
-      { name: 'Nest baseline', baseUrls: [nestUrl], bodies: new Bodies(bodies) },
-      { name: 'Fastify baseline', baseUrls: [fastifyUrl], bodies: new Bodies(bodies) },
-      { name: 'ledger', baseUrls: [ledgerUrls[0]], bodies: new Bodies(bodies) },
+      {
+        name: 'Nest baseline',
+        baseUrls: [nestServer.url],
+        bodies: new Bodies(bodies),
+        pids: [nestServer.pid],
+      },
+      {
+        name: 'Fastify baseline',
+        baseUrls: [fastifyServer.url],
+        bodies: new Bodies(bodies),
+        pids: [fastifyServer.pid],
+      },
+      { name: 'ledger', baseUrls: [ledgers[0].url], bodies: new Bodies(bodies), pids: [ledgers[0].pid] },
     ];
     const severalName = `ledger x${INSTANCES}`;
     if (INSTANCES > 1)
       targets.push({
         name: severalName,
-        baseUrls: ledgerUrls,
+        baseUrls: ledgers.map((ledger) => ledger.url),
         bodies: new Bodies(notificationBodies(several)),
+        pids: ledgers.map((ledger) => ledger.pid),
       });
     const loadBefore = loadAverage();
     const results = await runInterleaved(targets);
@@ -606,6 +689,14 @@ async function main(): Promise<void> {
         ],
         [`p50 at ${RATE}/s`, ...measured.map((m) => ms(m.rated.p50))],
         [`p99 at ${RATE}/s`, ...measured.map((m) => ms(m.rated.p99))],
+        [
+          'CPU per notification at saturation: server',
+          ...measured.map((m) => `${m.saturation.serverCpuMs.toFixed(2)} ms`),
+        ],
+        [
+          'CPU per notification at saturation: machine',
+          ...measured.map((m) => `${m.saturation.machineCpuMs.toFixed(2)} ms`),
+        ],
         [
           'failed replies (all runs)',
           ...measured.map((m) => String(m.saturation.failures + m.rated.failures)),

@@ -105,6 +105,30 @@ describe('notify_verify', () => {
     expect(error).toMatchObject({ code: 'TIMEOUT', service: 'notify_verify', retryable: true });
   });
 
+  it('fails with TIMEOUT when the reply starts in time but its body stalls past the limit', async () => {
+    // Headers and part of the body at once, the rest never: the limit covers the whole exchange.
+    const server = createServer((socket) => {
+      socket.once('data', () =>
+        socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\ntr'),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const started = Date.now();
+      const error = await failure(
+        client({ url: `http://127.0.0.1:${port}/gateway.do` } as FakeAlipayGateway, {
+          notifyVerifyTimeoutMs: 300,
+        }).notifyVerify('stalled'),
+      );
+      expect(error).toMatchObject({ code: 'TIMEOUT', service: 'notify_verify', retryable: true });
+      expect(error.message).toContain('reading the reply');
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      server.close();
+    }
+  });
+
   it('fails with UNREACHABLE when the connection drops without a reply', async () => {
     gateway.script('notify_verify', 'dropped', 'down');
     const error = await failure(client(gateway).notifyVerify('dropped'));
