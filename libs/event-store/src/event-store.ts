@@ -1,4 +1,4 @@
-import type { DatabaseSession, LedgerMetrics } from '@ledger/platform';
+import { StatementBatcher, type DatabaseSession, type LedgerMetrics } from '@ledger/platform';
 import type { DataSource } from 'typeorm';
 import { checkStreamId, toAppendRequest, type AppendRequest } from './append-request';
 import { appendQuery, appendWithQuery, type AppendRow, type CommitWith } from './append-statement';
@@ -64,6 +64,11 @@ function isPositiveInteger(value: unknown, max = Number.MAX_SAFE_INTEGER): value
  */
 export class EventStore {
   private readonly notifier: CommitNotifier;
+  /** Whole-stream reads outside a transaction, concurrent ones answered by one statement. */
+  private readonly streamReads = new StatementBatcher(
+    (streamIds: readonly string[]) => this.readWholeStreams(streamIds),
+    { maxBatch: 64, maxInFlight: 2 },
+  );
 
   /**
    * `metrics` counts the events of every append that commits on its own; those appended in a caller's
@@ -176,12 +181,31 @@ export class EventStore {
         `maxCount ${String(options.maxCount)} is not an integer >= 1`,
       );
     }
+    if (options.session === undefined && fromVersion === 1 && options.maxCount === undefined) {
+      return this.streamReads.submit(streamId);
+    }
     const rows = await this.on(options.session).query<EventRowFromDb>(
       `SELECT ${COLUMNS} FROM events WHERE stream_id = $1 AND version >= $2 ORDER BY version
        ${options.maxCount === undefined ? '' : 'LIMIT $3'}`,
       options.maxCount === undefined ? [streamId, fromVersion] : [streamId, fromVersion, options.maxCount],
     );
     return rows.map((row) => this.toRecordedEvent(row));
+  }
+
+  /** Several whole streams in one statement, in the order asked (docs/event-store.md, "Reading"). */
+  private async readWholeStreams(streamIds: readonly string[]): Promise<RecordedEvent[][]> {
+    const rows = await this.dataSource.query<EventRowFromDb[]>(
+      `SELECT ${COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, version`,
+      [[...new Set(streamIds)]],
+    );
+    const byStream = new Map<string, RecordedEvent[]>();
+    for (const row of rows) {
+      const events = byStream.get(row.stream_id);
+      if (events === undefined) byStream.set(row.stream_id, [this.toRecordedEvent(row)]);
+      else events.push(this.toRecordedEvent(row));
+    }
+    // A stream asked twice in one batch: each caller gets its own array.
+    return streamIds.map((streamId) => byStream.get(streamId)?.slice() ?? []);
   }
 
   /**

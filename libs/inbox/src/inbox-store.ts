@@ -8,7 +8,7 @@ import {
   type VerificationExplanation,
 } from '@ledger/alipay-protocol';
 import type { AppendResult, EventStore, ExpectedVersion, NewEvent } from '@ledger/event-store';
-import type { DatabaseSession } from '@ledger/platform';
+import { StatementBatcher, type DatabaseSession } from '@ledger/platform';
 import { DataSource } from 'typeorm';
 import { MAX_NOTIFICATION_BYTES, type RawNotification } from './raw-notification';
 import type { InboxOutcome, InboxOutcomeDetail, NotifyVerifyEvidence } from './inbox-notification';
@@ -122,6 +122,12 @@ export function extractIdentifiers(
 /** The SQL of the inbox table and of the de-duplication key (migration 1732000000003). */
 @Injectable()
 export class InboxStore {
+  /** Concurrent notifications' reservations, answered by one statement (`StatementBatcher`). */
+  private readonly reservations = new StatementBatcher(
+    (notifyIds: readonly string[]) => this.reserveMany(notifyIds),
+    { maxBatch: 64, maxInFlight: 2 },
+  );
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
@@ -141,21 +147,32 @@ export class InboxStore {
 
   /**
    * Reserves the row id of a notification about to be recorded and says which row already processed its
-   * notify_id, if any: one read, nothing written (a reserved id that is never used leaves a gap).
+   * notify_id, if any: one read, nothing written (a reserved id that is never used leaves a gap). The
+   * reservations asked while two such reads are running go together in the next one.
    */
   async reserve(
     raw: RawNotification,
     notifyId: string,
   ): Promise<{ entry: InboxEntry; processedBy?: number }> {
-    const [row] = await this.dataSource.query<{ id: string; processed_by: string | null }[]>(
-      `SELECT nextval(pg_get_serial_sequence('inbox_notifications', 'id')) AS id,
-              (SELECT inbox_id FROM processed_notifications WHERE notify_id = $1) AS processed_by`,
-      [notifyId],
+    const { id, processedBy } = await this.reservations.submit(notifyId);
+    return { entry: { id, raw }, ...(processedBy === null ? {} : { processedBy }) };
+  }
+
+  /** The reservations of concurrent notifications, in one statement and in the order asked. */
+  private async reserveMany(
+    notifyIds: readonly string[],
+  ): Promise<{ id: number; processedBy: number | null }[]> {
+    const rows = await this.dataSource.query<{ id: string; processed_by: string | null }[]>(
+      `SELECT nextval(pg_get_serial_sequence('inbox_notifications', 'id')) AS id, p.inbox_id AS processed_by
+       FROM unnest($1::text[]) WITH ORDINALITY AS asked (notify_id, n)
+       LEFT JOIN processed_notifications p ON p.notify_id = asked.notify_id
+       ORDER BY asked.n`,
+      [notifyIds],
     );
-    return {
-      entry: { id: Number(row.id), raw },
-      ...(row.processed_by === null ? {} : { processedBy: Number(row.processed_by) }),
-    };
+    return rows.map((row) => ({
+      id: Number(row.id),
+      processedBy: row.processed_by === null ? null : Number(row.processed_by),
+    }));
   }
 
   /**

@@ -14,3 +14,4 @@ export {
   type AdvisoryLockSession,
 } from './advisory-lock';
 export type { Database, DatabaseSession } from './database-session';
+export { StatementBatcher, type BatchingOptions } from './statement-batcher';
