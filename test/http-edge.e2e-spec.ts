@@ -127,6 +127,49 @@ describe('the HTTP edge', () => {
     expect(notifyLines.map((line) => line.context)).toEqual(expect.arrayContaining(['Ingest', 'HTTP']));
   });
 
+  it('answers a notification the same on the direct path as on the spellings Express routes', async () => {
+    // POST /alipay/notify (and with a query) is answered ahead of the router; a trailing slash or another
+    // case goes through Express to the same controller: the same reply, headers and stored row.
+    const forged = 'notify_id=edge-direct&sign=abc&sign_type=MD5';
+    const replies = [];
+    for (const path of ['/alipay/notify', '/alipay/notify?from=test', '/alipay/notify/', '/ALIPAY/NOTIFY']) {
+      const response = await fetch(`${running.baseUrl}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-request-id': 'edge-direct-0001' },
+        body: forged,
+      });
+      replies.push({
+        path,
+        status: response.status,
+        body: await response.text(),
+        type: response.headers.get('content-type'),
+        noSniff: response.headers.get('x-content-type-options'),
+        frames: response.headers.get('x-frame-options'),
+        requestId: response.headers.get('x-request-id'),
+      });
+    }
+    for (const reply of replies) {
+      expect(reply).toEqual({
+        path: reply.path,
+        status: 400,
+        body: 'fail',
+        type: 'text/plain; charset=utf-8',
+        noSniff: 'nosniff',
+        frames: 'DENY',
+        requestId: 'edge-direct-0001',
+      });
+    }
+    const stored = await fetch(`${running.baseUrl}/admin/notifications?notifyId=edge-direct`, {
+      headers: auth,
+    });
+    const rows = (await stored.json()) as { items: { outcome: string }[] };
+    expect(rows.items.map((row) => row.outcome)).toEqual(['rejected', 'rejected', 'rejected', 'rejected']);
+
+    // Other methods on the path are Express's: not found, as before.
+    const get = await fetch(`${running.baseUrl}/alipay/notify`);
+    expect(get.status).toBe(404);
+  });
+
   it('answers every kind of bad request with a JSON error and no internals', async () => {
     const requests: Array<[string, RequestInit]> = [
       ['/orders', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{bad' }],

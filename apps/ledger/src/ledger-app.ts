@@ -3,15 +3,21 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import {
+  inRequestContext,
   type LedgerConfig,
   type LedgerDatabase,
   LedgerLogger,
+  LedgerMetrics,
   openDatabase,
   REQUEST_ID_HEADER,
   requestContext,
   runMigrations,
   securityHeaders,
 } from '@ledger/platform';
+import { AlipayController } from './alipay/alipay.controller';
+import { ingestTimer } from './alipay/ingest-timer';
+import { serveNotifyDirectly } from './alipay/notify-fast-path';
+import { captureRawBody } from './alipay/raw-body';
 import { LEDGER_MIGRATIONS } from './ledger-migrations';
 import { LedgerModule } from './ledger.module';
 
@@ -59,16 +65,24 @@ export async function createLedgerApp(
     // Ahead of everything Nest and the modules install (the Alipay edge's raw-body capture included), so
     // that every reply has its request id and headers, and every log line of a request names it.
     const adapter = new ExpressAdapter();
-    adapter.use(requestContext(logger));
-    adapter.use(
+    const everyRequest = [
+      requestContext(logger),
       securityHeaders({ https: config.http.publicBaseUrl.startsWith('https:'), docsPath: '/docs' }),
-    );
+    ];
+    for (const middleware of everyRequest) adapter.use(middleware);
     const app = await NestFactory.create<NestExpressApplication>(
       LedgerModule.forRoot({ config, database, logger }),
       adapter,
       { logger, bufferLogs: true },
     );
     app.disable('x-powered-by');
+    // The notify endpoints skip the router, through the same middleware as on Express's `/alipay`.
+    serveNotifyDirectly(
+      app.getHttpServer(),
+      app.get(AlipayController),
+      [...everyRequest, ingestTimer(app.get(LedgerMetrics)), inRequestContext(captureRawBody)],
+      logger,
+    );
     // Closed unless configured: the API is for the merchant's servers and the operator's tools, which
     // send the admin token; a browser page of another origin gets no CORS headers at all.
     if (config.http.corsOrigins.length > 0) {

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LedgerMetrics } from '@ledger/platform';
 
-/** The Alipay edge's paths (under `/alipay`) and the inbox channel each one receives. */
+/** The Alipay edge's paths and the inbox channel each one receives. */
 const CHANNELS: Readonly<Record<string, string>> = {
-  '/notify': 'notify',
-  '/refund-notify': 'refund_notify',
-  '/return': 'return',
+  '/alipay/notify': 'notify',
+  '/alipay/refund-notify': 'refund_notify',
+  '/alipay/return': 'return',
 };
 
 /**
@@ -14,8 +14,14 @@ const CHANNELS: Readonly<Record<string, string>> = {
  * whose client left before the reply is not timed: no reply was sent.
  */
 export function ingestTimer(metrics: Pick<LedgerMetrics, 'ingestAnswered'>) {
-  return (request: IncomingMessage, response: ServerResponse, next: () => void): void => {
-    const channel = CHANNELS[(request.url ?? '').split('?', 1)[0]];
+  return (
+    request: IncomingMessage & { originalUrl?: string },
+    response: ServerResponse,
+    next: () => void,
+  ): void => {
+    // Under Express's mount on `/alipay`, `url` has lost the prefix; `originalUrl` keeps the whole path.
+    // Ahead of the router (notify-fast-path.ts), `url` is the whole path.
+    const channel = CHANNELS[(request.originalUrl ?? request.url ?? '').split('?', 1)[0]];
     if (channel !== undefined) {
       const started = performance.now();
       response.once('finish', () => metrics.ingestAnswered(channel, (performance.now() - started) / 1000));
