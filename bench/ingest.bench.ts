@@ -6,7 +6,8 @@
 // notification cost the server's processes and the whole machine, the ledger's ratios to the baselines and
 // whether its targets are met (docs/operations.md, "Throughput"); asserts nothing. BENCH_LEDGER_ENV, a JSON
 // object, adds settings to the ledgers' environment, to measure a lever apart
-// (`{"ALIPAY_VERIFY_NOTIFY_ID":"false"}`).
+// (`{"ALIPAY_VERIFY_NOTIFY_ID":"false"}`); BENCH_VARIANT_ENV, the same, adds a ledger so configured as a
+// column of its own, measured in the same run as the ledger without it.
 //
 // `-- --instances N` also runs N ledger processes on the same database, the load spread round-robin over
 // them, next to one instance in the same run (docs/operations.md, "Several instances").
@@ -550,6 +551,11 @@ async function main(): Promise<void> {
       Array.from({ length: perServer }, (_, i) => `BENCH-${prefix}${String(i).padStart(7, '0')}`);
     const single = orderNumbers('A');
     const several = INSTANCES > 1 ? orderNumbers('N') : [];
+    const variantEnv =
+      process.env.BENCH_VARIANT_ENV === undefined
+        ? undefined
+        : (JSON.parse(process.env.BENCH_VARIANT_ENV) as Record<string, string>);
+    const variant = variantEnv === undefined ? [] : orderNumbers('V');
     const database = await openDatabase({
       databaseUrl,
       dataDir: tmpdir(),
@@ -562,8 +568,9 @@ async function main(): Promise<void> {
         `CREATE TABLE bench_baseline (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
            received_at timestamptz NOT NULL DEFAULT now(), body bytea NOT NULL)`,
       );
-      process.stdout.write(`placing ${single.length + several.length} orders...\n`);
-      await placeOrders(database.dataSource, [...single, ...several]);
+      const orders = [...single, ...several, ...variant];
+      process.stdout.write(`placing ${orders.length} orders...\n`);
+      await placeOrders(database.dataSource, orders);
     } finally {
       await database.close();
     }
@@ -572,7 +579,7 @@ async function main(): Promise<void> {
     children.push(gateway);
 
     const [gatewayUrl, webhookUrl] = gateway.ready.split(' ');
-    const serverEnv = (port: number) => ({
+    const serverEnv = (port: number, extra: Record<string, string> = {}) => ({
       DATABASE_URL: databaseUrl,
       PORT: String(port),
       HOST: '127.0.0.1',
@@ -586,17 +593,19 @@ async function main(): Promise<void> {
       MERCHANT_WEBHOOK_URL: webhookUrl,
       FULFILMENT_WORKER: process.env.BENCH_FULFILMENT_WORKER ?? 'true',
       ...(JSON.parse(process.env.BENCH_LEDGER_ENV ?? '{}') as Record<string, string>),
+      ...extra,
     });
     /** A server's base URL and its process id. */
     const startServer = async (
       args: string[],
       readiness: 'line' | 'health',
+      extraEnv: Record<string, string> = {},
     ): Promise<{ url: string; pid: number }> => {
       const port = await freePort();
       const base = `http://127.0.0.1:${port}`;
       const child = await startChild(
         args,
-        serverEnv(port),
+        serverEnv(port, extraEnv),
         readiness === 'line' ? { line: true } : { url: `${base}/health` },
       );
       children.push(child);
@@ -609,6 +618,10 @@ async function main(): Promise<void> {
     const ledgers: { url: string; pid: number }[] = [];
     for (let i = 0; i < INSTANCES; i++)
       ledgers.push(await startServer(['apps/ledger/src/main.ts'], 'health'));
+    const variantServer =
+      variantEnv === undefined
+        ? undefined
+        : await startServer(['apps/ledger/src/main.ts'], 'health', variantEnv);
 
     const bodies = notificationBodies(single);
     const targets: Target[] = [
@@ -633,6 +646,13 @@ async function main(): Promise<void> {
         baseUrls: ledgers.map((ledger) => ledger.url),
         bodies: new Bodies(notificationBodies(several)),
         pids: ledgers.map((ledger) => ledger.pid),
+      });
+    if (variantServer !== undefined)
+      targets.push({
+        name: 'ledger variant',
+        baseUrls: [variantServer.url],
+        bodies: new Bodies(notificationBodies(variant)),
+        pids: [variantServer.pid],
       });
     const loadBefore = loadAverage();
     const results = await runInterleaved(targets);
@@ -722,6 +742,17 @@ async function main(): Promise<void> {
         target,
       ]),
     );
+    const variantMeasured = results.get('ledger variant');
+    const variantLine =
+      variantMeasured === undefined
+        ? []
+        : [
+            '',
+            `ledger variant (${process.env.BENCH_VARIANT_ENV}) against the ledger: ` +
+              `${(variantMeasured.saturation.perSecond / ledger.saturation.perSecond).toFixed(2)}x at saturation, ` +
+              `CPU per notification ${variantMeasured.saturation.serverCpuMs.toFixed(2)} ms against ` +
+              `${ledger.saturation.serverCpuMs.toFixed(2)} ms in the server`,
+          ];
     const scaling =
       severalMeasured === undefined
         ? []
@@ -743,6 +774,7 @@ async function main(): Promise<void> {
         '',
         ...targetsTable,
         ...scaling,
+        ...variantLine,
         '',
         `inbox outcomes: ${outcomes.rows.map((r) => `${r.outcome} ${r.count}`).join(', ')}; ` +
           `PaymentSucceeded events: ${paid.rows[0].count}`,
