@@ -88,18 +88,24 @@ export type CommitWith = (
 const WRITE_NAME = /^[a-z][a-z0-9_]*$/;
 const RESERVED_NAMES = new Set(['claim', 'appended']);
 
-/** The statement of `appendWith`: the claim and insert, then the caller's writes, then the append's row. */
-export function appendWithQuery(
-  request: AppendRequest,
-  writes: CommitWith,
-): { sql: string; parameters: unknown[] } {
+/** The named parts of one `appendWith`, in order: `claim`, `appended`, then the caller's writes. */
+export interface AppendWithParts {
+  ctes: [name: string, body: string][];
+  parameters: unknown[];
+}
+
+export function appendWithParts(request: AppendRequest, writes: CommitWith): AppendWithParts {
   const { sql: append, parameters } = appendQuery(request, false);
   const bind = (value: unknown) => {
     parameters.push(value);
     return `$${parameters.length}`;
   };
+  const ctes: [string, string][] = [
+    ['claim', append],
+    ['appended', 'SELECT * FROM claim WHERE next_version IS NOT NULL'],
+  ];
   const after = ['appended'];
-  const ctes = writes(bind).map(([name, statement]) => {
+  for (const [name, statement] of writes(bind)) {
     if (!WRITE_NAME.test(name) || RESERVED_NAMES.has(name) || after.includes(name)) {
       throw new EventStoreError(
         'INVALID_APPEND',
@@ -113,16 +119,60 @@ export function appendWithQuery(
       );
     }
     after.push(name);
-    return `${name} AS (${statement})`;
+    ctes.push([name, statement]);
+  }
+  return { ctes, parameters };
+}
+
+// MATERIALIZED: the function runs once, whoever reads its row.
+const cteList = (ctes: readonly (readonly [string, string])[]) =>
+  ctes.map(([name, body]) => `${name} AS ${/^claim(_\d+)?$/.test(name) ? 'MATERIALIZED ' : ''}(${body})`);
+
+/** The statement of `appendWith`: the claim and insert, then the caller's writes, then the append's row. */
+export function appendWithQuery(
+  request: AppendRequest,
+  writes: CommitWith,
+): { sql: string; parameters: unknown[] } {
+  return appendWithStatement(appendWithParts(request, writes));
+}
+
+/** One `appendWith`'s parts as its own statement. */
+export function appendWithStatement({ ctes, parameters }: AppendWithParts): {
+  sql: string;
+  parameters: unknown[];
+} {
+  return { sql: `WITH ${cteList(ctes).join(',\n')}\nSELECT * FROM claim`, parameters };
+}
+
+/**
+ * Several `appendWith`s in one statement, hence one transaction and one commit (docs/event-store.md, "Group
+ * commit"): each item's parts under names suffixed with its place and its placeholders moved past the
+ * previous items', then one row per item, `item` being its place. The items must name distinct streams, in
+ * the order their claims are to lock them: every group locks in stream order, so that two groups cannot wait
+ * on each other. A refused claim refuses its item alone (its writes read no row); anything that raises undoes
+ * them all.
+ */
+export function groupedAppendWithStatement(items: readonly AppendWithParts[]): {
+  sql: string;
+  parameters: unknown[];
+} {
+  const parameters: unknown[] = [];
+  const ctes: [string, string][] = [];
+  const rows: string[] = [];
+  items.forEach((parts, item) => {
+    const offset = parameters.length;
+    parameters.push(...parts.parameters);
+    const names = parts.ctes.map(([name]) => name);
+    const ownNames = new RegExp(`\\b(${names.join('|')})\\b`, 'g');
+    for (const [name, body] of parts.ctes) {
+      ctes.push([
+        `${name}_${item}`,
+        body
+          .replace(/\$(\d+)/g, (_match, n: string) => `$${Number(n) + offset}`)
+          .replace(ownNames, (own: string) => `${own}_${item}`),
+      ]);
+    }
+    rows.push(`SELECT ${item} AS item, * FROM claim_${item}`);
   });
-  return {
-    sql:
-      [
-        // MATERIALIZED: the function runs once, whoever reads its row.
-        `WITH claim AS MATERIALIZED (${append})`,
-        'appended AS (SELECT * FROM claim WHERE next_version IS NOT NULL)',
-        ...ctes,
-      ].join(',\n') + '\nSELECT * FROM claim',
-    parameters,
-  };
+  return { sql: `WITH ${cteList(ctes).join(',\n')}\n${rows.join('\nUNION ALL ')}`, parameters };
 }

@@ -78,4 +78,60 @@ describe('EventStore.appendWith: writes that commit with an append', () => {
     expect(await streamVersion('with-3')).toBe(0);
     expect((await receipts()).map((row) => row.stream_id)).toEqual(['with-1']);
   });
+
+  describe('group commit: appends asked together', () => {
+    it('commits those of distinct streams in one transaction, each with its own writes and result', async () => {
+      const streams = ['group-1', 'group-2', 'group-3', 'group-4'];
+      const appended = await Promise.all(
+        streams.map((streamId) => store.appendWith(streamId, 'no_stream', [noted], receipt(streamId))),
+      );
+      expect(appended.map((result) => result.streamId)).toEqual(streams);
+      expect(new Set(appended.map((result) => result.transactionId)).size).toBe(1);
+      expect(new Set(appended.map((result) => result.firstPosition)).size).toBe(4);
+      const written = new Map((await receipts()).map((row) => [row.stream_id, row.first_position]));
+      for (const result of appended) expect(written.get(result.streamId)).toBe(String(result.firstPosition));
+    });
+
+    it("refuses a refused claim's item alone", async () => {
+      const [first, refused, last] = await Promise.allSettled([
+        store.appendWith('group-5', 'no_stream', [noted], receipt('group-5')),
+        store.appendWith('group-1', 0, [noted], receipt('group-1-again')),
+        store.appendWith('group-6', 'no_stream', [noted], receipt('group-6')),
+      ]);
+      expect(refused).toMatchObject({ status: 'rejected', reason: { code: 'WRONG_EXPECTED_VERSION' } });
+      expect(first.status === 'fulfilled' && last.status === 'fulfilled').toBe(true);
+      if (first.status === 'fulfilled' && last.status === 'fulfilled')
+        expect(first.value.transactionId).toBe(last.value.transactionId);
+      expect(await streamVersion('group-1')).toBe(1);
+      expect((await receipts()).map((row) => row.stream_id)).not.toContain('group-1-again');
+    });
+
+    it('gives a write that raises its own error and commits the others without it', async () => {
+      const [clashing, other] = await Promise.allSettled([
+        store.appendWith('group-7', 'no_stream', [noted], receipt('with-1')),
+        store.appendWith('group-8', 'no_stream', [noted], receipt('group-8')),
+      ]);
+      expect(clashing).toMatchObject({
+        status: 'rejected',
+        reason: { code: '23505', constraint: 'append_receipts_pkey' },
+      });
+      expect(other).toMatchObject({ status: 'fulfilled', value: { streamId: 'group-8' } });
+      expect(await streamVersion('group-7')).toBe(0);
+      expect(await streamVersion('group-8')).toBe(1);
+    });
+
+    it('commits a second append of the same stream after the first, as if asked one after the other', async () => {
+      const [created, followed, raced] = await Promise.allSettled([
+        store.appendWith('group-9', 'no_stream', [noted], receipt('group-9')),
+        store.appendWith('group-9', 1, [noted], receipt('group-9-second')),
+        store.appendWith('group-9', 'no_stream', [noted], receipt('group-9-raced')),
+      ]);
+      expect(created).toMatchObject({ status: 'fulfilled', value: { nextExpectedVersion: 1 } });
+      expect(followed).toMatchObject({ status: 'fulfilled', value: { nextExpectedVersion: 2 } });
+      expect(raced).toMatchObject({ status: 'rejected', reason: { code: 'WRONG_EXPECTED_VERSION' } });
+      expect(await streamVersion('group-9')).toBe(2);
+      const events = await store.readStream('group-9');
+      expect(events.map((event) => event.version)).toEqual([1, 2]);
+    });
+  });
 });

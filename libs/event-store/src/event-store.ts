@@ -1,7 +1,15 @@
 import { StatementBatcher, type DatabaseSession, type LedgerMetrics } from '@ledger/platform';
 import type { DataSource } from 'typeorm';
 import { checkStreamId, toAppendRequest, type AppendRequest } from './append-request';
-import { appendQuery, appendWithQuery, type AppendRow, type CommitWith } from './append-statement';
+import {
+  appendQuery,
+  appendWithParts,
+  appendWithStatement,
+  groupedAppendWithStatement,
+  type AppendRow,
+  type AppendWithParts,
+  type CommitWith,
+} from './append-statement';
 import { CommitNotifier } from './commit-notifier';
 import type { ExpectedVersion, GlobalCheckpoint, NewEvent, RecordedEvent } from './event-envelope';
 import type { EventSchemas } from './event-schemas';
@@ -27,6 +35,19 @@ export interface ReadStreamOptions extends InTransaction {
   /** At most this many events, from `fromVersion` on. */
   maxCount?: number;
 }
+
+/** One `appendWith` waiting for its group commit. */
+interface GroupedAppend {
+  streamId: string;
+  parts: AppendWithParts;
+}
+
+/** How one `appendWith` of a group ended: its claim's row, or what its statement raised. */
+type GroupedOutcome = { row: AppendRow } | { error: unknown };
+
+/** The most `appendWith`s one statement commits, and the most such statements at once. */
+const MAX_GROUP_COMMIT = 16;
+const GROUP_COMMITS_IN_FLIGHT = 4;
 
 /** The largest page `readAll` returns in one call. */
 export const MAX_READ_ALL_LIMIT = 100_000;
@@ -64,6 +85,11 @@ function isPositiveInteger(value: unknown, max = Number.MAX_SAFE_INTEGER): value
  */
 export class EventStore {
   private readonly notifier: CommitNotifier;
+  /** Concurrent `appendWith`s, committed together (docs/event-store.md, "Group commit"). */
+  private readonly groupCommits = new StatementBatcher(
+    (appends: readonly GroupedAppend[]) => this.commitGroup(appends),
+    { maxBatch: MAX_GROUP_COMMIT, maxInFlight: GROUP_COMMITS_IN_FLIGHT },
+  );
   /** Whole-stream reads outside a transaction, concurrent ones answered by one statement. */
   private readonly streamReads = new StatementBatcher(
     (streamIds: readonly string[]) => this.readWholeStreams(streamIds),
@@ -144,13 +170,9 @@ export class EventStore {
   ): Promise<AppendResult> {
     const request = toAppendRequest(streamId, expectedVersion, events, this.schemas);
     // No NOTIFY inside: commits that notify queue on one lock; the hint goes out after the commit instead.
-    const { sql, parameters } = appendWithQuery(request, writes);
-    let row: AppendRow;
-    try {
-      [row] = await this.dataSource.query<AppendRow[]>(sql, parameters);
-    } catch (error) {
-      throw this.translateFailure(error, request, expectedVersion);
-    }
+    const outcome = await this.groupCommits.submit({ streamId, parts: appendWithParts(request, writes) });
+    if ('error' in outcome) throw this.translateFailure(outcome.error, request, expectedVersion);
+    const { row } = outcome;
     if (row.next_version === null || row.first_position === null || row.last_position === null) {
       throw this.refusal(request, expectedVersion, row);
     }
@@ -163,6 +185,62 @@ export class EventStore {
       lastPosition: Number(row.last_position),
       transactionId: row.transaction_id,
     };
+  }
+
+  /**
+   * Commits concurrent `appendWith`s (docs/event-store.md, "Group commit"): those of distinct streams in
+   * one statement, claiming in stream order; a second one of a stream already in the group goes in the next
+   * statement, after the first committed. A refused claim refuses its own item only. When the statement
+   * raises (a key taken by a racing duplicate, data PostgreSQL refuses), nothing of it was written, and each
+   * of its items runs alone, as it would have without company, to get its own outcome.
+   */
+  private async commitGroup(appends: readonly GroupedAppend[]): Promise<GroupedOutcome[]> {
+    const outcomes = new Array<GroupedOutcome>(appends.length);
+    let pending = appends.map((append, index) => ({ append, index }));
+    while (pending.length > 0) {
+      const streams = new Set<string>();
+      const group: typeof pending = [];
+      const later: typeof pending = [];
+      for (const entry of pending) {
+        if (streams.has(entry.append.streamId)) later.push(entry);
+        else {
+          streams.add(entry.append.streamId);
+          group.push(entry);
+        }
+      }
+      group.sort((a, b) => (a.append.streamId < b.append.streamId ? -1 : 1));
+      const rows =
+        group.length > 1 ? await this.tryGroup(group.map(({ append }) => append.parts)) : undefined;
+      if (rows !== undefined) {
+        for (const row of rows) outcomes[group[row.item].index] = { row };
+      } else {
+        await Promise.all(
+          group.map(async ({ append, index }) => {
+            const { sql, parameters } = appendWithStatement(append.parts);
+            try {
+              const [row] = await this.dataSource.query<AppendRow[]>(sql, parameters);
+              outcomes[index] = { row };
+            } catch (error) {
+              outcomes[index] = { error };
+            }
+          }),
+        );
+      }
+      pending = later;
+    }
+    return outcomes;
+  }
+
+  /** The group in one statement; undefined when it raised, having written nothing. */
+  private async tryGroup(
+    group: readonly AppendWithParts[],
+  ): Promise<(AppendRow & { item: number })[] | undefined> {
+    const { sql, parameters } = groupedAppendWithStatement(group);
+    try {
+      return await this.dataSource.query<(AppendRow & { item: number })[]>(sql, parameters);
+    } catch {
+      return undefined;
+    }
   }
 
   /** The events of `streamId` from `fromVersion` (1-based) on, in stream order, upcast. */
