@@ -260,9 +260,14 @@ interface Phase {
   p50: number;
   p99: number;
   failures: number;
-  /** CPU milliseconds per request answered 2xx: of the server's processes, and of the whole machine. */
+  /**
+   * CPU milliseconds per request answered 2xx, of the server's processes and of the whole machine, from the
+   * load's start until the server's deferred work is done too.
+   */
   serverCpuMs: number;
   machineCpuMs: number;
+  /** From the last reply until the server's deferred work (projections, webhooks) was done. */
+  drainSeconds: number;
 }
 
 /** Linux's USER_HZ, the unit of /proc's CPU times. */
@@ -304,14 +309,10 @@ function processTreeCpuSeconds(roots: readonly number[]): number {
   return seconds;
 }
 
-async function load(
-  baseUrls: readonly string[],
-  bodies: Bodies,
-  options: { amount: number; rate?: number },
-  serverPids: readonly number[] = [],
-): Promise<Phase> {
+async function load(target: Target, options: { amount: number; rate?: number }): Promise<Phase> {
   // autocannon's own `duration` counts whole seconds: a 2.5 s run would read as 2 or 3 s, 20% either way.
-  const serverCpuBefore = processTreeCpuSeconds(serverPids);
+  const { baseUrls, bodies } = target;
+  const serverCpuBefore = processTreeCpuSeconds(target.pids);
   const machineCpuBefore = machineCpuSeconds();
   const started = performance.now();
   const result = await autocannon({
@@ -333,13 +334,16 @@ async function load(
     ],
   });
   const seconds = (performance.now() - started) / 1000;
+  await target.drain?.();
+  const drainSeconds = (performance.now() - started) / 1000 - seconds;
   const ok = result['2xx'];
   const perRequestMs = (cpuSeconds: number) => (ok === 0 ? 0 : (1000 * cpuSeconds) / ok);
-  const serverCpuMs = perRequestMs(processTreeCpuSeconds(serverPids) - serverCpuBefore);
+  const serverCpuMs = perRequestMs(processTreeCpuSeconds(target.pids) - serverCpuBefore);
   const machineCpuMs = perRequestMs(machineCpuSeconds() - machineCpuBefore);
   process.stdout.write(
     `  ${ok} ok in ${seconds.toFixed(2)} s, ${result.non2xx} non-2xx, ${result.errors} errors, ` +
       `${result.timeouts} timeouts; p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms; ` +
+      `${target.drain === undefined ? '' : `deferred work done ${drainSeconds.toFixed(2)} s after; `}` +
       `CPU per request ${serverCpuMs.toFixed(2)} ms in the server, ${machineCpuMs.toFixed(2)} ms in all\n`,
   );
   return {
@@ -351,6 +355,7 @@ async function load(
     failures: result.non2xx + result.errors + result.timeouts,
     serverCpuMs,
     machineCpuMs,
+    drainSeconds,
   };
 }
 
@@ -360,6 +365,11 @@ interface Target {
   bodies: Bodies;
   /** The server's processes, whose CPU time is counted with their descendants'. */
   pids: readonly number[];
+  /**
+   * Resolves once the server's deferred work is done, so that it runs in the server's own measurement
+   * rather than in the next server's.
+   */
+  drain?: () => Promise<void>;
 }
 
 /** Halves go through every server in turn, then again: the machine's drifting load falls on all alike. */
@@ -380,6 +390,7 @@ function combine(halves: Phase[]): Phase {
     failures: halves.reduce((sum, half) => sum + half.failures, 0),
     serverCpuMs: perRequest('serverCpuMs'),
     machineCpuMs: perRequest('machineCpuMs'),
+    drainSeconds: halves.reduce((sum, half) => sum + half.drainSeconds, 0),
   };
 }
 
@@ -388,18 +399,14 @@ async function runInterleaved(targets: Target[]): Promise<Map<string, { saturati
   const rated = new Map<string, Phase[]>(targets.map((t) => [t.name, []]));
   for (const target of targets) {
     process.stdout.write(`[${target.name}] warming up...\n`);
-    await load(target.baseUrls, target.bodies, { amount: WARMUP_REQUESTS }, target.pids);
+    await load(target, { amount: WARMUP_REQUESTS });
   }
   for (let half = 0; half < HALVES; half++) {
     for (const target of targets) {
       process.stdout.write(
         `[${target.name}] ${SATURATION_REQUESTS / HALVES} notifications at saturation...\n`,
       );
-      saturation
-        .get(target.name)!
-        .push(
-          await load(target.baseUrls, target.bodies, { amount: SATURATION_REQUESTS / HALVES }, target.pids),
-        );
+      saturation.get(target.name)!.push(await load(target, { amount: SATURATION_REQUESTS / HALVES }));
     }
   }
   for (let half = 0; half < HALVES; half++) {
@@ -407,14 +414,7 @@ async function runInterleaved(targets: Target[]): Promise<Map<string, { saturati
       process.stdout.write(`[${target.name}] ${RATE}/s for ${RATE_SECONDS / HALVES} s...\n`);
       rated
         .get(target.name)!
-        .push(
-          await load(
-            target.baseUrls,
-            target.bodies,
-            { amount: (RATE * RATE_SECONDS) / HALVES, rate: RATE },
-            target.pids,
-          ),
-        );
+        .push(await load(target, { amount: (RATE * RATE_SECONDS) / HALVES, rate: RATE }));
     }
   }
   return new Map(
@@ -623,6 +623,26 @@ async function main(): Promise<void> {
         ? undefined
         : await startServer(['apps/ledger/src/main.ts'], 'health', variantEnv);
 
+    // The ledgers' deferred work: every consumer's checkpoint at the last event, no webhook still to send.
+    const drainClient = new Client({ connectionString: databaseUrl });
+    await drainClient.connect();
+    const drain = async (): Promise<void> => {
+      const deadline = performance.now() + 120_000;
+      for (;;) {
+        const [row] = (
+          await drainClient.query<{ behind: string; webhooks: string }>(
+            `SELECT (SELECT count(*) FROM projection_checkpoints c, (SELECT transaction_id, global_position
+                       FROM events ORDER BY transaction_id DESC, global_position DESC LIMIT 1) last
+                     WHERE (c.transaction_id, c.position) < (last.transaction_id, last.global_position)) AS behind,
+                    (SELECT count(*) FROM webhook_messages WHERE state IN ('pending', 'delivering')) AS webhooks`,
+          )
+        ).rows;
+        if (row.behind === '0' && row.webhooks === '0') return;
+        if (performance.now() > deadline)
+          throw new Error(`the ledger's deferred work is not done after 120 s: ${JSON.stringify(row)}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
     const bodies = notificationBodies(single);
     const targets: Target[] = [
       {
@@ -637,7 +657,13 @@ async function main(): Promise<void> {
         bodies: new Bodies(bodies),
         pids: [fastifyServer.pid],
       },
-      { name: 'ledger', baseUrls: [ledgers[0].url], bodies: new Bodies(bodies), pids: [ledgers[0].pid] },
+      {
+        name: 'ledger',
+        baseUrls: [ledgers[0].url],
+        bodies: new Bodies(bodies),
+        pids: [ledgers[0].pid],
+        drain,
+      },
     ];
     const severalName = `ledger x${INSTANCES}`;
     if (INSTANCES > 1)
@@ -646,6 +672,7 @@ async function main(): Promise<void> {
         baseUrls: ledgers.map((ledger) => ledger.url),
         bodies: new Bodies(notificationBodies(several)),
         pids: ledgers.map((ledger) => ledger.pid),
+        drain,
       });
     if (variantServer !== undefined)
       targets.push({
@@ -653,10 +680,12 @@ async function main(): Promise<void> {
         baseUrls: [variantServer.url],
         bodies: new Bodies(notificationBodies(variant)),
         pids: [variantServer.pid],
+        drain,
       });
     const loadBefore = loadAverage();
     const results = await runInterleaved(targets);
     const loadAfter = loadAverage();
+    await drainClient.end();
     // What N instances hold of max_connections (docs/operations.md, "Connections").
     const connections = await admin.query<{ application_name: string; count: string }>(
       `SELECT application_name, count(*) AS count FROM pg_stat_activity WHERE datname = $1
@@ -709,6 +738,13 @@ async function main(): Promise<void> {
         ],
         [`p50 at ${RATE}/s`, ...measured.map((m) => ms(m.rated.p50))],
         [`p99 at ${RATE}/s`, ...measured.map((m) => ms(m.rated.p99))],
+        [
+          'all work done at saturation (replies, projections, webhooks)',
+          ...measured.map(
+            (m) =>
+              `${(m.saturation.requests / (m.saturation.seconds + m.saturation.drainSeconds)).toFixed(0)}/s`,
+          ),
+        ],
         [
           'CPU per notification at saturation: server',
           ...measured.map((m) => `${m.saturation.serverCpuMs.toFixed(2)} ms`),

@@ -126,22 +126,19 @@ export class EventStore {
     events: readonly NewEvent[],
     options: InTransaction = {},
   ): Promise<AppendResult> {
+    // Alone, the append is its own transaction: it joins the group commit of concurrent ones.
+    if (options.session === undefined) return this.appendWith(streamId, expectedVersion, events, () => []);
     const request = toAppendRequest(streamId, expectedVersion, events, this.schemas);
-    // A session's NOTIFY goes out when its transaction commits; alone, the hint follows the commit instead.
-    const inCallerTransaction = options.session !== undefined;
-    const { sql, parameters } = appendQuery(request, inCallerTransaction);
+    // A session's NOTIFY goes out when its transaction commits.
+    const { sql, parameters } = appendQuery(request, true);
     let row: AppendRow;
     try {
-      [row] = await this.on(options.session).query<AppendRow>(sql, parameters);
+      [row] = await options.session.query<AppendRow>(sql, parameters);
     } catch (error) {
       throw this.translateFailure(error, request, expectedVersion);
     }
     if (row.next_version === null || row.first_position === null || row.last_position === null) {
       throw this.refusal(request, expectedVersion, row);
-    }
-    if (!inCallerTransaction) {
-      this.notifier.committed(row.transaction_id);
-      this.metrics?.eventsAppended(events);
     }
     return {
       streamId,
@@ -151,6 +148,7 @@ export class EventStore {
       transactionId: row.transaction_id,
     };
   }
+
 
   /**
    * An append and the caller's writes that must commit with it (a de-duplication key, an inbox outcome), in
