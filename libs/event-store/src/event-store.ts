@@ -149,7 +149,6 @@ export class EventStore {
     };
   }
 
-
   /**
    * An append and the caller's writes that must commit with it (a de-duplication key, an inbox outcome), in
    * one statement, hence one round trip and no explicit transaction (docs/event-store.md, "Writes that
@@ -268,20 +267,28 @@ export class EventStore {
     return rows.map((row) => this.toRecordedEvent(row));
   }
 
-  /** Several whole streams in one statement, in the order asked (docs/event-store.md, "Reading"). */
-  private async readWholeStreams(streamIds: readonly string[]): Promise<RecordedEvent[][]> {
-    const rows = await this.dataSource.query<EventRowFromDb[]>(
+  /**
+   * Several whole streams in one statement, by stream id (an unknown stream is an empty list), in the
+   * caller's transaction when given (docs/event-store.md, "Reading").
+   */
+  async readStreams(
+    streamIds: readonly string[],
+    options: InTransaction = {},
+  ): Promise<Map<string, RecordedEvent[]>> {
+    for (const streamId of streamIds) checkStreamId(streamId, 'INVALID_READ');
+    const rows = await this.on(options.session).query<EventRowFromDb>(
       `SELECT ${COLUMNS} FROM events WHERE stream_id = ANY($1::text[]) ORDER BY stream_id, version`,
       [[...new Set(streamIds)]],
     );
-    const byStream = new Map<string, RecordedEvent[]>();
-    for (const row of rows) {
-      const events = byStream.get(row.stream_id);
-      if (events === undefined) byStream.set(row.stream_id, [this.toRecordedEvent(row)]);
-      else events.push(this.toRecordedEvent(row));
-    }
-    // A stream asked twice in one batch: each caller gets its own array.
-    return streamIds.map((streamId) => byStream.get(streamId)?.slice() ?? []);
+    const byStream = new Map<string, RecordedEvent[]>(streamIds.map((streamId) => [streamId, []]));
+    for (const row of rows) byStream.get(row.stream_id)?.push(this.toRecordedEvent(row));
+    return byStream;
+  }
+
+  /** Whole streams for `readStream`'s batches, in the order asked; each caller gets its own array. */
+  private async readWholeStreams(streamIds: readonly string[]): Promise<RecordedEvent[][]> {
+    const byStream = await this.readStreams(streamIds);
+    return streamIds.map((streamId) => byStream.get(streamId)!.slice());
   }
 
   /**

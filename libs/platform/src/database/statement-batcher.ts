@@ -13,9 +13,10 @@ export interface BatchingOptions {
  * turn of the event loop has queued its neighbours (`setImmediate`); calls made while `maxInFlight`
  * statements are running wait for the first to finish, and go together. Alone, a call costs what it did.
  *
- * Only for reads whose every answer is valid for a caller from the moment it asked: each statement starts
- * after each of its calls was made, so it sees every commit that preceded them. `run` answers the items in
- * their order; when it fails, every call of that statement fails with its error.
+ * For reads whose every answer is valid for a caller from the moment it asked (each statement starts after
+ * each of its calls was made, so it sees every commit that preceded them), and for writes whose `run` gives
+ * each item its own outcome (the event store's group commit, the webhooks' attempt rows). `run` answers the
+ * items in their order; when it throws, every call of that statement fails with its error.
  */
 export class StatementBatcher<I, O> {
   private queued: { item: I; resolve: (value: O) => void; reject: (error: unknown) => void }[] = [];

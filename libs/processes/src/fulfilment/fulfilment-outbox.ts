@@ -91,12 +91,15 @@ async function applyFulfilmentEvents(
       });
     }
   }
+  // Every order of the batch read at once, in the batch's transaction: one statement, not one per order.
+  const histories =
+    byStream.size === 0
+      ? new Map<string, RecordedEvent[]>()
+      : await store.readStreams([...byStream.keys()], { session });
   for (const [streamId, batch] of byStream) {
     const outTradeNo = outTradeNoOfStream(streamId)!;
     const last = batch[batch.length - 1].version;
-    const history = (await store.readStream(streamId, 1, { session, maxCount: last })).filter(
-      (event) => event.version <= last,
-    );
+    const history = (histories.get(streamId) ?? []).filter((event) => event.version <= last);
     const inBatch = new Set(batch.map((event) => event.version));
     let state: OrderState = initialOrderState();
     const createdAt = history[0]?.metadata.recordedAt ?? batch[0].metadata.recordedAt;
