@@ -92,7 +92,7 @@ export function postOnce(
         finish(() =>
           resolve({
             status: response.statusCode ?? 0,
-            body: Buffer.concat(chunks).subarray(0, REPLY_LIMIT).toString('utf8'),
+            body: replyText(Buffer.concat(chunks)),
             ...(response.headers['content-type'] === undefined
               ? {}
               : { contentType: response.headers['content-type'] }),
@@ -107,6 +107,14 @@ export function postOnce(
     options.signal.addEventListener('abort', onAbort);
     request.end(bytes);
   });
+}
+
+/**
+ * A reply body as kept: its first `REPLY_LIMIT` bytes as UTF-8, U+0000 shown as U+2400 (SYMBOL FOR NULL),
+ * since PostgreSQL's text cannot hold it and the attempt's row must be written whatever the receiver said.
+ */
+export function replyText(bytes: Buffer): string {
+  return bytes.subarray(0, REPLY_LIMIT).toString('utf8').replaceAll('\u0000', '\u2400');
 }
 
 /** The receiver's own reference, from a JSON reply `{"reference": "..."}` (or `{"id": "..."}`), if any. */
