@@ -15,7 +15,7 @@ export interface BatchingOptions {
  *
  * For reads whose every answer is valid for a caller from the moment it asked (each statement starts after
  * each of its calls was made, so it sees every commit that preceded them), and for writes whose `run` gives
- * each item its own outcome (the event store's group commit, the webhooks' attempt rows). `run` answers the
+ * each item its own outcome (the event store's group commit). `run` answers the
  * items in their order; when it throws, every call of that statement fails with its error.
  */
 export class StatementBatcher<I, O> {

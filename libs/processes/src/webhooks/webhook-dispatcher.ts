@@ -5,7 +5,7 @@ import https from 'node:https';
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { LedgerLogger, LedgerMetrics, StatementBatcher, WorkerLoop } from '@ledger/platform';
+import { LedgerLogger, LedgerMetrics, WorkerLoop } from '@ledger/platform';
 import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
 import { DEFAULT_ENDPOINT } from '../fulfilment/fulfilment-outbox';
@@ -67,49 +67,6 @@ type Outcome =
   | { kind: 'failed'; reply: PostReply }
   | { kind: 'timeout' | 'unreachable'; error: string };
 
-/** An attempt's row and its webhook's next state, as `record` writes them. */
-interface AttemptRecord {
-  id: string;
-  token: string;
-  attempt: number;
-  startedAt: Date;
-  durationMs: number;
-  outcome: Outcome['kind'];
-  status: number | null;
-  reply: string | null;
-  error: string | null;
-  state: 'succeeded' | 'dead' | 'pending';
-  delayMs: number;
-}
-
-/** One attempt's row, and the webhook's next state if the claim is still the attempt's. */
-const RECORD_ONE = `WITH attempt AS (
-    INSERT INTO webhook_attempts
-      (message_id, attempt, endpoint, started_at, duration_ms, outcome, status, reply, error)
-    VALUES ($1, $3, $4, $5, $6, $7, $8, $9, $10)
-    ON CONFLICT DO NOTHING)
-  UPDATE webhook_messages
-  SET state = $11, last_status = $8, last_error = $10, claim_token = NULL, updated_at = now(),
-      next_attempt_at = now() + make_interval(secs => $12::float8 / 1000),
-      completed_at = CASE WHEN $11 IN ('succeeded', 'dead') THEN now() END
-  WHERE id = $1 AND claim_token = $2`;
-
-/** The same for attempts that ended together, in one statement. */
-const RECORD_MANY = `WITH input AS (
-    SELECT * FROM jsonb_to_recordset($1::jsonb) AS r (id text, token text, attempt integer,
-      "startedAt" timestamptz, "durationMs" integer, outcome text, status integer, reply text, error text,
-      state text, "delayMs" float8)),
-  attempt AS (
-    INSERT INTO webhook_attempts
-      (message_id, attempt, endpoint, started_at, duration_ms, outcome, status, reply, error)
-    SELECT id, attempt, $2, "startedAt", "durationMs", outcome, status, reply, error FROM input
-    ON CONFLICT DO NOTHING)
-  UPDATE webhook_messages m
-  SET state = i.state, last_status = i.status, last_error = i.error, claim_token = NULL, updated_at = now(),
-      next_attempt_at = now() + make_interval(secs => i."delayMs" / 1000),
-      completed_at = CASE WHEN i.state IN ('succeeded', 'dead') THEN now() END
-  FROM input i WHERE m.id = i.id AND m.claim_token = i.token`;
-
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -135,11 +92,6 @@ export class WebhookDispatcher implements BeforeApplicationShutdown {
   };
   private readonly stop = new AbortController();
   private started = false;
-  /** Attempts that ended together, recorded by one statement (docs/webhooks.md, "Delivery"). */
-  private readonly records = new StatementBatcher(
-    (records: readonly AttemptRecord[]) => this.recordMany(records),
-    { maxBatch: 64, maxInFlight: 2 },
-  );
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -379,20 +331,32 @@ export class WebhookDispatcher implements BeforeApplicationShutdown {
           : `answered HTTP ${status}`;
     // The attempt was made whether or not its row can be written now.
     this.metrics.webhookAttempted(row.event_type, outcome.kind, dead);
-    const failure = await this.records.submit({
-      id: row.id,
-      token,
-      attempt: row.attempts,
-      startedAt,
-      durationMs,
-      outcome: outcome.kind,
-      status,
-      reply,
-      error,
-      state: done ? 'succeeded' : dead ? 'dead' : 'pending',
-      delayMs,
-    });
-    if (failure !== undefined) throw failure;
+    await this.dataSource.query(
+      `WITH attempt AS (
+         INSERT INTO webhook_attempts
+           (message_id, attempt, endpoint, started_at, duration_ms, outcome, status, reply, error)
+         VALUES ($1, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT DO NOTHING)
+       UPDATE webhook_messages
+       SET state = $11, last_status = $8, last_error = $10, claim_token = NULL, updated_at = now(),
+           next_attempt_at = now() + make_interval(secs => $12::float8 / 1000),
+           completed_at = CASE WHEN $11 IN ('succeeded', 'dead') THEN now() END
+       WHERE id = $1 AND claim_token = $2`,
+      [
+        row.id,
+        token,
+        row.attempts,
+        DEFAULT_ENDPOINT,
+        startedAt,
+        durationMs,
+        outcome.kind,
+        status,
+        reply,
+        error,
+        done ? 'succeeded' : dead ? 'dead' : 'pending',
+        delayMs,
+      ],
+    );
     if (!done) {
       this.logger.warn(
         {
@@ -404,44 +368,6 @@ export class WebhookDispatcher implements BeforeApplicationShutdown {
         CONTEXT,
       );
     }
-  }
-
-  /**
-   * Records attempts in one statement; when it raises (a reply PostgreSQL's text cannot hold), each alone,
-   * so that only that attempt's recording fails. Resolves each with its own failure, if any.
-   */
-  private async recordMany(records: readonly AttemptRecord[]): Promise<(Error | undefined)[]> {
-    if (records.length > 1) {
-      try {
-        await this.dataSource.query(RECORD_MANY, [JSON.stringify(records), DEFAULT_ENDPOINT]);
-        return records.map(() => undefined);
-      } catch {
-        // Each alone below.
-      }
-    }
-    return Promise.all(
-      records.map(async (record) => {
-        try {
-          await this.dataSource.query(RECORD_ONE, [
-            record.id,
-            record.token,
-            record.attempt,
-            DEFAULT_ENDPOINT,
-            record.startedAt,
-            record.durationMs,
-            record.outcome,
-            record.status,
-            record.reply,
-            record.error,
-            record.state,
-            record.delayMs,
-          ]);
-          return undefined;
-        } catch (error) {
-          return error instanceof Error ? error : new Error(String(error));
-        }
-      }),
-    );
   }
 
   /** The scheduled pause, drawn within ±jitter of it, so that webhooks failing together spread out. */
