@@ -351,7 +351,7 @@ async function load(target: Target, options: { amount: number; rate?: number }):
     options.rate === undefined ? 0 : options.amount / options.rate,
   );
   await target.drain?.();
-  const drainSeconds = (performance.now() - lastReply) / 1000;
+  const drainSeconds = target.drain === undefined ? 0 : (performance.now() - lastReply) / 1000;
   const ok = result['2xx'];
   const perRequestMs = (cpuSeconds: number) => (ok === 0 ? 0 : (1000 * cpuSeconds) / ok);
   const serverCpuMs = perRequestMs(processTreeCpuSeconds(target.pids) - serverCpuBefore);
