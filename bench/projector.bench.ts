@@ -292,7 +292,7 @@ async function benchmark(
       print(
         `[${kind}] lag at ${rate} appends/s (achieved ${figures.achievedRate.toFixed(0)}/s, ${figures.appends} appends): ` +
           `p50 ${figures.p50Ms.toFixed(1)} ms, p99 ${figures.p99Ms.toFixed(1)} ms, max ${figures.maxMs.toFixed(1)} ms` +
-          (rate === 1_000 ? ' (target p99 <= 250 ms on PostgreSQL)' : '') +
+          (rate === 1_000 ? ' (target p99 <= 100 ms on PostgreSQL)' : '') +
           (figures.achievedRate < rate * 0.9
             ? ` (the database sustains only ~${figures.achievedRate.toFixed(0)} appends/s here: the backlog is part of the lag)`
             : ''),
