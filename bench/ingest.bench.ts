@@ -7,7 +7,7 @@
 // whether its targets are met (docs/operations.md, "Throughput"); asserts nothing. BENCH_LEDGER_ENV, a JSON
 // object, adds settings to the ledgers' environment, to measure a lever apart
 // (`{"ALIPAY_VERIFY_NOTIFY_ID":"false"}`); BENCH_VARIANT_ENV, the same, adds a ledger so configured as a
-// column of its own, measured in the same run as the ledger without it.
+// column of its own, on a database of its own, measured in the same run as the ledger without it.
 //
 // `-- --instances N` also runs N ledger processes on the same database, the load spread round-robin over
 // them, next to one instance in the same run (docs/operations.md, "Several instances").
@@ -608,12 +608,18 @@ async function main(): Promise<void> {
     return;
   }
   const name = `ledger_bench_ingest_${randomBytes(4).toString('hex')}`;
+  // The variant's own: a ledger on the same database would also send the other's webhooks, and run its
+  // consumers half the time.
+  const variantName = `${name}_variant`;
   const children: Child[] = [];
+  const urlOf = (database: string) => {
+    const url = new URL(ADMIN_URL);
+    url.pathname = `/${database}`;
+    return url.toString();
+  };
   try {
     await admin.query(`CREATE DATABASE ${name}`);
-    const url = new URL(ADMIN_URL);
-    url.pathname = `/${name}`;
-    const databaseUrl = url.toString();
+    const databaseUrl = urlOf(name);
 
     // autocannon prepares a request or two ahead on each connection: a little more than it will send.
     const perServer =
@@ -629,23 +635,29 @@ async function main(): Promise<void> {
         ? undefined
         : (JSON.parse(process.env.BENCH_VARIANT_ENV) as Record<string, string>);
     const variant = variantEnv === undefined ? [] : orderNumbers('V');
-    const database = await openDatabase({
-      databaseUrl,
-      dataDir: tmpdir(),
-      poolSize: 16,
-      applicationName: 'bench',
-    });
-    try {
-      await runMigrations(database.dataSource, LEDGER_MIGRATIONS);
-      await database.dataSource.query(
-        `CREATE TABLE bench_baseline (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-           received_at timestamptz NOT NULL DEFAULT now(), body bytea NOT NULL)`,
-      );
-      const orders = [...single, ...several, ...variant];
-      process.stdout.write(`placing ${orders.length} orders...\n`);
-      await placeOrders(database.dataSource, orders);
-    } finally {
-      await database.close();
+    const prepare = async (url: string, orders: readonly string[]) => {
+      const database = await openDatabase({
+        databaseUrl: url,
+        dataDir: tmpdir(),
+        poolSize: 16,
+        applicationName: 'bench',
+      });
+      try {
+        await runMigrations(database.dataSource, LEDGER_MIGRATIONS);
+        await database.dataSource.query(
+          `CREATE TABLE bench_baseline (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+             received_at timestamptz NOT NULL DEFAULT now(), body bytea NOT NULL)`,
+        );
+        process.stdout.write(`placing ${orders.length} orders...\n`);
+        await placeOrders(database.dataSource, orders);
+      } finally {
+        await database.close();
+      }
+    };
+    await prepare(databaseUrl, [...single, ...several]);
+    if (variantEnv !== undefined) {
+      await admin.query(`CREATE DATABASE ${variantName}`);
+      await prepare(urlOf(variantName), variant);
     }
 
     const gateway = await startChild(['bench/ingest.bench.ts', '--serve=gateway'], {}, { line: true });
@@ -695,12 +707,13 @@ async function main(): Promise<void> {
     const variantServer =
       variantEnv === undefined
         ? undefined
-        : await startServer(['apps/ledger/src/main.ts'], 'health', variantEnv);
+        : await startServer(['apps/ledger/src/main.ts'], 'health', {
+            ...variantEnv,
+            DATABASE_URL: urlOf(variantName),
+          });
 
     // The ledgers' deferred work: every consumer's checkpoint at the last event, no webhook still to send.
-    const drainClient = new Client({ connectionString: databaseUrl });
-    await drainClient.connect();
-    const drain = async (): Promise<void> => {
+    const drained = async (drainClient: Client): Promise<void> => {
       const deadline = performance.now() + 120_000;
       for (;;) {
         const [row] = (
@@ -717,6 +730,14 @@ async function main(): Promise<void> {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     };
+    const drainClients: Client[] = [];
+    const drainOf = async (url: string): Promise<() => Promise<void>> => {
+      const drainClient = new Client({ connectionString: url });
+      await drainClient.connect();
+      drainClients.push(drainClient);
+      return () => drained(drainClient);
+    };
+    const drain = await drainOf(databaseUrl);
     const bodies = notificationBodies(single);
     const targets: Target[] = [
       {
@@ -754,12 +775,12 @@ async function main(): Promise<void> {
         baseUrls: [variantServer.url],
         bodies: new Bodies(notificationBodies(variant)),
         pids: [variantServer.pid],
-        drain,
+        drain: await drainOf(urlOf(variantName)),
       });
     const loadBefore = loadAverage();
     const results = await runInterleaved(targets);
     const loadAfter = loadAverage();
-    await drainClient.end();
+    for (const client of drainClients) await client.end();
     // What N instances hold of max_connections (docs/operations.md, "Connections").
     const connections = await admin.query<{ application_name: string; count: string }>(
       `SELECT application_name, count(*) AS count FROM pg_stat_activity WHERE datname = $1
@@ -905,6 +926,7 @@ async function main(): Promise<void> {
   } finally {
     for (const child of children.reverse()) await stopChild(child).catch(() => undefined);
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`DROP DATABASE IF EXISTS ${variantName} WITH (FORCE)`);
     await admin.end();
   }
 }
