@@ -48,6 +48,8 @@ export function verifySignature(
  */
 export class WebhookReceiver {
   readonly received: ReceivedWebhook[] = [];
+  /** From its arrival to its answer (`performance.now()`), each webhook answered: how many came at once. */
+  readonly answered: { subject: string; type: string; from: number; to: number }[] = [];
   private readonly scripts = new Map<string, ReceiverBehaviour[]>();
   private readonly hanging = new Set<ServerResponse>();
   private serial = 0;
@@ -115,6 +117,10 @@ export class WebhookReceiver {
         data: { outTradeNo?: string; batchNo?: string };
       };
       const subject = parsed.data.outTradeNo ?? parsed.data.batchNo ?? '';
+      const from = performance.now();
+      response.once('close', () =>
+        this.answered.push({ subject, type: parsed.type, from, to: performance.now() }),
+      );
       this.received.push({
         id,
         timestamp: Number(timestamp),

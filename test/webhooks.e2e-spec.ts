@@ -195,6 +195,69 @@ describe('merchant webhooks', () => {
     expect(receiver.of(failing, 'order.delivery_requested')).toHaveLength(2);
   });
 
+  it('sends one webhook at a time while Alipay waits on notifications, and many at once after', async () => {
+    // docs/operations.md, "Alipay first". Each order's order.delivery_requested takes the receiver 300 ms.
+    const slowReply = { status: 200, body: '{"reference":"SLOW"}', delayMs: 300 };
+    // One after another: six notifications at once would make the ledger busy themselves.
+    const payAll = async (prefix: string): Promise<string[]> => {
+      const orders = Array.from({ length: 6 }, () => newOutTradeNo(prefix));
+      for (const outTradeNo of orders) {
+        receiver.script(outTradeNo, slowReply);
+        await client.placeOrder(outTradeNo, 'create_direct_pay_by_user');
+        await client.notify({ outTradeNo, tradeNo: newTradeNo(), tradeStatus: 'TRADE_SUCCESS' });
+      }
+      return orders;
+    };
+    const delivered = (orders: readonly string[]) =>
+      receiver.until(
+        () => orders.every((outTradeNo) => receiver.of(outTradeNo, 'order.delivered').length > 0),
+        'every order.delivered',
+      );
+
+    // Five notifications held by a slow notify_verify keep the ledger busy for 4 s.
+    const held = await Promise.all(
+      Array.from({ length: 5 }, async () => {
+        const outTradeNo = newOutTradeNo('HELD');
+        const notifyId = `held-${outTradeNo}`;
+        gateway.script('notify_verify', notifyId, { delayMs: 4_000, then: 'true' });
+        await client.placeOrder(outTradeNo, 'create_direct_pay_by_user');
+        return { outTradeNo, notifyId };
+      }),
+    );
+    const holding = Promise.all(
+      held.map(({ outTradeNo, notifyId }) =>
+        client.notify({ outTradeNo, tradeNo: newTradeNo(), tradeStatus: 'TRADE_SUCCESS', notifyId }),
+      ),
+    );
+    await Promise.all(
+      held.map(({ notifyId }) => gateway.waitForRequest((request) => request.key === notifyId)),
+    );
+    const whileBusy = await payAll('BUSY');
+    await holding;
+    const busyUntil = performance.now();
+    await delivered(whileBusy);
+    // The attempts begun while the five were held: one at a time. Those begun after may overlap.
+    const begunWhileBusy = receiver.answered.filter(
+      (span) => whileBusy.includes(span.subject) && span.from < busyUntil,
+    );
+    expect(begunWhileBusy.length).toBeGreaterThan(2);
+    const overlapping = begunWhileBusy.filter((span) =>
+      begunWhileBusy.some((other) => other !== span && other.from < span.to && span.from < other.to),
+    );
+    expect(overlapping).toEqual([]);
+
+    const afterwards = await payAll('IDLE');
+    await delivered(afterwards);
+    const requested = receiver.answered.filter(
+      (span) => afterwards.includes(span.subject) && span.type === 'order.delivery_requested',
+    );
+    expect(
+      requested.some((span) =>
+        requested.some((other) => other !== span && other.from < span.to && span.from < other.to),
+      ),
+    ).toBe(true);
+  });
+
   it('gives a webhook up after the schedule, and sends it again when the operator retries it', async () => {
     const outTradeNo = newOutTradeNo('DEAD');
     receiver.script(outTradeNo, { status: 500, body: '{"error":"warehouse closed"}' });

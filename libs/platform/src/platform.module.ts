@@ -4,6 +4,7 @@ import { LedgerConfig } from './config/ledger-config';
 import type { LedgerDatabase } from './database';
 import { LedgerLogger } from './logging/ledger-logger';
 import { LedgerMetrics } from './metrics/ledger-metrics';
+import { ForegroundWork } from './workers/foreground-work';
 
 /** Injection token of the opened database (PostgreSQL or embedded), for code that needs more than the DataSource. */
 export const LEDGER_DATABASE = Symbol('LEDGER_DATABASE');
@@ -47,18 +48,19 @@ class PlatformRuntimeHost {
  * The validated config, the logger and the database, opened and migrated before Nest starts (a migration
  * failure stops the start before any route answers). The app closes the database after Nest has shut down.
  * The root imports `PlatformModule.forRoot(runtime)` once, which only hands over the runtime; every module
- * whose providers inject `LedgerConfig`, `LedgerLogger`, `LEDGER_DATABASE`, the DataSource or
- * `LedgerMetrics` (one per application: where things happen, they count on it) imports `PlatformModule`, the
- * root included.
+ * whose providers inject `LedgerConfig`, `LedgerLogger`, `LEDGER_DATABASE`, the DataSource,
+ * `LedgerMetrics` or `ForegroundWork` (one each per application: where things happen, they count on them)
+ * imports `PlatformModule`, the root included.
  */
 @Module({
   providers: [
     LedgerMetrics,
+    { provide: ForegroundWork, useFactory: () => new ForegroundWork() },
     { provide: LedgerConfig, inject: [PLATFORM_RUNTIME], useFactory: (r: PlatformRuntime) => r.config },
     { provide: LedgerLogger, inject: [PLATFORM_RUNTIME], useFactory: (r: PlatformRuntime) => r.logger },
     { provide: LEDGER_DATABASE, inject: [PLATFORM_RUNTIME], useFactory: (r: PlatformRuntime) => r.database },
   ],
-  exports: [LedgerConfig, LedgerLogger, LEDGER_DATABASE, LedgerMetrics],
+  exports: [LedgerConfig, LedgerLogger, LEDGER_DATABASE, LedgerMetrics, ForegroundWork],
 })
 export class PlatformModule {
   static forRoot(runtime: PlatformRuntime): DynamicModule {

@@ -4,7 +4,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiConsumes, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ReceiveNotificationCommand } from '@ledger/commands';
 import type { IngestResult, RawNotification } from '@ledger/inbox';
-import { LedgerConfig, LedgerLogger, pageSecurityHeaders } from '@ledger/platform';
+import { ForegroundWork, LedgerConfig, LedgerLogger, pageSecurityHeaders } from '@ledger/platform';
 import { ProjectionsService } from '@ledger/projections';
 import { demoSandboxUrl } from '../demo/demo-sandbox-url';
 import { RETRY_AFTER_SECONDS } from '../http/ledger-exception.filter';
@@ -67,6 +67,7 @@ export class AlipayController {
     private readonly commands: CommandBus,
     private readonly projections: ProjectionsService,
     private readonly logger: LedgerLogger,
+    private readonly foreground: ForegroundWork,
     config: LedgerConfig,
   ) {
     if (config.mode === 'demo') {
@@ -156,9 +157,14 @@ export class AlipayController {
     response: ServerResponse,
     channel: 'notify' | 'refund_notify',
   ): Promise<void> {
-    const result = await this.commands.execute(
-      new ReceiveNotificationCommand(rawNotification(request, channel)),
-    );
+    // Alipay waits on the reply (and retries when it is slow): background work yields meanwhile.
+    const done = this.foreground.begin();
+    let result: IngestResult;
+    try {
+      result = await this.commands.execute(new ReceiveNotificationCommand(rawNotification(request, channel)));
+    } finally {
+      done();
+    }
     const status = notifyStatus(result);
     response.writeHead(status, {
       'content-type': 'text/plain; charset=utf-8',

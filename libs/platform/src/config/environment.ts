@@ -64,6 +64,10 @@ const WEBHOOK_TIMEOUT_MESSAGE = (name: string, example: number) =>
 const WEBHOOK_CONCURRENCY_MESSAGE =
   'MERCHANT_WEBHOOK_CONCURRENCY must be an integer from 1 to 256: how many webhooks one instance sends at once';
 
+const WEBHOOK_CONCURRENCY_WHILE_BUSY_MESSAGE =
+  'MERCHANT_WEBHOOK_CONCURRENCY_WHILE_BUSY must be an integer from 1 to 256: how many webhooks one instance ' +
+  "sends at once while Alipay's notifications wait on it";
+
 const REFUND_TIMEOUT_MESSAGE =
   'REFUND_RESULT_TIMEOUT_MINUTES must be a number of minutes above 0 and at most 525600 (a year), e.g. 1440';
 
@@ -243,6 +247,13 @@ export class Environment {
   @Min(1, { message: WEBHOOK_CONCURRENCY_MESSAGE })
   @Max(256, { message: WEBHOOK_CONCURRENCY_MESSAGE })
   MERCHANT_WEBHOOK_CONCURRENCY?: number;
+
+  @IsOptional()
+  @Transform(toNumber)
+  @IsInt({ message: WEBHOOK_CONCURRENCY_WHILE_BUSY_MESSAGE })
+  @Min(1, { message: WEBHOOK_CONCURRENCY_WHILE_BUSY_MESSAGE })
+  @Max(256, { message: WEBHOOK_CONCURRENCY_WHILE_BUSY_MESSAGE })
+  MERCHANT_WEBHOOK_CONCURRENCY_WHILE_BUSY?: number;
 
   @IsOptional()
   @Matches(/^[\x21-\x7e]{32,}$/, { message: ADMIN_TOKEN_MESSAGE })

@@ -733,6 +733,15 @@ describe('the merchant webhooks', () => {
     expect(problemOf({ MERCHANT_WEBHOOK_CONCURRENCY: '0' }, 'MERCHANT_WEBHOOK_CONCURRENCY')).toContain(
       '1 to 256',
     );
+    expect(
+      problemOf({ MERCHANT_WEBHOOK_CONCURRENCY_WHILE_BUSY: '0' }, 'MERCHANT_WEBHOOK_CONCURRENCY_WHILE_BUSY'),
+    ).toContain('1 to 256');
+    expect(
+      problemOf(
+        { MERCHANT_WEBHOOK_CONCURRENCY: '4', MERCHANT_WEBHOOK_CONCURRENCY_WHILE_BUSY: '8' },
+        'MERCHANT_WEBHOOK_CONCURRENCY_WHILE_BUSY',
+      ),
+    ).toContain('can only hold webhooks back');
   });
 });
 

@@ -97,6 +97,8 @@ export class LedgerConfig {
     connectTimeoutMs: number;
     timeoutMs: number;
     concurrency: number;
+    /** Attempts in flight at once while Alipay's notifications wait (docs/operations.md, "Alipay first"). */
+    concurrencyWhileBusy: number;
   };
   /**
    * `resultTimeoutMinutes`: a batch without a result this long is flagged; `pwdBatchExpireAfterHours`: a
@@ -327,6 +329,14 @@ export function loadConfig(
         `${timeoutMs}: the connection is part of the attempt`,
     );
   }
+  const webhookConcurrency = environment.MERCHANT_WEBHOOK_CONCURRENCY ?? 16;
+  const webhookConcurrencyWhileBusy = environment.MERCHANT_WEBHOOK_CONCURRENCY_WHILE_BUSY ?? 1;
+  if (webhookConcurrencyWhileBusy > webhookConcurrency) {
+    problems.push(
+      `MERCHANT_WEBHOOK_CONCURRENCY_WHILE_BUSY=${webhookConcurrencyWhileBusy} is above ` +
+        `MERCHANT_WEBHOOK_CONCURRENCY=${webhookConcurrency}: the notifications can only hold webhooks back`,
+    );
+  }
   if (mode === 'demo' && !isLoopbackHost(host)) {
     warnings.push(
       `demo mode listens on HOST=${host}, not loopback: anyone who reaches it can place orders on the order ` +
@@ -390,7 +400,8 @@ export function loadConfig(
       retryScheduleMs: 'delaysMs' in schedule ? schedule.delaysMs : [],
       connectTimeoutMs,
       timeoutMs,
-      concurrency: environment.MERCHANT_WEBHOOK_CONCURRENCY ?? 16,
+      concurrency: webhookConcurrency,
+      concurrencyWhileBusy: webhookConcurrencyWhileBusy,
     },
     refunds: {
       resultTimeoutMinutes: environment.REFUND_RESULT_TIMEOUT_MINUTES ?? 1440,

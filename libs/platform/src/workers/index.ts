@@ -16,3 +16,4 @@ export {
   type PassResult,
   type WorkerLoopOptions,
 } from './worker-loop';
+export { BUSY_FROM_REQUESTS, BUSY_LINGER_MS, ForegroundWork } from './foreground-work';

@@ -40,6 +40,7 @@ import { ShippingConfirmations } from './shipping-confirmations';
         connectTimeoutMs: webhooks.connectTimeoutMs,
         timeoutMs: webhooks.timeoutMs,
         concurrency: webhooks.concurrency,
+        concurrencyWhileBusy: webhooks.concurrencyWhileBusy,
         pollMs: 5_000,
         claimGraceMs: 10_000,
       }),

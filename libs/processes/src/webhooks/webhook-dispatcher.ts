@@ -5,7 +5,7 @@ import https from 'node:https';
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { LedgerLogger, LedgerMetrics, WorkerLoop } from '@ledger/platform';
+import { ForegroundWork, LedgerLogger, LedgerMetrics, WorkerLoop } from '@ledger/platform';
 import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
 import { DEFAULT_ENDPOINT } from '../fulfilment/fulfilment-outbox';
@@ -14,6 +14,9 @@ import { DEMO_SHOP_PATH, WEBHOOK_OPTIONS, type WebhookOptions } from './webhook-
 import { PostError, postOnce, referenceOf, type PostReply } from './webhook-post';
 
 const CONTEXT = 'WebhookDispatcher';
+
+/** How soon a dispatcher held back by the notifications looks again. */
+const BUSY_RECHECK_MS = 50;
 
 /** A webhook claimed for one attempt. */
 export interface ClaimedWebhook {
@@ -99,6 +102,7 @@ export class WebhookDispatcher implements BeforeApplicationShutdown {
     private readonly logger: LedgerLogger,
     private readonly adapterHost: HttpAdapterHost,
     private readonly metrics: LedgerMetrics,
+    private readonly foreground: ForegroundWork,
   ) {
     this.signer = new Webhook(options.secret);
     // Each attempt in flight listens for the shutdown.
@@ -162,8 +166,12 @@ export class WebhookDispatcher implements BeforeApplicationShutdown {
     const url = this.url();
     // The demo shop's server is not listening yet.
     if (url === undefined) return 200;
-    const free = this.options.concurrency - this.inFlight.size;
-    if (free <= 0) return false;
+    const busy = this.foreground.busy();
+    // While Alipay's notifications wait, fewer at once (docs/operations.md, "Alipay first").
+    const slots = busy ? this.options.concurrencyWhileBusy : this.options.concurrency;
+    const free = slots - this.inFlight.size;
+    // Full: an attempt's end wakes the loop; held back by the notifications, it also looks again soon.
+    if (free <= 0) return busy ? BUSY_RECHECK_MS : false;
     const claimed = await this.claim(free);
     for (const row of claimed) {
       const attempt = this.attempt(row, new URL(url)).catch((error: unknown) => {

@@ -17,6 +17,12 @@ export interface WebhookOptions {
   timeoutMs: number;
   /** Attempts in flight at once on one instance. */
   concurrency: number;
+  /**
+   * Attempts in flight at once while Alipay's notifications wait on the instance (docs/operations.md,
+   * "Alipay first"): enough that webhooks keep going out during a long burst, few enough that the burst
+   * keeps the process. At most `concurrency`.
+   */
+  concurrencyWhileBusy: number;
   /** The longest pause when nothing is due and no hint came. */
   pollMs: number;
   /**
