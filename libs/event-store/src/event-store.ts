@@ -36,16 +36,16 @@ export interface ReadStreamOptions extends InTransaction {
   maxCount?: number;
 }
 
-/** One `appendWith` waiting for its group commit. */
+/** One append that is its own transaction (`appendWith`, `append` without a session) in a group commit. */
 interface GroupedAppend {
   streamId: string;
   parts: AppendWithParts;
 }
 
-/** How one `appendWith` of a group ended: its claim's row, or what its statement raised. */
+/** How one append of a group ended: its claim's row, or what its statement raised. */
 type GroupedOutcome = { row: AppendRow } | { error: unknown };
 
-/** The most `appendWith`s one statement commits, and the most such statements at once. */
+/** The most appends one statement commits, and the most such statements at once. */
 const MAX_GROUP_COMMIT = 16;
 const GROUP_COMMITS_IN_FLIGHT = 4;
 
