@@ -63,6 +63,17 @@ describe('reading a logged notification', () => {
     );
   });
 
+  it('reads a print_r value with a CR, U+2028 or U+2029 in it as one value', () => {
+    for (const separator of ['\r', '\u2028', '\u2029']) {
+      const params = [
+        { name: 'notify_id', value: 'n1' },
+        { name: 'subject', value: `a${separator}b` },
+        { name: 'sign', value: 's' },
+      ];
+      expect(candidates(printR(params))).toEqual([{ format: 'print_r', params }]);
+    }
+  });
+
   it('reads print_r, var_export and json_encode back exactly', () => {
     fc.assert(
       fc.property(notification('utf-8'), (params) => {

@@ -149,8 +149,9 @@ function readJson(text: string): NotificationTextReading {
     : { kind: 'skipped', message: 'no notify_id and sign: not a logged notification' };
 }
 
-// print_r: `Array\n(\n    [name] => value\n …)\n`; a value runs to the next `    [name] => ` line.
-const PRINT_R_ITEM = /^ {4}\[([^\]]*)\] => ?(.*)$/;
+// print_r: `Array\n(\n    [name] => value\n …)\n`; a value runs to the next `    [name] => ` line. `s`: a
+// value's CR, U+2028 or U+2029 is text like any other, where `.` alone would stop at it.
+const PRINT_R_ITEM = /^ {4}\[([^\]]*)\] => ?(.*)$/s;
 
 function readPrintR(text: string): NotificationTextReading {
   const lines = text.split('\n');
