@@ -196,6 +196,8 @@ describeOnPostgres('several ledger instances on one PostgreSQL', () => {
             ALIPAY_GATEWAY: gateway.url,
             LOG_LEVEL: 'info',
             FULFILMENT_WORKER: 'true',
+            // The demo shop answers at once; a claim the kill left behind expires 10 s after this.
+            MERCHANT_WEBHOOK_TIMEOUT_MS: '3000',
           },
           `http://127.0.0.1:${port}`,
           log,
@@ -372,6 +374,20 @@ describeOnPostgres('several ledger instances on one PostgreSQL', () => {
       },
       WORK_TIMEOUT_MS,
       'the projections catching up',
+    );
+    // The kill may cut an attempt after its answer was recorded on the order and before the webhook was
+    // marked: its claim expires, and another instance finds it answered (docs/webhooks.md, "Webhooks that act").
+    await until(
+      async () => {
+        const [{ count }] = await database.dataSource.query<{ count: string }[]>(
+          `SELECT count(*) AS count FROM webhook_messages
+           WHERE event_type IN ('order.delivery_requested', 'order.return_requested')
+             AND state IN ('pending', 'delivering')`,
+        );
+        return count === '0';
+      },
+      WORK_TIMEOUT_MS,
+      "every decision's webhook settled",
     );
     for (const instance of instances) expect(await instance.stop()).toBe(0);
 
