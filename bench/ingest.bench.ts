@@ -16,8 +16,8 @@
 // fake gateway (a child) and PostgreSQL. The same file runs the children: `--serve=baseline|fastify|gateway`.
 // BENCH_NOTIFICATIONS (default 10,000) sets the saturation run; the 500/s run lasts BENCH_RATE_SECONDS (10).
 // Every server runs throughout and each workload is split in halves, each half going through every server
-// in turn (baseline, Fastify, ledger, ledger ×N, then again), so that the machine's drifting load weighs on
-// all alike.
+// in turn (baseline, Fastify, ledger, ledger ×N, then the same in reverse), so that the machine's drifting
+// load weighs on all alike.
 import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server, type ServerResponse } from 'node:http';
@@ -445,8 +445,15 @@ interface Target {
   drain?: () => Promise<void>;
 }
 
-/** Halves go through every server in turn, then again: the machine's drifting load falls on all alike. */
+/**
+ * Halves go through every server in turn, then again in the reverse order: the machine's drifting load, and
+ * running right after another server's work, fall on all alike.
+ */
 const HALVES = 2;
+
+/** The servers in the order the `half`th half runs them. */
+const turn = <T>(targets: readonly T[], half: number): readonly T[] =>
+  half % 2 === 0 ? targets : [...targets].reverse();
 
 function combine(halves: Phase[]): Phase {
   const requests = halves.reduce((sum, half) => sum + half.requests, 0);
@@ -467,15 +474,20 @@ function combine(halves: Phase[]): Phase {
   };
 }
 
-async function runInterleaved(targets: Target[]): Promise<Map<string, { saturation: Phase; rated: Phase }>> {
+/** `settle` runs once every server is warm, before anything is measured. */
+async function runInterleaved(
+  targets: Target[],
+  settle: () => Promise<void>,
+): Promise<Map<string, { saturation: Phase; rated: Phase }>> {
   const saturation = new Map<string, Phase[]>(targets.map((t) => [t.name, []]));
   const rated = new Map<string, Phase[]>(targets.map((t) => [t.name, []]));
   for (const target of targets) {
     process.stdout.write(`[${target.name}] warming up...\n`);
     await load(target, { amount: WARMUP_REQUESTS });
   }
+  await settle();
   for (let half = 0; half < HALVES; half++) {
-    for (const target of targets) {
+    for (const target of turn(targets, half)) {
       process.stdout.write(
         `[${target.name}] ${SATURATION_REQUESTS / HALVES} notifications at saturation...\n`,
       );
@@ -483,7 +495,7 @@ async function runInterleaved(targets: Target[]): Promise<Map<string, { saturati
     }
   }
   for (let half = 0; half < HALVES; half++) {
-    for (const target of targets) {
+    for (const target of turn(targets, half)) {
       process.stdout.write(`[${target.name}] ${RATE}/s for ${RATE_SECONDS / HALVES} s...\n`);
       rated
         .get(target.name)!
@@ -778,7 +790,14 @@ async function main(): Promise<void> {
         drain: await drainOf(urlOf(variantName)),
       });
     const loadBefore = loadAverage();
-    const results = await runInterleaved(targets);
+    // The seed's and the warm-ups' writes leave vacuums and a checkpoint due, which would otherwise fall on
+    // whichever server the first measured phase loads.
+    const settle = async () => {
+      process.stdout.write('vacuuming and checkpointing before the measured runs...\n');
+      for (const client of drainClients) await client.query('VACUUM (ANALYZE)');
+      await admin.query('CHECKPOINT');
+    };
+    const results = await runInterleaved(targets, settle);
     const loadAfter = loadAverage();
     for (const client of drainClients) await client.end();
     // What N instances hold of max_connections (docs/operations.md, "Connections").
