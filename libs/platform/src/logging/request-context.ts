@@ -79,5 +79,11 @@ type Middleware = (
  * events run in the socket's. This one goes on in the context it was called in.
  */
 export function inRequestContext(middleware: Middleware): Middleware {
-  return (request, response, next) => middleware(request, response, AsyncResource.bind(next));
+  return (request, response, next) => {
+    // Not `AsyncResource.bind`: on Node 20 each bound function also gets two deprecation wrappers for its
+    // `asyncResource` property, about 2% of the process's CPU per notification (docs/operations.md,
+    // "Where the time goes").
+    const resource = new AsyncResource('LedgerRequestMiddleware');
+    middleware(request, response, (error) => resource.runInAsyncScope(next, undefined, error));
+  };
 }
