@@ -15,4 +15,7 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 USER node
 EXPOSE 3000
-CMD ["node", "dist/apps/ledger/src/main.js"]
+# A young generation of 64 MB semi-spaces: the ledger allocates per notification, and with Node's default
+# the scavenges took 8 to 12% of its process at saturation against 5 to 6% (docs/operations.md, "Node's
+# young generation").
+CMD ["node", "--max-semi-space-size=64", "dist/apps/ledger/src/main.js"]

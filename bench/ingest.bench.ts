@@ -15,6 +15,7 @@
 // The processes share the machine: this one (the load, autocannon), the servers under test (children), the
 // fake gateway (a child) and PostgreSQL. The same file runs the children: `--serve=baseline|fastify|gateway`.
 // BENCH_NOTIFICATIONS (default 10,000) sets the saturation run; the 500/s run lasts BENCH_RATE_SECONDS (10).
+// The ledger runs with the Node flags of its start commands, the baselines with Node's defaults.
 // Every server runs throughout and each workload is split in halves, each half going through every server
 // in turn (baseline, Fastify, ledger, ledger ×N, then the same in reverse), so that the machine's drifting
 // load weighs on all alike.
@@ -64,6 +65,8 @@ const CONTENT_TYPE = 'application/x-www-form-urlencoded; text/html; charset=UTF-
 /** The ledger's own cap on a notification's body (docs/operations.md, "Bounded storage"). */
 const MAX_BODY_BYTES = 1024 * 1024;
 const INSTANCES = instancesArgument();
+/** Node's flags in the ledger's start commands (`npm start`, the Dockerfile): docs/operations.md, "Node's young generation". */
+const LEDGER_NODE_FLAGS = ['--max-semi-space-size=64'];
 
 /** `--instances N` or `--instances=N`: N ledger processes on the one database, next to the first alone. */
 function instancesArgument(): number {
@@ -215,12 +218,14 @@ function startChild(
   env: Record<string, string>,
   readiness: { line: true } | { url: string },
 ): Promise<Child> {
+  const ledger = args[0] === 'apps/ledger/src/main.ts';
   // BENCH_CPU_PROF=<dir> profiles the ledger (`--cpu-prof`), written when it stops.
   const profile =
-    process.env.BENCH_CPU_PROF !== undefined && args[0] === 'apps/ledger/src/main.ts'
+    process.env.BENCH_CPU_PROF !== undefined && ledger
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
       : [];
-  const child = spawn(process.execPath, [...profile, '-r', '@swc-node/register', ...args], {
+  const flags = ledger ? LEDGER_NODE_FLAGS : [];
+  const child = spawn(process.execPath, [...flags, ...profile, '-r', '@swc-node/register', ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
