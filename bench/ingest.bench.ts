@@ -51,6 +51,12 @@ import { captureRawBody, type RequestWithRawBody } from '../apps/ledger/src/alip
 import { LEDGER_MIGRATIONS } from '../apps/ledger/src/ledger-migrations';
 
 const ROOT = join(__dirname, '..');
+/** Node's flags in `npm start` (the Dockerfile's are the same): docs/operations.md, "Node's young generation". */
+const LEDGER_NODE_FLAGS = (
+  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
+).scripts.start
+  .split(' ')
+  .filter((word) => word.startsWith('--'));
 const ADMIN_URL =
   process.env.BENCH_DATABASE_ADMIN_URL ??
   process.env.TEST_DATABASE_ADMIN_URL ??
@@ -65,8 +71,6 @@ const CONTENT_TYPE = 'application/x-www-form-urlencoded; text/html; charset=UTF-
 /** The ledger's own cap on a notification's body (docs/operations.md, "Bounded storage"). */
 const MAX_BODY_BYTES = 1024 * 1024;
 const INSTANCES = instancesArgument();
-/** Node's flags in the ledger's start commands (`npm start`, the Dockerfile): docs/operations.md, "Node's young generation". */
-const LEDGER_NODE_FLAGS = ['--max-semi-space-size=64'];
 
 /** `--instances N` or `--instances=N`: N ledger processes on the one database, next to the first alone. */
 function instancesArgument(): number {
