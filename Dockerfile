@@ -15,7 +15,5 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 USER node
 EXPOSE 3000
-# A young generation of 64 MB semi-spaces: the ledger allocates per notification, and with Node's default
-# the scavenges took 9 to 13% of its process at saturation against 5.5 to 7% (docs/operations.md, "Node's
-# young generation").
+# A young generation of 64 MB semi-spaces, as `npm start` (docs/operations.md, "Node's young generation").
 CMD ["node", "--max-semi-space-size=64", "dist/apps/ledger/src/main.js"]
