@@ -303,9 +303,17 @@ function machineCpuSeconds(): number {
   return busy / CLOCK_TICKS_PER_SECOND;
 }
 
+interface ProcessCpu {
+  parent: number;
+  command: string;
+  seconds: number;
+  /** The CPU seconds of its children that have exited and been waited for. */
+  reapedSeconds: number;
+}
+
 /** Each process's parent, command name and CPU seconds, from /proc. */
-function processTable(): Map<number, { parent: number; command: string; seconds: number }> {
-  const stats = new Map<number, { parent: number; command: string; seconds: number }>();
+function processTable(): Map<number, ProcessCpu> {
+  const stats = new Map<number, ProcessCpu>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
@@ -315,6 +323,7 @@ function processTable(): Map<number, { parent: number; command: string; seconds:
         parent: Number(fields[1]),
         command: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
         seconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND,
+        reapedSeconds: (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS_PER_SECOND,
       });
     } catch {
       // gone since the listing
@@ -336,7 +345,8 @@ interface CpuReading {
  * CPU seconds so far of the server's processes `roots` and their descendants (a server's workers), of
  * PostgreSQL's processes, of the harness's (the fake gateway and webhook receiver) and of this process.
  * A process that exits between two readings takes its time with it; none does during a measured run but
- * PostgreSQL's short-lived ones (the drain's connection is kept open).
+ * PostgreSQL's short-lived ones (autovacuum's workers, a connection that closes), whose time the postmaster
+ * has since counted as its children's: PostgreSQL's figure is its live processes' and its exited ones'.
  */
 function readCpu(roots: readonly number[]): CpuReading {
   const stats = processTable();
@@ -350,7 +360,8 @@ function readCpu(roots: readonly number[]): CpuReading {
     return seconds;
   };
   let postgres = 0;
-  for (const { command, seconds } of stats.values()) if (command === 'postgres') postgres += seconds;
+  for (const { command, seconds, reapedSeconds } of stats.values())
+    if (command === 'postgres') postgres += seconds + reapedSeconds;
   const own = process.cpuUsage();
   return {
     server: tree(roots),
