@@ -144,6 +144,35 @@ export function appendWithStatement({ ctes, parameters }: AppendWithParts): {
   return { sql: `WITH ${cteList(ctes).join(',\n')}\nSELECT * FROM claim`, parameters };
 }
 
+/** The most item shapes, and the most group statements, kept; past that, both start again. */
+const MAX_CACHED_SHAPES = 1_024;
+/** Each distinct item text (its parameter count, names and bodies) with its number. */
+const itemShapes = new Map<string, number>();
+/** Each group statement under its items' shape numbers, in order. */
+const groupStatements = new Map<string, string>();
+let nextShape = 0;
+
+/**
+ * The number of an item's shape. Two items of one shape become the same text at the same place after the
+ * same items: the group's statement is built once per sequence of shapes (docs/event-store.md, "Group
+ * commit"), and the connection's prepared statement finds its text without rebuilding it.
+ */
+function shapeOf({ ctes, parameters }: AppendWithParts): number {
+  let text = String(parameters.length);
+  for (const [name, body] of ctes) text += `\u0000${name}\u0000${body}`;
+  let shape = itemShapes.get(text);
+  if (shape === undefined) {
+    if (itemShapes.size >= MAX_CACHED_SHAPES) {
+      // Numbers are never reused, so no kept statement can be found under another's shapes.
+      itemShapes.clear();
+      groupStatements.clear();
+    }
+    shape = nextShape++;
+    itemShapes.set(text, shape);
+  }
+  return shape;
+}
+
 /**
  * Several `appendWith`s in one statement, hence one transaction and one commit (docs/event-store.md, "Group
  * commit"): each item's parts under names suffixed with its place and its placeholders moved past the
@@ -157,22 +186,39 @@ export function groupedAppendWithStatement(items: readonly AppendWithParts[]): {
   parameters: unknown[];
 } {
   const parameters: unknown[] = [];
+  const shapes: number[] = [];
+  for (const parts of items) {
+    for (const parameter of parts.parameters) parameters.push(parameter);
+    shapes.push(shapeOf(parts));
+  }
+  const key = shapes.join(',');
+  let sql = groupStatements.get(key);
+  if (sql === undefined) {
+    if (groupStatements.size >= MAX_CACHED_SHAPES) groupStatements.clear();
+    sql = groupedSql(items);
+    groupStatements.set(key, sql);
+  }
+  return { sql, parameters };
+}
+
+function groupedSql(items: readonly AppendWithParts[]): string {
+  let offset = 0;
   const ctes: [string, string][] = [];
   const rows: string[] = [];
   items.forEach((parts, item) => {
-    const offset = parameters.length;
-    parameters.push(...parts.parameters);
     const names = parts.ctes.map(([name]) => name);
     const ownNames = new RegExp(`\\b(${names.join('|')})\\b`, 'g');
+    const moved = offset;
     for (const [name, body] of parts.ctes) {
       ctes.push([
         `${name}_${item}`,
         body
-          .replace(/\$(\d+)/g, (_match, n: string) => `$${Number(n) + offset}`)
+          .replace(/\$(\d+)/g, (_match, n: string) => `$${Number(n) + moved}`)
           .replace(ownNames, (own: string) => `${own}_${item}`),
       ]);
     }
+    offset += parts.parameters.length;
     rows.push(`SELECT ${item} AS item, * FROM claim_${item}`);
   });
-  return { sql: `WITH ${cteList(ctes).join(',\n')}\n${rows.join('\nUNION ALL ')}`, parameters };
+  return `WITH ${cteList(ctes).join(',\n')}\n${rows.join('\nUNION ALL ')}`;
 }
