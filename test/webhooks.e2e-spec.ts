@@ -90,6 +90,8 @@ describe('merchant webhooks', () => {
     ({ ledger, client } = await startLedger(database, gateway, {
       MERCHANT_WEBHOOK_URL: receiver.url,
       MERCHANT_WEBHOOK_RETRY_SCHEDULE: '300ms,600ms',
+      // Within the four busy seconds below, the outbox enqueues the orders paid meanwhile.
+      FULFILMENT_BATCH_INTERVAL_WHILE_BUSY_MS: '1000',
     }));
   });
 
@@ -235,7 +237,20 @@ describe('merchant webhooks', () => {
     const whileBusy = await payAll('BUSY');
     await holding;
     const busyUntil = performance.now();
+    const busyEnded = Date.now();
     await delivered(whileBusy);
+    // Meanwhile the outbox took a batch a second at most (docs/event-store.md, "Background consumers"):
+    // each batch enqueues in one transaction, so its rows share their created_at.
+    const batches = (
+      await database.dataSource.query<{ at: Date }[]>(
+        `SELECT DISTINCT created_at AS at FROM webhook_messages WHERE subject = ANY($1::text[]) ORDER BY 1`,
+        [whileBusy],
+      )
+    )
+      .map(({ at }) => new Date(at).getTime())
+      .filter((at) => at < busyEnded);
+    expect(batches.length).toBeGreaterThan(1);
+    for (let i = 1; i < batches.length; i++) expect(batches[i] - batches[i - 1]).toBeGreaterThanOrEqual(800);
     // The attempts begun while the five were held: one at a time. Those begun after may overlap.
     const begunWhileBusy = receiver.answered.filter(
       (span) => whileBusy.includes(span.subject) && span.from < busyUntil,

@@ -27,6 +27,11 @@ export interface Projection<Table extends string = string> {
   /** The tables it owns and writes through `context.table(...)`; a rebuild builds shadows of exactly these. */
   tables: readonly Table[];
   /**
+   * No reader waits on it (no read-your-writes): while its process is busy with requests someone waits on
+   * (`ProjectorOptions.busy`), it takes at most one batch every `backgroundIntervalMs`, and catches up after.
+   */
+  background?: boolean;
+  /**
    * Applies `events` (at least one, in global order, each stream in version order). Throwing rolls the
    * batch back; the projector then applies its events one at a time and parks the streams of those that
    * still fail.

@@ -262,6 +262,49 @@ describe('Projector', () => {
     expect(projector.status()).toEqual([{ projection: 'status', active: false }]);
   });
 
+  it('holds a background projection to one batch per interval while the process is busy, the others not', async () => {
+    await createSummaryTable(db.dataSource, 'background');
+    await createSummaryTable(db.dataSource, 'foreground');
+    const background = summaryProjection({ name: 'background', table: 'background', handles: ['Paced'] });
+    const batchesAt: number[] = [];
+    let busy = true;
+    const projector = await started(
+      new Projector(
+        db.dataSource,
+        [
+          {
+            ...background,
+            background: true,
+            apply: (events, context) => {
+              batchesAt.push(performance.now());
+              return background.apply(events, context);
+            },
+          },
+          summaryProjection({ name: 'foreground', table: 'foreground', handles: ['Paced'] }),
+        ],
+        { schemas: AD_HOC_SCHEMAS, batchSize: 2, busy: () => busy, backgroundIntervalMs: 1_000 },
+      ),
+    );
+    const first = await appendOneByOne(6, (i) => `paced-${i}`, 'Paced');
+
+    // Three batches of two: the first at once, each other one a second after the one before began (its
+    // rows are written a little later than it began, hence the margin).
+    await projector.waitFor('foreground', first, 10_000);
+    expect(batchesAt.length).toBeLessThan(3);
+    await projector.waitFor('background', first, 10_000);
+    expect(batchesAt).toHaveLength(3);
+    expect(batchesAt[1] - batchesAt[0]).toBeGreaterThanOrEqual(800);
+    expect(batchesAt[2] - batchesAt[1]).toBeGreaterThanOrEqual(800);
+
+    // No longer busy: the next three go one after the other, well within the two seconds pacing would take.
+    const second = await appendOneByOne(6, (i) => `paced-${i}`, 'Paced');
+    busy = false;
+    await projector.waitFor('background', second, 1_500);
+    expect((await summaryRows(db.dataSource, 'background')).map((row) => row.events)).toEqual([
+      2, 2, 2, 2, 2, 2,
+    ]);
+  });
+
   it('compares checkpoints by transaction id first, as 64-bit integers', () => {
     expect(
       compareCheckpoints({ transactionId: '10', position: 1 }, { transactionId: '9', position: 99 }),

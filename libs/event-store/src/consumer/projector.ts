@@ -48,6 +48,13 @@ export interface ProjectorOptions {
   maxBackoffMs?: number;
   /** How often `waitFor` re-reads a checkpoint that another process may be moving. Default 100 ms. */
   waitPollMs?: number;
+  /**
+   * Whether the process is busy with requests someone waits on (Alipay's notifications): background
+   * projections then yield (docs/event-store.md, "Background consumers"). Never busy when absent.
+   */
+  busy?: () => boolean;
+  /** While the process is busy, the least time between two batches of a background projection. Default 5,000 ms. */
+  backgroundIntervalMs?: number;
   logger?: Pick<LoggerService, 'log' | 'warn' | 'error'>;
 }
 
@@ -74,6 +81,9 @@ interface Consumer {
 }
 
 const CONTEXT = 'Projector';
+
+/** How often a background projection held back by a busy process looks again. */
+const BUSY_RECHECK_MS = 50;
 
 /**
  * The checkpointed projector (docs/event-store.md, "Consumers"). Each projection is run
@@ -122,6 +132,8 @@ export class Projector {
       lockRetryMs: 1_000,
       maxBackoffMs: 5_000,
       waitPollMs: 100,
+      busy: () => false,
+      backgroundIntervalMs: 5_000,
       ...(Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined)) as typeof rest),
     };
     this.waiters = new CheckpointWaiters(dataSource, this.options.waitPollMs, (message) => {
@@ -374,7 +386,13 @@ export class Projector {
     const { run, wake } = consumer;
     const { batchSize, idlePollMs } = this.options;
     const failures = new Backoff(this.failureBackoff);
+    let lastBatch = Number.NEGATIVE_INFINITY;
     while (holding()) {
+      if (run.projection.background === true) {
+        await this.yieldWhileBusy(lastBatch, holding);
+        if (!holding()) break;
+        lastBatch = performance.now();
+      }
       try {
         const outcome = await control.transaction(async (session) => {
           const batch = await projectNextBatch(session, run, batchSize);
@@ -399,6 +417,19 @@ export class Projector {
         }
         await this.pauses.sleep(delay);
       }
+    }
+  }
+
+  /**
+   * A background projection's turn: at once unless the process is busy, then once `backgroundIntervalMs`
+   * have passed since its last batch began or as soon as the process is no longer busy.
+   */
+  private async yieldWhileBusy(lastBatch: number, holding: () => boolean): Promise<void> {
+    const { busy, backgroundIntervalMs } = this.options;
+    for (;;) {
+      const left = lastBatch + backgroundIntervalMs - performance.now();
+      if (left <= 0 || !holding() || !busy()) return;
+      await this.pauses.sleep(Math.min(left, BUSY_RECHECK_MS));
     }
   }
 }

@@ -68,6 +68,10 @@ const WEBHOOK_CONCURRENCY_WHILE_BUSY_MESSAGE =
   'MERCHANT_WEBHOOK_CONCURRENCY_WHILE_BUSY must be an integer from 1 to 256: how many webhooks one instance ' +
   "sends at once while Alipay's notifications wait on it";
 
+const FULFILMENT_INTERVAL_WHILE_BUSY_MESSAGE =
+  'FULFILMENT_BATCH_INTERVAL_WHILE_BUSY_MS must be an integer from 0 to 60000: the least milliseconds between ' +
+  "two batches of the fulfilment outbox while Alipay's notifications wait on the instance (0: never held back)";
+
 const REFUND_TIMEOUT_MESSAGE =
   'REFUND_RESULT_TIMEOUT_MINUTES must be a number of minutes above 0 and at most 525600 (a year), e.g. 1440';
 
@@ -165,6 +169,13 @@ export class Environment {
   @IsOptional()
   @IsBooleanString({ message: BOOLEAN_MESSAGE('FULFILMENT_WORKER') })
   FULFILMENT_WORKER?: string;
+
+  @IsOptional()
+  @Transform(toNumber)
+  @IsInt({ message: FULFILMENT_INTERVAL_WHILE_BUSY_MESSAGE })
+  @Min(0, { message: FULFILMENT_INTERVAL_WHILE_BUSY_MESSAGE })
+  @Max(60_000, { message: FULFILMENT_INTERVAL_WHILE_BUSY_MESSAGE })
+  FULFILMENT_BATCH_INTERVAL_WHILE_BUSY_MS?: number;
 
   @IsOptional()
   @IsBooleanString({ message: BOOLEAN_MESSAGE('RECONCILE_WORKER') })

@@ -94,6 +94,19 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('holds the fulfilment outbox back for 5 s at most while busy, 0 to 60 s when told, and refuses the rest', () => {
+    expect(loadConfig({}, noEnvFile).fulfilment.batchIntervalWhileBusyMs).toBe(5_000);
+    expect(
+      loadConfig({ FULFILMENT_BATCH_INTERVAL_WHILE_BUSY_MS: '0' }, noEnvFile).fulfilment
+        .batchIntervalWhileBusyMs,
+    ).toBe(0);
+    for (const value of ['-1', '60001', '1.5', 'soon']) {
+      expect(problemsOf({ FULFILMENT_BATCH_INTERVAL_WHILE_BUSY_MS: value })).toEqual([
+        expect.stringContaining('FULFILMENT_BATCH_INTERVAL_WHILE_BUSY_MS must be an integer from 0 to 60000'),
+      ]);
+    }
+  });
+
   it('asks about orders awaiting payment after 15 minutes for 7 days unless told otherwise', () => {
     expect(loadConfig({}, noEnvFile).reconcile).toEqual({
       enabled: true,

@@ -83,7 +83,14 @@ export class LedgerConfig {
    */
   readonly readiness: { maxProjectionLagSeconds: number };
   /** Whether this process acts on delivery decisions (one process of a deployment is enough). */
-  readonly fulfilment: { enabled: boolean };
+  readonly fulfilment: {
+    enabled: boolean;
+    /**
+     * The least time between two batches of the fulfilment outbox while Alipay's notifications wait on the
+     * instance (docs/event-store.md, "Background consumers"); 0: never held back.
+     */
+    batchIntervalWhileBusyMs: number;
+  };
   /**
    * The merchant's webhook endpoint (docs/webhooks.md, "Configuration"). `url` undefined: in demo mode the
    * shop inside the ledger receives them (`demoShop`); in live mode nothing is sent and decisions wait.
@@ -392,7 +399,10 @@ export function loadConfig(
     admin: { token: adminToken ?? randomBytes(24).toString('base64url'), tokenGenerated: !adminToken },
     metrics: metricsToken === undefined ? {} : { token: metricsToken },
     readiness: { maxProjectionLagSeconds: environment.READY_MAX_PROJECTION_LAG_SECONDS ?? 60 },
-    fulfilment: { enabled: flag(environment.FULFILMENT_WORKER, true) },
+    fulfilment: {
+      enabled: flag(environment.FULFILMENT_WORKER, true),
+      batchIntervalWhileBusyMs: environment.FULFILMENT_BATCH_INTERVAL_WHILE_BUSY_MS ?? 5_000,
+    },
     webhooks: {
       ...(webhookUrl === undefined ? {} : { url: webhookUrl }),
       secret: webhookSecret ?? DEMO_WEBHOOK_SECRET,

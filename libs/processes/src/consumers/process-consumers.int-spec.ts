@@ -1,6 +1,6 @@
 import { LEDGER_EVENT_CATALOGUE, refundBatchStreamId } from '@ledger/domain';
 import { EventSchemas, EventStore } from '@ledger/event-store';
-import { LedgerLogger, loadConfig } from '@ledger/platform';
+import { ForegroundWork, LedgerLogger, loadConfig } from '@ledger/platform';
 import { createTestDatabase, type TestDatabase } from '@ledger/testing';
 import { ProcessConsumers } from './process-consumers';
 
@@ -20,7 +20,14 @@ describe('the process managers consumers without FULFILMENT_WORKER', () => {
       { LEDGER_MODE: 'demo', ADMIN_TOKEN: 'process-consumers-admin-token-0001', FULFILMENT_WORKER: 'false' },
       { envFile: false },
     );
-    consumers = new ProcessConsumers(db.dataSource, schemas, store, new LedgerLogger('silent'), config);
+    consumers = new ProcessConsumers(
+      db.dataSource,
+      schemas,
+      store,
+      new LedgerLogger('silent'),
+      config,
+      new ForegroundWork(),
+    );
     await consumers.onApplicationBootstrap();
   });
   afterAll(async () => {

@@ -7,7 +7,7 @@ import {
   type ParkedSummary,
   type ProjectionLag,
 } from '@ledger/event-store';
-import { LedgerConfig, LedgerLogger } from '@ledger/platform';
+import { ForegroundWork, LedgerConfig, LedgerLogger } from '@ledger/platform';
 import { DataSource } from 'typeorm';
 import { FULFILMENT_OUTBOX, fulfilmentOutbox } from '../fulfilment/fulfilment-outbox';
 import { REFUND_BATCH_WORK, refundBatchWork } from '../refunds/refund-batch-work';
@@ -32,11 +32,18 @@ export class ProcessConsumers implements OnApplicationBootstrap, BeforeApplicati
     store: EventStore,
     logger: LedgerLogger,
     config: LedgerConfig,
+    foreground: ForegroundWork,
   ) {
     this.projector = new Projector(
       dataSource,
       [...(config.fulfilment.enabled ? [fulfilmentOutbox(store)] : []), refundBatchWork],
-      { schemas, logger },
+      {
+        schemas,
+        logger,
+        // The fulfilment outbox yields while Alipay's notifications wait (docs/operations.md, "Alipay first").
+        busy: () => foreground.busy(),
+        backgroundIntervalMs: config.fulfilment.batchIntervalWhileBusyMs,
+      },
     );
     this.inspector = new Projector(dataSource, [fulfilmentOutbox(store), refundBatchWork], {
       schemas,

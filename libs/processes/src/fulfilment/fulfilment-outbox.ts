@@ -60,6 +60,8 @@ export function fulfilmentOutbox(store: EventStore): Projection {
     name: FULFILMENT_OUTBOX,
     handles: [...Object.keys(ORDER_EVENT_SCHEMA_VERSIONS), 'RefundBatchCompleted'],
     tables: [],
+    // Its webhooks wait while Alipay's notifications do (docs/operations.md, "Alipay first"): so may it.
+    background: true,
     apply: (events, context) => applyFulfilmentEvents(store, events, context),
   };
 }
