@@ -494,7 +494,11 @@ function combine(halves: Phase[]): Phase {
   };
 }
 
-/** `settle` runs once every server is warm, before anything is measured. */
+/**
+ * `settle` runs once every server is warm, and again after each measured phase: what a phase leaves
+ * PostgreSQL to do (the dirty buffers to write, autovacuum's work on the rows it wrote) is done before the
+ * next server is loaded, in nobody's figures, instead of slowing whichever server comes next.
+ */
 async function runInterleaved(
   targets: Target[],
   settle: () => Promise<void>,
@@ -505,6 +509,7 @@ async function runInterleaved(
     process.stdout.write(`[${target.name}] warming up...\n`);
     await load(target, { amount: WARMUP_REQUESTS });
   }
+  process.stdout.write('vacuuming and checkpointing before the measured runs, and after each of them...\n');
   await settle();
   for (let half = 0; half < HALVES; half++) {
     for (const target of turn(targets, half)) {
@@ -512,6 +517,7 @@ async function runInterleaved(
         `[${target.name}] ${SATURATION_REQUESTS / HALVES} notifications at saturation...\n`,
       );
       saturation.get(target.name)!.push(await load(target, { amount: SATURATION_REQUESTS / HALVES }));
+      await settle();
     }
   }
   for (let half = 0; half < HALVES; half++) {
@@ -520,6 +526,7 @@ async function runInterleaved(
       rated
         .get(target.name)!
         .push(await load(target, { amount: (RATE * RATE_SECONDS) / HALVES, rate: RATE }));
+      await settle();
     }
   }
   return new Map(
@@ -810,10 +817,9 @@ async function main(): Promise<void> {
         drain: await drainOf(urlOf(variantName)),
       });
     const loadBefore = loadAverage();
-    // The seed's and the warm-ups' writes leave vacuums and a checkpoint due, which would otherwise fall on
-    // whichever server the first measured phase loads.
+    // The seed's, the warm-ups' and each phase's writes leave vacuums and a checkpoint due, which would
+    // otherwise fall on whichever server is loaded next.
     const settle = async () => {
-      process.stdout.write('vacuuming and checkpointing before the measured runs...\n');
       for (const client of drainClients) await client.query('VACUUM (ANALYZE)');
       await admin.query('CHECKPOINT');
     };
