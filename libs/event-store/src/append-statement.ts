@@ -144,8 +144,13 @@ export function appendWithStatement({ ctes, parameters }: AppendWithParts): {
   return { sql: `WITH ${cteList(ctes).join(',\n')}\nSELECT * FROM claim`, parameters };
 }
 
-/** The most item shapes, and the most group statements, kept; past that, both start again. */
+/** The most item shapes kept; past that, the shapes and the statements start again. */
 const MAX_CACHED_SHAPES = 1_024;
+/**
+ * The most group statements kept; past that, they start again. Sixteen notifications' commits make a text of
+ * about 20 KB: as many as a connection prepares (`PreparingClient`) keep that under 5 MB.
+ */
+const MAX_CACHED_STATEMENTS = 256;
 /** Each distinct item text (its parameter count, names and bodies) with its number. */
 const itemShapes = new Map<string, number>();
 /** Each group statement under its items' shape numbers, in order. */
@@ -194,7 +199,7 @@ export function groupedAppendWithStatement(items: readonly AppendWithParts[]): {
   const key = shapes.join(',');
   let sql = groupStatements.get(key);
   if (sql === undefined) {
-    if (groupStatements.size >= MAX_CACHED_SHAPES) groupStatements.clear();
+    if (groupStatements.size >= MAX_CACHED_STATEMENTS) groupStatements.clear();
     sql = groupedSql(items);
     groupStatements.set(key, sql);
   }
