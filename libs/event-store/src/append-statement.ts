@@ -213,12 +213,11 @@ function groupedSql(items: readonly AppendWithParts[]): string {
   items.forEach((parts, item) => {
     const names = parts.ctes.map(([name]) => name);
     const ownNames = new RegExp(`\\b(${names.join('|')})\\b`, 'g');
-    const moved = offset;
     for (const [name, body] of parts.ctes) {
       ctes.push([
         `${name}_${item}`,
         body
-          .replace(/\$(\d+)/g, (_match, n: string) => `$${Number(n) + moved}`)
+          .replace(/\$(\d+)/g, (_match, n: string) => `$${Number(n) + offset}`)
           .replace(ownNames, (own: string) => `${own}_${item}`),
       ]);
     }
