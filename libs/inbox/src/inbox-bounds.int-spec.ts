@@ -1,6 +1,12 @@
 import { verifyNotification } from '@ledger/alipay-protocol';
-import { loadConfig } from '@ledger/platform';
-import { createTestDatabase, type TestDatabase } from '@ledger/testing';
+import { DEMO_ALIPAY, loadConfig } from '@ledger/platform';
+import {
+  createTestDatabase,
+  newTradeNo,
+  signedNotification,
+  tradeStatusSyncParams,
+  type TestDatabase,
+} from '@ledger/testing';
 import type { RawNotification } from './raw-notification';
 import { InboxQueries } from './inbox-queries';
 import { InboxStore } from './inbox-store';
@@ -78,6 +84,52 @@ describe('the bounds of the inbox on a real database', () => {
       verified: true,
     });
     expect((await queries.get(verified.id)).verification).toEqual(explanation);
+  });
+
+  it('keeps a verified payment whole in its row, and compresses only larger ones', async () => {
+    const layout = async (id: number) => {
+      const [row] = await database.dataSource.query<
+        { row_bytes: number; verification: string | null; body: string | null }[]
+      >(
+        `SELECT pg_column_size(i.*) AS row_bytes, pg_column_compression(verification) AS verification,
+                pg_column_compression(raw_body) AS body
+         FROM inbox_notifications i WHERE id = $1`,
+        [id],
+      );
+      return row;
+    };
+    const notification = signedNotification(
+      tradeStatusSyncParams({
+        outTradeNo: 'ROW-1',
+        tradeNo: newTradeNo(),
+        tradeStatus: 'TRADE_SUCCESS',
+        totalFee: '12.34',
+      }),
+    );
+    const { explanation } = verifyNotification(notification.body, {
+      signType: 'MD5',
+      md5Keys: [DEMO_ALIPAY.md5Key],
+      defaultCharset: 'utf-8',
+      source: 'notify',
+    });
+    expect(explanation.outcome).toBe('VERIFIED');
+    const headers = { 'content-type': notification.contentType, 'user-agent': 'Mozilla/4.0' };
+    const id = await inbox.record(raw(notification.body, headers), {
+      outcome: 'no_new_fact',
+      detail: { outcome: 'no_new_fact', reason: 'duplicate' },
+      verification: explanation,
+      verified: true,
+    });
+    // Past the 2 KB from which PostgreSQL would compress the evidence and move it out of the row.
+    expect(await layout(id)).toMatchObject({ verification: null, body: null });
+    expect(Number((await layout(id)).row_bytes)).toBeGreaterThan(2_100);
+
+    const refused = await inbox.store({
+      ...raw(Buffer.alloc(200 * 1024, 'a')),
+      truncated: true,
+      receivedBytes: 200 * 1024,
+    });
+    expect((await layout(refused.id)).body).not.toBeNull();
   });
 
   it('keeps at most 64 KiB of a refused body and bounds its headers', async () => {

@@ -5,6 +5,7 @@ import { InboxPurge1732000000009 } from './1732000000009-inbox-purge';
 import { DropInboxRecordNotification1732000000013 } from './1732000000013-drop-inbox-record-notification';
 import { InboxQueryChannel1732000000550 } from './1732000000550-inbox-query-channel';
 import { InboxImportChannel1732000000700 } from './1732000000700-inbox-import-channel';
+import { InboxRowsInline1732000000701 } from './1732000000701-inbox-rows-inline';
 
 /** The inbox's tables: raw notifications, their de-duplication keys, the purge and its audit. */
 export const INBOX_MIGRATIONS = [
@@ -15,4 +16,5 @@ export const INBOX_MIGRATIONS = [
   DropInboxRecordNotification1732000000013,
   InboxQueryChannel1732000000550,
   InboxImportChannel1732000000700,
+  InboxRowsInline1732000000701,
 ];
