@@ -7,7 +7,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * 3.6 KB (its body, headers, and the verification's evidence of 2 KB): past the 2 KB from which PostgreSQL
  * compresses a row's largest values and moves them to the TOAST table, which the notification's commit paid
  * for every notification (docs/operations.md, "Throughput"). Rows up to a page now stay whole in the table;
- * larger ones (a refused body's 64 KiB of evidence) are compressed and moved as before.
+ * larger ones (a refused body's 64 KiB of evidence) are compressed and moved as before. The change rewrites
+ * nothing (rows written before keep their layout) and its lock stops neither readers nor writers.
  */
 export class InboxRowsInline1732000000701 implements MigrationInterface {
   name = 'InboxRowsInline1732000000701';
