@@ -27,18 +27,23 @@ function raw(body: Buffer, headers: Record<string, string | string[]> = {}): Raw
   };
 }
 
+/** How the ledger explains the signature of a notification body checked against one MD5 key. */
+function explain(body: Buffer, md5Key: string) {
+  return verifyNotification(body, {
+    signType: 'MD5',
+    md5Keys: [md5Key],
+    defaultCharset: 'utf-8',
+    source: 'notify',
+  }).explanation;
+}
+
 /**
  * An explanation of tens of kilobytes. The protocol bounds its own explanations (docs/operations.md,
  * "Hostile input"); the store's bound holds whatever it is given, so this one is padded past it.
  */
 function largeExplanation() {
   const body = Buffer.from(Array.from({ length: 150 }, (_, i) => `p${i}=${i}`).join('&'));
-  const explanation = verifyNotification(body, {
-    signType: 'MD5',
-    md5Keys: ['k'.repeat(32)],
-    defaultCharset: 'utf-8',
-    source: 'notify',
-  }).explanation;
+  const explanation = explain(body, 'k'.repeat(32));
   return {
     body,
     explanation: { ...explanation, hints: Array.from({ length: 60 }, (_, i) => `${i} ${'h'.repeat(400)}`) },
@@ -106,12 +111,7 @@ describe('the bounds of the inbox on a real database', () => {
         totalFee: '12.34',
       }),
     );
-    const { explanation } = verifyNotification(notification.body, {
-      signType: 'MD5',
-      md5Keys: [DEMO_ALIPAY.md5Key],
-      defaultCharset: 'utf-8',
-      source: 'notify',
-    });
+    const explanation = explain(notification.body, DEMO_ALIPAY.md5Key);
     expect(explanation.outcome).toBe('VERIFIED');
     const headers = { 'content-type': notification.contentType, 'user-agent': 'Mozilla/4.0' };
     const id = await inbox.record(raw(notification.body, headers), {
